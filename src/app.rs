@@ -1,0 +1,139 @@
+//! Putting the service together: database, reference data, workflows, engine, HTTP server.
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{Server, ServerHandle};
+
+use crate::calendar::WorkingCalendar;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::{self, DbPool};
+use crate::domain::agency::AgencyDirectory;
+use crate::engine::{Engine, EngineSettings, WorkflowRegistry};
+use crate::error::AppError;
+
+/// Shared by every request handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+    pub engine: Engine,
+    pub config: Arc<Config>,
+}
+
+/// Opens and migrates the database, stores reference data, loads and records the workflows.
+/// Fails, with the reason, on anything invalid: the service does not start half-configured.
+pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppError> {
+    if config.backend() == db::Backend::Sqlite {
+        let path = std::path::Path::new(db::sqlite_path(&config.database_url));
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                AppError::Startup(format!(
+                    "cannot create data folder {}: {e}",
+                    parent.display()
+                ))
+            })?;
+        }
+    }
+    let calendar = WorkingCalendar::load(config.bank_holidays.as_deref())?;
+    let agencies = AgencyDirectory::load(Some(&config.extra_agencies()))?;
+    let mut registry = WorkflowRegistry::load_dir(&config.workflows_dir)?;
+    let pool = db::connect_pool(&config.database_url, config.pool_size)?;
+    {
+        let mut conn = pool
+            .get()
+            .map_err(|e| AppError::Startup(format!("cannot connect to the database: {e}")))?;
+        db::run_migrations(&mut conn)?;
+        agencies.store(&mut conn)?;
+        registry.sync_with_database(&mut conn, clock.now().naive_utc())?;
+    }
+    let engine = Engine {
+        registry: Arc::new(registry),
+        calendar: Arc::new(calendar),
+        agencies: Arc::new(agencies),
+        clock,
+        settings: EngineSettings {
+            transition_age_months: config.transition_age_months,
+            ..EngineSettings::default()
+        },
+    };
+    Ok(AppState {
+        pool,
+        engine,
+        config: Arc::new(config),
+    })
+}
+
+/// Starts the HTTP server on an already-bound listener (port 0 in tests).
+pub fn serve(state: AppState, listener: TcpListener) -> Result<Server, AppError> {
+    let server = actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .wrap(actix_web::middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
+            .configure(|cfg| crate::http::configure(cfg, state.clone()))
+    })
+    .listen(listener)
+    .map_err(|e| AppError::Startup(format!("cannot listen: {e}")))?
+    .run();
+    Ok(server)
+}
+
+/// A running service in its own thread: what the tests and the demo start.
+pub struct RunningService {
+    pub state: AppState,
+    pub port: u16,
+    handle: ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RunningService {
+    pub fn start(state: AppState, bind: &str) -> Result<RunningService, AppError> {
+        let listener = TcpListener::bind(bind)
+            .map_err(|e| AppError::Startup(format!("cannot bind {bind}: {e}")))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| AppError::Startup(e.to_string()))?
+            .port();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let for_server = state.clone();
+        let thread = std::thread::spawn(move || {
+            let system = actix_web::rt::System::new();
+            system.block_on(async move {
+                match serve(for_server, listener) {
+                    Ok(server) => {
+                        let _ = tx.send(Ok(server.handle()));
+                        let _ = server.await;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                    }
+                }
+            });
+        });
+        let handle = rx
+            .recv()
+            .map_err(|_| AppError::Startup("server thread ended early".into()))??;
+        Ok(RunningService {
+            state,
+            port,
+            handle,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for RunningService {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(handle.stop(false));
+        })
+        .join()
+        .ok();
+        if let Some(t) = self.thread.take() {
+            t.join().ok();
+        }
+    }
+}

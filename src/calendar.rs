@@ -1,0 +1,232 @@
+//! Working days: Monday to Friday less the England and Wales bank holidays, which are data
+//! (`reference/bank-holidays.toml`, or a file the operator names) so a new year needs no rebuild.
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono_tz::Europe::London;
+use serde::Deserialize;
+
+use crate::error::AppError;
+
+pub const SHIPPED_BANK_HOLIDAYS: &str = include_str!("../reference/bank-holidays.toml");
+
+#[derive(Debug, Clone)]
+pub struct WorkingCalendar {
+    holidays: BTreeSet<NaiveDate>,
+    names: BTreeMap<NaiveDate, String>,
+    covers: (i32, i32),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HolidayFile {
+    covers: [i32; 2],
+    holidays: BTreeMap<String, String>,
+}
+
+impl WorkingCalendar {
+    pub fn shipped() -> Result<Self, AppError> {
+        Self::parse(SHIPPED_BANK_HOLIDAYS, "reference/bank-holidays.toml")
+    }
+
+    pub fn load(path: Option<&Path>) -> Result<Self, AppError> {
+        match path {
+            None => Self::shipped(),
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| {
+                    AppError::Startup(format!("cannot read bank holidays {}: {e}", p.display()))
+                })?;
+                Self::parse(&text, &p.display().to_string())
+            }
+        }
+    }
+
+    pub fn parse(text: &str, origin: &str) -> Result<Self, AppError> {
+        let file: HolidayFile =
+            toml::from_str(text).map_err(|e| AppError::Startup(format!("{origin}: {e}")))?;
+        if file.covers[0] > file.covers[1] {
+            return Err(AppError::Startup(format!(
+                "{origin}: covers must be [first year, last year]"
+            )));
+        }
+        let mut names = BTreeMap::new();
+        for (date, name) in file.holidays {
+            let d = NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|_| {
+                AppError::Startup(format!(
+                    "{origin}: holiday {date:?} is not a YYYY-MM-DD date"
+                ))
+            })?;
+            names.insert(d, name);
+        }
+        Ok(WorkingCalendar {
+            holidays: names.keys().copied().collect(),
+            names,
+            covers: (file.covers[0], file.covers[1]),
+        })
+    }
+
+    pub fn covers_year(&self, year: i32) -> bool {
+        (self.covers.0..=self.covers.1).contains(&year)
+    }
+
+    pub fn holiday_name(&self, date: NaiveDate) -> Option<&str> {
+        self.names.get(&date).map(String::as_str)
+    }
+
+    pub fn is_working_day(&self, date: NaiveDate) -> bool {
+        !matches!(date.weekday(), Weekday::Sat | Weekday::Sun) && !self.holidays.contains(&date)
+    }
+
+    /// The `n`th working day after `date`. With `n == 0`, `date` itself if it is a working day,
+    /// else the next one: "same working day" for a report that arrives on a Saturday is Monday.
+    pub fn add_working_days(&self, date: NaiveDate, n: u32) -> NaiveDate {
+        let mut d = date;
+        if n == 0 {
+            while !self.is_working_day(d) {
+                d += Duration::days(1);
+            }
+            return d;
+        }
+        let mut left = n;
+        while left > 0 {
+            d += Duration::days(1);
+            if self.is_working_day(d) {
+                left -= 1;
+            }
+        }
+        if !self.covers_year(d.year()) {
+            tracing::warn!(%d, "deadline falls outside the years the bank holiday data covers");
+        }
+        d
+    }
+
+    /// Working days after `from` up to and including `to` (0 when `to <= from`).
+    pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> i64 {
+        let mut count = 0;
+        let mut d = from;
+        while d < to {
+            d += Duration::days(1);
+            if self.is_working_day(d) {
+                count += 1;
+            }
+        }
+        count
+    }
+}
+
+/// The calendar date in Wales at an instant.
+pub fn london_date(t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&London).date_naive()
+}
+
+/// The last second of a day in Wales, as UTC: deadlines fall due at the end of the day, and
+/// the UTC hour of that moment moves with British Summer Time.
+pub fn end_of_london_day(date: NaiveDate) -> DateTime<Utc> {
+    let local = date.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN));
+    // 23:59:59 is never inside a clock change (they happen at 01:00 UTC), so `earliest` only
+    // guards against a future rule change.
+    match London.from_local_datetime(&local).earliest() {
+        Some(t) => t.with_timezone(&Utc),
+        None => Utc.from_utc_datetime(&local),
+    }
+}
+
+/// Local wall-clock time in Wales to UTC. A time that does not exist (the spring gap) or
+/// exists twice (the autumn repeat) is refused: for a meeting time, guessing is worse than asking.
+pub fn london_to_utc(local: chrono::NaiveDateTime) -> Result<DateTime<Utc>, &'static str> {
+    match London.from_local_datetime(&local) {
+        chrono::LocalResult::Single(t) => Ok(t.with_timezone(&Utc)),
+        chrono::LocalResult::None => {
+            Err("that time does not exist in Wales: the clocks go forward")
+        }
+        chrono::LocalResult::Ambiguous(_, _) => {
+            Err("that time happens twice in Wales: the clocks go back; give a UTC offset")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test date")
+    }
+
+    #[test]
+    fn skips_weekend_and_easter() {
+        let cal = WorkingCalendar::shipped().expect("shipped calendar");
+        // Thursday 2 April 2026 + 1 working day skips Good Friday, the weekend and Easter Monday.
+        assert_eq!(cal.add_working_days(d("2026-04-02"), 1), d("2026-04-07"));
+        // Friday + 1 is Monday.
+        assert_eq!(cal.add_working_days(d("2026-11-27"), 1), d("2026-11-30"));
+        // Christmas 2026: 25 Dec is Friday, Boxing Day substitute Monday 28th.
+        assert_eq!(cal.add_working_days(d("2026-12-24"), 1), d("2026-12-29"));
+        assert_eq!(cal.add_working_days(d("2026-11-28"), 0), d("2026-11-30"));
+    }
+
+    #[test]
+    fn counts_working_days_between() {
+        let cal = WorkingCalendar::shipped().expect("shipped calendar");
+        assert_eq!(
+            cal.working_days_between(d("2026-12-24"), d("2026-12-31")),
+            3
+        );
+        assert_eq!(
+            cal.working_days_between(d("2026-12-31"), d("2026-12-24")),
+            0
+        );
+    }
+
+    #[test]
+    fn end_of_day_follows_summer_time() {
+        // Winter: 23:59:59 GMT is 23:59:59 UTC. Summer: BST is UTC+1.
+        assert_eq!(
+            end_of_london_day(d("2026-01-15")).to_rfc3339(),
+            "2026-01-15T23:59:59+00:00"
+        );
+        assert_eq!(
+            end_of_london_day(d("2026-07-15")).to_rfc3339(),
+            "2026-07-15T22:59:59+00:00"
+        );
+        // The days of the clock changes themselves.
+        assert_eq!(
+            end_of_london_day(d("2026-03-29")).to_rfc3339(),
+            "2026-03-29T22:59:59+00:00"
+        );
+        assert_eq!(
+            end_of_london_day(d("2026-10-25")).to_rfc3339(),
+            "2026-10-25T23:59:59+00:00"
+        );
+    }
+
+    #[test]
+    fn refuses_missing_and_repeated_local_times() {
+        let gap = d("2026-03-29").and_hms_opt(1, 30, 0).expect("time");
+        assert!(london_to_utc(gap).is_err());
+        let repeat = d("2026-10-25").and_hms_opt(1, 30, 0).expect("time");
+        assert!(london_to_utc(repeat).is_err());
+        let fine = d("2026-10-25").and_hms_opt(10, 0, 0).expect("time");
+        assert_eq!(
+            london_to_utc(fine).map(|t| t.to_rfc3339()),
+            Ok("2026-10-25T10:00:00+00:00".into())
+        );
+    }
+
+    #[test]
+    fn replacement_file_is_used() {
+        let cal = WorkingCalendar::parse(
+            "covers = [2030, 2030]\n[holidays]\n\"2030-01-01\" = \"New Year\"\n",
+            "test",
+        )
+        .expect("parses");
+        assert!(!cal.is_working_day(d("2030-01-01")));
+        assert!(cal.is_working_day(d("2030-01-02")));
+        assert!(WorkingCalendar::parse(
+            "covers = [2030, 2030]\n[holidays]\n\"30-01-01\" = \"x\"\n",
+            "test"
+        )
+        .is_err());
+    }
+}

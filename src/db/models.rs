@@ -1,0 +1,142 @@
+//! Rows as stored. Timestamps are UTC `NaiveDateTime`s; JSON is kept as text so the same
+//! columns work on SQLite and PostgreSQL.
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = agencies)]
+pub struct AgencyRow {
+    pub code: String,
+    pub kind: String,
+    pub name_en: String,
+    pub name_cy: String,
+    pub shipped: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub team: String,
+    pub authority_code: String,
+    pub token_hash: String,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = cases)]
+pub struct CaseRow {
+    pub id: String,
+    pub reference: String,
+    pub child_name: String,
+    pub child_date_of_birth: NaiveDate,
+    pub child_gender: String,
+    pub located_authority: String,
+    pub residence_authority: String,
+    pub looked_after: bool,
+    pub existing_plan: String,
+    pub in_secure_estate: bool,
+    pub facts: String,
+    pub status: String,
+    pub version: i64,
+    pub audit_seq: i64,
+    pub audit_head: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = case_workflows)]
+pub struct CaseWorkflowRow {
+    pub id: String,
+    pub case_id: String,
+    pub workflow: String,
+    pub workflow_version: i32,
+    pub state: String,
+    pub entered_at: NaiveDateTime,
+    pub started_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = step_deadlines)]
+pub struct StepDeadlineRow {
+    pub id: String,
+    pub case_id: String,
+    pub case_workflow_id: String,
+    pub state: String,
+    pub due_at: NaiveDateTime,
+    pub source: String,
+    pub met_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = case_involvements)]
+pub struct InvolvementRow {
+    pub id: String,
+    pub case_id: String,
+    pub agency_code: String,
+    pub person_name: Option<String>,
+    pub person_email: Option<String>,
+    pub role: String,
+    pub user_id: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = agreed_actions)]
+pub struct AgreedActionRow {
+    pub id: String,
+    pub case_id: String,
+    pub meeting_id: Option<String>,
+    pub kind: Option<String>,
+    pub title: String,
+    pub owner_name: String,
+    pub owner_email: Option<String>,
+    pub owner_user_id: Option<String>,
+    pub agency_code: Option<String>,
+    pub due_date: NaiveDate,
+    pub status: String,
+    pub cancellable: bool,
+    pub rules: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEventRow {
+    pub case_id: String,
+    pub seq: i64,
+    pub at: NaiveDateTime,
+    pub actor_id: String,
+    pub kind: String,
+    pub workflow: Option<String>,
+    pub event: Option<String>,
+    pub from_state: Option<String>,
+    pub to_state: Option<String>,
+    pub decline: bool,
+    pub rationale: Option<String>,
+    pub payload: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = access_log)]
+pub struct AccessLogRow {
+    pub id: String,
+    pub user_id: String,
+    pub case_id: String,
+    pub action: String,
+    pub path: String,
+    pub at: NaiveDateTime,
+}

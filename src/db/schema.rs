@@ -1,0 +1,194 @@
+// Written by hand to match migrations/{sqlite,postgres}: only types portable across
+// diesel's MultiConnection (text, integers, booleans, dates, timestamps) appear here.
+diesel::table! {
+    agencies (code) {
+        code -> Text,
+        kind -> Text,
+        name_en -> Text,
+        name_cy -> Text,
+        shipped -> Bool,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        name -> Text,
+        email -> Text,
+        role -> Text,
+        team -> Text,
+        authority_code -> Text,
+        token_hash -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reference_counters (year) {
+        year -> Integer,
+        last_value -> Integer,
+    }
+}
+
+diesel::table! {
+    cases (id) {
+        id -> Text,
+        reference -> Text,
+        child_name -> Text,
+        child_date_of_birth -> Date,
+        child_gender -> Text,
+        located_authority -> Text,
+        residence_authority -> Text,
+        looked_after -> Bool,
+        existing_plan -> Text,
+        in_secure_estate -> Bool,
+        facts -> Text,
+        status -> Text,
+        version -> BigInt,
+        audit_seq -> BigInt,
+        audit_head -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_workflows (id) {
+        id -> Text,
+        case_id -> Text,
+        workflow -> Text,
+        workflow_version -> Integer,
+        state -> Text,
+        entered_at -> Timestamp,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    step_deadlines (id) {
+        id -> Text,
+        case_id -> Text,
+        case_workflow_id -> Text,
+        state -> Text,
+        due_at -> Timestamp,
+        source -> Text,
+        met_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    case_involvements (id) {
+        id -> Text,
+        case_id -> Text,
+        agency_code -> Text,
+        person_name -> Nullable<Text>,
+        person_email -> Nullable<Text>,
+        role -> Text,
+        user_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meetings (id) {
+        id -> Text,
+        kind -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        location -> Text,
+        chair_user_id -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meeting_cases (meeting_id, case_id) {
+        meeting_id -> Text,
+        case_id -> Text,
+    }
+}
+
+diesel::table! {
+    agreed_actions (id) {
+        id -> Text,
+        case_id -> Text,
+        meeting_id -> Nullable<Text>,
+        kind -> Nullable<Text>,
+        title -> Text,
+        owner_name -> Text,
+        owner_email -> Nullable<Text>,
+        owner_user_id -> Nullable<Text>,
+        agency_code -> Nullable<Text>,
+        due_date -> Date,
+        status -> Text,
+        cancellable -> Bool,
+        rules -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (case_id, seq) {
+        case_id -> Text,
+        seq -> BigInt,
+        at -> Timestamp,
+        actor_id -> Text,
+        kind -> Text,
+        workflow -> Nullable<Text>,
+        event -> Nullable<Text>,
+        from_state -> Nullable<Text>,
+        to_state -> Nullable<Text>,
+        decline -> Bool,
+        rationale -> Nullable<Text>,
+        payload -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    access_log (id) {
+        id -> Text,
+        user_id -> Text,
+        case_id -> Text,
+        action -> Text,
+        path -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    workflow_definitions (name, version) {
+        name -> Text,
+        version -> Integer,
+        sha256 -> Text,
+        source -> Text,
+        first_loaded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(case_workflows -> cases (case_id));
+diesel::joinable!(step_deadlines -> cases (case_id));
+diesel::joinable!(case_involvements -> cases (case_id));
+diesel::joinable!(agreed_actions -> cases (case_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    agencies,
+    users,
+    reference_counters,
+    cases,
+    case_workflows,
+    step_deadlines,
+    case_involvements,
+    meetings,
+    meeting_cases,
+    agreed_actions,
+    audit_events,
+    access_log,
+    workflow_definitions,
+);

@@ -1,0 +1,71 @@
+//! Who read or wrote which case, and when. Written for every case an API call touches.
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::models::AccessLogRow;
+use crate::db::schema::access_log;
+use crate::db::DbConn;
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Access {
+    Read,
+    List,
+    Write,
+    /// A write the service refused (bad input, a guard, a stale version): still an access.
+    WriteRefused,
+}
+
+impl Access {
+    fn as_str(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::List => "list",
+            Access::Write => "write",
+            Access::WriteRefused => "write_refused",
+        }
+    }
+}
+
+pub fn record(
+    conn: &mut DbConn,
+    user_id: &str,
+    case_ids: &[&str],
+    access: Access,
+    path: &str,
+    at: NaiveDateTime,
+) -> Result<(), AppError> {
+    if case_ids.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<AccessLogRow> = case_ids
+        .iter()
+        .map(|case_id| AccessLogRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            user_id: user_id.to_string(),
+            case_id: case_id.to_string(),
+            action: access.as_str().to_string(),
+            path: path.chars().take(500).collect(),
+            at,
+        })
+        .collect();
+    // diesel's MultiConnection has no multi-row insert on SQLite; one transaction around the
+    // rows keeps a long list to a single commit.
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        for row in &rows {
+            diesel::insert_into(access_log::table)
+                .values(row)
+                .execute(conn)?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+pub fn for_case(conn: &mut DbConn, case_id: &str) -> Result<Vec<AccessLogRow>, AppError> {
+    Ok(access_log::table
+        .filter(access_log::case_id.eq(case_id))
+        .order(access_log::at)
+        .select(AccessLogRow::as_select())
+        .load(conn)?)
+}

@@ -1,0 +1,141 @@
+//! Agencies: the 22 Welsh local authorities, police forces, health boards and youth justice
+//! services shipped as data, plus any an operator adds in `<data dir>/agencies.toml`.
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::db::models::AgencyRow;
+use crate::db::schema::agencies;
+use crate::db::DbConn;
+use crate::error::AppError;
+
+pub const SHIPPED_AGENCIES: &str = include_str!("../../reference/agencies.toml");
+
+pub const KINDS: &[&str] = &[
+    "local_authority",
+    "police",
+    "health_board",
+    "youth_justice",
+    "education",
+    "other",
+];
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Agency {
+    pub code: String,
+    pub kind: String,
+    pub name_en: String,
+    pub name_cy: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgencyFile {
+    #[serde(default)]
+    agency: Vec<Agency>,
+}
+
+/// All agencies in memory: the engine checks agency codes on every transition that names one.
+#[derive(Debug, Clone, Default)]
+pub struct AgencyDirectory {
+    by_code: BTreeMap<String, Agency>,
+}
+
+impl AgencyDirectory {
+    pub fn parse(text: &str, origin: &str) -> Result<Vec<Agency>, AppError> {
+        let file: AgencyFile =
+            toml::from_str(text).map_err(|e| AppError::Startup(format!("{origin}: {e}")))?;
+        for a in &file.agency {
+            if !KINDS.contains(&a.kind.as_str()) {
+                return Err(AppError::Startup(format!(
+                    "{origin}: agency '{}' has kind '{}', not one of {}",
+                    a.code,
+                    a.kind,
+                    KINDS.join(", ")
+                )));
+            }
+        }
+        Ok(file.agency)
+    }
+
+    /// The shipped list plus the operator's additions, if the file exists.
+    pub fn load(extra: Option<&Path>) -> Result<AgencyDirectory, AppError> {
+        let mut dir = AgencyDirectory::default();
+        for a in Self::parse(SHIPPED_AGENCIES, "reference/agencies.toml")? {
+            dir.by_code.insert(a.code.clone(), a);
+        }
+        if let Some(path) = extra.filter(|p| p.exists()) {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| AppError::Startup(format!("{}: {e}", path.display())))?;
+            for a in Self::parse(&text, &path.display().to_string())? {
+                dir.by_code.insert(a.code.clone(), a);
+            }
+        }
+        Ok(dir)
+    }
+
+    pub fn get(&self, code: &str) -> Option<&Agency> {
+        self.by_code.get(code)
+    }
+
+    pub fn kind_of(&self, code: &str) -> Option<&str> {
+        self.by_code.get(code).map(|a| a.kind.as_str())
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Agency> {
+        self.by_code.values()
+    }
+
+    /// Writes the directory to the database so foreign keys hold; names are refreshed.
+    pub fn store(&self, conn: &mut DbConn) -> Result<(), AppError> {
+        let existing: Vec<String> = agencies::table.select(agencies::code).load(conn)?;
+        for a in self.by_code.values() {
+            if existing.contains(&a.code) {
+                diesel::update(agencies::table.find(&a.code))
+                    .set((
+                        agencies::kind.eq(&a.kind),
+                        agencies::name_en.eq(&a.name_en),
+                        agencies::name_cy.eq(&a.name_cy),
+                    ))
+                    .execute(conn)?;
+            } else {
+                diesel::insert_into(agencies::table)
+                    .values(AgencyRow {
+                        code: a.code.clone(),
+                        kind: a.kind.clone(),
+                        name_en: a.name_en.clone(),
+                        name_cy: a.name_cy.clone(),
+                        shipped: true,
+                    })
+                    .execute(conn)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ships_every_welsh_local_authority_and_police_force() {
+        let dir = AgencyDirectory::load(None).expect("shipped agencies parse");
+        let count = |k: &str| dir.all().filter(|a| a.kind == k).count();
+        assert_eq!(count("local_authority"), 22);
+        assert_eq!(
+            count("police"),
+            5,
+            "four Welsh forces and British Transport Police"
+        );
+        assert_eq!(count("health_board"), 7);
+        assert_eq!(count("youth_justice"), 22);
+        assert_eq!(
+            dir.get("la-cardiff").map(|a| a.name_cy.as_str()),
+            Some("Cyngor Caerdydd")
+        );
+    }
+}

@@ -1,0 +1,633 @@
+//! Cases: creating one from a report, who may see it, and what a reader is shown.
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use crate::calendar::london_date;
+use crate::db::models::{
+    AgreedActionRow, CaseRow, CaseWorkflowRow, InvolvementRow, StepDeadlineRow,
+};
+use crate::db::schema::{
+    agreed_actions, case_involvements, case_workflows, cases, reference_counters, step_deadlines,
+};
+use crate::db::{write_transaction, Backend, DbConn};
+use crate::domain::audit::{self, AuditEntry, GENESIS};
+use crate::domain::child;
+use crate::domain::user::Actor;
+use crate::engine::definition::RoleName;
+use crate::engine::facts::validate_facts;
+use crate::engine::transition::case_facts;
+use crate::engine::Engine;
+use crate::error::AppError;
+
+pub const EXISTING_PLANS: &[&str] = &["none", "care_and_support", "child_protection", "both"];
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChildInput {
+    pub name: String,
+    /// YYYY-MM-DD
+    pub date_of_birth: String,
+    pub gender: String,
+    /// Agency code of the local authority where the child is located (R6).
+    pub located_authority: String,
+    /// Agency code of the local authority of ordinary residence.
+    pub residence_authority: String,
+    #[serde(default)]
+    pub looked_after: bool,
+    /// none, care_and_support, child_protection or both (R8).
+    #[serde(default = "none")]
+    pub existing_plan: String,
+    #[serde(default)]
+    pub in_secure_estate: bool,
+}
+
+fn none() -> String {
+    "none".into()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvolvementInput {
+    pub agency: String,
+    pub role: String,
+    pub person_name: Option<String>,
+    pub person_email: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCaseRequest {
+    pub child: ChildInput,
+    /// Facts recorded with the report (R1, R2, R3, R23 ...), as the primary workflow declares them.
+    #[serde(default)]
+    pub facts: Map<String, Value>,
+    #[serde(default)]
+    pub involvements: Vec<InvolvementInput>,
+}
+
+fn field_len(value: &str, field: &str, max: usize) -> Result<String, AppError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(AppError::bad_request(
+            "required",
+            field,
+            format!("{field} must not be empty"),
+        ));
+    }
+    if v.chars().count() > max {
+        return Err(AppError::bad_request(
+            "too_long",
+            field,
+            format!("{field} is longer than {max} characters"),
+        ));
+    }
+    Ok(v.to_string())
+}
+
+fn local_authority(engine: &Engine, code: &str, field: &str) -> Result<String, AppError> {
+    match engine.agencies.kind_of(code) {
+        Some("local_authority") => Ok(code.to_string()),
+        Some(_) => Err(AppError::unprocessable(
+            "not_a_local_authority",
+            field,
+            format!("{code:?} is an agency but not a local authority"),
+        )),
+        None => Err(AppError::unprocessable(
+            "unknown_authority",
+            field,
+            format!("no local authority has the code {code:?}; GET /api/agencies lists them"),
+        )),
+    }
+}
+
+/// The next reference for the year, such as CSE-2026-000123. Runs inside the case's transaction.
+fn next_reference(conn: &mut DbConn, year: i32) -> Result<String, AppError> {
+    let bumped = diesel::update(reference_counters::table.find(year))
+        .set(reference_counters::last_value.eq(reference_counters::last_value + 1))
+        .execute(conn)?;
+    if bumped == 0 {
+        diesel::insert_into(reference_counters::table)
+            .values((
+                reference_counters::year.eq(year),
+                reference_counters::last_value.eq(1),
+            ))
+            .execute(conn)?;
+    }
+    let n: i32 = reference_counters::table
+        .find(year)
+        .select(reference_counters::last_value)
+        .first(conn)?;
+    Ok(format!("CSE-{year}-{n:06}"))
+}
+
+pub fn create_case(
+    engine: &Engine,
+    conn: &mut DbConn,
+    actor: &Actor,
+    req: &NewCaseRequest,
+) -> Result<CaseRow, AppError> {
+    if actor.role == RoleName::Administrator {
+        return Err(AppError::Forbidden(
+            "administrators manage the service and do not record reports".into(),
+        ));
+    }
+    let now = engine.now();
+    let today = london_date(now);
+    let c = &req.child;
+    let name = field_len(&c.name, "child.name", 200)?;
+    let dob = NaiveDate::parse_from_str(c.date_of_birth.trim(), "%Y-%m-%d").map_err(|_| {
+        AppError::bad_request(
+            "invalid_date",
+            "child.date_of_birth",
+            format!(
+                "child.date_of_birth must be a date YYYY-MM-DD; got {:?}",
+                c.date_of_birth
+            ),
+        )
+    })?;
+    if dob > today {
+        return Err(AppError::unprocessable(
+            "date_of_birth_in_future",
+            "child.date_of_birth",
+            "child.date_of_birth is in the future",
+        ));
+    }
+    if child::eighteenth_birthday(dob) <= today {
+        return Err(AppError::unprocessable(
+            "not_a_child",
+            "child.date_of_birth",
+            "the person is 18 or over: child protection procedures end at 18 (R16); use the adult safeguarding route",
+        ));
+    }
+    let gender = field_len(&c.gender, "child.gender", 50)?;
+    let located = local_authority(engine, &c.located_authority, "child.located_authority")?;
+    let residence = local_authority(engine, &c.residence_authority, "child.residence_authority")?;
+    if !EXISTING_PLANS.contains(&c.existing_plan.as_str()) {
+        return Err(AppError::bad_request(
+            "invalid_choice",
+            "child.existing_plan",
+            format!(
+                "child.existing_plan must be one of {}",
+                EXISTING_PLANS.join(", ")
+            ),
+        ));
+    }
+    let primary = engine.registry.primary();
+    let facts = validate_facts(&primary.def.facts, &req.facts, &engine.agencies, now)?;
+    for (i, inv) in req.involvements.iter().enumerate() {
+        if engine.agencies.get(&inv.agency).is_none() {
+            return Err(AppError::unprocessable(
+                "unknown_agency",
+                format!("involvements[{i}].agency"),
+                format!("no agency has the code {:?}", inv.agency),
+            ));
+        }
+        field_len(&inv.role, &format!("involvements[{i}].role"), 100)?;
+        if let Some(e) = &inv.person_email {
+            if e.parse::<lettre::Address>().is_err() {
+                return Err(AppError::bad_request(
+                    "invalid_email",
+                    format!("involvements[{i}].person_email"),
+                    format!("{e:?} is not an email address"),
+                ));
+            }
+        }
+    }
+
+    write_transaction(conn, |conn| {
+        let naive_now = now.naive_utc();
+        let id = uuid::Uuid::new_v4().to_string();
+        let reference = next_reference(conn, chrono::Datelike::year(&today))?;
+        let mut case = CaseRow {
+            id: id.clone(),
+            reference,
+            child_name: name.clone(),
+            child_date_of_birth: dob,
+            child_gender: gender.clone(),
+            located_authority: located.clone(),
+            residence_authority: residence.clone(),
+            looked_after: c.looked_after,
+            existing_plan: c.existing_plan.clone(),
+            in_secure_estate: c.in_secure_estate,
+            facts: Value::Object(facts.clone()).to_string(),
+            status: "open".into(),
+            version: 1,
+            audit_seq: 0,
+            audit_head: GENESIS.into(),
+            created_by: actor.id.clone(),
+            created_at: naive_now,
+            updated_at: naive_now,
+        };
+        diesel::insert_into(cases::table)
+            .values(&case)
+            .execute(conn)?;
+        let mut involvements = vec![InvolvementRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            case_id: id.clone(),
+            agency_code: actor.authority.clone(),
+            person_name: Some(actor.name.clone()),
+            person_email: None,
+            role: "recorded the report".into(),
+            user_id: Some(actor.id.clone()),
+            created_at: naive_now,
+        }];
+        for inv in &req.involvements {
+            involvements.push(InvolvementRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                case_id: id.clone(),
+                agency_code: inv.agency.clone(),
+                person_name: inv.person_name.clone(),
+                person_email: inv.person_email.clone(),
+                role: inv.role.trim().to_string(),
+                user_id: None,
+                created_at: naive_now,
+            });
+        }
+        for inv in &involvements {
+            diesel::insert_into(case_involvements::table)
+                .values(inv)
+                .execute(conn)?;
+        }
+        let row = audit::append(
+            conn,
+            &id,
+            0,
+            GENESIS,
+            naive_now,
+            AuditEntry {
+                actor_id: actor.id.clone(),
+                kind: "case_created",
+                payload: json!({
+                    "reference": case.reference,
+                    "child": {
+                        "date_of_birth": dob.to_string(), "gender": gender,
+                        "located_authority": located, "residence_authority": residence,
+                        "looked_after": c.looked_after, "existing_plan": c.existing_plan,
+                        "in_secure_estate": c.in_secure_estate,
+                    },
+                    "facts": facts,
+                    "involvements": req.involvements,
+                }),
+                ..AuditEntry::default()
+            },
+        )?;
+        let (mut seq, mut head) = (row.seq, row.hash);
+        let mut to_start = vec![primary.name().to_string()];
+        // R16/R17: a child already past the transition age starts the age-18 track at once.
+        if child::date_at_age_months(dob, engine.settings.transition_age_months) <= today
+            && engine
+                .registry
+                .latest(&engine.settings.transition_workflow)
+                .is_some()
+        {
+            to_start.push(engine.settings.transition_workflow.clone());
+        }
+        for wf in to_start {
+            if let Some((s, h)) =
+                engine.start_workflow_in(conn, &case, &wf, actor, now, seq, &head)?
+            {
+                seq = s;
+                head = h;
+            }
+        }
+        diesel::update(cases::table.find(&id))
+            .set((cases::audit_seq.eq(seq), cases::audit_head.eq(&head)))
+            .execute(conn)?;
+        case.audit_seq = seq;
+        case.audit_head = head;
+        Ok(case)
+    })
+}
+
+/// Finds a case by id or reference if `actor` may see it: a user of the authority where the
+/// child is located or resident, or anyone recorded as involved. Anything else is "not found",
+/// so that the answer does not reveal that the case exists.
+pub fn visible_case(conn: &mut DbConn, actor: &Actor, key: &str) -> Result<CaseRow, AppError> {
+    let query = cases::table.select(CaseRow::as_select());
+    let case = if key.starts_with("CSE-") {
+        query
+            .filter(cases::reference.eq(key))
+            .first(conn)
+            .optional()?
+    } else {
+        query.find(key).first(conn).optional()?
+    };
+    let case = case.ok_or(AppError::NotFound("case"))?;
+    if may_see(conn, actor, &case)? {
+        Ok(case)
+    } else {
+        Err(AppError::NotFound("case"))
+    }
+}
+
+pub fn may_see(conn: &mut DbConn, actor: &Actor, case: &CaseRow) -> Result<bool, AppError> {
+    if case.located_authority == actor.authority || case.residence_authority == actor.authority {
+        return Ok(true);
+    }
+    let involved: i64 = case_involvements::table
+        .filter(case_involvements::case_id.eq(&case.id))
+        .filter(case_involvements::user_id.eq(&actor.id))
+        .count()
+        .get_result(conn)?;
+    Ok(involved > 0)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseFilter {
+    pub state: Option<String>,
+    pub authority: Option<String>,
+    pub overdue: Option<bool>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CaseSummary {
+    pub id: String,
+    pub reference: String,
+    pub status: String,
+    pub version: i64,
+    pub located_authority: String,
+    pub residence_authority: String,
+    pub state: Option<String>,
+    pub next_deadline: Option<DateTime<Utc>>,
+    pub overdue: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Cases the actor may see, newest first, filtered. The child's name is not in a list.
+pub fn list_cases(
+    engine: &Engine,
+    conn: &mut DbConn,
+    actor: &Actor,
+    filter: &CaseFilter,
+) -> Result<Vec<CaseSummary>, AppError> {
+    let limit = filter.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(AppError::bad_request(
+            "invalid_limit",
+            "limit",
+            "limit must be between 1 and 1000",
+        ));
+    }
+    let now = engine.now().naive_utc();
+    let involved = case_involvements::table
+        .filter(case_involvements::user_id.eq(actor.id.clone()))
+        .select(case_involvements::case_id);
+    let mut query = cases::table
+        .filter(
+            cases::located_authority
+                .eq(actor.authority.clone())
+                .or(cases::residence_authority.eq(actor.authority.clone()))
+                .or(cases::id.eq_any(involved)),
+        )
+        .select(CaseRow::as_select())
+        .order(cases::updated_at.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(a) = &filter.authority {
+        query = query.filter(
+            cases::located_authority
+                .eq(a.clone())
+                .or(cases::residence_authority.eq(a.clone())),
+        );
+    }
+    if let Some(state) = &filter.state {
+        let in_state = case_workflows::table
+            .filter(case_workflows::state.eq(state.clone()))
+            .select(case_workflows::case_id);
+        query = query.filter(cases::id.eq_any(in_state));
+    }
+    if let Some(overdue) = filter.overdue {
+        let late = step_deadlines::table
+            .filter(step_deadlines::met_at.is_null())
+            .filter(step_deadlines::due_at.lt(now))
+            .select(step_deadlines::case_id);
+        query = if overdue {
+            query.filter(cases::id.eq_any(late))
+        } else {
+            query.filter(diesel::dsl::not(cases::id.eq_any(late)))
+        };
+    }
+    let rows: Vec<CaseRow> = query.load(conn)?;
+    let ids: Vec<&str> = rows.iter().map(|c| c.id.as_str()).collect();
+    let primary = engine.registry.primary();
+    let states: Vec<(String, String)> = case_workflows::table
+        .filter(case_workflows::case_id.eq_any(&ids))
+        .filter(case_workflows::workflow.eq(primary.name()))
+        .select((case_workflows::case_id, case_workflows::state))
+        .load(conn)?;
+    let deadlines: Vec<(String, chrono::NaiveDateTime)> = step_deadlines::table
+        .filter(step_deadlines::case_id.eq_any(&ids))
+        .filter(step_deadlines::met_at.is_null())
+        .select((step_deadlines::case_id, step_deadlines::due_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|c| {
+            let next = deadlines
+                .iter()
+                .filter(|(id, _)| *id == c.id)
+                .map(|(_, d)| *d)
+                .min();
+            CaseSummary {
+                state: states
+                    .iter()
+                    .find(|(id, _)| *id == c.id)
+                    .map(|(_, s)| s.clone()),
+                next_deadline: next.map(|d| d.and_utc()),
+                overdue: next.is_some_and(|d| d < now),
+                id: c.id,
+                reference: c.reference,
+                status: c.status,
+                version: c.version,
+                located_authority: c.located_authority,
+                residence_authority: c.residence_authority,
+                updated_at: c.updated_at.and_utc(),
+            }
+        })
+        .collect())
+}
+
+/// One workflow as it stands on a case, with what the chair sees at that step.
+#[derive(Debug, Serialize)]
+pub struct WorkflowView {
+    pub workflow: String,
+    pub workflow_version: i32,
+    pub state: String,
+    pub state_title: String,
+    pub guidance: String,
+    pub rules: Vec<String>,
+    pub entered_at: DateTime<Utc>,
+    pub finished: bool,
+    pub deadline: Option<DeadlineView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeadlineView {
+    pub due_at: DateTime<Utc>,
+    /// The same moment in Wales, for people.
+    pub due_at_local: String,
+    pub source: String,
+    pub overdue: bool,
+    pub working_days_left: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CaseView {
+    pub id: String,
+    pub reference: String,
+    pub status: String,
+    pub version: i64,
+    pub child: Value,
+    pub facts: Map<String, Value>,
+    pub workflows: Vec<WorkflowView>,
+    pub agreed_actions: Vec<Value>,
+    pub involvements: Vec<Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub fn view_case(engine: &Engine, conn: &mut DbConn, case: &CaseRow) -> Result<CaseView, AppError> {
+    let now = engine.now();
+    let today = london_date(now);
+    let running: Vec<CaseWorkflowRow> = case_workflows::table
+        .filter(case_workflows::case_id.eq(&case.id))
+        .order(case_workflows::started_at)
+        .select(CaseWorkflowRow::as_select())
+        .load(conn)?;
+    let open_deadlines: Vec<StepDeadlineRow> = step_deadlines::table
+        .filter(step_deadlines::case_id.eq(&case.id))
+        .filter(step_deadlines::met_at.is_null())
+        .select(StepDeadlineRow::as_select())
+        .load(conn)?;
+    let mut workflows = Vec::new();
+    for cw in running {
+        let wf = engine
+            .registry
+            .get(&cw.workflow, cw.workflow_version as u32);
+        let state = wf.as_ref().and_then(|w| w.state(&cw.state).cloned());
+        let deadline = open_deadlines
+            .iter()
+            .find(|d| d.case_workflow_id == cw.id)
+            .map(|d| {
+                let due = d.due_at.and_utc();
+                let due_day = london_date(due);
+                DeadlineView {
+                    due_at: due,
+                    due_at_local: due
+                        .with_timezone(&chrono_tz::Europe::London)
+                        .format("%A %-d %B %Y, %H:%M %Z")
+                        .to_string(),
+                    source: d.source.clone(),
+                    overdue: due < now,
+                    working_days_left: if due_day >= today {
+                        engine.calendar.working_days_between(today, due_day)
+                    } else {
+                        -engine.calendar.working_days_between(due_day, today)
+                    },
+                }
+            });
+        workflows.push(WorkflowView {
+            workflow: cw.workflow.clone(),
+            workflow_version: cw.workflow_version,
+            state_title: state
+                .as_ref()
+                .map(|s| s.title.clone())
+                .unwrap_or_else(|| cw.state.clone()),
+            guidance: state
+                .as_ref()
+                .map(|s| s.guidance.clone())
+                .unwrap_or_default(),
+            rules: state.map(|s| s.rules).unwrap_or_default(),
+            state: cw.state,
+            entered_at: cw.entered_at.and_utc(),
+            finished: cw.finished_at.is_some(),
+            deadline,
+        });
+    }
+    let actions: Vec<AgreedActionRow> = agreed_actions::table
+        .filter(agreed_actions::case_id.eq(&case.id))
+        .order(agreed_actions::created_at)
+        .select(AgreedActionRow::as_select())
+        .load(conn)?;
+    let involvements: Vec<InvolvementRow> = case_involvements::table
+        .filter(case_involvements::case_id.eq(&case.id))
+        .order(case_involvements::created_at)
+        .select(InvolvementRow::as_select())
+        .load(conn)?;
+    Ok(CaseView {
+        id: case.id.clone(),
+        reference: case.reference.clone(),
+        status: case.status.clone(),
+        version: case.version,
+        child: json!({
+            "name": case.child_name,
+            "date_of_birth": case.child_date_of_birth.to_string(),
+            "age": child::age_years(case.child_date_of_birth, today),
+            "eighteenth_birthday": child::eighteenth_birthday(case.child_date_of_birth).to_string(),
+            "gender": case.child_gender,
+            "located_authority": case.located_authority,
+            "residence_authority": case.residence_authority,
+            "looked_after": case.looked_after,
+            "existing_plan": case.existing_plan,
+            "in_secure_estate": case.in_secure_estate,
+        }),
+        facts: case_facts(case),
+        workflows,
+        agreed_actions: actions
+            .into_iter()
+            .map(|a| {
+                json!({
+                    "id": a.id, "kind": a.kind, "title": a.title, "owner_name": a.owner_name,
+                    "owner_email": a.owner_email, "agency": a.agency_code,
+                    "due_date": a.due_date.to_string(), "status": a.status,
+                    "overdue": a.status == "open" && a.due_date < today,
+                    "cancellable": a.cancellable,
+                    "rules": a.rules.split(',').filter(|r| !r.is_empty()).collect::<Vec<_>>(),
+                })
+            })
+            .collect(),
+        involvements: involvements
+            .into_iter()
+            .map(|i| json!({"agency": i.agency_code, "role": i.role, "person_name": i.person_name, "person_email": i.person_email, "user_id": i.user_id}))
+            .collect(),
+        created_at: case.created_at.and_utc(),
+        updated_at: case.updated_at.and_utc(),
+    })
+}
+
+/// The case history from the audit trail, oldest first.
+pub fn history(conn: &mut DbConn, case: &CaseRow) -> Result<Vec<Value>, AppError> {
+    use crate::db::models::AuditEventRow;
+    use crate::db::schema::{audit_events, users};
+    let rows: Vec<(AuditEventRow, Option<String>)> = audit_events::table
+        .left_join(users::table.on(users::id.eq(audit_events::actor_id)))
+        .filter(audit_events::case_id.eq(&case.id))
+        .order(audit_events::seq)
+        .select((AuditEventRow::as_select(), users::name.nullable()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(r, actor_name)| {
+            json!({
+                "seq": r.seq, "at": r.at.and_utc(), "actor_id": r.actor_id, "actor_name": actor_name,
+                "kind": r.kind, "workflow": r.workflow, "event": r.event,
+                "from_state": r.from_state, "to_state": r.to_state, "decline": r.decline,
+                "rationale": r.rationale,
+                "payload": serde_json::from_str::<Value>(&r.payload).unwrap_or(Value::Null),
+                "hash": r.hash,
+            })
+        })
+        .collect())
+}
+
+/// Which backend a connection is on, for the few places where SQL differs.
+pub fn backend_of(conn: &DbConn) -> Backend {
+    match conn {
+        DbConn::Sqlite(_) => Backend::Sqlite,
+        DbConn::Postgres(_) => Backend::Postgres,
+    }
+}

@@ -1,0 +1,7 @@
+//! The safeguarding domain: cases, children, agencies, users, the audit trail and access log.
+pub mod access_log;
+pub mod agency;
+pub mod audit;
+pub mod case;
+pub mod child;
+pub mod user;

@@ -1,0 +1,193 @@
+//! The shape of a workflow file (`workflows/*.toml`), as written by the people who maintain
+//! local practice. Validation lives in `validate.rs`; this module only describes.
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowFile {
+    pub name: String,
+    pub version: u32,
+    pub title: String,
+    pub description: String,
+    /// The main pathway every new case starts on. Exactly one loaded workflow name has it.
+    #[serde(default)]
+    pub primary: bool,
+    pub initial: String,
+    #[serde(default)]
+    pub rules: Vec<String>,
+    #[serde(default)]
+    pub facts: BTreeMap<String, FactSpec>,
+    #[serde(default)]
+    pub action_kinds: BTreeMap<String, ActionKind>,
+    /// Effects applied when the workflow starts on a case.
+    #[serde(default)]
+    pub start_effects: Vec<Effect>,
+    pub states: Vec<State>,
+    #[serde(default)]
+    pub transitions: Vec<Transition>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FactType {
+    Bool,
+    Text,
+    /// RFC 3339 with an offset; stored in UTC.
+    Datetime,
+    Date,
+    /// One of `options`.
+    Choice,
+    /// Every one of `options` answered true or false.
+    Checklist,
+    /// Codes of agencies known to the service.
+    AgencyList,
+    /// Who attended: `[{name, agency, direct_knowledge}]`.
+    Attendance,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FactSpec {
+    #[serde(rename = "type")]
+    pub kind: FactType,
+    pub label: String,
+    #[serde(default)]
+    pub options: Vec<String>,
+    #[serde(default)]
+    pub rules: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionKind {
+    pub title: String,
+    /// Who is expected to own it, in words (for example "police single point of contact").
+    pub owner: String,
+    pub due_working_days: u32,
+    #[serde(default)]
+    pub rules: Vec<String>,
+    /// False for steps the procedure says cannot be declined (R12).
+    #[serde(default = "yes")]
+    pub cancellable: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    pub id: String,
+    pub title: String,
+    pub guidance: String,
+    #[serde(default)]
+    pub rules: Vec<String>,
+    pub deadline: Option<DeadlineSpec>,
+    #[serde(default)]
+    pub terminal: bool,
+}
+
+/// Exactly one of the units is set. `source` names the procedure paragraph or says
+/// "assumption".
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlineSpec {
+    pub working_days: Option<u32>,
+    pub hours: Option<u32>,
+    pub months: Option<u32>,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleName {
+    Chair,
+    Practitioner,
+    TeamLead,
+    Administrator,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transition {
+    pub event: String,
+    pub title: String,
+    pub from: Vec<String>,
+    pub to: String,
+    /// A decline ("no further action", "no strategy meeting", "no plan") always needs a rationale.
+    #[serde(default)]
+    pub decline: bool,
+    #[serde(default)]
+    pub rationale_required: bool,
+    #[serde(default)]
+    pub rules: Vec<String>,
+    /// Roles that may apply the event; empty means chair and team lead.
+    #[serde(default)]
+    pub roles: Vec<RoleName>,
+    #[serde(default)]
+    pub guards: Vec<Guard>,
+    #[serde(default)]
+    pub effects: Vec<Effect>,
+    /// Replaces the target state's own deadline (a review cycle after the first review).
+    pub deadline: Option<DeadlineSpec>,
+}
+
+/// Something that must be true before a transition. Exactly one `requires*`/`check`/
+/// `min_agreed_actions` is set; `when`/`when_any` make it conditional.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Guard {
+    pub when: Option<Condition>,
+    #[serde(default)]
+    pub when_any: Vec<Condition>,
+    /// The fact has been recorded (any value).
+    pub requires: Option<String>,
+    /// The fact has been recorded as `true`.
+    pub requires_true: Option<String>,
+    /// An agreed action of this kind exists on the case or is recorded with this event.
+    pub requires_action: Option<String>,
+    /// At least this many agreed actions are recorded with this event.
+    pub min_agreed_actions: Option<u32>,
+    /// A named check implemented in `engine::checks`.
+    pub check: Option<String>,
+    pub message: String,
+    #[serde(default)]
+    pub rules: Vec<String>,
+}
+
+/// A test on a recorded fact or on the case itself. Exactly one of `fact`/`case`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub fact: Option<String>,
+    /// One of `looked_after`, `in_secure_estate`, `existing_plan`, `authorities_differ`.
+    pub case: Option<String>,
+    pub equals: Option<Value>,
+    pub not_equals: Option<Value>,
+    /// A checklist option answered true, or a list or text containing the value.
+    pub contains: Option<String>,
+    /// Any checklist option answered true (or a list with any element).
+    #[serde(default)]
+    pub any: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Effect {
+    pub when: Option<Condition>,
+    /// Creates an agreed action of this kind (declared under `action_kinds`).
+    pub create_action: Option<String>,
+    /// Starts another workflow on the case, if not already running.
+    pub start_workflow: Option<String>,
+}
+
+pub const CASE_FIELDS: &[&str] = &[
+    "looked_after",
+    "in_secure_estate",
+    "existing_plan",
+    "authorities_differ",
+];

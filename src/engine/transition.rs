@@ -1,0 +1,816 @@
+//! Applying an event to a case. Everything happens in one transaction: the version check, the
+//! guards, the new state, the deadline, the actions the event creates and the audit entry.
+//! Either all of it is stored or none of it.
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::checks::CheckContext;
+use super::deadline::due_at;
+use super::definition::{Effect, RoleName, Transition};
+use super::facts::validate_facts;
+use super::guards::{condition_holds, unmet, GuardContext, Missing};
+use super::{Engine, Workflow};
+use crate::calendar::london_date;
+use crate::db::models::{AgreedActionRow, CaseRow, CaseWorkflowRow, StepDeadlineRow};
+use crate::db::schema::{agreed_actions, case_workflows, cases, step_deadlines};
+use crate::db::{write_transaction, DbConn};
+use crate::domain::audit::{self, AuditEntry};
+use crate::domain::user::{role_str, Actor};
+use crate::error::AppError;
+
+pub const MIN_RATIONALE: usize = 20;
+const MAX_RATIONALE: usize = 10_000;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventRequest {
+    pub event: String,
+    /// Which of the case's workflows; the primary pathway when absent.
+    pub workflow: Option<String>,
+    /// The case version the client last saw; a newer version on the server means 409.
+    pub expected_version: i64,
+    pub rationale: Option<String>,
+    #[serde(default)]
+    pub facts: Map<String, Value>,
+    #[serde(default)]
+    pub agreed_actions: Vec<AgreedActionInput>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgreedActionInput {
+    pub title: String,
+    pub owner_name: String,
+    pub owner_email: Option<String>,
+    pub agency: Option<String>,
+    /// YYYY-MM-DD; defaults to the action kind's working days, or 5 working days.
+    pub due_date: Option<String>,
+    /// An action kind the workflow declares (for example `icta_referral`).
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TransitionOutcome {
+    pub case_id: String,
+    pub reference: String,
+    pub version: i64,
+    pub workflow: String,
+    pub event: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub deadline: Option<DateTime<Utc>>,
+    pub actions_created: Vec<String>,
+    pub workflows_started: Vec<String>,
+    pub audit_seq: i64,
+}
+
+/// The case attributes a workflow condition may test.
+pub fn case_fields(case: &CaseRow) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("looked_after".into(), Value::Bool(case.looked_after));
+    m.insert(
+        "in_secure_estate".into(),
+        Value::Bool(case.in_secure_estate),
+    );
+    m.insert(
+        "existing_plan".into(),
+        Value::String(case.existing_plan.clone()),
+    );
+    m.insert(
+        "authorities_differ".into(),
+        Value::Bool(case.located_authority != case.residence_authority),
+    );
+    m
+}
+
+pub fn case_facts(case: &CaseRow) -> Map<String, Value> {
+    match serde_json::from_str::<Value>(&case.facts) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    }
+}
+
+pub fn may_apply(t: &Transition, role: RoleName) -> bool {
+    if t.roles.is_empty() {
+        matches!(role, RoleName::Chair | RoleName::TeamLead)
+    } else {
+        t.roles.contains(&role)
+    }
+}
+
+/// What effects' conditions are tested against.
+struct Known<'a> {
+    facts: &'a Map<String, Value>,
+    fields: &'a Map<String, Value>,
+    /// Action kinds already on the case (or recorded with this event).
+    kinds: &'a BTreeSet<String>,
+}
+
+/// Changes to the case that the caller writes: the transition's and its effects'.
+struct Planned {
+    actions: Vec<AgreedActionRow>,
+    start: Vec<String>,
+}
+
+impl Engine {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        london_date(self.now())
+    }
+
+    fn validate_actions(
+        &self,
+        wf: &Workflow,
+        case_id: &str,
+        input: &[AgreedActionInput],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<AgreedActionRow>, AppError> {
+        let today = london_date(now);
+        let mut rows = Vec::new();
+        for (i, a) in input.iter().enumerate() {
+            let at = |f: &str| format!("agreed_actions[{i}].{f}");
+            let title = a.title.trim();
+            if title.is_empty() || title.chars().count() > 500 {
+                return Err(AppError::bad_request(
+                    "invalid_title",
+                    at("title"),
+                    "title must be 1 to 500 characters",
+                ));
+            }
+            let owner = a.owner_name.trim();
+            if owner.is_empty() || owner.chars().count() > 200 {
+                return Err(AppError::bad_request(
+                    "invalid_owner",
+                    at("owner_name"),
+                    "owner_name must be 1 to 200 characters",
+                ));
+            }
+            if let Some(email) = &a.owner_email {
+                if email.parse::<lettre::Address>().is_err() {
+                    return Err(AppError::bad_request(
+                        "invalid_email",
+                        at("owner_email"),
+                        format!("{email:?} is not an email address"),
+                    ));
+                }
+            }
+            if let Some(code) = &a.agency {
+                if self.agencies.get(code).is_none() {
+                    return Err(AppError::unprocessable(
+                        "unknown_agency",
+                        at("agency"),
+                        format!("no agency has the code {code:?}"),
+                    ));
+                }
+            }
+            let kind =
+                match &a.kind {
+                    Some(k) => Some(
+                        wf.def
+                            .action_kinds
+                            .get(k)
+                            .map(|spec| (k, spec))
+                            .ok_or_else(|| {
+                                AppError::bad_request(
+                                    "unknown_action_kind",
+                                    at("kind"),
+                                    format!(
+                            "{k:?} is not an action kind of this workflow; kinds are {}",
+                            wf.def.action_kinds.keys().cloned().collect::<Vec<_>>().join(", ")
+                        ),
+                                )
+                            })?,
+                    ),
+                    None => None,
+                };
+            let due = match &a.due_date {
+                Some(s) => {
+                    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+                        AppError::bad_request(
+                            "invalid_date",
+                            at("due_date"),
+                            format!("due_date must be YYYY-MM-DD; got {s:?}"),
+                        )
+                    })?;
+                    if d < today {
+                        return Err(AppError::unprocessable(
+                            "due_date_in_past",
+                            at("due_date"),
+                            "due_date is in the past",
+                        ));
+                    }
+                    d
+                }
+                None => self
+                    .calendar
+                    .add_working_days(today, kind.map(|(_, s)| s.due_working_days).unwrap_or(5)),
+            };
+            rows.push(AgreedActionRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                case_id: case_id.to_string(),
+                meeting_id: None,
+                kind: kind.map(|(k, _)| k.clone()),
+                title: title.to_string(),
+                owner_name: owner.to_string(),
+                owner_email: a.owner_email.as_ref().map(|e| e.trim().to_lowercase()),
+                owner_user_id: None,
+                agency_code: a.agency.clone(),
+                due_date: due,
+                status: "open".into(),
+                cancellable: kind.map(|(_, s)| s.cancellable).unwrap_or(true),
+                rules: kind.map(|(_, s)| s.rules.join(",")).unwrap_or_default(),
+                created_at: now.naive_utc(),
+                updated_at: now.naive_utc(),
+            });
+        }
+        Ok(rows)
+    }
+
+    fn plan_effects(
+        &self,
+        wf: &Workflow,
+        effects: &[Effect],
+        case_id: &str,
+        known: Known<'_>,
+        now: DateTime<Utc>,
+    ) -> Planned {
+        let Known {
+            facts,
+            fields,
+            kinds: existing_kinds,
+        } = known;
+        let mut planned = Planned {
+            actions: Vec::new(),
+            start: Vec::new(),
+        };
+        for e in effects {
+            if let Some(c) = &e.when {
+                if !condition_holds(c, facts, fields) {
+                    continue;
+                }
+            }
+            if let Some(kind) = &e.create_action {
+                // One open action of a kind is enough: a second effect or a chair's own
+                // action of that kind already covers it.
+                if existing_kinds.contains(kind)
+                    || planned
+                        .actions
+                        .iter()
+                        .any(|a| a.kind.as_ref() == Some(kind))
+                {
+                    continue;
+                }
+                if let Some(spec) = wf.def.action_kinds.get(kind) {
+                    planned.actions.push(AgreedActionRow {
+                        id: uuid::Uuid::new_v4().to_string(),
+                        case_id: case_id.to_string(),
+                        meeting_id: None,
+                        kind: Some(kind.clone()),
+                        title: spec.title.clone(),
+                        owner_name: spec.owner.clone(),
+                        owner_email: None,
+                        owner_user_id: None,
+                        agency_code: None,
+                        due_date: self
+                            .calendar
+                            .add_working_days(london_date(now), spec.due_working_days),
+                        status: "open".into(),
+                        cancellable: spec.cancellable,
+                        rules: spec.rules.join(","),
+                        created_at: now.naive_utc(),
+                        updated_at: now.naive_utc(),
+                    });
+                }
+            }
+            if let Some(w) = &e.start_workflow {
+                planned.start.push(w.clone());
+            }
+        }
+        planned
+    }
+
+    fn action_kinds_on_case(
+        &self,
+        conn: &mut DbConn,
+        case_id: &str,
+    ) -> Result<BTreeSet<String>, AppError> {
+        let kinds: Vec<Option<String>> = agreed_actions::table
+            .filter(agreed_actions::case_id.eq(case_id))
+            .filter(agreed_actions::status.ne("cancelled"))
+            .filter(agreed_actions::kind.is_not_null())
+            .select(agreed_actions::kind)
+            .load(conn)?;
+        Ok(kinds.into_iter().flatten().collect())
+    }
+
+    /// Applies `req` to the case in one transaction.
+    pub fn apply_event(
+        &self,
+        conn: &mut DbConn,
+        actor: &Actor,
+        case_id: &str,
+        req: &EventRequest,
+    ) -> Result<TransitionOutcome, AppError> {
+        write_transaction(conn, |conn| self.apply_event_in(conn, actor, case_id, req))
+    }
+
+    fn apply_event_in(
+        &self,
+        conn: &mut DbConn,
+        actor: &Actor,
+        case_id: &str,
+        req: &EventRequest,
+    ) -> Result<TransitionOutcome, AppError> {
+        let now = self.now();
+        let case: CaseRow = cases::table
+            .find(case_id)
+            .select(CaseRow::as_select())
+            .first(conn)
+            .optional()?
+            .ok_or(AppError::NotFound("case"))?;
+        if case.version != req.expected_version {
+            return Err(stale(req.expected_version, case.version));
+        }
+        let wf_name = req
+            .workflow
+            .clone()
+            .unwrap_or_else(|| self.registry.primary().name().to_string());
+        let running: CaseWorkflowRow = case_workflows::table
+            .filter(case_workflows::case_id.eq(case_id))
+            .filter(case_workflows::workflow.eq(&wf_name))
+            .select(CaseWorkflowRow::as_select())
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| {
+                AppError::unprocessable(
+                    "workflow_not_running",
+                    "workflow",
+                    format!("workflow {wf_name:?} is not running on this case"),
+                )
+            })?;
+        let wf = self
+            .registry
+            .get(&running.workflow, running.workflow_version as u32)
+            .ok_or_else(|| {
+                AppError::Internal(format!(
+                    "workflow {} v{} is not loaded",
+                    running.workflow, running.workflow_version
+                ))
+            })?;
+        let transition = match wf.transition(&running.state, &req.event) {
+            Some(t) => t,
+            None => {
+                let allowed: Vec<_> = wf
+                    .transitions_from(&running.state)
+                    .map(|t| t.event.as_str())
+                    .collect();
+                let state_title = wf
+                    .state(&running.state)
+                    .map(|s| s.title.as_str())
+                    .unwrap_or(&running.state);
+                return Err(if wf.has_event(&req.event) {
+                    AppError::unprocessable(
+                        "event_not_allowed",
+                        "event",
+                        format!(
+                            "{:?} cannot be applied while the case is at \"{state_title}\"; allowed now: {}",
+                            req.event,
+                            if allowed.is_empty() { "nothing (the workflow has finished)".to_string() } else { allowed.join(", ") }
+                        ),
+                    )
+                } else {
+                    AppError::bad_request(
+                        "unknown_event",
+                        "event",
+                        format!("workflow {:?} has no event {:?}", wf.name(), req.event),
+                    )
+                });
+            }
+        };
+        if !may_apply(transition, actor.role) {
+            return Err(AppError::Forbidden(format!(
+                "a {} cannot apply {:?}",
+                role_str(actor.role).replace('_', " "),
+                req.event
+            )));
+        }
+        let rationale = check_rationale(transition, req.rationale.as_deref())?;
+        let new_facts = validate_facts(&wf.def.facts, &req.facts, &self.agencies, now)?;
+        let mut recorded_actions = self.validate_actions(&wf, case_id, &req.agreed_actions, now)?;
+
+        let mut merged = case_facts(&case);
+        for (k, v) in &new_facts {
+            merged.insert(k.clone(), v.clone());
+        }
+        let fields = case_fields(&case);
+        let needs_kinds = transition
+            .guards
+            .iter()
+            .any(|g| g.requires_action.is_some())
+            || transition.effects.iter().any(|e| e.create_action.is_some());
+        let mut kinds = if needs_kinds {
+            self.action_kinds_on_case(conn, case_id)?
+        } else {
+            BTreeSet::new()
+        };
+        kinds.extend(recorded_actions.iter().filter_map(|a| a.kind.clone()));
+        let ctx = GuardContext {
+            check: CheckContext {
+                facts: &merged,
+                case: &case,
+                agencies: &self.agencies,
+                today: london_date(now),
+            },
+            case_fields: &fields,
+            action_kinds: &kinds,
+            new_actions: recorded_actions.len(),
+        };
+        let missing = unmet(&transition.guards, &ctx);
+        if !missing.is_empty() {
+            return Err(guards_unmet(&req.event, missing));
+        }
+
+        let planned = self.plan_effects(
+            &wf,
+            &transition.effects,
+            case_id,
+            Known {
+                facts: &merged,
+                fields: &fields,
+                kinds: &kinds,
+            },
+            now,
+        );
+        let naive_now = now.naive_utc();
+
+        // Close the step being left, open the one being entered.
+        diesel::update(
+            step_deadlines::table
+                .filter(step_deadlines::case_workflow_id.eq(&running.id))
+                .filter(step_deadlines::met_at.is_null()),
+        )
+        .set(step_deadlines::met_at.eq(Some(naive_now)))
+        .execute(conn)?;
+        let target = wf
+            .state(&transition.to)
+            .ok_or_else(|| AppError::Internal("validated target state missing".into()))?;
+        let deadline_spec = transition.deadline.as_ref().or(target.deadline.as_ref());
+        let deadline = deadline_spec
+            .filter(|_| !target.terminal)
+            .map(|spec| (due_at(spec, now, &self.calendar), spec.source.clone()));
+        if let Some((due, source)) = &deadline {
+            diesel::insert_into(step_deadlines::table)
+                .values(StepDeadlineRow {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    case_id: case_id.to_string(),
+                    case_workflow_id: running.id.clone(),
+                    state: transition.to.clone(),
+                    due_at: due.naive_utc(),
+                    source: source.clone(),
+                    met_at: None,
+                })
+                .execute(conn)?;
+        }
+        diesel::update(case_workflows::table.find(&running.id))
+            .set((
+                case_workflows::state.eq(&transition.to),
+                case_workflows::entered_at.eq(naive_now),
+                case_workflows::finished_at.eq(if target.terminal {
+                    Some(naive_now)
+                } else {
+                    None
+                }),
+            ))
+            .execute(conn)?;
+
+        recorded_actions.extend(planned.actions);
+        if !recorded_actions.is_empty() {
+            for a in &recorded_actions {
+                diesel::insert_into(agreed_actions::table)
+                    .values(a)
+                    .execute(conn)?;
+            }
+        }
+
+        let payload = json!({
+            "workflow_version": running.workflow_version,
+            "facts": new_facts,
+            "agreed_actions": recorded_actions.iter().map(|a| json!({
+                "id": a.id, "kind": a.kind, "title": a.title, "owner_name": a.owner_name,
+                "agency": a.agency_code, "due_date": a.due_date.to_string(),
+            })).collect::<Vec<_>>(),
+            "deadline": deadline.as_ref().map(|(d, s)| json!({"due_at": d.to_rfc3339(), "source": s})),
+            "rules": transition.rules,
+        });
+        let row = audit::append(
+            conn,
+            case_id,
+            case.audit_seq,
+            &case.audit_head,
+            naive_now,
+            AuditEntry {
+                actor_id: actor.id.clone(),
+                kind: "transition",
+                workflow: Some(wf.name().to_string()),
+                event: Some(req.event.clone()),
+                from_state: Some(running.state.clone()),
+                to_state: Some(transition.to.clone()),
+                decline: transition.decline,
+                rationale: rationale.clone(),
+                payload,
+            },
+        )?;
+        let mut seq = row.seq;
+        let mut head = row.hash;
+
+        let mut started = Vec::new();
+        for name in &planned.start {
+            if let Some((s, h)) =
+                self.start_workflow_in(conn, &case, name, actor, now, seq, &head)?
+            {
+                seq = s;
+                head = h;
+                started.push(name.clone());
+            }
+        }
+
+        let primary_finished = wf.def.primary && target.terminal;
+        let updated = diesel::update(
+            cases::table
+                .filter(cases::id.eq(case_id))
+                .filter(cases::version.eq(case.version)),
+        )
+        .set((
+            cases::facts.eq(Value::Object(merged).to_string()),
+            cases::version.eq(case.version + 1),
+            cases::audit_seq.eq(seq),
+            cases::audit_head.eq(&head),
+            cases::updated_at.eq(naive_now),
+            cases::status.eq(if primary_finished {
+                "closed"
+            } else {
+                case.status.as_str()
+            }),
+        ))
+        .execute(conn)?;
+        if updated != 1 {
+            // Another writer got in between our read and this update (PostgreSQL read committed).
+            return Err(stale(req.expected_version, req.expected_version + 1));
+        }
+        Ok(TransitionOutcome {
+            case_id: case_id.to_string(),
+            reference: case.reference.clone(),
+            version: case.version + 1,
+            workflow: wf.name().to_string(),
+            event: req.event.clone(),
+            from_state: running.state.clone(),
+            to_state: transition.to.clone(),
+            deadline: deadline.map(|(d, _)| d),
+            actions_created: recorded_actions.into_iter().map(|a| a.id).collect(),
+            workflows_started: started,
+            audit_seq: seq,
+        })
+    }
+
+    /// Starts `name` on the case unless it is already running or has run. Writes its initial
+    /// state, deadline, start effects and an audit entry; returns the new audit (seq, head),
+    /// which the caller stores on the case row.
+    #[allow(clippy::too_many_arguments)]
+    pub fn start_workflow_in(
+        &self,
+        conn: &mut DbConn,
+        case: &CaseRow,
+        name: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        audit_seq: i64,
+        audit_head: &str,
+    ) -> Result<Option<(i64, String)>, AppError> {
+        let already: i64 = case_workflows::table
+            .filter(case_workflows::case_id.eq(&case.id))
+            .filter(case_workflows::workflow.eq(name))
+            .count()
+            .get_result(conn)?;
+        if already > 0 {
+            return Ok(None);
+        }
+        let wf = self
+            .registry
+            .latest(name)
+            .ok_or_else(|| AppError::Internal(format!("workflow {name} is not loaded")))?;
+        let naive_now = now.naive_utc();
+        let cw_id = uuid::Uuid::new_v4().to_string();
+        diesel::insert_into(case_workflows::table)
+            .values(CaseWorkflowRow {
+                id: cw_id.clone(),
+                case_id: case.id.clone(),
+                workflow: name.to_string(),
+                workflow_version: wf.version() as i32,
+                state: wf.def.initial.clone(),
+                entered_at: naive_now,
+                started_at: naive_now,
+                finished_at: None,
+            })
+            .execute(conn)?;
+        let initial = wf
+            .state(&wf.def.initial)
+            .ok_or_else(|| AppError::Internal("validated initial state missing".into()))?;
+        let deadline = initial
+            .deadline
+            .as_ref()
+            .map(|spec| (due_at(spec, now, &self.calendar), spec.source.clone()));
+        if let Some((due, source)) = &deadline {
+            diesel::insert_into(step_deadlines::table)
+                .values(StepDeadlineRow {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    case_id: case.id.clone(),
+                    case_workflow_id: cw_id.clone(),
+                    state: wf.def.initial.clone(),
+                    due_at: due.naive_utc(),
+                    source: source.clone(),
+                    met_at: None,
+                })
+                .execute(conn)?;
+        }
+        let facts = case_facts(case);
+        let existing = if wf
+            .def
+            .start_effects
+            .iter()
+            .any(|e| e.create_action.is_some())
+        {
+            self.action_kinds_on_case(conn, &case.id)?
+        } else {
+            BTreeSet::new()
+        };
+        let planned = self.plan_effects(
+            &wf,
+            &wf.def.start_effects,
+            &case.id,
+            Known {
+                facts: &facts,
+                fields: &case_fields(case),
+                kinds: &existing,
+            },
+            now,
+        );
+        for a in &planned.actions {
+            diesel::insert_into(agreed_actions::table)
+                .values(a)
+                .execute(conn)?;
+        }
+        let row = audit::append(
+            conn,
+            &case.id,
+            audit_seq,
+            audit_head,
+            naive_now,
+            AuditEntry {
+                actor_id: actor.id.clone(),
+                kind: "workflow_started",
+                workflow: Some(name.to_string()),
+                to_state: Some(wf.def.initial.clone()),
+                payload: json!({
+                    "workflow_version": wf.version(),
+                    "agreed_actions": planned.actions.iter().map(|a| json!({"id": a.id, "kind": a.kind, "title": a.title})).collect::<Vec<_>>(),
+                    "deadline": deadline.as_ref().map(|(d, s)| json!({"due_at": d.to_rfc3339(), "source": s})),
+                }),
+                ..AuditEntry::default()
+            },
+        )?;
+        Ok(Some((row.seq, row.hash)))
+    }
+
+    /// The events each running workflow allows now, with what each still needs from the facts
+    /// recorded so far (facts sent with the event itself may satisfy some of them).
+    pub fn allowed_events(
+        &self,
+        conn: &mut DbConn,
+        case: &CaseRow,
+        role: RoleName,
+    ) -> Result<Vec<AllowedEvent>, AppError> {
+        let running: Vec<CaseWorkflowRow> = case_workflows::table
+            .filter(case_workflows::case_id.eq(&case.id))
+            .filter(case_workflows::finished_at.is_null())
+            .select(CaseWorkflowRow::as_select())
+            .load(conn)?;
+        let facts = case_facts(case);
+        let fields = case_fields(case);
+        let kinds = self.action_kinds_on_case(conn, &case.id)?;
+        let mut out = Vec::new();
+        for cw in running {
+            let Some(wf) = self.registry.get(&cw.workflow, cw.workflow_version as u32) else {
+                continue;
+            };
+            for t in wf.transitions_from(&cw.state) {
+                let ctx = GuardContext {
+                    check: CheckContext {
+                        facts: &facts,
+                        case,
+                        agencies: &self.agencies,
+                        today: self.today(),
+                    },
+                    case_fields: &fields,
+                    action_kinds: &kinds,
+                    new_actions: 0,
+                };
+                out.push(AllowedEvent {
+                    workflow: wf.name().to_string(),
+                    event: t.event.clone(),
+                    title: t.title.clone(),
+                    to: t.to.clone(),
+                    decline: t.decline,
+                    rationale_required: t.decline || t.rationale_required,
+                    rules: t.rules.clone(),
+                    permitted_for_you: may_apply(t, role),
+                    still_needed: unmet(&t.guards, &ctx),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct AllowedEvent {
+    pub workflow: String,
+    pub event: String,
+    pub title: String,
+    pub to: String,
+    pub decline: bool,
+    pub rationale_required: bool,
+    pub rules: Vec<String>,
+    pub permitted_for_you: bool,
+    pub still_needed: Vec<Missing>,
+}
+
+fn stale(seen: i64, now: i64) -> AppError {
+    AppError::Conflict {
+        code: "stale_version",
+        message: format!(
+            "the case has changed since you read it (you saw version {seen}, it is now {now}); reload it and try again"
+        ),
+    }
+}
+
+fn check_rationale(t: &Transition, given: Option<&str>) -> Result<Option<String>, AppError> {
+    let given = given.map(str::trim).filter(|s| !s.is_empty());
+    if let Some(r) = given {
+        if r.chars().count() > MAX_RATIONALE {
+            return Err(AppError::bad_request(
+                "rationale_too_long",
+                "rationale",
+                format!("rationale is longer than {MAX_RATIONALE} characters"),
+            ));
+        }
+    }
+    if t.decline || t.rationale_required {
+        match given {
+            None => {
+                return Err(AppError::unprocessable(
+                    "rationale_required",
+                    "rationale",
+                    format!(
+                        "\"{}\" needs a rationale of at least {MIN_RATIONALE} characters saying why{}",
+                        t.title,
+                        if t.decline { " (it is a decline)" } else { "" }
+                    ),
+                ))
+            }
+            Some(r) if r.chars().count() < MIN_RATIONALE => {
+                return Err(AppError::unprocessable(
+                    "rationale_too_short",
+                    "rationale",
+                    format!("the rationale must be at least {MIN_RATIONALE} characters, so that it says why"),
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(given.map(str::to_string))
+}
+
+fn guards_unmet(event: &str, missing: Vec<Missing>) -> AppError {
+    let field = match missing.first() {
+        Some(m) if m.kind == "fact" => format!("facts.{}", m.name),
+        Some(m) if m.kind == "action" || m.kind == "agreed_actions" => "agreed_actions".to_string(),
+        _ => "facts".to_string(),
+    };
+    let list = missing
+        .iter()
+        .map(|m| format!("{} [{}]", m.message, m.rules.join(", ")))
+        .collect::<Vec<_>>();
+    AppError::Unprocessable {
+        code: "guards_unmet",
+        field: Some(field),
+        message: format!("{event:?} cannot be applied yet: {}", list.join("; ")),
+        details: Some(json!({ "missing": missing })),
+    }
+}

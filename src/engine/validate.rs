@@ -1,0 +1,300 @@
+//! Refuses a workflow file that cannot be run, naming the file, the state or transition, and
+//! the problem. The service will not start with one.
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+use super::checks::KNOWN_CHECKS;
+use super::definition::*;
+
+pub fn validate(file: &WorkflowFile) -> Result<(), Vec<String>> {
+    let mut problems = Vec::new();
+    let mut p = |s: String| problems.push(s);
+
+    if file.name.is_empty()
+        || !file
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        p(format!(
+            "name {:?} must be lower-case letters, digits and hyphens",
+            file.name
+        ));
+    }
+    if file.version == 0 {
+        p("version must be 1 or more".into());
+    }
+    check_rules(&file.rules, "workflow", &mut p);
+
+    for (name, fact) in &file.facts {
+        check_rules(&fact.rules, &format!("fact '{name}'"), &mut p);
+        let needs_options = matches!(fact.kind, FactType::Choice | FactType::Checklist);
+        if needs_options && fact.options.is_empty() {
+            p(format!(
+                "fact '{name}': a {:?} fact needs options",
+                fact.kind
+            ));
+        }
+        if !needs_options && !fact.options.is_empty() {
+            p(format!(
+                "fact '{name}': options only apply to choice and checklist facts"
+            ));
+        }
+    }
+    for (name, kind) in &file.action_kinds {
+        check_rules(&kind.rules, &format!("action kind '{name}'"), &mut p);
+        if kind.title.trim().is_empty() {
+            p(format!("action kind '{name}': title is empty"));
+        }
+    }
+
+    let mut ids = BTreeSet::new();
+    for state in &file.states {
+        if !ids.insert(state.id.as_str()) {
+            p(format!("state '{}' is defined twice", state.id));
+        }
+        check_rules(&state.rules, &format!("state '{}'", state.id), &mut p);
+        if state.guidance.trim().is_empty() {
+            p(format!(
+                "state '{}': guidance is empty; chairs rely on it",
+                state.id
+            ));
+        }
+        if let Some(d) = &state.deadline {
+            check_deadline(d, &format!("state '{}'", state.id), &mut p);
+        }
+    }
+    if !ids.contains(file.initial.as_str()) {
+        p(format!("initial state '{}' is not defined", file.initial));
+    }
+    for (i, effect) in file.start_effects.iter().enumerate() {
+        check_effect(file, effect, &format!("start effect {}", i + 1), &mut p);
+    }
+
+    let mut seen: HashMap<(&str, &str), ()> = HashMap::new();
+    let mut outgoing: HashMap<&str, usize> = HashMap::new();
+    for t in &file.transitions {
+        let at = format!("transition '{}'", t.event);
+        if t.from.is_empty() {
+            p(format!("{at}: from is empty"));
+        }
+        for from in &t.from {
+            if !ids.contains(from.as_str()) {
+                p(format!("{at}: from-state '{from}' is not defined"));
+            }
+            if seen.insert((from.as_str(), t.event.as_str()), ()).is_some() {
+                p(format!("{at}: defined twice from state '{from}'"));
+            }
+            *outgoing.entry(from.as_str()).or_default() += 1;
+            if file.states.iter().any(|s| &s.id == from && s.terminal) {
+                p(format!("{at}: leaves terminal state '{from}'"));
+            }
+        }
+        if !ids.contains(t.to.as_str()) {
+            p(format!("{at}: to-state '{}' is not defined", t.to));
+        }
+        check_rules(&t.rules, &at, &mut p);
+        if t.decline && t.rules.is_empty() {
+            p(format!("{at}: a decline must name the rule that allows it"));
+        }
+        if let Some(d) = &t.deadline {
+            check_deadline(d, &at, &mut p);
+        }
+        for (i, g) in t.guards.iter().enumerate() {
+            check_guard(file, g, &format!("{at}, guard {}", i + 1), &mut p);
+        }
+        for (i, e) in t.effects.iter().enumerate() {
+            check_effect(file, e, &format!("{at}, effect {}", i + 1), &mut p);
+        }
+    }
+    for state in &file.states {
+        if !state.terminal && outgoing.get(state.id.as_str()).copied().unwrap_or(0) == 0 {
+            p(format!(
+                "state '{}' has no way out; mark it terminal or add a transition",
+                state.id
+            ));
+        }
+    }
+    // Every state must be reachable: an unreachable one is a typo in a `to` or `from`.
+    let mut reached = BTreeSet::new();
+    let mut queue = VecDeque::from([file.initial.as_str()]);
+    while let Some(s) = queue.pop_front() {
+        if reached.insert(s) {
+            for t in file
+                .transitions
+                .iter()
+                .filter(|t| t.from.iter().any(|f| f == s))
+            {
+                queue.push_back(t.to.as_str());
+            }
+        }
+    }
+    for state in &file.states {
+        if !reached.contains(state.id.as_str()) {
+            p(format!(
+                "state '{}' cannot be reached from '{}'",
+                state.id, file.initial
+            ));
+        }
+    }
+
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+fn check_rules(rules: &[String], at: &str, p: &mut impl FnMut(String)) {
+    for r in rules {
+        let ok = r
+            .strip_prefix('R')
+            .and_then(|n| n.parse::<u32>().ok())
+            .is_some_and(|n| (1..=24).contains(&n));
+        if !ok {
+            p(format!("{at}: rule id {r:?} is not one of R1 to R24"));
+        }
+    }
+}
+
+fn check_deadline(d: &DeadlineSpec, at: &str, p: &mut impl FnMut(String)) {
+    let units = [d.working_days, d.hours, d.months]
+        .iter()
+        .filter(|u| u.is_some())
+        .count();
+    if units != 1 {
+        p(format!(
+            "{at}: a deadline sets exactly one of working_days, hours, months"
+        ));
+    }
+    if d.hours == Some(0) || d.months == Some(0) {
+        p(format!(
+            "{at}: a deadline of zero hours or months is already past"
+        ));
+    }
+    if d.source.trim().is_empty() {
+        p(format!(
+            "{at}: deadline source is empty; name the procedure or say 'assumption'"
+        ));
+    }
+}
+
+fn check_condition(file: &WorkflowFile, c: &Condition, at: &str, p: &mut impl FnMut(String)) {
+    match (&c.fact, &c.case) {
+        (Some(fact), None) => match file.facts.get(fact) {
+            None => p(format!(
+                "{at}: condition names fact '{fact}', which is not declared"
+            )),
+            Some(spec) => {
+                if let Some(option) = &c.contains {
+                    if spec.kind == FactType::Checklist && !spec.options.contains(option) {
+                        p(format!(
+                            "{at}: '{option}' is not an option of checklist '{fact}'"
+                        ));
+                    }
+                }
+            }
+        },
+        (None, Some(field)) => {
+            if !CASE_FIELDS.contains(&field.as_str()) {
+                p(format!(
+                    "{at}: case field '{field}' is not one of {}",
+                    CASE_FIELDS.join(", ")
+                ));
+            }
+        }
+        _ => p(format!(
+            "{at}: a condition names exactly one of fact or case"
+        )),
+    }
+    let tests = [
+        c.equals.is_some(),
+        c.not_equals.is_some(),
+        c.contains.is_some(),
+        c.any,
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    if tests != 1 {
+        p(format!(
+            "{at}: a condition has exactly one of equals, not_equals, contains, any"
+        ));
+    }
+}
+
+fn check_guard(file: &WorkflowFile, g: &Guard, at: &str, p: &mut impl FnMut(String)) {
+    if let Some(c) = &g.when {
+        check_condition(file, c, at, p);
+    }
+    for c in &g.when_any {
+        check_condition(file, c, at, p);
+    }
+    if g.when.is_some() && !g.when_any.is_empty() {
+        p(format!("{at}: use when or when_any, not both"));
+    }
+    let set = [
+        g.requires.is_some(),
+        g.requires_true.is_some(),
+        g.requires_action.is_some(),
+        g.min_agreed_actions.is_some(),
+        g.check.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    if set != 1 {
+        p(format!(
+            "{at}: a guard has exactly one of requires, requires_true, requires_action, min_agreed_actions, check"
+        ));
+    }
+    for fact in [&g.requires, &g.requires_true].into_iter().flatten() {
+        if !file.facts.contains_key(fact) {
+            p(format!(
+                "{at}: requires fact '{fact}', which is not declared"
+            ));
+        }
+    }
+    if let Some(kind) = &g.requires_action {
+        if !file.action_kinds.contains_key(kind) {
+            p(format!(
+                "{at}: requires action kind '{kind}', which is not declared"
+            ));
+        }
+    }
+    if let Some(check) = &g.check {
+        if !KNOWN_CHECKS.contains(&check.as_str()) {
+            p(format!(
+                "{at}: check '{check}' is not one of {}",
+                KNOWN_CHECKS.join(", ")
+            ));
+        }
+    }
+    if g.message.trim().is_empty() {
+        p(format!(
+            "{at}: message is empty; it tells the chair what is missing"
+        ));
+    }
+    if g.rules.is_empty() {
+        p(format!("{at}: a guard names the rule it implements"));
+    }
+    check_rules(&g.rules, at, p);
+}
+
+fn check_effect(file: &WorkflowFile, e: &Effect, at: &str, p: &mut impl FnMut(String)) {
+    if let Some(c) = &e.when {
+        check_condition(file, c, at, p);
+    }
+    match (&e.create_action, &e.start_workflow) {
+        (Some(kind), None) => {
+            if !file.action_kinds.contains_key(kind) {
+                p(format!(
+                    "{at}: creates action kind '{kind}', which is not declared"
+                ));
+            }
+        }
+        (None, Some(_)) => {}
+        _ => p(format!(
+            "{at}: an effect has exactly one of create_action or start_workflow"
+        )),
+    }
+}

@@ -1,0 +1,40 @@
+//! Bearer-token authentication. Every route except the health checks needs a token.
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{web, FromRequest, HttpRequest};
+
+use crate::app::AppState;
+use crate::domain::user::{find_by_token, Actor};
+use crate::error::AppError;
+
+/// The authenticated caller.
+pub struct SignedIn(pub Actor);
+
+impl FromRequest for SignedIn {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let token = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_string());
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let token = token
+                .filter(|t| !t.is_empty())
+                .ok_or(AppError::Unauthorized)?;
+            let state = state.ok_or_else(|| AppError::Internal("state missing".into()))?;
+            let user = web::block(move || {
+                let mut conn = state.pool.get()?;
+                find_by_token(&mut conn, &token)
+            })
+            .await??;
+            let user = user.ok_or(AppError::Unauthorized)?;
+            Ok(SignedIn(Actor::from_row(&user)?))
+        })
+    }
+}

@@ -1,0 +1,117 @@
+//! The OpenAPI 3.1 description of the JSON API. Kept beside the routes it describes; a test
+//! checks that every route in `http::configure` appears here.
+use actix_web::HttpResponse;
+use serde_json::{json, Value};
+
+use super::auth::SignedIn;
+
+fn error_ref() -> Value {
+    json!({"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+}
+
+fn responses(ok: &str, extra: &[(&str, &str)]) -> Value {
+    let mut r = json!({
+        "200": {"description": ok},
+        "401": {"description": "no valid bearer token", "content": error_ref()["content"].clone()},
+    });
+    for (code, text) in extra {
+        r[*code] = json!({"description": text, "content": error_ref()["content"].clone()});
+    }
+    r
+}
+
+pub fn document() -> Value {
+    let case_key = json!({"name": "key", "in": "path", "required": true,
+        "description": "case id or reference (CSE-YYYY-NNNNNN)", "schema": {"type": "string"}});
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "safeguard: CSE strategy meeting orchestrator",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Drives cases of children at risk of sexual exploitation through the Wales Safeguarding Procedures. Every route but /healthz and /readyz needs `Authorization: Bearer <token>`. A case the caller may not see answers 404, never 403."
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["code", "message"], "properties": {
+                    "code": {"type": "string", "description": "machine-readable, e.g. guards_unmet, stale_version, rationale_required"},
+                    "message": {"type": "string"},
+                    "field": {"type": ["string", "null"], "description": "the request field at fault, e.g. facts.police_contacted_at"},
+                    "details": {"type": "object"}
+                }},
+                "NewCase": {"type": "object", "required": ["child"], "properties": {
+                    "child": {"type": "object", "required": ["name", "date_of_birth", "gender", "located_authority", "residence_authority"], "properties": {
+                        "name": {"type": "string", "maxLength": 200},
+                        "date_of_birth": {"type": "string", "format": "date"},
+                        "gender": {"type": "string", "maxLength": 50},
+                        "located_authority": {"type": "string", "description": "agency code, e.g. la-cardiff"},
+                        "residence_authority": {"type": "string"},
+                        "looked_after": {"type": "boolean"},
+                        "existing_plan": {"enum": ["none", "care_and_support", "child_protection", "both"]},
+                        "in_secure_estate": {"type": "boolean"}
+                    }},
+                    "facts": {"type": "object", "description": "report facts declared by the primary workflow"},
+                    "involvements": {"type": "array", "items": {"type": "object", "required": ["agency", "role"], "properties": {
+                        "agency": {"type": "string"}, "role": {"type": "string"},
+                        "person_name": {"type": "string"}, "person_email": {"type": "string", "format": "email"}
+                    }}}
+                }},
+                "Event": {"type": "object", "required": ["event", "expected_version"], "properties": {
+                    "event": {"type": "string"},
+                    "workflow": {"type": "string", "description": "defaults to the primary workflow"},
+                    "expected_version": {"type": "integer", "description": "the case version the client saw; a different one answers 409 stale_version"},
+                    "rationale": {"type": "string", "minLength": 20, "description": "required for declines"},
+                    "facts": {"type": "object"},
+                    "agreed_actions": {"type": "array", "items": {"type": "object", "required": ["title", "owner_name"], "properties": {
+                        "title": {"type": "string"}, "owner_name": {"type": "string"},
+                        "owner_email": {"type": "string", "format": "email"}, "agency": {"type": "string"},
+                        "due_date": {"type": "string", "format": "date"}, "kind": {"type": "string"}
+                    }}}
+                }}
+            }
+        },
+        "security": [{"bearer": []}],
+        "paths": {
+            "/healthz": {"get": {"summary": "liveness", "security": [], "responses": {"200": {"description": "alive"}}}},
+            "/readyz": {"get": {"summary": "readiness: database reachable, workflows loaded", "security": [], "responses": {"200": {"description": "ready"}, "503": {"description": "not ready"}}}},
+            "/api/openapi.json": {"get": {"summary": "this document", "responses": responses("OpenAPI document", &[])}},
+            "/api/me": {"get": {"summary": "the signed-in user", "responses": responses("user", &[])}},
+            "/api/agencies": {"get": {"summary": "agencies: local authorities, police, health boards, youth justice services", "responses": responses("agencies", &[])}},
+            "/api/workflows": {"get": {"summary": "loaded workflows, newest version of each", "responses": responses("workflows", &[])}},
+            "/api/workflows/{name}": {"get": {"summary": "a workflow definition", "parameters": [
+                {"name": "name", "in": "path", "required": true, "schema": {"type": "string"}},
+                {"name": "version", "in": "query", "schema": {"type": "integer"}}
+            ], "responses": responses("definition", &[("404", "no such workflow")])}},
+            "/api/workflows/{name}/diagram": {"get": {"summary": "a workflow drawn as Mermaid or Graphviz DOT", "parameters": [
+                {"name": "name", "in": "path", "required": true, "schema": {"type": "string"}},
+                {"name": "format", "in": "query", "schema": {"enum": ["mermaid", "dot"]}},
+                {"name": "version", "in": "query", "schema": {"type": "integer"}}
+            ], "responses": responses("diagram text", &[("400", "unknown format"), ("404", "no such workflow")])}},
+            "/api/cases": {
+                "get": {"summary": "cases the caller may see", "parameters": [
+                    {"name": "state", "in": "query", "schema": {"type": "string"}},
+                    {"name": "authority", "in": "query", "schema": {"type": "string"}},
+                    {"name": "overdue", "in": "query", "schema": {"type": "boolean"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
+                ], "responses": responses("case summaries", &[("400", "bad filter")])},
+                "post": {"summary": "record a report: creates a case on the primary workflow",
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewCase"}}}},
+                    "responses": {"201": {"description": "created"}, "400": {"description": "malformed input", "content": error_ref()["content"].clone()},
+                        "401": {"description": "no token"}, "403": {"description": "role may not record reports"},
+                        "413": {"description": "body too large"}, "422": {"description": "well-formed but not acceptable", "content": error_ref()["content"].clone()}}}
+            },
+            "/api/cases/{key}": {"get": {"summary": "one case", "parameters": [case_key.clone()], "responses": responses("case", &[("404", "no such case, or not visible to you")])}},
+            "/api/cases/{key}/events": {"post": {"summary": "apply an event (one transaction)", "parameters": [case_key.clone()],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Event"}}}},
+                "responses": responses("transition outcome", &[("400", "malformed input or unknown event"), ("403", "role may not apply the event"),
+                    ("404", "no such case"), ("409", "stale_version"), ("413", "body too large"), ("422", "event not allowed now, guards unmet, rationale missing")])}},
+            "/api/cases/{key}/events/allowed": {"get": {"summary": "events allowed now and what each still needs", "parameters": [case_key.clone()], "responses": responses("allowed events", &[("404", "no such case")])}},
+            "/api/cases/{key}/history": {"get": {"summary": "the case's audit trail", "parameters": [case_key.clone()], "responses": responses("history", &[("404", "no such case")])}},
+            "/api/cases/{key}/access-log": {"get": {"summary": "who read or wrote the case (team leads)", "parameters": [case_key], "responses": responses("access log", &[("403", "not a team lead"), ("404", "no such case")])}}
+        }
+    })
+}
+
+pub async fn openapi(_user: SignedIn) -> HttpResponse {
+    HttpResponse::Ok().json(document())
+}

@@ -1,0 +1,12 @@
+//! safeguard: drives cases of children at risk of sexual exploitation through the steps of the
+//! Wales Safeguarding Procedures. See ARCHITECTURE.md for the map.
+pub mod app;
+pub mod calendar;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod engine;
+pub mod error;
+pub mod http;

@@ -1,0 +1,239 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use safeguard::app;
+use safeguard::clock::{Clock, SystemClock};
+use safeguard::config::Config;
+use safeguard::domain::audit;
+use safeguard::domain::user::{add_user, NewUser};
+use safeguard::engine::{graph, WorkflowRegistry};
+use safeguard::error::AppError;
+
+/// Strategy meetings for children at risk of sexual exploitation, under the Wales Safeguarding
+/// Procedures.
+#[derive(Parser)]
+#[command(name = "safeguard", version, about)]
+struct Cli {
+    /// Configuration file (TOML); environment variables SAFEGUARD_* override it.
+    #[arg(long, global = true, env = "SAFEGUARD_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (HTTP on SAFEGUARD_BIND, default 127.0.0.1:8080).
+    Serve,
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Check or draw workflow definitions.
+    Workflows {
+        #[command(subcommand)]
+        command: WorkflowCommand,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Load a synthetic demo data set (no real people) and print a token to explore it with.
+    Demo,
+    /// Audit trail tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum WorkflowCommand {
+    /// Validate every workflow file in DIR (default: the configured folder).
+    Check { dir: Option<PathBuf> },
+    /// Print a workflow as a diagram.
+    Graph {
+        name: String,
+        /// mermaid or dot
+        #[arg(long, default_value = "mermaid")]
+        format: String,
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user and print their API token once.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// chair, practitioner, team_lead or administrator
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        team: String,
+        /// Agency code of the user's authority, e.g. la-cardiff
+        #[arg(long)]
+        authority: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute every case's hash chain and report any entry changed, removed or reordered.
+    Verify,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SAFEGUARD_LOG")
+                .unwrap_or_else(|_| "info,actix_server=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("safeguard: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn workflows_dir(dir: Option<PathBuf>) -> PathBuf {
+    dir.or_else(|| {
+        std::env::var("SAFEGUARD_WORKFLOWS_DIR")
+            .ok()
+            .map(PathBuf::from)
+    })
+    .unwrap_or_else(|| PathBuf::from("workflows"))
+}
+
+fn run(cli: Cli) -> Result<ExitCode, AppError> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match cli.command {
+        Command::Workflows { command } => match command {
+            WorkflowCommand::Check { dir } => {
+                let dir = workflows_dir(dir);
+                let registry = WorkflowRegistry::load_dir(&dir)?;
+                for wf in registry.latest_all() {
+                    println!(
+                        "ok  {} v{}  {} states, {} transitions  ({})",
+                        wf.name(),
+                        wf.version(),
+                        wf.def.states.len(),
+                        wf.def.transitions.len(),
+                        wf.origin
+                    );
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            WorkflowCommand::Graph { name, format, dir } => {
+                let registry = WorkflowRegistry::load_dir(&workflows_dir(dir))?;
+                let wf = registry
+                    .latest(&name)
+                    .ok_or_else(|| AppError::Startup(format!("no workflow called {name:?}")))?;
+                match format.as_str() {
+                    "mermaid" => print!("{}", graph::mermaid(&wf)),
+                    "dot" => print!("{}", graph::dot(&wf)),
+                    _ => return Err(AppError::Startup("--format must be mermaid or dot".into())),
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+        },
+        command => {
+            let config = Config::load(cli.config.as_deref())?;
+            run_with_database(command, config, clock)
+        }
+    }
+}
+
+fn run_with_database(
+    command: Command,
+    config: Config,
+    clock: Arc<dyn Clock>,
+) -> Result<ExitCode, AppError> {
+    let bind = config.bind;
+    let url = safeguard::db::redact(&config.database_url);
+    let state = app::prepare(config, clock.clone())?;
+    match command {
+        Command::Serve => {
+            let listener = std::net::TcpListener::bind(bind)
+                .map_err(|e| AppError::Startup(format!("cannot bind {bind}: {e}")))?;
+            tracing::info!(%bind, database = %url, "safeguard listening");
+            actix_web::rt::System::new()
+                .block_on(app::serve(state, listener)?)
+                .map_err(|e| AppError::Startup(format!("server stopped: {e}")))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            println!("database {url} is migrated");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    name,
+                    email,
+                    role,
+                    team,
+                    authority,
+                },
+        } => {
+            let mut conn = state.pool.get()?;
+            let (id, token) = add_user(
+                &mut conn,
+                &state.engine.agencies,
+                NewUser {
+                    name: &name,
+                    email: &email,
+                    role: &role,
+                    team: &team,
+                    authority: &authority,
+                },
+                clock.now().naive_utc(),
+            )?;
+            println!("user {id} added.\ntoken (shown once, keep it safe): {token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo => {
+            let report = safeguard::demo::load(&state)?;
+            println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let mut conn = state.pool.get()?;
+            let report = audit::verify(&mut conn)?;
+            if report.problems.is_empty() {
+                println!(
+                    "audit trail intact: {} cases, {} entries",
+                    report.cases, report.entries
+                );
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for p in &report.problems {
+                    println!("TAMPERED  {p}");
+                }
+                println!(
+                    "audit trail BROKEN: {} problem(s) in {} cases, {} entries",
+                    report.problems.len(),
+                    report.cases,
+                    report.entries
+                );
+                Ok(ExitCode::from(2))
+            }
+        }
+        Command::Workflows { .. } => Err(AppError::Internal(
+            "workflow commands need no database".into(),
+        )),
+    }
+}
