@@ -38,7 +38,7 @@ CREATE TABLE cases (
     in_secure_estate BOOLEAN NOT NULL,
     facts TEXT NOT NULL,
     status TEXT NOT NULL,
-    version INTEGER NOT NULL,
+    version BIGINT NOT NULL,
     audit_seq BIGINT NOT NULL,
     audit_head TEXT NOT NULL,
     created_by TEXT NOT NULL REFERENCES users(id),

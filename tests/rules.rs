@@ -1,0 +1,456 @@
+//! One test (at least) per rule R1-R24 that the default workflows encode, each on SQLite and
+//! PostgreSQL. A test shows what the chair would notice: a refusal naming what is missing, and
+//! the step going through once it is recorded.
+mod support;
+
+use serde_json::{json, Value};
+use support::*;
+
+fn new_case(app: &TestApp, facts: Value) -> String {
+    app.create_case(&app.chair, child(), facts)["id"].as_str().expect("id").to_string()
+}
+
+fn without(v: Value, keys: &[&str]) -> Value {
+    let mut v = v;
+    if let Some(m) = v.as_object_mut() {
+        for k in keys {
+            m.remove(*k);
+        }
+    }
+    v
+}
+
+const RATIONALE: &str = "Both agencies agree the concern is met by universal services at school.";
+
+on_both_backends! {
+    fn r01_immediate_risk_needs_police_contact_time(app) {
+        let id = new_case(app, merge(report_facts(), json!({"immediate_risk": true})));
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "accept_report"}));
+        assert_eq!(s, 422, "{b}");
+        assert_eq!(b["code"], "guards_unmet");
+        assert_eq!(missing_names(&b), vec!["police_contacted_at"]);
+        assert_eq!(b["field"], "facts.police_contacted_at");
+        // A call in the future is not a record of a call made.
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "accept_report", "facts": {"police_contacted_at": "2026-12-25T09:00:00Z"}}));
+        assert_eq!((s, b["code"].as_str()), (422, Some("datetime_in_future")), "{b}");
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "accept_report", "facts": {"police_contacted_at": "2026-11-25T09:12:00+00:00"}}));
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(app.state_of(&app.chair, &id, "cse-strategy"), "strategy_discussion");
+    }
+}
+
+on_both_backends! {
+    fn r02_iaa_referral_consent_recorded_when_parents_cannot_meet_needs(app) {
+        let id = new_case(app, merge(report_facts(), json!({"care_needs_parents_cannot_meet": true})));
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "accept_report"}));
+        assert_eq!(s, 422, "{b}");
+        assert_eq!(missing_names(&b), vec!["iaa_referral_consent"]);
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "accept_report", "facts": {"iaa_referral_consent": "maybe"}}));
+        assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (400, Some("invalid_choice"), Some("facts.iaa_referral_consent")));
+        // Refusal is a valid answer: what matters is that it is recorded.
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "accept_report", "facts": {"iaa_referral_consent": "refused"}}));
+        assert_eq!(s, 200, "{b}");
+        let (_, case) = app.get(&app.chair, &format!("/api/cases/{id}"));
+        assert_eq!(case["facts"]["iaa_referral_consent"], "refused");
+    }
+}
+
+on_both_backends! {
+    fn r03_both_limbs_of_s130_recorded(app) {
+        let id = new_case(app, without(report_facts(), &["s130_harm", "s130_care_needs"]));
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "accept_report"}));
+        assert_eq!(s, 422);
+        assert_eq!(missing_names(&b), vec!["s130_harm", "s130_care_needs"]);
+        // Limb (b) answered no: not a child at risk, so the report cannot be accepted.
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "accept_report", "facts": {"s130_harm": true, "s130_care_needs": false}}));
+        assert_eq!(s, 422);
+        assert_eq!(missing_names(&b), vec!["s130_care_needs"]);
+        // The refusal stored nothing, so both limbs are sent again.
+        let (s, _) = app.event(&app.chair, &id, json!({"event": "accept_report", "facts": {"s130_harm": true, "s130_care_needs": true}}));
+        assert_eq!(s, 200);
+    }
+}
+
+on_both_backends! {
+    fn r04_section_47_grounds_considered(app) {
+        let id = new_case(app, without(report_facts(), &["section47_grounds"]));
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "accept_report"}));
+        assert_eq!(s, 422);
+        assert_eq!(missing_names(&b), vec!["section47_grounds"]);
+        let (s, _) = app.event(&app.chair, &id, json!({"event": "accept_report", "facts": {"section47_grounds": "no"}}));
+        assert_eq!(s, 200);
+    }
+}
+
+on_both_backends! {
+    fn r05_decline_of_report_records_decision_and_rationale(app) {
+        let id = new_case(app, merge(report_facts(), json!({"s130_care_needs": false})));
+        let decline = json!({"event": "decline_report", "facts": {
+            "preventative_referral_considered": true, "preventative_referral_outcome": "Referred to the school's wellbeing service"}});
+        let (s, b) = app.event(&app.chair, &id, decline.clone());
+        assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (422, Some("rationale_required"), Some("rationale")));
+        let (s, b) = app.event(&app.chair, &id, merge(decline.clone(), json!({"rationale": "too short"})));
+        assert_eq!((s, b["code"].as_str()), (422, Some("rationale_too_short")));
+        // Nothing was stored by the refusals.
+        let (_, case) = app.get(&app.chair, &format!("/api/cases/{id}"));
+        assert_eq!(case["version"], 1);
+        let (s, b) = app.event(&app.chair, &id, merge(decline, json!({"rationale": RATIONALE})));
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(app.state_of(&app.chair, &id, "cse-strategy"), "closed_no_further_action");
+        let (_, h) = app.get(&app.chair, &format!("/api/cases/{id}/history"));
+        let last = h["history"].as_array().and_then(|l| l.last()).cloned().expect("history entry");
+        assert_eq!(last["event"], "decline_report");
+        assert_eq!(last["decline"], true);
+        assert_eq!(last["rationale"], RATIONALE);
+        assert_eq!(last["actor_name"], "Test User");
+        assert!(last["at"].as_str().is_some());
+        let (_, case) = app.get(&app.chair, &format!("/api/cases/{id}"));
+        assert_eq!(case["status"], "closed");
+    }
+}
+
+on_both_backends! {
+    fn r06_each_relevant_authority_and_youth_justice_take_part(app) {
+        let mut c = child();
+        c["residence_authority"] = json!("la-newport");
+        let id = app.create_case(&app.chair, c, report_facts())["id"].as_str().expect("id").to_string();
+        let (s, _) = app.event(&app.chair, &id, json!({"event": "accept_report"}));
+        assert_eq!(s, 200);
+        let mut facts = discussion_facts();
+        facts["youth_justice_involved"] = json!(true);
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "convene_strategy_meeting", "facts": facts.clone()}));
+        assert_eq!(s, 422);
+        assert_eq!(missing_names(&b), vec!["participants_include_each_relevant_authority", "participants_include_youth_justice_when_involved"]);
+        facts["participants"] = json!(["la-cardiff", "police-south-wales"]);
+        let (_, b) = app.event(&app.chair, &id, json!({"event": "convene_strategy_meeting", "facts": {"participants": ["la-cardiff", "la-newport"]}}));
+        assert!(missing_names(&b).contains(&"participants_include_police_and_social_services".to_string()), "{b}");
+        facts["participants"] = json!(["la-cardiff", "la-newport", "police-south-wales", "yjs-cardiff"]);
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "convene_strategy_meeting", "facts": facts}));
+        assert_eq!(s, 200, "{b}");
+        // An agency code that does not exist names the element at fault.
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "complete_strategy_meeting", "facts": {"attendance": [{"name": "X", "agency": "nowhere", "direct_knowledge": true}]}}));
+        assert_eq!((s, b["field"].as_str()), (422, Some("facts.attendance[0].agency")));
+    }
+}
+
+on_both_backends! {
+    fn r07_preventative_referral_considered_when_no_strategy_meeting(app) {
+        let id = new_case(app, report_facts());
+        app.event(&app.chair, &id, json!({"event": "accept_report"}));
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "decline_strategy_meeting", "rationale": RATIONALE, "facts": discussion_facts()}));
+        assert_eq!(s, 422);
+        assert_eq!(missing_names(&b), vec!["preventative_referral_considered", "preventative_referral_outcome"]);
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "decline_strategy_meeting", "rationale": RATIONALE, "facts": merge(discussion_facts(), json!({
+            "preventative_referral_considered": true, "preventative_referral_outcome": "Family support team referral made"}))}));
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(app.state_of(&app.chair, &id, "cse-strategy"), "closed_no_further_action");
+    }
+}
+
+on_both_backends! {
+    fn r08_existing_plan_route_only_for_a_child_with_a_plan(app) {
+        let no_plan = new_case(app, report_facts());
+        app.event(&app.chair, &no_plan, json!({"event": "accept_report"}));
+        let ev = json!({"event": "no_meeting_existing_plan", "rationale": "The existing care and support plan already addresses the concern.", "facts": discussion_facts()});
+        let (s, b) = app.event(&app.chair, &no_plan, ev.clone());
+        assert_eq!(s, 422);
+        assert_eq!(missing_names(&b), vec!["child_has_existing_plan"]);
+        let mut c = child();
+        c["existing_plan"] = json!("care_and_support");
+        let with_plan = app.create_case(&app.chair, c, report_facts())["id"].as_str().expect("id").to_string();
+        app.event(&app.chair, &with_plan, json!({"event": "accept_report"}));
+        let (s, b) = app.event(&app.chair, &with_plan, ev);
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(app.state_of(&app.chair, &with_plan, "cse-strategy"), "plan_active");
+    }
+}
+
+fn complete(app: &TestApp, id: &str, facts: Value, actions: Value) -> (u16, Value) {
+    app.event(&app.chair, id, json!({"event": "complete_strategy_meeting", "facts": facts, "agreed_actions": actions}))
+}
+
+on_both_backends! {
+    fn r09_attendance_with_direct_knowledge_per_attendee(app) {
+        let id = case_at_strategy_meeting(app);
+        let (s, b) = complete(app, &id, without(meeting_facts(), &["attendance"]), one_action());
+        assert_eq!(s, 422);
+        assert_eq!(missing_names(&b), vec!["attendance_recorded"]);
+        let (s, b) = complete(app, &id, merge(meeting_facts(), json!({"attendance": [{"name": "Attendee One", "agency": "la-cardiff"}]})), one_action());
+        assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (400, Some("direct_knowledge_missing"), Some("facts.attendance[0].direct_knowledge")));
+        let (s, b) = complete(app, &id, meeting_facts(), one_action());
+        assert_eq!(s, 200, "{b}");
+        let (_, case) = app.get(&app.chair, &format!("/api/cases/{id}"));
+        assert_eq!(case["facts"]["attendance"][1]["direct_knowledge"], false);
+    }
+}
+
+on_both_backends! {
+    fn r10_other_issues_checklist_answered_in_full(app) {
+        let id = case_at_strategy_meeting(app);
+        let (s, b) = complete(app, &id, without(meeting_facts(), &["other_issues"]), one_action());
+        assert_eq!(s, 422);
+        assert_eq!(missing_names(&b), vec!["other_issues"]);
+        let partial = json!({"going_missing": false, "trafficking": false, "criminal_exploitation": false, "harmful_sexual_behaviour": false});
+        let (s, b) = complete(app, &id, merge(meeting_facts(), json!({"other_issues": partial})), one_action());
+        assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (400, Some("checklist_incomplete"), Some("facts.other_issues.online_abuse")));
+    }
+}
+
+on_both_backends! {
+    fn r11_practice_guides_referred_when_other_issues_present(app) {
+        let id = case_at_strategy_meeting(app);
+        let mut facts = meeting_facts();
+        facts["other_issues"]["online_abuse"] = json!(true);
+        let (s, b) = complete(app, &id, facts.clone(), one_action());
+        assert_eq!(s, 422);
+        assert_eq!(missing_names(&b), vec!["practice_guides_referred"]);
+        facts["practice_guides_referred"] = json!("All Wales practice guide: safeguarding children from online abuse");
+        let (s, b) = complete(app, &id, facts, one_action());
+        assert_eq!(s, 200, "{b}");
+    }
+}
+
+on_both_backends! {
+    fn r12_trafficked_child_needs_icta_referral_and_it_cannot_be_declined(app) {
+        let id = case_at_strategy_meeting(app);
+        let mut facts = meeting_facts();
+        facts["other_issues"]["trafficking"] = json!(true);
+        facts["practice_guides_referred"] = json!("All Wales practice guide: trafficking of children");
+        let (s, b) = complete(app, &id, facts.clone(), one_action());
+        assert_eq!(s, 422);
+        assert_eq!(missing_names(&b), vec!["icta_referral"]);
+        assert_eq!(b["field"], "agreed_actions");
+        // Declining the plan does not get round it.
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "close_meeting_no_plan", "rationale": RATIONALE,
+            "facts": merge(facts.clone(), json!({"preventative_referral_considered": true, "preventative_referral_outcome": "n/a"})), "agreed_actions": one_action()}));
+        assert_eq!(s, 422);
+        assert!(missing_names(&b).contains(&"icta_referral".to_string()), "{b}");
+        let mut actions = one_action();
+        actions.as_array_mut().expect("list").push(json!({"title": "Refer to ICTA today", "owner_name": "Attendee One", "agency": "la-cardiff", "kind": "icta_referral"}));
+        let (s, b) = complete(app, &id, facts, actions);
+        assert_eq!(s, 200, "{b}");
+        let (_, case) = app.get(&app.chair, &format!("/api/cases/{id}"));
+        let icta = case["agreed_actions"].as_array().and_then(|l| l.iter().find(|a| a["kind"] == "icta_referral")).cloned().expect("ICTA action");
+        assert_eq!(icta["cancellable"], false);
+        assert_eq!(icta["rules"], json!(["R12"]));
+    }
+}
+
+on_both_backends! {
+    fn r13_meeting_must_end_with_agreed_actions_informing_a_plan(app) {
+        let id = case_at_strategy_meeting(app);
+        let (s, b) = complete(app, &id, without(meeting_facts(), &["plan_kind"]), json!([]));
+        assert_eq!(s, 422);
+        assert_eq!(missing_names(&b), vec!["agreed_actions", "plan_kind"]);
+        let (s, b) = complete(app, &id, meeting_facts(), json!([{"title": "Safety plan", "owner_name": "Attendee One", "due_date": "2026-11-20"}]));
+        assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (422, Some("due_date_in_past"), Some("agreed_actions[0].due_date")));
+        let (s, b) = complete(app, &id, meeting_facts(), json!([{"title": "Safety plan", "owner_name": "Attendee One", "owner_email": "not-an-address"}]));
+        assert_eq!((s, b["field"].as_str()), (400, Some("agreed_actions[0].owner_email")));
+        let (s, b) = complete(app, &id, meeting_facts(), one_action());
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(b["actions_created"].as_array().map(Vec::len), Some(1));
+        assert_eq!(app.state_of(&app.chair, &id, "cse-strategy"), "plan_preparation");
+    }
+}
+
+on_both_backends! {
+    fn r14_no_plan_needs_rationale_and_preventative_consideration(app) {
+        let id = case_at_strategy_meeting(app);
+        let facts = without(meeting_facts(), &["plan_kind"]);
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "close_meeting_no_plan", "facts": facts.clone()}));
+        assert_eq!((s, b["code"].as_str()), (422, Some("rationale_required")));
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "close_meeting_no_plan", "rationale": RATIONALE, "facts": facts.clone()}));
+        assert_eq!(s, 422);
+        assert_eq!(missing_names(&b), vec!["preventative_referral_considered", "preventative_referral_outcome"]);
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "close_meeting_no_plan", "rationale": RATIONALE,
+            "facts": merge(facts, json!({"preventative_referral_considered": true, "preventative_referral_outcome": "Youth service offered"}))}));
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(app.state_of(&app.chair, &id, "cse-strategy"), "closed_no_further_action");
+    }
+}
+
+on_both_backends! {
+    fn r15_active_offer_of_advocacy(app) {
+        let id = case_at_strategy_meeting(app);
+        let (s, b) = complete(app, &id, merge(meeting_facts(), json!({"icpc_needed": true, "plan_kind": "child_protection"})), one_action());
+        assert_eq!(s, 422);
+        assert_eq!(missing_names(&b), vec!["advocacy_active_offer_made"]);
+        let (s, b) = complete(app, &id, merge(meeting_facts(), json!({"icpc_needed": true, "plan_kind": "child_protection", "advocacy_active_offer_made": true})), one_action());
+        assert_eq!(s, 200, "{b}");
+        // A looked-after child gets the offer even without a conference.
+        let mut c = child();
+        c["looked_after"] = json!(true);
+        let la = app.create_case(&app.chair, c, report_facts())["id"].as_str().expect("id").to_string();
+        app.event(&app.chair, &la, json!({"event": "accept_report"}));
+        app.event(&app.chair, &la, json!({"event": "convene_strategy_meeting", "facts": discussion_facts()}));
+        let (s, b) = complete(app, &la, meeting_facts(), one_action());
+        assert_eq!(s, 422);
+        assert_eq!(missing_names(&b), vec!["advocacy_active_offer_made"]);
+    }
+}
+
+on_both_backends! {
+    fn r16_child_protection_duties_continue_until_18th_birthday(app) {
+        // 17 years 9 months old at referral: the transition track starts at once.
+        let mut c = child();
+        c["date_of_birth"] = json!("2009-02-28");
+        let id = app.create_case(&app.chair, c, report_facts())["id"].as_str().expect("id").to_string();
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "young_person_declines_adult_services", "workflow": "age18-transition",
+            "rationale": "The young person has said clearly they do not want adult services.",
+            "facts": {"adult_support_outcome": "Details of Bawso and New Pathways given", "young_person_told_about_support": true}}));
+        assert_eq!(s, 200, "{b}");
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "hand_over", "workflow": "age18-transition"}));
+        assert_eq!(s, 422);
+        assert_eq!(missing_names(&b), vec!["child_is_18"]);
+        app.clock.set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2027, 2, 28, 9, 0, 0).single().expect("time"));
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "hand_over", "workflow": "age18-transition"}));
+        assert_eq!(s, 200, "{b}");
+        // An 18-year-old cannot be referred as a child at all.
+        let mut adult = child();
+        adult["date_of_birth"] = json!("2009-02-27");
+        let (s, b) = app.post(&app.chair, "/api/cases", &json!({"child": adult, "facts": report_facts()}));
+        assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (422, Some("not_a_child"), Some("child.date_of_birth")));
+    }
+}
+
+on_both_backends! {
+    fn r17_referral_to_adult_services_through_pathway_planning(app) {
+        let mut c = child();
+        c["date_of_birth"] = json!("2009-03-10");
+        c["looked_after"] = json!(true);
+        let case = app.create_case(&app.chair, c, report_facts());
+        let id = case["id"].as_str().expect("id").to_string();
+        let kinds: Vec<&str> = case["agreed_actions"].as_array().expect("actions").iter().filter_map(|a| a["kind"].as_str()).collect();
+        for k in ["adult_services_referral", "pathway_planning", "adult_at_risk_report", "adult_support_services", "tell_about_support"] {
+            assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
+        }
+        let facts = json!({"adult_services_referred_on": "2026-11-24", "s128_report": "made",
+            "adult_support_services": {"bawso": false, "new_pathways": true, "welsh_womens_aid": false},
+            "adult_support_outcome": "Referred to New Pathways", "young_person_told_about_support": true});
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "record_transition_referrals", "workflow": "age18-transition", "facts": facts.clone()}));
+        assert_eq!(s, 422);
+        assert_eq!(missing_names(&b), vec!["pathway_plan_updated"]);
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "record_transition_referrals", "workflow": "age18-transition", "facts": merge(facts, json!({"pathway_plan_updated": true}))}));
+        assert_eq!(s, 200, "{b}");
+        // A 14-year-old has no transition track yet.
+        let young = app.create_case(&app.chair, child(), report_facts());
+        assert_eq!(young["workflows"].as_array().map(Vec::len), Some(1));
+    }
+}
+
+fn transition_case(app: &TestApp) -> String {
+    let mut c = child();
+    c["date_of_birth"] = json!("2009-04-01");
+    app.create_case(&app.chair, c, report_facts())["id"].as_str().expect("id").to_string()
+}
+
+on_both_backends! {
+    fn r18_adult_at_risk_report_decided_with_reason(app) {
+        let id = transition_case(app);
+        let facts = json!({"adult_services_referred_on": "2026-11-24", "s128_report": "not_needed",
+            "adult_support_services": {"bawso": false, "new_pathways": false, "welsh_womens_aid": false},
+            "adult_support_outcome": "None wanted", "young_person_told_about_support": true});
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "record_transition_referrals", "workflow": "age18-transition", "facts": facts.clone()}));
+        assert_eq!(s, 422);
+        assert_eq!(missing_names(&b), vec!["s128_reason"]);
+        let (s, _) = app.event(&app.chair, &id, json!({"event": "record_transition_referrals", "workflow": "age18-transition",
+            "facts": merge(facts, json!({"s128_reason": "No care and support needs as an adult identified"}))}));
+        assert_eq!(s, 200);
+    }
+}
+
+on_both_backends! {
+    fn r19_adult_support_services_considered(app) {
+        let id = transition_case(app);
+        let base = json!({"adult_services_referred_on": "2026-11-24", "s128_report": "made", "young_person_told_about_support": true});
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "record_transition_referrals", "workflow": "age18-transition", "facts": base.clone()}));
+        assert_eq!(s, 422);
+        assert_eq!(missing_names(&b), vec!["adult_support_services", "adult_support_outcome"]);
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "record_transition_referrals", "workflow": "age18-transition",
+            "facts": merge(base, json!({"adult_support_services": {"bawso": true}}))}));
+        assert_eq!((s, b["field"].as_str()), (400, Some("facts.adult_support_services.new_pathways")));
+    }
+}
+
+on_both_backends! {
+    fn r20_child_told_about_meic_childline_and_commissioner(app) {
+        let id = case_at_strategy_meeting(app);
+        let (s, b) = complete(app, &id, merge(meeting_facts(), json!({"child_told_about_support": false})), one_action());
+        assert_eq!(s, 422);
+        assert_eq!(missing_names(&b), vec!["child_told_about_support"]);
+    }
+}
+
+on_both_backends! {
+    fn r21_potential_trafficking_notifies_home_office_and_icta(app) {
+        let id = new_case(app, merge(report_facts(), json!({"trafficking_suspected": true})));
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "accept_report"}));
+        assert_eq!(s, 200, "{b}");
+        let (_, case) = app.get(&app.chair, &format!("/api/cases/{id}"));
+        let actions = case["agreed_actions"].as_array().expect("actions");
+        let kinds: Vec<&str> = actions.iter().filter_map(|a| a["kind"].as_str()).collect();
+        assert_eq!(kinds, vec!["icta_referral", "home_office_notification"]);
+        assert!(actions.iter().all(|a| a["cancellable"] == false));
+        // Flagging trafficking again at the meeting does not duplicate the notification.
+        let mut facts = meeting_facts();
+        facts["other_issues"]["trafficking"] = json!(true);
+        facts["practice_guides_referred"] = json!("All Wales practice guide: trafficking of children");
+        app.event(&app.chair, &id, json!({"event": "convene_strategy_meeting", "facts": discussion_facts()}));
+        let (s, b) = complete(app, &id, facts, one_action());
+        assert_eq!(s, 200, "{b}");
+        let (_, case) = app.get(&app.chair, &format!("/api/cases/{id}"));
+        let notifications = case["agreed_actions"].as_array().expect("actions").iter().filter(|a| a["kind"] == "home_office_notification").count();
+        assert_eq!(notifications, 1);
+    }
+}
+
+on_both_backends! {
+    fn r22_child_seen_and_heard(app) {
+        let id = case_at_strategy_meeting(app);
+        let (s, b) = complete(app, &id, without(meeting_facts(), &["child_views", "child_seen_alone"]), one_action());
+        assert_eq!(s, 422);
+        assert_eq!(missing_names(&b), vec!["child_views", "child_seen_alone"]);
+    }
+}
+
+on_both_backends! {
+    fn r23_signs_recorded_in_all_four_groups(app) {
+        let id = new_case(app, without(report_facts(), &["signs_physical", "signs_emotional", "signs_material", "signs_behavioural"]));
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "accept_report"}));
+        assert_eq!(s, 422);
+        assert_eq!(missing_names(&b), vec!["signs_physical", "signs_emotional", "signs_material", "signs_behavioural"]);
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "accept_report", "facts": {"signs_physical": "   "}}));
+        assert_eq!((s, b["code"].as_str()), (400, Some("empty_fact")));
+    }
+}
+
+on_both_backends! {
+    fn r24_information_shared_is_recorded(app) {
+        let id = new_case(app, report_facts());
+        app.event(&app.chair, &id, json!({"event": "accept_report"}));
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "convene_strategy_meeting", "facts": without(discussion_facts(), &["information_shared"])}));
+        assert_eq!(s, 422);
+        assert_eq!(missing_names(&b), vec!["information_shared"]);
+    }
+}
+
+on_both_backends! {
+    fn full_pathway_to_plan_reviews_and_closure(app) {
+        let id = case_at_strategy_meeting(app);
+        let (s, b) = complete(app, &id, meeting_facts(), one_action());
+        assert_eq!(s, 200, "{b}");
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25"}}));
+        assert_eq!(s, 200, "{b}");
+        // First review within 3 months of the plan: 25 February 2027, end of day.
+        assert_eq!(b["deadline"], "2027-02-25T23:59:59Z");
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "review_plan", "facts": {"review_held_on": "2026-11-25"}}));
+        assert_eq!(s, 200, "{b}");
+        // Later reviews every 6 months.
+        assert_eq!(b["deadline"], "2027-05-25T22:59:59Z");
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "end_plan", "rationale": "Deregistered at the review conference: risk reduced.", "facts": {"plan_end_reason": "deregistered_at_review"}}));
+        assert_eq!(s, 200, "{b}");
+        let (_, case) = app.get(&app.chair, &format!("/api/cases/{id}"));
+        assert_eq!(case["status"], "closed");
+        assert_eq!(case["version"], 7);
+    }
+}

@@ -1,0 +1,301 @@
+//! Test support: a real server on a random port over a real database (a fresh SQLite file, or a
+//! fresh PostgreSQL database when SAFEGUARD_TEST_POSTGRES_URL is set), with a clock the test moves.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use diesel::{Connection, RunQueryDsl};
+use serde_json::{json, Value};
+
+use safeguard::app::{prepare, RunningService};
+use safeguard::clock::ManualClock;
+use safeguard::config::Config;
+use safeguard::db::PooledConn;
+use safeguard::domain::user::{add_user, NewUser};
+
+pub enum Backend {
+    Sqlite,
+    Postgres(String),
+}
+
+impl Backend {
+    /// PostgreSQL when configured. CI always configures it, so there a missing URL is an error
+    /// rather than a quiet skip.
+    pub fn postgres() -> Option<Backend> {
+        match std::env::var("SAFEGUARD_TEST_POSTGRES_URL") {
+            Ok(url) if !url.is_empty() => Some(Backend::Postgres(url)),
+            _ if std::env::var("CI").is_ok() => {
+                panic!("CI must set SAFEGUARD_TEST_POSTGRES_URL so that PostgreSQL is tested")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Runs a test body once on SQLite and once on PostgreSQL, as `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(#[$meta:meta])* fn $name:ident($app:ident) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            fn run($app: &support::TestApp) $body
+            #[test]
+            fn sqlite() {
+                run(&support::TestApp::spawn(support::Backend::Sqlite));
+            }
+            #[test]
+            fn postgres() {
+                match support::Backend::postgres() {
+                    Some(b) => run(&support::TestApp::spawn(b)),
+                    None => eprintln!("PostgreSQL not configured (SAFEGUARD_TEST_POSTGRES_URL): skipped"),
+                }
+            }
+        }
+    };
+}
+
+/// Wednesday 25 November 2026, 10:00 in Wales (GMT).
+pub fn start_time() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).single().expect("valid start time")
+}
+
+pub struct TestApp {
+    pub service: RunningService,
+    pub clock: Arc<ManualClock>,
+    pub base: String,
+    /// A chair in Cardiff, the authority most tests use.
+    pub chair: String,
+    dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+fn replace_db_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let cut = base.rfind('/').filter(|i| *i > "postgres://".len()).unwrap_or(base.len());
+    format!("{}/{name}{query}", &base[..cut])
+}
+
+impl TestApp {
+    pub fn spawn(backend: Backend) -> TestApp {
+        // Server-side errors show in a failing test's output.
+        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (database_url, pg) = match backend {
+            Backend::Sqlite => (dir.path().join("test.db").display().to_string(), None),
+            Backend::Postgres(admin) => {
+                let name = format!("sg_test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = diesel::PgConnection::establish(&admin).expect("connect to PostgreSQL admin URL");
+                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).expect("create test database");
+                (replace_db_name(&admin, &name), Some((admin, name)))
+            }
+        };
+        let vars = [
+            ("SAFEGUARD_DATA_DIR", dir.path().display().to_string()),
+            ("SAFEGUARD_DATABASE_URL", database_url),
+            ("SAFEGUARD_WORKFLOWS_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/workflows").to_string()),
+            ("SAFEGUARD_POOL_SIZE", "4".to_string()),
+            ("SAFEGUARD_MAX_BODY_BYTES", "65536".to_string()),
+        ];
+        let config = Config::from_sources(None, &|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+            .expect("test configuration");
+        let clock = ManualClock::new(start_time());
+        let state = prepare(config, clock.clone()).expect("service prepares");
+        let service = RunningService::start(state, "127.0.0.1:0").expect("service starts");
+        let base = service.base_url();
+        let mut app = TestApp { service, clock, base, chair: String::new(), dir, pg };
+        app.chair = app.user("chair", "la-cardiff");
+        app
+    }
+
+    pub fn conn(&self) -> PooledConn {
+        self.service.state.pool.get().expect("database connection")
+    }
+
+    pub fn database_url(&self) -> String {
+        self.service.state.config.database_url.clone()
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// Adds a user and returns their token.
+    pub fn user(&self, role: &str, authority: &str) -> String {
+        let email = format!("{}.{}@example.invalid", role, uuid::Uuid::new_v4().simple());
+        let mut conn = self.conn();
+        add_user(
+            &mut conn,
+            &self.service.state.engine.agencies,
+            NewUser { name: "Test User", email: &email, role, team: "Test team", authority },
+            self.clock_now().naive_utc(),
+        )
+        .expect("add user")
+        .1
+    }
+
+    pub fn clock_now(&self) -> chrono::DateTime<Utc> {
+        use safeguard::clock::Clock;
+        self.clock.now()
+    }
+
+    fn call(&self, method: &str, token: Option<&str>, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let mut req = ureq::request(method, &format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        let result = match body {
+            Some(b) => req.send_json(b.clone()),
+            None => req.call(),
+        };
+        let response = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let status = response.status();
+        let text = response.into_string().expect("response body");
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value)
+    }
+
+    pub fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        self.call("GET", Some(token), path, None)
+    }
+
+    pub fn get_anonymous(&self, path: &str) -> (u16, Value) {
+        self.call("GET", None, path, None)
+    }
+
+    pub fn post(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
+        self.call("POST", Some(token), path, Some(body))
+    }
+
+    /// Records a report for a synthetic child and returns the case JSON.
+    pub fn create_case(&self, token: &str, child: Value, facts: Value) -> Value {
+        let (status, body) = self.post(token, "/api/cases", &json!({ "child": child, "facts": facts }));
+        assert_eq!(status, 201, "case created: {body}");
+        body
+    }
+
+    /// Applies an event with the case's current version.
+    pub fn event(&self, token: &str, case: &str, body: Value) -> (u16, Value) {
+        let (status, current) = self.get(token, &format!("/api/cases/{case}"));
+        assert_eq!(status, 200, "reading the case before an event: {current}");
+        let mut body = body;
+        if body.get("expected_version").is_none() {
+            body["expected_version"] = current["version"].clone();
+        }
+        self.post(token, &format!("/api/cases/{case}/events"), &body)
+    }
+
+    pub fn state_of(&self, token: &str, case: &str, workflow: &str) -> String {
+        let (_, c) = self.get(token, &format!("/api/cases/{case}"));
+        c["workflows"]
+            .as_array()
+            .and_then(|l| l.iter().find(|w| w["workflow"] == workflow))
+            .map(|w| w["state"].as_str().unwrap_or_default().to_string())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg.take() {
+            // Close our pool's connections first, then drop the database.
+            if let Ok(mut conn) = diesel::PgConnection::establish(&admin) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
+            }
+        }
+    }
+}
+
+/// A synthetic child: no real-looking names.
+pub fn child() -> Value {
+    json!({
+        "name": "Test Child Alpha",
+        "date_of_birth": "2012-05-14",
+        "gender": "female",
+        "located_authority": "la-cardiff",
+        "residence_authority": "la-cardiff",
+    })
+}
+
+/// Report facts under which `accept_report` is allowed.
+pub fn report_facts() -> Value {
+    json!({
+        "immediate_risk": false,
+        "s130_harm": true,
+        "s130_care_needs": true,
+        "care_needs_parents_cannot_meet": false,
+        "section47_grounds": "yes",
+        "trafficking_suspected": false,
+        "signs_physical": "none observed",
+        "signs_emotional": "anxious, withdrawn",
+        "signs_material": "unexplained new clothes",
+        "signs_behavioural": "returns home late",
+    })
+}
+
+pub fn discussion_facts() -> Value {
+    json!({
+        "discussion_held_at": "2026-11-25T09:30:00Z",
+        "participants": ["la-cardiff", "police-south-wales", "health-cardiff-and-vale"],
+        "youth_justice_involved": false,
+        "information_shared": "Police intelligence shared with social services under the duty to prevent serious harm",
+    })
+}
+
+pub fn meeting_facts() -> Value {
+    json!({
+        "attendance": [
+            {"name": "Attendee One", "agency": "la-cardiff", "direct_knowledge": true},
+            {"name": "Attendee Two", "agency": "police-south-wales", "direct_knowledge": false}
+        ],
+        "other_issues": {"going_missing": false, "trafficking": false, "criminal_exploitation": false,
+                          "harmful_sexual_behaviour": false, "online_abuse": false},
+        "child_views": "Says they feel safer at school than at home",
+        "child_seen_alone": true,
+        "child_told_about_support": true,
+        "icpc_needed": false,
+        "plan_kind": "care_and_support",
+    })
+}
+
+pub fn one_action() -> Value {
+    json!([{ "title": "Arrange a return-home interview", "owner_name": "Attendee Two", "owner_email": "attendee.two@example.invalid", "agency": "police-south-wales" }])
+}
+
+/// Moves a new case to the strategy meeting step and returns its id.
+pub fn case_at_strategy_meeting(app: &TestApp) -> String {
+    let case = app.create_case(&app.chair, child(), report_facts());
+    let id = case["id"].as_str().expect("id").to_string();
+    let (s, b) = app.event(&app.chair, &id, json!({"event": "accept_report"}));
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = app.event(&app.chair, &id, json!({"event": "convene_strategy_meeting", "facts": discussion_facts()}));
+    assert_eq!(s, 200, "{b}");
+    id
+}
+
+/// Lists the `name` of each guard still missing in a 422 body.
+pub fn missing_names(body: &Value) -> Vec<String> {
+    body["details"]["missing"]
+        .as_array()
+        .map(|l| l.iter().map(|m| m["name"].as_str().unwrap_or_default().to_string()).collect())
+        .unwrap_or_default()
+}
+
+pub fn merge(a: Value, b: Value) -> Value {
+    let mut a = a;
+    if let (Some(x), Some(y)) = (a.as_object_mut(), b.as_object()) {
+        for (k, v) in y {
+            x.insert(k.clone(), v.clone());
+        }
+    }
+    a
+}
