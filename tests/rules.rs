@@ -7,7 +7,10 @@ use serde_json::{json, Value};
 use support::*;
 
 fn new_case(app: &TestApp, facts: Value) -> String {
-    app.create_case(&app.chair, child(), facts)["id"].as_str().expect("id").to_string()
+    app.create_case(&app.chair, child(), facts)["id"]
+        .as_str()
+        .expect("id")
+        .to_string()
 }
 
 fn without(v: Value, keys: &[&str]) -> Value {
@@ -166,7 +169,11 @@ on_both_backends! {
 }
 
 fn complete(app: &TestApp, id: &str, facts: Value, actions: Value) -> (u16, Value) {
-    app.event(&app.chair, id, json!({"event": "complete_strategy_meeting", "facts": facts, "agreed_actions": actions}))
+    app.event(
+        &app.chair,
+        id,
+        json!({"event": "complete_strategy_meeting", "facts": facts, "agreed_actions": actions}),
+    )
 }
 
 on_both_backends! {
@@ -341,7 +348,10 @@ on_both_backends! {
 fn transition_case(app: &TestApp) -> String {
     let mut c = child();
     c["date_of_birth"] = json!("2009-04-01");
-    app.create_case(&app.chair, c, report_facts())["id"].as_str().expect("id").to_string()
+    app.create_case(&app.chair, c, report_facts())["id"]
+        .as_str()
+        .expect("id")
+        .to_string()
 }
 
 on_both_backends! {

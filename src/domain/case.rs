@@ -11,7 +11,7 @@ use crate::db::models::{
 use crate::db::schema::{
     agreed_actions, case_involvements, case_workflows, cases, reference_counters, step_deadlines,
 };
-use crate::db::{write_transaction, Backend, DbConn};
+use crate::db::{write_transaction, DbConn};
 use crate::domain::audit::{self, AuditEntry, GENESIS};
 use crate::domain::child;
 use crate::domain::user::Actor;
@@ -104,16 +104,32 @@ fn local_authority(engine: &Engine, code: &str, field: &str) -> Result<String, A
 
 /// The next reference for the year, such as CSE-2026-000123. Runs inside the case's transaction.
 fn next_reference(conn: &mut DbConn, year: i32) -> Result<String, AppError> {
-    let bumped = diesel::update(reference_counters::table.find(year))
-        .set(reference_counters::last_value.eq(reference_counters::last_value + 1))
-        .execute(conn)?;
-    if bumped == 0 {
-        diesel::insert_into(reference_counters::table)
-            .values((
-                reference_counters::year.eq(year),
-                reference_counters::last_value.eq(1),
-            ))
-            .execute(conn)?;
+    let bump = |conn: &mut DbConn| {
+        diesel::update(reference_counters::table.find(year))
+            .set(reference_counters::last_value.eq(reference_counters::last_value + 1))
+            .execute(conn)
+    };
+    if bump(conn)? == 0 {
+        // First case of the year. Two replicas may race to start the counter: the insert runs
+        // in a savepoint so the loser can fall back to bumping the winner's row.
+        let inserted = conn.transaction(|conn| {
+            diesel::insert_into(reference_counters::table)
+                .values((
+                    reference_counters::year.eq(year),
+                    reference_counters::last_value.eq(1),
+                ))
+                .execute(conn)
+        });
+        match inserted {
+            Ok(_) => {}
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => {
+                bump(conn)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
     let n: i32 = reference_counters::table
         .find(year)
@@ -622,12 +638,4 @@ pub fn history(conn: &mut DbConn, case: &CaseRow) -> Result<Vec<Value>, AppError
             })
         })
         .collect())
-}
-
-/// Which backend a connection is on, for the few places where SQL differs.
-pub fn backend_of(conn: &DbConn) -> Backend {
-    match conn {
-        DbConn::Sqlite(_) => Backend::Sqlite,
-        DbConn::Postgres(_) => Backend::Postgres,
-    }
 }

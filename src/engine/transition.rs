@@ -329,15 +329,26 @@ impl Engine {
         req: &EventRequest,
     ) -> Result<TransitionOutcome, AppError> {
         let now = self.now();
+        // Claim the case first: bumping the version the client saw takes the row lock on
+        // PostgreSQL, so a concurrent writer waits here and then finds the version moved on.
+        // (SQLite's BEGIN IMMEDIATE already serialises writers.)
+        let claimed = diesel::update(
+            cases::table
+                .filter(cases::id.eq(case_id))
+                .filter(cases::version.eq(req.expected_version)),
+        )
+        .set(cases::version.eq(cases::version + 1))
+        .execute(conn)?;
         let case: CaseRow = cases::table
             .find(case_id)
             .select(CaseRow::as_select())
             .first(conn)
             .optional()?
             .ok_or(AppError::NotFound("case"))?;
-        if case.version != req.expected_version {
+        if claimed != 1 {
             return Err(stale(req.expected_version, case.version));
         }
+        let new_version = case.version;
         let wf_name = req
             .workflow
             .clone()
@@ -542,32 +553,23 @@ impl Engine {
         }
 
         let primary_finished = wf.def.primary && target.terminal;
-        let updated = diesel::update(
-            cases::table
-                .filter(cases::id.eq(case_id))
-                .filter(cases::version.eq(case.version)),
-        )
-        .set((
-            cases::facts.eq(Value::Object(merged).to_string()),
-            cases::version.eq(case.version + 1),
-            cases::audit_seq.eq(seq),
-            cases::audit_head.eq(&head),
-            cases::updated_at.eq(naive_now),
-            cases::status.eq(if primary_finished {
-                "closed"
-            } else {
-                case.status.as_str()
-            }),
-        ))
-        .execute(conn)?;
-        if updated != 1 {
-            // Another writer got in between our read and this update (PostgreSQL read committed).
-            return Err(stale(req.expected_version, req.expected_version + 1));
-        }
+        diesel::update(cases::table.find(case_id))
+            .set((
+                cases::facts.eq(Value::Object(merged).to_string()),
+                cases::audit_seq.eq(seq),
+                cases::audit_head.eq(&head),
+                cases::updated_at.eq(naive_now),
+                cases::status.eq(if primary_finished {
+                    "closed"
+                } else {
+                    case.status.as_str()
+                }),
+            ))
+            .execute(conn)?;
         Ok(TransitionOutcome {
             case_id: case_id.to_string(),
             reference: case.reference.clone(),
-            version: case.version + 1,
+            version: new_version,
             workflow: wf.name().to_string(),
             event: req.event.clone(),
             from_state: running.state.clone(),

@@ -59,7 +59,9 @@ macro_rules! on_both_backends {
 
 /// Wednesday 25 November 2026, 10:00 in Wales (GMT).
 pub fn start_time() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).single().expect("valid start time")
+    Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0)
+        .single()
+        .expect("valid start time")
 }
 
 pub struct TestApp {
@@ -77,38 +79,59 @@ fn replace_db_name(url: &str, name: &str) -> String {
         Some((b, q)) => (b, format!("?{q}")),
         None => (url, String::new()),
     };
-    let cut = base.rfind('/').filter(|i| *i > "postgres://".len()).unwrap_or(base.len());
+    let cut = base
+        .rfind('/')
+        .filter(|i| *i > "postgres://".len())
+        .unwrap_or(base.len());
     format!("{}/{name}{query}", &base[..cut])
 }
 
 impl TestApp {
     pub fn spawn(backend: Backend) -> TestApp {
         // Server-side errors show in a failing test's output.
-        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter("warn")
+            .try_init();
         let dir = tempfile::tempdir().expect("temp dir");
         let (database_url, pg) = match backend {
             Backend::Sqlite => (dir.path().join("test.db").display().to_string(), None),
             Backend::Postgres(admin) => {
                 let name = format!("sg_test_{}", uuid::Uuid::new_v4().simple());
-                let mut conn = diesel::PgConnection::establish(&admin).expect("connect to PostgreSQL admin URL");
-                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).expect("create test database");
+                let mut conn = diesel::PgConnection::establish(&admin)
+                    .expect("connect to PostgreSQL admin URL");
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .expect("create test database");
                 (replace_db_name(&admin, &name), Some((admin, name)))
             }
         };
         let vars = [
             ("SAFEGUARD_DATA_DIR", dir.path().display().to_string()),
             ("SAFEGUARD_DATABASE_URL", database_url),
-            ("SAFEGUARD_WORKFLOWS_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/workflows").to_string()),
+            (
+                "SAFEGUARD_WORKFLOWS_DIR",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/workflows").to_string(),
+            ),
             ("SAFEGUARD_POOL_SIZE", "4".to_string()),
             ("SAFEGUARD_MAX_BODY_BYTES", "65536".to_string()),
         ];
-        let config = Config::from_sources(None, &|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
-            .expect("test configuration");
+        let config = Config::from_sources(None, &|k| {
+            vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
+        })
+        .expect("test configuration");
         let clock = ManualClock::new(start_time());
         let state = prepare(config, clock.clone()).expect("service prepares");
         let service = RunningService::start(state, "127.0.0.1:0").expect("service starts");
         let base = service.base_url();
-        let mut app = TestApp { service, clock, base, chair: String::new(), dir, pg };
+        let mut app = TestApp {
+            service,
+            clock,
+            base,
+            chair: String::new(),
+            dir,
+            pg,
+        };
         app.chair = app.user("chair", "la-cardiff");
         app
     }
@@ -132,7 +155,13 @@ impl TestApp {
         add_user(
             &mut conn,
             &self.service.state.engine.agencies,
-            NewUser { name: "Test User", email: &email, role, team: "Test team", authority },
+            NewUser {
+                name: "Test User",
+                email: &email,
+                role,
+                team: "Test team",
+                authority,
+            },
             self.clock_now().naive_utc(),
         )
         .expect("add user")
@@ -144,7 +173,13 @@ impl TestApp {
         self.clock.now()
     }
 
-    fn call(&self, method: &str, token: Option<&str>, path: &str, body: Option<&Value>) -> (u16, Value) {
+    fn call(
+        &self,
+        method: &str,
+        token: Option<&str>,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
         let mut req = ureq::request(method, &format!("{}{}", self.base, path));
         if let Some(t) = token {
             req = req.set("Authorization", &format!("Bearer {t}"));
@@ -178,7 +213,11 @@ impl TestApp {
 
     /// Records a report for a synthetic child and returns the case JSON.
     pub fn create_case(&self, token: &str, child: Value, facts: Value) -> Value {
-        let (status, body) = self.post(token, "/api/cases", &json!({ "child": child, "facts": facts }));
+        let (status, body) = self.post(
+            token,
+            "/api/cases",
+            &json!({ "child": child, "facts": facts }),
+        );
         assert_eq!(status, 201, "case created: {body}");
         body
     }
@@ -209,7 +248,8 @@ impl Drop for TestApp {
         if let Some((admin, name)) = self.pg.take() {
             // Close our pool's connections first, then drop the database.
             if let Ok(mut conn) = diesel::PgConnection::establish(&admin) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn);
             }
         }
     }
@@ -277,7 +317,11 @@ pub fn case_at_strategy_meeting(app: &TestApp) -> String {
     let id = case["id"].as_str().expect("id").to_string();
     let (s, b) = app.event(&app.chair, &id, json!({"event": "accept_report"}));
     assert_eq!(s, 200, "{b}");
-    let (s, b) = app.event(&app.chair, &id, json!({"event": "convene_strategy_meeting", "facts": discussion_facts()}));
+    let (s, b) = app.event(
+        &app.chair,
+        &id,
+        json!({"event": "convene_strategy_meeting", "facts": discussion_facts()}),
+    );
     assert_eq!(s, 200, "{b}");
     id
 }
@@ -286,7 +330,11 @@ pub fn case_at_strategy_meeting(app: &TestApp) -> String {
 pub fn missing_names(body: &Value) -> Vec<String> {
     body["details"]["missing"]
         .as_array()
-        .map(|l| l.iter().map(|m| m["name"].as_str().unwrap_or_default().to_string()).collect())
+        .map(|l| {
+            l.iter()
+                .map(|m| m["name"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
