@@ -52,11 +52,15 @@ impl WorkingCalendar {
         }
         let mut names = BTreeMap::new();
         for (date, name) in file.holidays {
-            let d = NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|_| {
-                AppError::Startup(format!(
-                    "{origin}: holiday {date:?} is not a YYYY-MM-DD date"
-                ))
-            })?;
+            // Round-tripping refuses the short years chrono's parser would accept ("30-01-01").
+            let d = NaiveDate::parse_from_str(&date, "%Y-%m-%d")
+                .ok()
+                .filter(|d| d.format("%Y-%m-%d").to_string() == date)
+                .ok_or_else(|| {
+                    AppError::Startup(format!(
+                        "{origin}: holiday {date:?} is not a YYYY-MM-DD date"
+                    ))
+                })?;
             names.insert(d, name);
         }
         Ok(WorkingCalendar {

@@ -1,5 +1,6 @@
 //! Rows as stored. Timestamps are UTC `NaiveDateTime`s; JSON is kept as text so the same
-//! columns work on SQLite and PostgreSQL.
+//! columns work on SQLite and PostgreSQL. `treat_none_as_null` keeps each insert's SQL the same
+//! whatever is missing, so diesel can reuse the prepared statement.
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -7,7 +8,7 @@ use serde::Serialize;
 use super::schema::*;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
-#[diesel(table_name = agencies)]
+#[diesel(treat_none_as_null = true, table_name = agencies)]
 pub struct AgencyRow {
     pub code: String,
     pub kind: String,
@@ -17,7 +18,7 @@ pub struct AgencyRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = users)]
+#[diesel(treat_none_as_null = true, table_name = users)]
 pub struct UserRow {
     pub id: String,
     pub name: String,
@@ -31,7 +32,7 @@ pub struct UserRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = cases)]
+#[diesel(treat_none_as_null = true, table_name = cases)]
 pub struct CaseRow {
     pub id: String,
     pub reference: String,
@@ -54,7 +55,7 @@ pub struct CaseRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = case_workflows)]
+#[diesel(treat_none_as_null = true, table_name = case_workflows)]
 pub struct CaseWorkflowRow {
     pub id: String,
     pub case_id: String,
@@ -62,24 +63,29 @@ pub struct CaseWorkflowRow {
     pub workflow_version: i32,
     pub state: String,
     pub entered_at: NaiveDateTime,
+    pub due_at: Option<NaiveDateTime>,
+    pub due_source: Option<String>,
     pub started_at: NaiveDateTime,
     pub finished_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = step_deadlines)]
-pub struct StepDeadlineRow {
+#[diesel(treat_none_as_null = true, table_name = step_history)]
+pub struct StepHistoryRow {
     pub id: String,
     pub case_id: String,
     pub case_workflow_id: String,
+    pub workflow: String,
     pub state: String,
-    pub due_at: NaiveDateTime,
-    pub source: String,
-    pub met_at: Option<NaiveDateTime>,
+    pub entered_at: NaiveDateTime,
+    pub due_at: Option<NaiveDateTime>,
+    pub due_source: Option<String>,
+    pub left_at: NaiveDateTime,
+    pub left_by_event: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = case_involvements)]
+#[diesel(treat_none_as_null = true, table_name = case_involvements)]
 pub struct InvolvementRow {
     pub id: String,
     pub case_id: String,
@@ -92,7 +98,7 @@ pub struct InvolvementRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = agreed_actions)]
+#[diesel(treat_none_as_null = true, table_name = agreed_actions)]
 pub struct AgreedActionRow {
     pub id: String,
     pub case_id: String,
@@ -112,7 +118,7 @@ pub struct AgreedActionRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = audit_events)]
+#[diesel(treat_none_as_null = true, table_name = audit_events)]
 pub struct AuditEventRow {
     pub case_id: String,
     pub seq: i64,
@@ -131,7 +137,7 @@ pub struct AuditEventRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = access_log)]
+#[diesel(treat_none_as_null = true, table_name = access_log)]
 pub struct AccessLogRow {
     pub id: String,
     pub user_id: String,

@@ -62,20 +62,25 @@ diesel::table! {
         workflow_version -> Integer,
         state -> Text,
         entered_at -> Timestamp,
+        due_at -> Nullable<Timestamp>,
+        due_source -> Nullable<Text>,
         started_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
     }
 }
 
 diesel::table! {
-    step_deadlines (id) {
+    step_history (id) {
         id -> Text,
         case_id -> Text,
         case_workflow_id -> Text,
+        workflow -> Text,
         state -> Text,
-        due_at -> Timestamp,
-        source -> Text,
-        met_at -> Nullable<Timestamp>,
+        entered_at -> Timestamp,
+        due_at -> Nullable<Timestamp>,
+        due_source -> Nullable<Text>,
+        left_at -> Timestamp,
+        left_by_event -> Text,
     }
 }
 
@@ -173,7 +178,7 @@ diesel::table! {
 }
 
 diesel::joinable!(case_workflows -> cases (case_id));
-diesel::joinable!(step_deadlines -> cases (case_id));
+diesel::joinable!(step_history -> cases (case_id));
 diesel::joinable!(case_involvements -> cases (case_id));
 diesel::joinable!(agreed_actions -> cases (case_id));
 
@@ -183,7 +188,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     reference_counters,
     cases,
     case_workflows,
-    step_deadlines,
+    step_history,
     case_involvements,
     meetings,
     meeting_cases,

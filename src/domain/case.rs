@@ -6,10 +6,10 @@ use serde_json::{json, Map, Value};
 
 use crate::calendar::london_date;
 use crate::db::models::{
-    AgreedActionRow, CaseRow, CaseWorkflowRow, InvolvementRow, StepDeadlineRow,
+    AgreedActionRow, CaseRow, CaseWorkflowRow, InvolvementRow,
 };
 use crate::db::schema::{
-    agreed_actions, case_involvements, case_workflows, cases, reference_counters, step_deadlines,
+    agreed_actions, case_involvements, case_workflows, cases, reference_counters,
 };
 use crate::db::{write_transaction, DbConn};
 use crate::domain::audit::{self, AuditEntry, GENESIS};
@@ -417,10 +417,10 @@ pub fn list_cases(
         query = query.filter(cases::id.eq_any(in_state));
     }
     if let Some(overdue) = filter.overdue {
-        let late = step_deadlines::table
-            .filter(step_deadlines::met_at.is_null())
-            .filter(step_deadlines::due_at.lt(now))
-            .select(step_deadlines::case_id);
+        let late = case_workflows::table
+            .filter(case_workflows::finished_at.is_null())
+            .filter(case_workflows::due_at.lt(now))
+            .select(case_workflows::case_id);
         query = if overdue {
             query.filter(cases::id.eq_any(late))
         } else {
@@ -430,29 +430,18 @@ pub fn list_cases(
     let rows: Vec<CaseRow> = query.load(conn)?;
     let ids: Vec<&str> = rows.iter().map(|c| c.id.as_str()).collect();
     let primary = engine.registry.primary();
-    let states: Vec<(String, String)> = case_workflows::table
+    let running: Vec<(String, String, String, Option<chrono::NaiveDateTime>)> = case_workflows::table
         .filter(case_workflows::case_id.eq_any(&ids))
-        .filter(case_workflows::workflow.eq(primary.name()))
-        .select((case_workflows::case_id, case_workflows::state))
-        .load(conn)?;
-    let deadlines: Vec<(String, chrono::NaiveDateTime)> = step_deadlines::table
-        .filter(step_deadlines::case_id.eq_any(&ids))
-        .filter(step_deadlines::met_at.is_null())
-        .select((step_deadlines::case_id, step_deadlines::due_at))
+        .filter(case_workflows::finished_at.is_null().or(case_workflows::workflow.eq(primary.name())))
+        .select((case_workflows::case_id, case_workflows::workflow, case_workflows::state, case_workflows::due_at))
         .load(conn)?;
     Ok(rows
         .into_iter()
         .map(|c| {
-            let next = deadlines
-                .iter()
-                .filter(|(id, _)| *id == c.id)
-                .map(|(_, d)| *d)
-                .min();
+            let mine = || running.iter().filter(|r| r.0 == c.id);
+            let next = mine().filter_map(|r| r.3).min();
             CaseSummary {
-                state: states
-                    .iter()
-                    .find(|(id, _)| *id == c.id)
-                    .map(|(_, s)| s.clone()),
+                state: mine().find(|r| r.1 == primary.name()).map(|r| r.2.clone()),
                 next_deadline: next.map(|d| d.and_utc()),
                 overdue: next.is_some_and(|d| d < now),
                 id: c.id,
@@ -514,22 +503,21 @@ pub fn view_case(engine: &Engine, conn: &mut DbConn, case: &CaseRow) -> Result<C
         .order(case_workflows::started_at)
         .select(CaseWorkflowRow::as_select())
         .load(conn)?;
-    let open_deadlines: Vec<StepDeadlineRow> = step_deadlines::table
-        .filter(step_deadlines::case_id.eq(&case.id))
-        .filter(step_deadlines::met_at.is_null())
-        .select(StepDeadlineRow::as_select())
-        .load(conn)?;
+    let primary = engine.registry.primary();
+    let mut running = running;
+    // The main pathway first, then the others in the order they started.
+    running.sort_by_key(|cw| cw.workflow != primary.name());
     let mut workflows = Vec::new();
     for cw in running {
         let wf = engine
             .registry
             .get(&cw.workflow, cw.workflow_version as u32);
         let state = wf.as_ref().and_then(|w| w.state(&cw.state).cloned());
-        let deadline = open_deadlines
-            .iter()
-            .find(|d| d.case_workflow_id == cw.id)
-            .map(|d| {
-                let due = d.due_at.and_utc();
+        let deadline = cw
+            .due_at
+            .filter(|_| cw.finished_at.is_none())
+            .map(|due| {
+                let due = due.and_utc();
                 let due_day = london_date(due);
                 DeadlineView {
                     due_at: due,
@@ -537,7 +525,7 @@ pub fn view_case(engine: &Engine, conn: &mut DbConn, case: &CaseRow) -> Result<C
                         .with_timezone(&chrono_tz::Europe::London)
                         .format("%A %-d %B %Y, %H:%M %Z")
                         .to_string(),
-                    source: d.source.clone(),
+                    source: cw.due_source.clone().unwrap_or_default(),
                     overdue: due < now,
                     working_days_left: if due_day >= today {
                         engine.calendar.working_days_between(today, due_day)

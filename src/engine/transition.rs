@@ -15,8 +15,8 @@ use super::facts::validate_facts;
 use super::guards::{condition_holds, unmet, GuardContext, Missing};
 use super::{Engine, Workflow};
 use crate::calendar::london_date;
-use crate::db::models::{AgreedActionRow, CaseRow, CaseWorkflowRow, StepDeadlineRow};
-use crate::db::schema::{agreed_actions, case_workflows, cases, step_deadlines};
+use crate::db::models::{AgreedActionRow, CaseRow, CaseWorkflowRow, StepHistoryRow};
+use crate::db::schema::{agreed_actions, case_workflows, cases, step_history};
 use crate::db::{write_transaction, DbConn};
 use crate::domain::audit::{self, AuditEntry};
 use crate::domain::user::{role_str, Actor};
@@ -329,43 +329,32 @@ impl Engine {
         req: &EventRequest,
     ) -> Result<TransitionOutcome, AppError> {
         let now = self.now();
-        // Claim the case first: bumping the version the client saw takes the row lock on
-        // PostgreSQL, so a concurrent writer waits here and then finds the version moved on.
-        // (SQLite's BEGIN IMMEDIATE already serialises writers.)
-        let claimed = diesel::update(
-            cases::table
-                .filter(cases::id.eq(case_id))
-                .filter(cases::version.eq(req.expected_version)),
-        )
-        .set(cases::version.eq(cases::version + 1))
-        .execute(conn)?;
-        let case: CaseRow = cases::table
-            .find(case_id)
-            .select(CaseRow::as_select())
-            .first(conn)
-            .optional()?
-            .ok_or(AppError::NotFound("case"))?;
-        if claimed != 1 {
-            return Err(stale(req.expected_version, case.version));
-        }
-        let new_version = case.version;
         let wf_name = req
             .workflow
             .clone()
             .unwrap_or_else(|| self.registry.primary().name().to_string());
-        let running: CaseWorkflowRow = case_workflows::table
-            .filter(case_workflows::case_id.eq(case_id))
-            .filter(case_workflows::workflow.eq(&wf_name))
-            .select(CaseWorkflowRow::as_select())
+        // The case and the workflow row in one statement, so both come from one snapshot.
+        let found: Option<(CaseRow, Option<CaseWorkflowRow>)> = cases::table
+            .left_join(
+                case_workflows::table.on(case_workflows::case_id
+                    .eq(cases::id)
+                    .and(case_workflows::workflow.eq(&wf_name))),
+            )
+            .filter(cases::id.eq(case_id))
+            .select((CaseRow::as_select(), Option::<CaseWorkflowRow>::as_select()))
             .first(conn)
-            .optional()?
-            .ok_or_else(|| {
-                AppError::unprocessable(
-                    "workflow_not_running",
-                    "workflow",
-                    format!("workflow {wf_name:?} is not running on this case"),
-                )
-            })?;
+            .optional()?;
+        let (case, running) = found.ok_or(AppError::NotFound("case"))?;
+        if case.version != req.expected_version {
+            return Err(stale(req.expected_version, case.version));
+        }
+        let running = running.ok_or_else(|| {
+            AppError::unprocessable(
+                "workflow_not_running",
+                "workflow",
+                format!("workflow {wf_name:?} is not running on this case"),
+            )
+        })?;
         let wf = self
             .registry
             .get(&running.workflow, running.workflow_version as u32)
@@ -377,33 +366,7 @@ impl Engine {
             })?;
         let transition = match wf.transition(&running.state, &req.event) {
             Some(t) => t,
-            None => {
-                let allowed: Vec<_> = wf
-                    .transitions_from(&running.state)
-                    .map(|t| t.event.as_str())
-                    .collect();
-                let state_title = wf
-                    .state(&running.state)
-                    .map(|s| s.title.as_str())
-                    .unwrap_or(&running.state);
-                return Err(if wf.has_event(&req.event) {
-                    AppError::unprocessable(
-                        "event_not_allowed",
-                        "event",
-                        format!(
-                            "{:?} cannot be applied while the case is at \"{state_title}\"; allowed now: {}",
-                            req.event,
-                            if allowed.is_empty() { "nothing (the workflow has finished)".to_string() } else { allowed.join(", ") }
-                        ),
-                    )
-                } else {
-                    AppError::bad_request(
-                        "unknown_event",
-                        "event",
-                        format!("workflow {:?} has no event {:?}", wf.name(), req.event),
-                    )
-                });
-            }
+            None => return Err(not_allowed(&wf, &running.state, &req.event)),
         };
         if !may_apply(transition, actor.role) {
             return Err(AppError::Forbidden(format!(
@@ -421,10 +384,7 @@ impl Engine {
             merged.insert(k.clone(), v.clone());
         }
         let fields = case_fields(&case);
-        let needs_kinds = transition
-            .guards
-            .iter()
-            .any(|g| g.requires_action.is_some())
+        let needs_kinds = transition.guards.iter().any(|g| g.requires_action.is_some())
             || transition.effects.iter().any(|e| e.create_action.is_some());
         let mut kinds = if needs_kinds {
             self.action_kinds_on_case(conn, case_id)?
@@ -447,69 +407,53 @@ impl Engine {
         if !missing.is_empty() {
             return Err(guards_unmet(&req.event, missing));
         }
-
         let planned = self.plan_effects(
             &wf,
             &transition.effects,
             case_id,
-            Known {
-                facts: &merged,
-                fields: &fields,
-                kinds: &kinds,
-            },
+            Known { facts: &merged, fields: &fields, kinds: &kinds },
             now,
         );
-        let naive_now = now.naive_utc();
 
-        // Close the step being left, open the one being entered.
-        diesel::update(
-            step_deadlines::table
-                .filter(step_deadlines::case_workflow_id.eq(&running.id))
-                .filter(step_deadlines::met_at.is_null()),
-        )
-        .set(step_deadlines::met_at.eq(Some(naive_now)))
-        .execute(conn)?;
+        // Writes. Every one of them is undone if a later one fails, and the last one, the
+        // case's version check, fails if anyone else changed the case since it was read.
+        let naive_now = now.naive_utc();
         let target = wf
             .state(&transition.to)
             .ok_or_else(|| AppError::Internal("validated target state missing".into()))?;
-        let deadline_spec = transition.deadline.as_ref().or(target.deadline.as_ref());
-        let deadline = deadline_spec
+        let deadline = transition
+            .deadline
+            .as_ref()
+            .or(target.deadline.as_ref())
             .filter(|_| !target.terminal)
             .map(|spec| (due_at(spec, now, &self.calendar), spec.source.clone()));
-        if let Some((due, source)) = &deadline {
-            diesel::insert_into(step_deadlines::table)
-                .values(StepDeadlineRow {
-                    id: uuid::Uuid::new_v4().to_string(),
-                    case_id: case_id.to_string(),
-                    case_workflow_id: running.id.clone(),
-                    state: transition.to.clone(),
-                    due_at: due.naive_utc(),
-                    source: source.clone(),
-                    met_at: None,
-                })
-                .execute(conn)?;
-        }
+        diesel::insert_into(step_history::table)
+            .values(StepHistoryRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                case_id: case_id.to_string(),
+                case_workflow_id: running.id.clone(),
+                workflow: running.workflow.clone(),
+                state: running.state.clone(),
+                entered_at: running.entered_at,
+                due_at: running.due_at,
+                due_source: running.due_source.clone(),
+                left_at: naive_now,
+                left_by_event: req.event.clone(),
+            })
+            .execute(conn)?;
         diesel::update(case_workflows::table.find(&running.id))
             .set((
                 case_workflows::state.eq(&transition.to),
                 case_workflows::entered_at.eq(naive_now),
-                case_workflows::finished_at.eq(if target.terminal {
-                    Some(naive_now)
-                } else {
-                    None
-                }),
+                case_workflows::due_at.eq(deadline.as_ref().map(|(d, _)| d.naive_utc())),
+                case_workflows::due_source.eq(deadline.as_ref().map(|(_, s)| s.as_str())),
+                case_workflows::finished_at.eq(target.terminal.then_some(naive_now)),
             ))
             .execute(conn)?;
-
         recorded_actions.extend(planned.actions);
-        if !recorded_actions.is_empty() {
-            for a in &recorded_actions {
-                diesel::insert_into(agreed_actions::table)
-                    .values(a)
-                    .execute(conn)?;
-            }
+        for a in &recorded_actions {
+            diesel::insert_into(agreed_actions::table).values(a).execute(conn)?;
         }
-
         let payload = json!({
             "workflow_version": running.workflow_version,
             "facts": new_facts,
@@ -537,35 +481,38 @@ impl Engine {
                 rationale: rationale.clone(),
                 payload,
             },
-        )?;
-        let mut seq = row.seq;
-        let mut head = row.hash;
-
+        )
+        .map_err(|e| conflict_if_duplicate(e, req.expected_version))?;
+        let (mut seq, mut head) = (row.seq, row.hash);
         let mut started = Vec::new();
         for name in &planned.start {
-            if let Some((s, h)) =
-                self.start_workflow_in(conn, &case, name, actor, now, seq, &head)?
-            {
+            if let Some((s, h)) = self.start_workflow_in(conn, &case, name, actor, now, seq, &head)? {
                 seq = s;
                 head = h;
                 started.push(name.clone());
             }
         }
-
         let primary_finished = wf.def.primary && target.terminal;
-        diesel::update(cases::table.find(case_id))
-            .set((
-                cases::facts.eq(Value::Object(merged).to_string()),
-                cases::audit_seq.eq(seq),
-                cases::audit_head.eq(&head),
-                cases::updated_at.eq(naive_now),
-                cases::status.eq(if primary_finished {
-                    "closed"
-                } else {
-                    case.status.as_str()
-                }),
-            ))
-            .execute(conn)?;
+        let new_version = case.version + 1;
+        let updated = diesel::update(
+            cases::table
+                .filter(cases::id.eq(case_id))
+                .filter(cases::version.eq(case.version)),
+        )
+        .set((
+            cases::facts.eq(Value::Object(merged).to_string()),
+            cases::version.eq(new_version),
+            cases::audit_seq.eq(seq),
+            cases::audit_head.eq(&head),
+            cases::updated_at.eq(naive_now),
+            cases::status.eq(if primary_finished { "closed" } else { case.status.as_str() }),
+        ))
+        .execute(conn)?;
+        if updated != 1 {
+            // Another writer committed between our read and this update (PostgreSQL read
+            // committed); everything above is rolled back.
+            return Err(stale(req.expected_version, new_version));
+        }
         Ok(TransitionOutcome {
             case_id: case_id.to_string(),
             reference: case.reference.clone(),
@@ -608,19 +555,6 @@ impl Engine {
             .latest(name)
             .ok_or_else(|| AppError::Internal(format!("workflow {name} is not loaded")))?;
         let naive_now = now.naive_utc();
-        let cw_id = uuid::Uuid::new_v4().to_string();
-        diesel::insert_into(case_workflows::table)
-            .values(CaseWorkflowRow {
-                id: cw_id.clone(),
-                case_id: case.id.clone(),
-                workflow: name.to_string(),
-                workflow_version: wf.version() as i32,
-                state: wf.def.initial.clone(),
-                entered_at: naive_now,
-                started_at: naive_now,
-                finished_at: None,
-            })
-            .execute(conn)?;
         let initial = wf
             .state(&wf.def.initial)
             .ok_or_else(|| AppError::Internal("validated initial state missing".into()))?;
@@ -628,19 +562,20 @@ impl Engine {
             .deadline
             .as_ref()
             .map(|spec| (due_at(spec, now, &self.calendar), spec.source.clone()));
-        if let Some((due, source)) = &deadline {
-            diesel::insert_into(step_deadlines::table)
-                .values(StepDeadlineRow {
-                    id: uuid::Uuid::new_v4().to_string(),
-                    case_id: case.id.clone(),
-                    case_workflow_id: cw_id.clone(),
-                    state: wf.def.initial.clone(),
-                    due_at: due.naive_utc(),
-                    source: source.clone(),
-                    met_at: None,
-                })
-                .execute(conn)?;
-        }
+        diesel::insert_into(case_workflows::table)
+            .values(CaseWorkflowRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                case_id: case.id.clone(),
+                workflow: name.to_string(),
+                workflow_version: wf.version() as i32,
+                state: wf.def.initial.clone(),
+                entered_at: naive_now,
+                due_at: deadline.as_ref().map(|(d, _)| d.naive_utc()),
+                due_source: deadline.as_ref().map(|(_, s)| s.clone()),
+                started_at: naive_now,
+                finished_at: None,
+            })
+            .execute(conn)?;
         let facts = case_facts(case);
         let existing = if wf
             .def
@@ -751,6 +686,42 @@ pub struct AllowedEvent {
     pub rules: Vec<String>,
     pub permitted_for_you: bool,
     pub still_needed: Vec<Missing>,
+}
+
+fn not_allowed(wf: &Workflow, state: &str, event: &str) -> AppError {
+    let allowed: Vec<_> = wf.transitions_from(state).map(|t| t.event.as_str()).collect();
+    let state_title = wf.state(state).map(|s| s.title.as_str()).unwrap_or(state);
+    if wf.has_event(event) {
+        AppError::unprocessable(
+            "event_not_allowed",
+            "event",
+            format!(
+                "{event:?} cannot be applied while the case is at \"{state_title}\"; allowed now: {}",
+                if allowed.is_empty() {
+                    "nothing (the workflow has finished)".to_string()
+                } else {
+                    allowed.join(", ")
+                }
+            ),
+        )
+    } else {
+        AppError::bad_request(
+            "unknown_event",
+            "event",
+            format!("workflow {:?} has no event {event:?}", wf.name()),
+        )
+    }
+}
+
+/// Two writers appending the same audit sequence number: the later one lost the race.
+fn conflict_if_duplicate(e: AppError, seen: i64) -> AppError {
+    match e {
+        AppError::Database(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => stale(seen, seen + 1),
+        other => other,
+    }
 }
 
 fn stale(seen: i64, now: i64) -> AppError {

@@ -55,23 +55,31 @@ CREATE TABLE case_workflows (
     workflow_version INTEGER NOT NULL,
     state TEXT NOT NULL,
     entered_at TIMESTAMP NOT NULL,
+    due_at TIMESTAMP,
+    due_source TEXT,
     started_at TIMESTAMP NOT NULL,
     finished_at TIMESTAMP,
     UNIQUE (case_id, workflow)
 );
 CREATE INDEX case_workflows_state ON case_workflows(workflow, state);
+-- The current step's deadline lives on the workflow row; this index finds what is overdue.
+CREATE INDEX case_workflows_open_due ON case_workflows(due_at) WHERE finished_at IS NULL;
 
-CREATE TABLE step_deadlines (
+-- One row per step a case has left: when it was entered and left, and its deadline, so that
+-- timeliness can be reported without replaying the audit trail.
+CREATE TABLE step_history (
     id TEXT PRIMARY KEY NOT NULL,
     case_id TEXT NOT NULL REFERENCES cases(id),
     case_workflow_id TEXT NOT NULL REFERENCES case_workflows(id),
+    workflow TEXT NOT NULL,
     state TEXT NOT NULL,
-    due_at TIMESTAMP NOT NULL,
-    source TEXT NOT NULL,
-    met_at TIMESTAMP
+    entered_at TIMESTAMP NOT NULL,
+    due_at TIMESTAMP,
+    due_source TEXT,
+    left_at TIMESTAMP NOT NULL,
+    left_by_event TEXT NOT NULL
 );
-CREATE INDEX step_deadlines_open ON step_deadlines(met_at, due_at);
-CREATE INDEX step_deadlines_case ON step_deadlines(case_workflow_id, met_at);
+CREATE INDEX step_history_case ON step_history(case_id);
 
 CREATE TABLE case_involvements (
     id TEXT PRIMARY KEY NOT NULL,

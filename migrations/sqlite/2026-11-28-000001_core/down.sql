@@ -6,7 +6,7 @@ DROP TABLE agreed_actions;
 DROP TABLE meeting_cases;
 DROP TABLE meetings;
 DROP TABLE case_involvements;
-DROP TABLE step_deadlines;
+DROP TABLE step_history;
 DROP TABLE case_workflows;
 DROP TABLE cases;
 DROP TABLE reference_counters;
