@@ -56,7 +56,8 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SessionSettings {
             // connection opened alongside; it makes concurrent writers queue instead of failing.
             c.batch_execute(
                 "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                 PRAGMA wal_autocheckpoint = 10000; PRAGMA cache_size = -32000;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
         }

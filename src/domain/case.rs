@@ -134,7 +134,7 @@ fn next_reference(conn: &mut DbConn, year: i32) -> Result<String, AppError> {
     let n: i32 = reference_counters::table
         .find(year)
         .select(reference_counters::last_value)
-        .first(conn)?;
+        .get_result(conn)?;
     Ok(format!("CSE-{year}-{n:06}"))
 }
 
@@ -325,10 +325,10 @@ pub fn visible_case(conn: &mut DbConn, actor: &Actor, key: &str) -> Result<CaseR
     let case = if key.starts_with("CSE-") {
         query
             .filter(cases::reference.eq(key))
-            .first(conn)
+            .get_result(conn)
             .optional()?
     } else {
-        query.find(key).first(conn).optional()?
+        query.find(key).get_result(conn).optional()?
     };
     let case = case.ok_or(AppError::NotFound("case"))?;
     if may_see(conn, actor, &case)? {

@@ -144,6 +144,6 @@ pub fn find_by_token(conn: &mut DbConn, token: &str) -> Result<Option<UserRow>, 
         .filter(users::token_hash.eq(hash_token(token)))
         .filter(users::active.eq(true))
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }

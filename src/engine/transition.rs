@@ -334,6 +334,7 @@ impl Engine {
             .clone()
             .unwrap_or_else(|| self.registry.primary().name().to_string());
         // The case and the workflow row in one statement, so both come from one snapshot.
+        // `get_result`, not `first`: on SQLite a bound LIMIT makes every run re-prepare.
         let found: Option<(CaseRow, Option<CaseWorkflowRow>)> = cases::table
             .left_join(
                 case_workflows::table.on(case_workflows::case_id
@@ -342,7 +343,7 @@ impl Engine {
             )
             .filter(cases::id.eq(case_id))
             .select((CaseRow::as_select(), Option::<CaseWorkflowRow>::as_select()))
-            .first(conn)
+            .get_result(conn)
             .optional()?;
         let (case, running) = found.ok_or(AppError::NotFound("case"))?;
         if case.version != req.expected_version {
