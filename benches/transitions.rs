@@ -26,12 +26,19 @@ fn state(database_url: &str, data_dir: &std::path::Path) -> AppState {
     let vars = [
         ("SAFEGUARD_DATA_DIR", data_dir.display().to_string()),
         ("SAFEGUARD_DATABASE_URL", database_url.to_string()),
-        ("SAFEGUARD_WORKFLOWS_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/workflows").to_string()),
+        (
+            "SAFEGUARD_WORKFLOWS_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/workflows").to_string(),
+        ),
         ("SAFEGUARD_POOL_SIZE", "1".to_string()),
     ];
-    let config = Config::from_sources(None, &|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
-        .expect("bench configuration");
-    let start = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 25, 10, 0, 0).single().expect("time");
+    let config = Config::from_sources(None, &|k| {
+        vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
+    })
+    .expect("bench configuration");
+    let start = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 25, 10, 0, 0)
+        .single()
+        .expect("time");
     prepare(config, ManualClock::new(start) as Arc<dyn Clock>).expect("prepare")
 }
 
@@ -46,7 +53,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_string))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(str::to_string)
+        })
         .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
         .unwrap_or(0)
 }
@@ -57,11 +68,23 @@ fn run(label: &str, state: &AppState, cases: usize) {
     let (id, _) = add_user(
         &mut conn,
         &state.engine.agencies,
-        NewUser { name: "Bench Chair", email: "bench.chair@example.invalid", role: "chair", team: "Bench", authority: "la-cardiff" },
+        NewUser {
+            name: "Bench Chair",
+            email: "bench.chair@example.invalid",
+            role: "chair",
+            team: "Bench",
+            authority: "la-cardiff",
+        },
         now,
     )
     .expect("user");
-    let actor = Actor { id, name: "Bench Chair".into(), role: RoleName::Chair, team: "Bench".into(), authority: "la-cardiff".into() };
+    let actor = Actor {
+        id,
+        name: "Bench Chair".into(),
+        role: RoleName::Chair,
+        team: "Bench".into(),
+        authority: "la-cardiff".into(),
+    };
     let report = obj(json!({
         "immediate_risk": false, "s130_harm": true, "s130_care_needs": true, "care_needs_parents_cannot_meet": false,
         "section47_grounds": "yes", "trafficking_suspected": false, "signs_physical": "none observed",
@@ -71,25 +94,50 @@ fn run(label: &str, state: &AppState, cases: usize) {
         "located_authority": "la-cardiff", "residence_authority": "la-cardiff"});
     let steps: Vec<(&str, Map<String, Value>, Option<&str>, Value)> = vec![
         ("accept_report", Map::new(), None, json!([])),
-        ("convene_strategy_meeting", obj(json!({"discussion_held_at": "2026-11-25T09:30:00Z",
+        (
+            "convene_strategy_meeting",
+            obj(json!({"discussion_held_at": "2026-11-25T09:30:00Z",
             "participants": ["la-cardiff", "police-south-wales"], "youth_justice_involved": false,
-            "information_shared": "Police intelligence shared to prevent serious harm"})), None, json!([])),
-        ("complete_strategy_meeting", obj(json!({
+            "information_shared": "Police intelligence shared to prevent serious harm"})),
+            None,
+            json!([]),
+        ),
+        (
+            "complete_strategy_meeting",
+            obj(json!({
             "attendance": [{"name": "Attendee One", "agency": "la-cardiff", "direct_knowledge": true}],
             "other_issues": {"going_missing": true, "trafficking": false, "criminal_exploitation": false, "harmful_sexual_behaviour": false, "online_abuse": false},
             "practice_guides_referred": "Missing children practice guide", "child_views": "Wants to stay at school",
             "child_seen_alone": true, "child_told_about_support": true, "icpc_needed": false, "plan_kind": "care_and_support"})),
-            None, json!([{"title": "Return-home interview", "owner_name": "Attendee One", "agency": "la-cardiff"}])),
-        ("agree_plan", obj(json!({"plan_agreed_on": "2026-11-25"})), None, json!([])),
-        ("review_plan", obj(json!({"review_held_on": "2026-11-25"})), None, json!([])),
-        ("end_plan", obj(json!({"plan_end_reason": "deregistered_at_review"})), Some("Deregistered at review: risk reduced and plan met."), json!([])),
+            None,
+            json!([{"title": "Return-home interview", "owner_name": "Attendee One", "agency": "la-cardiff"}]),
+        ),
+        (
+            "agree_plan",
+            obj(json!({"plan_agreed_on": "2026-11-25"})),
+            None,
+            json!([]),
+        ),
+        (
+            "review_plan",
+            obj(json!({"review_held_on": "2026-11-25"})),
+            None,
+            json!([]),
+        ),
+        (
+            "end_plan",
+            obj(json!({"plan_end_reason": "deregistered_at_review"})),
+            Some("Deregistered at review: risk reduced and plan met."),
+            json!([]),
+        ),
     ];
     let mut latencies = Vec::with_capacity(cases * steps.len());
     let mut in_transitions = Duration::ZERO;
     let mut creating = Duration::ZERO;
     let wall = Instant::now();
     for _ in 0..cases {
-        let req: NewCaseRequest = serde_json::from_value(json!({"child": child, "facts": report})).expect("request");
+        let req: NewCaseRequest =
+            serde_json::from_value(json!({"child": child, "facts": report})).expect("request");
         let t = Instant::now();
         let case = create_case(&state.engine, &mut conn, &actor, &req).expect("create case");
         creating += t.elapsed();
@@ -104,7 +152,10 @@ fn run(label: &str, state: &AppState, cases: usize) {
                 agreed_actions: serde_json::from_value(actions.clone()).expect("actions"),
             };
             let t = Instant::now();
-            let outcome = state.engine.apply_event(&mut conn, &actor, &case.id, &req).expect("transition");
+            let outcome = state
+                .engine
+                .apply_event(&mut conn, &actor, &case.id, &req)
+                .expect("transition");
             let d = t.elapsed();
             in_transitions += d;
             latencies.push(d);
@@ -125,30 +176,46 @@ fn run(label: &str, state: &AppState, cases: usize) {
         peak_rss_kib() / 1024,
     );
     let report = safeguard::domain::audit::verify(&mut conn).expect("verify");
-    assert!(report.problems.is_empty(), "audit chain broken after the run");
+    assert!(
+        report.problems.is_empty(),
+        "audit chain broken after the run"
+    );
     assert_eq!(report.entries, cases * (steps.len() + 2));
 }
 
 fn main() {
     // `cargo bench` passes --bench; nothing else is taken from the command line.
-    let cases: usize = std::env::var("SAFEGUARD_BENCH_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let cases: usize = std::env::var("SAFEGUARD_BENCH_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
     println!("safeguard transition benchmark: full cse-strategy pathway, 6 transitions per case, one connection");
     let dir = tempfile::tempdir().expect("temp dir");
-    let sqlite = state(&dir.path().join("bench.db").display().to_string(), dir.path());
+    let sqlite = state(
+        &dir.path().join("bench.db").display().to_string(),
+        dir.path(),
+    );
     run("sqlite", &sqlite, cases);
     drop(sqlite);
 
-    match std::env::var("SAFEGUARD_BENCH_POSTGRES_URL").or_else(|_| std::env::var("SAFEGUARD_TEST_POSTGRES_URL")) {
+    match std::env::var("SAFEGUARD_BENCH_POSTGRES_URL")
+        .or_else(|_| std::env::var("SAFEGUARD_TEST_POSTGRES_URL"))
+    {
         Ok(admin) if !admin.is_empty() => {
             let name = format!("sg_bench_{}", uuid::Uuid::new_v4().simple());
-            let mut c = diesel::PgConnection::establish(&admin).expect("PostgreSQL admin connection");
-            diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut c).expect("create bench database");
+            let mut c =
+                diesel::PgConnection::establish(&admin).expect("PostgreSQL admin connection");
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut c)
+                .expect("create bench database");
             let (base, _) = admin.rsplit_once('/').expect("URL with a database name");
             let pg = state(&format!("{base}/{name}"), dir.path());
             run("postgres", &pg, cases);
             drop(pg);
             let _ = diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut c);
         }
-        _ => println!("postgres   skipped: set SAFEGUARD_BENCH_POSTGRES_URL or SAFEGUARD_TEST_POSTGRES_URL"),
+        _ => println!(
+            "postgres   skipped: set SAFEGUARD_BENCH_POSTGRES_URL or SAFEGUARD_TEST_POSTGRES_URL"
+        ),
     }
 }

@@ -5,9 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::calendar::london_date;
-use crate::db::models::{
-    AgreedActionRow, CaseRow, CaseWorkflowRow, InvolvementRow,
-};
+use crate::db::models::{AgreedActionRow, CaseRow, CaseWorkflowRow, InvolvementRow};
 use crate::db::schema::{
     agreed_actions, case_involvements, case_workflows, cases, reference_counters,
 };
@@ -430,11 +428,21 @@ pub fn list_cases(
     let rows: Vec<CaseRow> = query.load(conn)?;
     let ids: Vec<&str> = rows.iter().map(|c| c.id.as_str()).collect();
     let primary = engine.registry.primary();
-    let running: Vec<(String, String, String, Option<chrono::NaiveDateTime>)> = case_workflows::table
-        .filter(case_workflows::case_id.eq_any(&ids))
-        .filter(case_workflows::finished_at.is_null().or(case_workflows::workflow.eq(primary.name())))
-        .select((case_workflows::case_id, case_workflows::workflow, case_workflows::state, case_workflows::due_at))
-        .load(conn)?;
+    let running: Vec<(String, String, String, Option<chrono::NaiveDateTime>)> =
+        case_workflows::table
+            .filter(case_workflows::case_id.eq_any(&ids))
+            .filter(
+                case_workflows::finished_at
+                    .is_null()
+                    .or(case_workflows::workflow.eq(primary.name())),
+            )
+            .select((
+                case_workflows::case_id,
+                case_workflows::workflow,
+                case_workflows::state,
+                case_workflows::due_at,
+            ))
+            .load(conn)?;
     Ok(rows
         .into_iter()
         .map(|c| {
@@ -513,27 +521,24 @@ pub fn view_case(engine: &Engine, conn: &mut DbConn, case: &CaseRow) -> Result<C
             .registry
             .get(&cw.workflow, cw.workflow_version as u32);
         let state = wf.as_ref().and_then(|w| w.state(&cw.state).cloned());
-        let deadline = cw
-            .due_at
-            .filter(|_| cw.finished_at.is_none())
-            .map(|due| {
-                let due = due.and_utc();
-                let due_day = london_date(due);
-                DeadlineView {
-                    due_at: due,
-                    due_at_local: due
-                        .with_timezone(&chrono_tz::Europe::London)
-                        .format("%A %-d %B %Y, %H:%M %Z")
-                        .to_string(),
-                    source: cw.due_source.clone().unwrap_or_default(),
-                    overdue: due < now,
-                    working_days_left: if due_day >= today {
-                        engine.calendar.working_days_between(today, due_day)
-                    } else {
-                        -engine.calendar.working_days_between(due_day, today)
-                    },
-                }
-            });
+        let deadline = cw.due_at.filter(|_| cw.finished_at.is_none()).map(|due| {
+            let due = due.and_utc();
+            let due_day = london_date(due);
+            DeadlineView {
+                due_at: due,
+                due_at_local: due
+                    .with_timezone(&chrono_tz::Europe::London)
+                    .format("%A %-d %B %Y, %H:%M %Z")
+                    .to_string(),
+                source: cw.due_source.clone().unwrap_or_default(),
+                overdue: due < now,
+                working_days_left: if due_day >= today {
+                    engine.calendar.working_days_between(today, due_day)
+                } else {
+                    -engine.calendar.working_days_between(due_day, today)
+                },
+            }
+        });
         workflows.push(WorkflowView {
             workflow: cw.workflow.clone(),
             workflow_version: cw.workflow_version,

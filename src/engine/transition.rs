@@ -385,7 +385,10 @@ impl Engine {
             merged.insert(k.clone(), v.clone());
         }
         let fields = case_fields(&case);
-        let needs_kinds = transition.guards.iter().any(|g| g.requires_action.is_some())
+        let needs_kinds = transition
+            .guards
+            .iter()
+            .any(|g| g.requires_action.is_some())
             || transition.effects.iter().any(|e| e.create_action.is_some());
         let mut kinds = if needs_kinds {
             self.action_kinds_on_case(conn, case_id)?
@@ -412,7 +415,11 @@ impl Engine {
             &wf,
             &transition.effects,
             case_id,
-            Known { facts: &merged, fields: &fields, kinds: &kinds },
+            Known {
+                facts: &merged,
+                fields: &fields,
+                kinds: &kinds,
+            },
             now,
         );
 
@@ -453,7 +460,9 @@ impl Engine {
             .execute(conn)?;
         recorded_actions.extend(planned.actions);
         for a in &recorded_actions {
-            diesel::insert_into(agreed_actions::table).values(a).execute(conn)?;
+            diesel::insert_into(agreed_actions::table)
+                .values(a)
+                .execute(conn)?;
         }
         let payload = json!({
             "workflow_version": running.workflow_version,
@@ -487,7 +496,9 @@ impl Engine {
         let (mut seq, mut head) = (row.seq, row.hash);
         let mut started = Vec::new();
         for name in &planned.start {
-            if let Some((s, h)) = self.start_workflow_in(conn, &case, name, actor, now, seq, &head)? {
+            if let Some((s, h)) =
+                self.start_workflow_in(conn, &case, name, actor, now, seq, &head)?
+            {
                 seq = s;
                 head = h;
                 started.push(name.clone());
@@ -506,7 +517,11 @@ impl Engine {
             cases::audit_seq.eq(seq),
             cases::audit_head.eq(&head),
             cases::updated_at.eq(naive_now),
-            cases::status.eq(if primary_finished { "closed" } else { case.status.as_str() }),
+            cases::status.eq(if primary_finished {
+                "closed"
+            } else {
+                case.status.as_str()
+            }),
         ))
         .execute(conn)?;
         if updated != 1 {
@@ -690,7 +705,10 @@ pub struct AllowedEvent {
 }
 
 fn not_allowed(wf: &Workflow, state: &str, event: &str) -> AppError {
-    let allowed: Vec<_> = wf.transitions_from(state).map(|t| t.event.as_str()).collect();
+    let allowed: Vec<_> = wf
+        .transitions_from(state)
+        .map(|t| t.event.as_str())
+        .collect();
     let state_title = wf.state(state).map(|s| s.title.as_str()).unwrap_or(state);
     if wf.has_event(event) {
         AppError::unprocessable(
