@@ -62,6 +62,14 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// One event of the pathway: name, facts, rationale, agreed actions.
+type Step = (
+    &'static str,
+    Map<String, Value>,
+    Option<&'static str>,
+    Value,
+);
+
 fn run(label: &str, state: &AppState, cases: usize) {
     let mut conn = state.pool.get().expect("connection");
     let now = state.engine.now().naive_utc();
@@ -92,7 +100,7 @@ fn run(label: &str, state: &AppState, cases: usize) {
     }));
     let child = json!({"name": "Bench Child", "date_of_birth": "2012-05-14", "gender": "female",
         "located_authority": "la-cardiff", "residence_authority": "la-cardiff"});
-    let steps: Vec<(&str, Map<String, Value>, Option<&str>, Value)> = vec![
+    let steps: Vec<Step> = vec![
         ("accept_report", Map::new(), None, json!([])),
         (
             "convene_strategy_meeting",

@@ -1,5 +1,8 @@
 //! safeguard: drives cases of children at risk of sexual exploitation through the steps of the
 //! Wales Safeguarding Procedures. See ARCHITECTURE.md for the map.
+// The OpenAPI document is one large json! literal.
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod calendar;
 pub mod clock;

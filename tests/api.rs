@@ -41,7 +41,23 @@ on_both_backends! {
         assert_eq!(s, 404);
         let (_, list) = app.get(&outsider, "/api/cases");
         assert_eq!(list["cases"], json!([]));
-        // The authority of residence sees it, and so does someone recorded as involved.
+        // Someone the chair involves sees it, and the grant is in the audit trail.
+        let (police, police_email) = app.user_with_email("practitioner", "police-dyfed-powys");
+        assert_eq!(app.get(&police, &format!("/api/cases/{id}")).0, 404);
+        let (s, b) = app.post(&app.chair, &format!("/api/cases/{id}/involvements"),
+            &json!({"expected_version": 1, "agency": "police-dyfed-powys", "role": "investigating officer", "user_email": police_email}));
+        assert_eq!(s, 201, "{b}");
+        let (s, seen) = app.get(&police, &format!("/api/cases/{id}"));
+        assert_eq!((s, seen["version"].as_i64()), (200, Some(2)));
+        let (_, h) = app.get(&app.chair, &format!("/api/cases/{id}/history"));
+        assert_eq!(h["history"].as_array().and_then(|l| l.last()).map(|e| e["kind"].clone()), Some(json!("involvement_added")));
+        let (s, b) = app.post(&app.chair, &format!("/api/cases/{id}/involvements"),
+            &json!({"expected_version": 2, "agency": "police-dyfed-powys", "role": "officer", "user_email": "nobody@example.invalid"}));
+        assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (422, Some("unknown_user"), Some("user_email")));
+        // An administrator of the same authority does not read casework.
+        let admin = app.user("administrator", "la-cardiff");
+        assert_eq!(app.get(&admin, &format!("/api/cases/{id}")).0, 404);
+        // The authority of residence sees a case too.
         let mut c = child();
         c["residence_authority"] = json!("la-swansea");
         let shared = app.create_case(&app.chair, c, report_facts());

@@ -337,6 +337,10 @@ pub fn visible_case(conn: &mut DbConn, actor: &Actor, key: &str) -> Result<CaseR
 }
 
 pub fn may_see(conn: &mut DbConn, actor: &Actor, case: &CaseRow) -> Result<bool, AppError> {
+    // Administrators run the service; they do not read casework.
+    if actor.role == RoleName::Administrator {
+        return Ok(false);
+    }
     if case.located_authority == actor.authority || case.residence_authority == actor.authority {
         return Ok(true);
     }
@@ -385,6 +389,9 @@ pub fn list_cases(
             "limit",
             "limit must be between 1 and 1000",
         ));
+    }
+    if actor.role == RoleName::Administrator {
+        return Ok(Vec::new());
     }
     let now = engine.now().naive_utc();
     let involved = case_involvements::table
@@ -631,4 +638,132 @@ pub fn history(conn: &mut DbConn, case: &CaseRow) -> Result<Vec<Value>, AppError
             })
         })
         .collect())
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewInvolvement {
+    pub expected_version: i64,
+    pub agency: String,
+    pub role: String,
+    pub person_name: Option<String>,
+    pub person_email: Option<String>,
+    /// A user of the service to involve: they can then see the case whatever their authority.
+    pub user_email: Option<String>,
+}
+
+/// Records a person or agency as involved in the case (and so, for a user, able to see it).
+/// Audited and versioned like a transition: giving someone access is a decision.
+pub fn add_involvement(
+    engine: &Engine,
+    conn: &mut DbConn,
+    actor: &Actor,
+    case_id: &str,
+    req: &NewInvolvement,
+) -> Result<i64, AppError> {
+    use crate::db::schema::users;
+    if !matches!(actor.role, RoleName::Chair | RoleName::TeamLead) {
+        return Err(AppError::Forbidden(
+            "only a chair or team lead may involve people in a case".into(),
+        ));
+    }
+    if engine.agencies.get(&req.agency).is_none() {
+        return Err(AppError::unprocessable(
+            "unknown_agency",
+            "agency",
+            format!("no agency has the code {:?}", req.agency),
+        ));
+    }
+    let role = field_len(&req.role, "role", 100)?;
+    if let Some(e) = &req.person_email {
+        if e.parse::<lettre::Address>().is_err() {
+            return Err(AppError::bad_request(
+                "invalid_email",
+                "person_email",
+                format!("{e:?} is not an email address"),
+            ));
+        }
+    }
+    let now = engine.now().naive_utc();
+    write_transaction(conn, |conn| {
+        let case: CaseRow = cases::table
+            .find(case_id)
+            .select(CaseRow::as_select())
+            .get_result(conn)?;
+        if case.version != req.expected_version {
+            return Err(AppError::Conflict {
+                code: "stale_version",
+                message: format!(
+                    "the case has changed since you read it (you saw version {}, it is now {}); reload it and try again",
+                    req.expected_version, case.version
+                ),
+            });
+        }
+        let user: Option<(String, String)> = match &req.user_email {
+            Some(email) => Some(
+                users::table
+                    .filter(users::email.eq(email.trim().to_lowercase()))
+                    .filter(users::active.eq(true))
+                    .select((users::id, users::name))
+                    .get_result(conn)
+                    .optional()?
+                    .ok_or_else(|| {
+                        AppError::unprocessable(
+                            "unknown_user",
+                            "user_email",
+                            format!("no active user has the email {email:?}"),
+                        )
+                    })?,
+            ),
+            None => None,
+        };
+        let row = InvolvementRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            case_id: case.id.clone(),
+            agency_code: req.agency.clone(),
+            person_name: req
+                .person_name
+                .clone()
+                .or_else(|| user.as_ref().map(|u| u.1.clone())),
+            person_email: req.person_email.clone().or_else(|| req.user_email.clone()),
+            role: role.clone(),
+            user_id: user.as_ref().map(|u| u.0.clone()),
+            created_at: now,
+        };
+        diesel::insert_into(case_involvements::table)
+            .values(&row)
+            .execute(conn)?;
+        let entry = audit::append(
+            conn,
+            &case.id,
+            case.audit_seq,
+            &case.audit_head,
+            now,
+            AuditEntry {
+                actor_id: actor.id.clone(),
+                kind: "involvement_added",
+                payload: json!({"agency": row.agency_code, "role": row.role, "person_name": row.person_name, "user_id": row.user_id}),
+                ..AuditEntry::default()
+            },
+        )?;
+        let updated = diesel::update(
+            cases::table
+                .filter(cases::id.eq(&case.id))
+                .filter(cases::version.eq(case.version)),
+        )
+        .set((
+            cases::version.eq(case.version + 1),
+            cases::audit_seq.eq(entry.seq),
+            cases::audit_head.eq(&entry.hash),
+            cases::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        if updated != 1 {
+            return Err(AppError::Conflict {
+                code: "stale_version",
+                message: "the case changed while saving; reload it and try again".into(),
+            });
+        }
+        Ok(case.version + 1)
+    })
 }

@@ -5,7 +5,7 @@ use serde_json::json;
 use super::auth::SignedIn;
 use crate::app::AppState;
 use crate::domain::access_log::{self, Access};
-use crate::domain::case::{self, CaseFilter, NewCaseRequest};
+use crate::domain::case::{self, CaseFilter, NewCaseRequest, NewInvolvement};
 use crate::engine::EventRequest;
 use crate::error::AppError;
 
@@ -205,4 +205,34 @@ pub async fn access_log(
             "user_id": r.user_id, "action": r.action, "path": r.path, "at": r.at.and_utc(),
         })).collect::<Vec<_>>()
     })))
+}
+
+pub async fn add_involvement(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+    req: HttpRequest,
+    key: web::Path<String>,
+    body: web::Json<NewInvolvement>,
+) -> Result<HttpResponse, AppError> {
+    let path = req.path().to_string();
+    let version = with_conn(&state, move |s, conn| {
+        let c = case::visible_case(conn, &actor, &key)?;
+        let result = case::add_involvement(&s.engine, conn, &actor, &c.id, &body);
+        let access = if result.is_ok() {
+            Access::Write
+        } else {
+            Access::WriteRefused
+        };
+        access_log::record(
+            conn,
+            &actor.id,
+            &[&c.id],
+            access,
+            &path,
+            s.engine.now().naive_utc(),
+        )?;
+        result
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(json!({ "version": version })))
 }

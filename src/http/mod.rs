@@ -28,6 +28,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/cases/{key}/events/allowed"),
     ("GET", "/api/cases/{key}/history"),
     ("GET", "/api/cases/{key}/access-log"),
+    ("POST", "/api/cases/{key}/involvements"),
 ];
 
 /// serde names the offending field in backticks ("missing field `event`"); pass it on.
@@ -109,7 +110,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                     web::get().to(cases::allowed_events),
                 )
                 .route("/cases/{key}/history", web::get().to(cases::history))
-                .route("/cases/{key}/access-log", web::get().to(cases::access_log)),
+                .route("/cases/{key}/access-log", web::get().to(cases::access_log))
+                .route(
+                    "/cases/{key}/involvements",
+                    web::post().to(cases::add_involvement),
+                ),
         )
         .default_service(web::to(not_found));
 }

@@ -107,7 +107,16 @@ pub fn document() -> Value {
                     ("404", "no such case"), ("409", "stale_version"), ("413", "body too large"), ("422", "event not allowed now, guards unmet, rationale missing")])}},
             "/api/cases/{key}/events/allowed": {"get": {"summary": "events allowed now and what each still needs", "parameters": [case_key.clone()], "responses": responses("allowed events", &[("404", "no such case")])}},
             "/api/cases/{key}/history": {"get": {"summary": "the case's audit trail", "parameters": [case_key.clone()], "responses": responses("history", &[("404", "no such case")])}},
-            "/api/cases/{key}/access-log": {"get": {"summary": "who read or wrote the case (team leads)", "parameters": [case_key], "responses": responses("access log", &[("403", "not a team lead"), ("404", "no such case")])}}
+            "/api/cases/{key}/access-log": {"get": {"summary": "who read or wrote the case (team leads)", "parameters": [case_key.clone()], "responses": responses("access log", &[("403", "not a team lead"), ("404", "no such case")])}},
+            "/api/cases/{key}/involvements": {"post": {"summary": "involve a person, agency or user of another authority (chairs and team leads); audited",
+                "parameters": [case_key],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["expected_version", "agency", "role"], "properties": {
+                    "expected_version": {"type": "integer"}, "agency": {"type": "string"}, "role": {"type": "string"},
+                    "person_name": {"type": "string"}, "person_email": {"type": "string", "format": "email"},
+                    "user_email": {"type": "string", "format": "email", "description": "an account to give access to this case"}
+                }}}}},
+                "responses": {"201": {"description": "involved; the new case version"}, "403": {"description": "not a chair or team lead"}, "404": {"description": "no such case"},
+                    "409": {"description": "stale_version"}, "422": {"description": "unknown agency or user", "content": error_ref()["content"].clone()}}}}
         }
     })
 }

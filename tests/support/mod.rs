@@ -150,9 +150,14 @@ impl TestApp {
 
     /// Adds a user and returns their token.
     pub fn user(&self, role: &str, authority: &str) -> String {
+        self.user_with_email(role, authority).0
+    }
+
+    /// Adds a user and returns (token, email).
+    pub fn user_with_email(&self, role: &str, authority: &str) -> (String, String) {
         let email = format!("{}.{}@example.invalid", role, uuid::Uuid::new_v4().simple());
         let mut conn = self.conn();
-        add_user(
+        let token = add_user(
             &mut conn,
             &self.service.state.engine.agencies,
             NewUser {
@@ -165,7 +170,8 @@ impl TestApp {
             self.clock_now().naive_utc(),
         )
         .expect("add user")
-        .1
+        .1;
+        (token, email)
     }
 
     pub fn clock_now(&self) -> chrono::DateTime<Utc> {
