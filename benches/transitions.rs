@@ -31,6 +31,10 @@ fn state(database_url: &str, data_dir: &std::path::Path) -> AppState {
             concat!(env!("CARGO_MANIFEST_DIR"), "/workflows").to_string(),
         ),
         ("SAFEGUARD_POOL_SIZE", "1".to_string()),
+        (
+            "SAFEGUARD_TEMPLATES_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/templates").to_string(),
+        ),
     ];
     let config = Config::from_sources(None, &|k| {
         vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())

@@ -11,12 +11,15 @@ use crate::db::{self, DbPool};
 use crate::domain::agency::AgencyDirectory;
 use crate::engine::{Engine, EngineSettings, WorkflowRegistry};
 use crate::error::AppError;
+use crate::mail::worker::{Delivery, OutboxWorker};
+use crate::mail::Mailer;
 
 /// Shared by every request handler.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
     pub engine: Engine,
+    pub mailer: Mailer,
     pub config: Arc<Config>,
 }
 
@@ -35,6 +38,7 @@ pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppErr
         }
     }
     let calendar = WorkingCalendar::load(config.bank_holidays.as_deref())?;
+    let mailer = Mailer::from_config(&config.mail, &config.data_dir)?;
     let agencies = AgencyDirectory::load(Some(&config.extra_agencies()))?;
     let mut registry = WorkflowRegistry::load_dir(&config.workflows_dir)?;
     let pool = db::connect_pool(&config.database_url, config.pool_size)?;
@@ -59,6 +63,7 @@ pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppErr
     Ok(AppState {
         pool,
         engine,
+        mailer,
         config: Arc::new(config),
     })
 }
@@ -76,12 +81,27 @@ pub fn serve(state: AppState, listener: TcpListener) -> Result<Server, AppError>
     Ok(server)
 }
 
-/// A running service in its own thread: what the tests and the demo start.
+/// Starts the outbox worker that delivers queued email.
+pub fn start_outbox_worker(state: &AppState) -> Result<OutboxWorker, AppError> {
+    let delivery = Delivery::from_config(
+        state.config.mail.smtp_url.as_deref(),
+        &state.config.data_dir,
+    )?;
+    Ok(OutboxWorker::spawn(
+        state.pool.clone(),
+        state.engine.clock.clone(),
+        delivery,
+        std::time::Duration::from_millis(state.config.mail.poll_interval_ms),
+    ))
+}
+
+/// A running service in its own thread, with its outbox worker: what the tests start.
 pub struct RunningService {
     pub state: AppState,
     pub port: u16,
     handle: ServerHandle,
     thread: Option<std::thread::JoinHandle<()>>,
+    worker: Option<OutboxWorker>,
 }
 
 impl RunningService {
@@ -111,11 +131,13 @@ impl RunningService {
         let handle = rx
             .recv()
             .map_err(|_| AppError::Startup("server thread ended early".into()))??;
+        let worker = Some(start_outbox_worker(&state)?);
         Ok(RunningService {
             state,
             port,
             handle,
             thread: Some(thread),
+            worker,
         })
     }
 
@@ -124,8 +146,10 @@ impl RunningService {
     }
 }
 
-impl Drop for RunningService {
-    fn drop(&mut self) {
+impl RunningService {
+    /// Stops the outbox worker and the server; dropping does the same.
+    pub fn stop(&mut self) {
+        drop(self.worker.take());
         let handle = self.handle.clone();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(handle.stop(false));
@@ -135,5 +159,11 @@ impl Drop for RunningService {
         if let Some(t) = self.thread.take() {
             t.join().ok();
         }
+    }
+}
+
+impl Drop for RunningService {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

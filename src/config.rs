@@ -17,6 +17,54 @@ pub struct Config {
     pub pool_size: u32,
     pub max_body_bytes: usize,
     pub transition_age_months: u32,
+    pub mail: MailConfig,
+}
+
+/// Email settings. With no SMTP URL, messages are written as `.eml` files under the data folder.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    pub smtp_url: Option<String>,
+    pub from: lettre::message::Mailbox,
+    /// Base of the links in emails, such as https://safeguard.council.example
+    pub public_url: String,
+    pub templates_dir: PathBuf,
+    /// An operator's folder whose files replace any shipped template of the same path.
+    pub template_overrides: Option<PathBuf>,
+    /// Secret for signed links; several replicas must share it. Without it a secret is
+    /// generated once in the data folder.
+    pub link_secret: Option<String>,
+    /// Reminder offsets before a meeting, such as `2wd,2h` (working days, hours).
+    pub reminders: Vec<ReminderOffset>,
+    pub poll_interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReminderOffset {
+    WorkingDays(u32),
+    Hours(u32),
+}
+
+pub fn parse_reminders(raw: &str) -> Result<Vec<ReminderOffset>, AppError> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let bad = || {
+                AppError::Startup(format!(
+                    "SAFEGUARD_REMINDERS: {s:?} is not a reminder offset such as 2wd or 2h"
+                ))
+            };
+            if let Some(n) = s.strip_suffix("wd") {
+                n.parse()
+                    .map(ReminderOffset::WorkingDays)
+                    .map_err(|_| bad())
+            } else if let Some(n) = s.strip_suffix('h') {
+                n.parse().map(ReminderOffset::Hours).map_err(|_| bad())
+            } else {
+                Err(bad())
+            }
+        })
+        .collect()
 }
 
 /// The file form: every key optional; the environment wins over the file.
@@ -31,6 +79,14 @@ struct ConfigFile {
     pool_size: Option<u32>,
     max_body_bytes: Option<usize>,
     transition_age_months: Option<u32>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    public_url: Option<String>,
+    templates_dir: Option<String>,
+    template_overrides: Option<String>,
+    link_secret: Option<String>,
+    reminders: Option<String>,
+    outbox_poll_ms: Option<u64>,
 }
 
 fn pick(env: &dyn Fn(&str) -> Option<String>, key: &str, file: Option<String>) -> Option<String> {
@@ -120,7 +176,65 @@ impl Config {
             17 * 12 + 6,
         )?;
 
+        let from_raw = pick(env, "SAFEGUARD_MAIL_FROM", file.mail_from)
+            .unwrap_or_else(|| "Safeguarding service <no-reply@safeguard.invalid>".into());
+        let from = from_raw.parse().map_err(|_| {
+            AppError::Startup(format!(
+                "SAFEGUARD_MAIL_FROM is not an email address: {from_raw:?}"
+            ))
+        })?;
+        let public_url = pick(env, "SAFEGUARD_PUBLIC_URL", file.public_url)
+            .unwrap_or_else(|| format!("http://{bind}"))
+            .trim_end_matches('/')
+            .to_string();
+        if !(public_url.starts_with("https://") || public_url.starts_with("http://")) {
+            return Err(AppError::Startup(format!(
+                "SAFEGUARD_PUBLIC_URL must start with https:// or http://; got {public_url:?}"
+            )));
+        }
+        let smtp_url = pick(env, "SAFEGUARD_SMTP_URL", file.smtp_url);
+        if let Some(u) = &smtp_url {
+            if !(u.starts_with("smtp://") || u.starts_with("smtps://")) {
+                return Err(AppError::Startup(format!(
+                    "SAFEGUARD_SMTP_URL must start with smtp:// or smtps://; got {:?}",
+                    crate::db::redact(u)
+                )));
+            }
+        }
+        let link_secret = pick(env, "SAFEGUARD_LINK_SECRET", file.link_secret);
+        if link_secret.as_ref().is_some_and(|s| s.len() < 32) {
+            return Err(AppError::Startup(
+                "SAFEGUARD_LINK_SECRET must be at least 32 characters".into(),
+            ));
+        }
+        let mail = MailConfig {
+            smtp_url,
+            from,
+            public_url,
+            templates_dir: PathBuf::from(
+                pick(env, "SAFEGUARD_TEMPLATES_DIR", file.templates_dir)
+                    .unwrap_or_else(|| "templates".into()),
+            ),
+            template_overrides: pick(env, "SAFEGUARD_TEMPLATE_OVERRIDES", file.template_overrides)
+                .map(PathBuf::from),
+            link_secret,
+            reminders: parse_reminders(
+                &pick(env, "SAFEGUARD_REMINDERS", file.reminders)
+                    .unwrap_or_else(|| "2wd,2h".into()),
+            )?,
+            poll_interval_ms: number(
+                "SAFEGUARD_OUTBOX_POLL_MS",
+                pick(
+                    env,
+                    "SAFEGUARD_OUTBOX_POLL_MS",
+                    file.outbox_poll_ms.map(|n| n.to_string()),
+                ),
+                1000,
+            )?,
+        };
+
         let config = Config {
+            mail,
             data_dir,
             database_url,
             bind,
@@ -155,6 +269,25 @@ impl Config {
                 "workflow folder {} does not exist; run from the project folder or set SAFEGUARD_WORKFLOWS_DIR",
                 self.workflows_dir.display()
             )));
+        }
+        if !self.mail.templates_dir.is_dir() {
+            return Err(AppError::Startup(format!(
+                "template folder {} does not exist; run from the project folder or set SAFEGUARD_TEMPLATES_DIR",
+                self.mail.templates_dir.display()
+            )));
+        }
+        if let Some(p) = &self.mail.template_overrides {
+            if !p.is_dir() {
+                return Err(AppError::Startup(format!(
+                    "SAFEGUARD_TEMPLATE_OVERRIDES names {}, which is not a folder",
+                    p.display()
+                )));
+            }
+        }
+        if !(10..=60_000).contains(&self.mail.poll_interval_ms) {
+            return Err(AppError::Startup(
+                "SAFEGUARD_OUTBOX_POLL_MS must be between 10 and 60000".into(),
+            ));
         }
         if let Some(p) = &self.bank_holidays {
             if !p.is_file() {
@@ -199,6 +332,8 @@ mod tests {
         let mut all = map.clone();
         all.entry("SAFEGUARD_WORKFLOWS_DIR".into())
             .or_insert_with(|| concat!(env!("CARGO_MANIFEST_DIR"), "/workflows").into());
+        all.entry("SAFEGUARD_TEMPLATES_DIR".into())
+            .or_insert_with(|| concat!(env!("CARGO_MANIFEST_DIR"), "/templates").into());
         Config::from_sources(None, &move |k| all.get(k).cloned())
     }
 
@@ -214,6 +349,16 @@ mod tests {
     fn bad_bind_is_named() {
         let e = with(&[("SAFEGUARD_BIND", "localhost")]).expect_err("invalid bind");
         assert!(e.to_string().contains("SAFEGUARD_BIND"), "{e}");
+    }
+
+    #[test]
+    fn reminder_offsets_parse() {
+        assert_eq!(
+            parse_reminders("2wd, 2h").expect("valid"),
+            vec![ReminderOffset::WorkingDays(2), ReminderOffset::Hours(2)]
+        );
+        let e = with(&[("SAFEGUARD_REMINDERS", "2 days")]).expect_err("invalid");
+        assert!(e.to_string().contains("SAFEGUARD_REMINDERS"), "{e}");
     }
 
     #[test]

@@ -13,3 +13,4 @@ pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod http;
+pub mod mail;

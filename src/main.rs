@@ -47,6 +47,17 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Email outbox tools.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// List email that could not be delivered, with the mail server's answer.
+    Failed,
 }
 
 #[derive(Subcommand)]
@@ -168,6 +179,7 @@ fn run_with_database(
             let listener = std::net::TcpListener::bind(bind)
                 .map_err(|e| AppError::Startup(format!("cannot bind {bind}: {e}")))?;
             tracing::info!(%bind, database = %url, "safeguard listening");
+            let _worker = app::start_outbox_worker(&state)?;
             actix_web::rt::System::new()
                 .block_on(app::serve(state, listener)?)
                 .map_err(|e| AppError::Startup(format!("server stopped: {e}")))?;
@@ -231,6 +243,26 @@ fn run_with_database(
                 );
                 Ok(ExitCode::from(2))
             }
+        }
+        Command::Outbox {
+            command: OutboxCommand::Failed,
+        } => {
+            let mut conn = state.pool.get()?;
+            let rows = safeguard::mail::outbox::failed(&mut conn)?;
+            if rows.is_empty() {
+                println!("no failed mail");
+            }
+            for r in rows {
+                println!(
+                    "{}  {}  to {}  after {} attempt(s): {}",
+                    r.created_at.format("%Y-%m-%d %H:%M"),
+                    r.kind,
+                    r.recipient,
+                    r.attempts,
+                    r.last_error.unwrap_or_default()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Workflows { .. } => Err(AppError::Internal(
             "workflow commands need no database".into(),

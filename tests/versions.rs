@@ -36,6 +36,10 @@ fn state_for(
         ("SAFEGUARD_DATABASE_URL", app.database_url()),
         ("SAFEGUARD_WORKFLOWS_DIR", workflows.display().to_string()),
         ("SAFEGUARD_POOL_SIZE", "2".to_string()),
+        (
+            "SAFEGUARD_TEMPLATES_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/templates").to_string(),
+        ),
     ];
     let config = Config::from_sources(None, &|k| {
         vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())

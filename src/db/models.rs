@@ -146,3 +146,60 @@ pub struct AccessLogRow {
     pub path: String,
     pub at: NaiveDateTime,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_null = true, table_name = meetings)]
+pub struct MeetingRow {
+    pub id: String,
+    pub kind: String,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+    pub location: Option<String>,
+    pub online_link: Option<String>,
+    pub chair_user_id: String,
+    pub status: String,
+    pub sequence: i32,
+    pub uid: String,
+    pub warnings: String,
+    pub warnings_rationale: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_null = true, table_name = meeting_invitees)]
+pub struct InviteeRow {
+    pub id: String,
+    pub meeting_id: String,
+    pub name: String,
+    pub email: String,
+    pub agency_code: Option<String>,
+    pub role: String,
+    pub language: String,
+    pub direct_knowledge: bool,
+    pub response: String,
+    pub response_reason: Option<String>,
+    pub responded_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_null = true, table_name = outbox)]
+pub struct OutboxRow {
+    pub id: String,
+    pub kind: String,
+    pub meeting_id: Option<String>,
+    pub case_id: Option<String>,
+    pub recipient: String,
+    pub sender: String,
+    pub subject: String,
+    pub raw: String,
+    pub status: String,
+    pub attempts: i32,
+    pub not_before: NaiveDateTime,
+    pub lease_until: Option<NaiveDateTime>,
+    pub leased_by: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}

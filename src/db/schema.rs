@@ -103,10 +103,54 @@ diesel::table! {
         kind -> Text,
         starts_at -> Timestamp,
         ends_at -> Timestamp,
-        location -> Text,
+        location -> Nullable<Text>,
+        online_link -> Nullable<Text>,
         chair_user_id -> Text,
         status -> Text,
+        sequence -> Integer,
+        uid -> Text,
+        warnings -> Text,
+        warnings_rationale -> Nullable<Text>,
+        cancel_reason -> Nullable<Text>,
         created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meeting_invitees (id) {
+        id -> Text,
+        meeting_id -> Text,
+        name -> Text,
+        email -> Text,
+        agency_code -> Nullable<Text>,
+        role -> Text,
+        language -> Text,
+        direct_knowledge -> Bool,
+        response -> Text,
+        response_reason -> Nullable<Text>,
+        responded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        kind -> Text,
+        meeting_id -> Nullable<Text>,
+        case_id -> Nullable<Text>,
+        recipient -> Text,
+        sender -> Text,
+        subject -> Text,
+        raw -> Text,
+        status -> Text,
+        attempts -> Integer,
+        not_before -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        leased_by -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
     }
 }
 
@@ -181,6 +225,9 @@ diesel::joinable!(case_workflows -> cases (case_id));
 diesel::joinable!(step_history -> cases (case_id));
 diesel::joinable!(case_involvements -> cases (case_id));
 diesel::joinable!(agreed_actions -> cases (case_id));
+diesel::joinable!(meeting_cases -> meetings (meeting_id));
+diesel::joinable!(meeting_cases -> cases (case_id));
+diesel::joinable!(meeting_invitees -> meetings (meeting_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     agencies,
@@ -192,6 +239,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_involvements,
     meetings,
     meeting_cases,
+    meeting_invitees,
+    outbox,
     agreed_actions,
     audit_events,
     access_log,

@@ -4,4 +4,5 @@ pub mod agency;
 pub mod audit;
 pub mod case;
 pub mod child;
+pub mod meeting;
 pub mod user;

@@ -10,7 +10,7 @@ use crate::engine::EventRequest;
 use crate::error::AppError;
 
 /// Runs blocking database work off the async threads with a pooled connection.
-async fn with_conn<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, AppError>
+pub async fn with_conn<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, AppError>
 where
     T: Send + 'static,
     F: FnOnce(&AppState, &mut crate::db::DbConn) -> Result<T, AppError> + Send + 'static,

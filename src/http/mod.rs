@@ -2,6 +2,7 @@
 pub mod auth;
 pub mod cases;
 pub mod health;
+pub mod meetings;
 pub mod openapi;
 pub mod reference;
 
@@ -29,6 +30,14 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/cases/{key}/history"),
     ("GET", "/api/cases/{key}/access-log"),
     ("POST", "/api/cases/{key}/involvements"),
+    ("GET", "/api/cases/{key}/suggested-invitees"),
+    ("POST", "/api/meetings"),
+    ("GET", "/api/meetings/{id}"),
+    ("POST", "/api/meetings/{id}/reschedule"),
+    ("POST", "/api/meetings/{id}/cancel"),
+    ("GET", "/api/outbox/failed"),
+    ("GET", "/respond/{token}"),
+    ("POST", "/respond/{token}"),
 ];
 
 /// serde names the offending field in backticks ("missing field `event`"); pass it on.
@@ -88,6 +97,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
         )
         .app_data(web::PayloadConfig::default().limit(limit))
         .app_data(web::QueryConfig::default().error_handler(query_error))
+        .app_data(web::FormConfig::default().limit(16 * 1024))
+        .app_data(web::FormConfig::default().limit(16 * 1024))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .service(
@@ -114,8 +125,22 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                 .route(
                     "/cases/{key}/involvements",
                     web::post().to(cases::add_involvement),
-                ),
+                )
+                .route(
+                    "/cases/{key}/suggested-invitees",
+                    web::get().to(meetings::suggested_invitees),
+                )
+                .route("/meetings", web::post().to(meetings::create))
+                .route("/meetings/{id}", web::get().to(meetings::read))
+                .route(
+                    "/meetings/{id}/reschedule",
+                    web::post().to(meetings::reschedule),
+                )
+                .route("/meetings/{id}/cancel", web::post().to(meetings::cancel))
+                .route("/outbox/failed", web::get().to(meetings::failed_mail)),
         )
+        .route("/respond/{token}", web::get().to(meetings::answer_page))
+        .route("/respond/{token}", web::post().to(meetings::answer))
         .default_service(web::to(not_found));
 }
 

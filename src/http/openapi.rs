@@ -56,6 +56,16 @@ pub fn document() -> Value {
                         "person_name": {"type": "string"}, "person_email": {"type": "string", "format": "email"}
                     }}}
                 }},
+                "Meeting": {"type": "object", "required": ["kind", "starts_at", "ends_at", "cases", "invitees"], "properties": {
+                    "kind": {"enum": ["strategy_discussion", "strategy_meeting", "initial_child_protection_conference", "core_group", "review_conference"]},
+                    "starts_at": {"type": "string", "description": "Wales local time 2026-12-02T10:00, or RFC 3339 with an offset"},
+                    "ends_at": {"type": "string"}, "location": {"type": "string"}, "online_link": {"type": "string"},
+                    "cases": {"type": "array", "items": {"type": "string"}},
+                    "invitees": {"type": "array", "items": {"type": "object", "required": ["name", "email", "role"], "properties": {
+                        "name": {"type": "string"}, "email": {"type": "string", "format": "email"}, "agency": {"type": "string"},
+                        "role": {"type": "string"}, "language": {"enum": ["en", "cy"]}, "direct_knowledge": {"type": "boolean"}}}},
+                    "confirm_warnings_rationale": {"type": "string", "minLength": 20}
+                }},
                 "Event": {"type": "object", "required": ["event", "expected_version"], "properties": {
                     "event": {"type": "string"},
                     "workflow": {"type": "string", "description": "defaults to the primary workflow"},
@@ -108,6 +118,29 @@ pub fn document() -> Value {
             "/api/cases/{key}/events/allowed": {"get": {"summary": "events allowed now and what each still needs", "parameters": [case_key.clone()], "responses": responses("allowed events", &[("404", "no such case")])}},
             "/api/cases/{key}/history": {"get": {"summary": "the case's audit trail", "parameters": [case_key.clone()], "responses": responses("history", &[("404", "no such case")])}},
             "/api/cases/{key}/access-log": {"get": {"summary": "who read or wrote the case (team leads)", "parameters": [case_key.clone()], "responses": responses("access log", &[("403", "not a team lead"), ("404", "no such case")])}},
+            "/api/cases/{key}/suggested-invitees": {"get": {"summary": "the invitee list a meeting starts from (R6): both authorities, discussion participants, people involved", "parameters": [case_key.clone()], "responses": responses("suggested invitees", &[("404", "no such case")])}},
+            "/api/meetings": {"post": {"summary": "convene a meeting for one or more children; queues invitations (with calendar files) and reminders",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Meeting"}}}},
+                "responses": {"201": {"description": "scheduled"}, "400": {"description": "malformed input", "content": error_ref()["content"].clone()},
+                    "403": {"description": "not a chair or team lead"}, "404": {"description": "a case you cannot see"},
+                    "422": {"description": "end before start, in the past, or scheduling_warnings to confirm with a rationale", "content": error_ref()["content"].clone()}}}},
+            "/api/meetings/{id}": {"get": {"summary": "a meeting with its invitees and their answers", "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": responses("meeting", &[("404", "no such meeting")])}},
+            "/api/meetings/{id}/reschedule": {"post": {"summary": "move a meeting (reason required); sends updated invitations (SEQUENCE raised)", "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["starts_at", "ends_at", "reason"], "properties": {
+                    "starts_at": {"type": "string"}, "ends_at": {"type": "string"}, "location": {"type": "string"}, "online_link": {"type": "string"},
+                    "reason": {"type": "string", "minLength": 20}, "confirm_warnings_rationale": {"type": "string"}}}}}},
+                "responses": responses("meeting", &[("404", "no such meeting"), ("409", "meeting_cancelled"), ("422", "bad times or warnings to confirm")])}},
+            "/api/meetings/{id}/cancel": {"post": {"summary": "cancel a meeting (reason required); sends cancellations (METHOD:CANCEL)", "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string", "minLength": 20}}}}}},
+                "responses": responses("meeting", &[("404", "no such meeting"), ("409", "already cancelled")])}},
+            "/api/outbox/failed": {"get": {"summary": "mail that could not be delivered (administrators)", "responses": responses("failed mail", &[("403", "not an administrator")])}},
+            "/respond/{token}": {
+                "get": {"summary": "public page from an invitation email: the meeting, and accept/decline buttons", "security": [], "parameters": [{"name": "token", "in": "path", "required": true, "schema": {"type": "string"}}],
+                    "responses": {"200": {"description": "HTML page"}, "400": {"description": "tampered link (HTML)"}, "410": {"description": "expired link (HTML)"}}},
+                "post": {"summary": "record the invitee's answer", "security": [], "parameters": [{"name": "token", "in": "path", "required": true, "schema": {"type": "string"}}],
+                    "requestBody": {"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object", "required": ["answer"], "properties": {"answer": {"enum": ["accepted", "declined"]}, "reason": {"type": "string"}}}}}},
+                    "responses": {"200": {"description": "HTML page"}, "400": {"description": "tampered link"}, "409": {"description": "meeting cancelled"}, "410": {"description": "expired link"}}}
+            },
             "/api/cases/{key}/involvements": {"post": {"summary": "involve a person, agency or user of another authority (chairs and team leads); audited",
                 "parameters": [case_key],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["expected_version", "agency", "role"], "properties": {

@@ -14,6 +14,8 @@ use safeguard::config::Config;
 use safeguard::db::PooledConn;
 use safeguard::domain::user::{add_user, NewUser};
 
+pub mod smtp;
+
 pub enum Backend {
     Sqlite,
     Postgres(String),
@@ -88,6 +90,11 @@ fn replace_db_name(url: &str, name: &str) -> String {
 
 impl TestApp {
     pub fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, &[])
+    }
+
+    /// With extra settings, such as `SAFEGUARD_SMTP_URL`.
+    pub fn spawn_with(backend: Backend, extra: &[(&str, String)]) -> TestApp {
         // Server-side errors show in a failing test's output.
         let _ = tracing_subscriber::fmt()
             .with_test_writer()
@@ -115,9 +122,19 @@ impl TestApp {
             ),
             ("SAFEGUARD_POOL_SIZE", "4".to_string()),
             ("SAFEGUARD_MAX_BODY_BYTES", "65536".to_string()),
+            (
+                "SAFEGUARD_TEMPLATES_DIR",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/templates").to_string(),
+            ),
+            ("SAFEGUARD_OUTBOX_POLL_MS", "25".to_string()),
+            ("SAFEGUARD_PUBLIC_URL", "http://safeguard.test".to_string()),
         ];
         let config = Config::from_sources(None, &|k| {
-            vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
+            extra
+                .iter()
+                .chain(vars.iter())
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.clone())
         })
         .expect("test configuration");
         let clock = ManualClock::new(start_time());
@@ -134,6 +151,36 @@ impl TestApp {
         };
         app.chair = app.user("chair", "la-cardiff");
         app
+    }
+
+    /// A second instance of the service on the same database and data folder, as a second
+    /// replica behind a load balancer would be.
+    pub fn replica(&self) -> RunningService {
+        let cfg = &self.service.state.config;
+        let mut vars = vec![
+            ("SAFEGUARD_DATA_DIR", self.data_dir().display().to_string()),
+            ("SAFEGUARD_DATABASE_URL", self.database_url()),
+            (
+                "SAFEGUARD_WORKFLOWS_DIR",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/workflows").to_string(),
+            ),
+            (
+                "SAFEGUARD_TEMPLATES_DIR",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/templates").to_string(),
+            ),
+            ("SAFEGUARD_POOL_SIZE", "4".to_string()),
+            ("SAFEGUARD_OUTBOX_POLL_MS", "25".to_string()),
+            ("SAFEGUARD_PUBLIC_URL", "http://safeguard.test".to_string()),
+        ];
+        if let Some(url) = &cfg.mail.smtp_url {
+            vars.push(("SAFEGUARD_SMTP_URL", url.clone()));
+        }
+        let config = Config::from_sources(None, &|k| {
+            vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
+        })
+        .expect("replica configuration");
+        let state = prepare(config, ManualClock::new(self.clock_now())).expect("replica prepares");
+        RunningService::start(state, "127.0.0.1:0").expect("replica starts")
     }
 
     pub fn conn(&self) -> PooledConn {
@@ -251,6 +298,8 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        // The worker must stop before its database goes, or it waits on a pool that cannot connect.
+        self.service.stop();
         if let Some((admin, name)) = self.pg.take() {
             // Close our pool's connections first, then drop the database.
             if let Ok(mut conn) = diesel::PgConnection::establish(&admin) {

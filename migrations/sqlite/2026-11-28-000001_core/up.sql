@@ -99,10 +99,17 @@ CREATE TABLE meetings (
     kind TEXT NOT NULL,
     starts_at TIMESTAMP NOT NULL,
     ends_at TIMESTAMP NOT NULL,
-    location TEXT NOT NULL,
+    location TEXT,
+    online_link TEXT,
     chair_user_id TEXT NOT NULL REFERENCES users(id),
     status TEXT NOT NULL,
-    created_at TIMESTAMP NOT NULL
+    sequence INTEGER NOT NULL,
+    uid TEXT NOT NULL UNIQUE,
+    warnings TEXT NOT NULL,
+    warnings_rationale TEXT,
+    cancel_reason TEXT,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
 );
 
 CREATE TABLE meeting_cases (
@@ -110,6 +117,7 @@ CREATE TABLE meeting_cases (
     case_id TEXT NOT NULL REFERENCES cases(id),
     PRIMARY KEY (meeting_id, case_id)
 );
+CREATE INDEX meeting_cases_case ON meeting_cases(case_id);
 
 CREATE TABLE agreed_actions (
     id TEXT PRIMARY KEY NOT NULL,

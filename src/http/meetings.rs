@@ -1,0 +1,217 @@
+//! Meeting routes for signed-in users, and the public answer page reached from an email.
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::auth::SignedIn;
+use super::cases::with_conn;
+use crate::app::AppState;
+use crate::domain::access_log::{self, Access};
+use crate::domain::case;
+use crate::domain::meeting::{self, Answer, CancelRequest, MeetingRequest, RescheduleRequest};
+use crate::engine::definition::RoleName;
+use crate::error::AppError;
+use crate::mail::links::{LinkError, Purpose};
+
+fn log_cases(
+    state: &AppState,
+    conn: &mut crate::db::DbConn,
+    actor: &str,
+    ids: &[&str],
+    access: Access,
+    path: &str,
+) -> Result<(), AppError> {
+    access_log::record(
+        conn,
+        actor,
+        ids,
+        access,
+        path,
+        state.engine.now().naive_utc(),
+    )
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+    req: HttpRequest,
+    body: web::Json<MeetingRequest>,
+) -> Result<HttpResponse, AppError> {
+    let path = req.path().to_string();
+    let view = with_conn(&state, move |s, conn| {
+        let id = meeting::schedule(&s.engine, &s.mailer, conn, &actor, &body)?;
+        let (m, cases) = meeting::visible_meeting(conn, &actor, &id)?;
+        let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+        log_cases(s, conn, &actor.id, &ids, Access::Write, &path)?;
+        meeting::view(conn, &m, &cases)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+pub async fn read(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let path = req.path().to_string();
+    let view = with_conn(&state, move |s, conn| {
+        let (m, cases) = meeting::visible_meeting(conn, &actor, &id)?;
+        let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+        log_cases(s, conn, &actor.id, &ids, Access::Read, &path)?;
+        meeting::view(conn, &m, &cases)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+pub async fn reschedule(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Json<RescheduleRequest>,
+) -> Result<HttpResponse, AppError> {
+    let path = req.path().to_string();
+    let view = with_conn(&state, move |s, conn| {
+        meeting::reschedule(&s.engine, &s.mailer, conn, &actor, &id, &body)?;
+        let (m, cases) = meeting::visible_meeting(conn, &actor, &id)?;
+        let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+        log_cases(s, conn, &actor.id, &ids, Access::Write, &path)?;
+        meeting::view(conn, &m, &cases)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+pub async fn cancel(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Json<CancelRequest>,
+) -> Result<HttpResponse, AppError> {
+    let path = req.path().to_string();
+    let view = with_conn(&state, move |s, conn| {
+        meeting::cancel(&s.engine, &s.mailer, conn, &actor, &id, &body)?;
+        let (m, cases) = meeting::visible_meeting(conn, &actor, &id)?;
+        let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+        log_cases(s, conn, &actor.id, &ids, Access::Write, &path)?;
+        meeting::view(conn, &m, &cases)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+pub async fn suggested_invitees(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+    req: HttpRequest,
+    key: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let path = req.path().to_string();
+    let list = with_conn(&state, move |s, conn| {
+        let c = case::visible_case(conn, &actor, &key)?;
+        log_cases(s, conn, &actor.id, &[&c.id], Access::Read, &path)?;
+        meeting::suggested_invitees(&s.engine, conn, &c)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "invitees": list })))
+}
+
+/// Mail that could not be delivered, for administrators.
+pub async fn failed_mail(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+) -> Result<HttpResponse, AppError> {
+    if actor.role != RoleName::Administrator {
+        return Err(AppError::Forbidden(
+            "only an administrator may see failed mail".into(),
+        ));
+    }
+    let rows = with_conn(&state, |_, conn| crate::mail::outbox::failed(conn)).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "failed": rows.iter().map(|r| json!({
+            "id": r.id, "kind": r.kind, "recipient": r.recipient, "subject": r.subject,
+            "attempts": r.attempts, "error": r.last_error, "created_at": r.created_at.and_utc(),
+        })).collect::<Vec<_>>()
+    })))
+}
+
+fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}
+
+fn invalid_link(state: &AppState, e: LinkError) -> HttpResponse {
+    let expired = e == LinkError::Expired;
+    let body = state
+        .mailer
+        .templates
+        .page("link_invalid", &json!({ "expired": expired }))
+        .unwrap_or_else(|_| "This link is not valid. / Nid yw’r ddolen hon yn ddilys.".into());
+    let status = if expired {
+        actix_web::http::StatusCode::GONE
+    } else {
+        actix_web::http::StatusCode::BAD_REQUEST
+    };
+    html(status, body)
+}
+
+/// The page an invitee reaches from their email. Showing it changes nothing (mail scanners
+/// follow links); the answer is a POST.
+pub async fn answer_page(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let invitee_id = match state
+        .mailer
+        .links
+        .verify(&token, Purpose::Respond, state.engine.now())
+    {
+        Ok(id) => id,
+        Err(e) => return Ok(invalid_link(&state, e)),
+    };
+    let action = format!("/respond/{}", token.as_str());
+    let page = with_conn(&state, move |s, conn| {
+        let (invitee, meeting) = meeting::invitee_and_meeting(conn, &invitee_id)?;
+        let data = meeting::answer_page_data(conn, &invitee, &meeting, &action)?;
+        s.mailer.templates.page("respond", &data)
+    })
+    .await?;
+    Ok(html(actix_web::http::StatusCode::OK, page))
+}
+
+pub async fn answer(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    form: web::Form<Answer>,
+) -> Result<HttpResponse, AppError> {
+    let invitee_id = match state
+        .mailer
+        .links
+        .verify(&token, Purpose::Respond, state.engine.now())
+    {
+        Ok(id) => id,
+        Err(e) => return Ok(invalid_link(&state, e)),
+    };
+    let page = with_conn(&state, move |s, conn| {
+        let (invitee, meeting) = meeting::record_answer(&s.engine, conn, &invitee_id, &form)?;
+        let (_, refs) = (
+            0,
+            meeting::answer_page_data(conn, &invitee, &meeting, "")?["references"].clone(),
+        );
+        let (en, cy) = if invitee.response == "accepted" {
+            ("attending", "yn bresennol")
+        } else {
+            ("not attending", "ddim yn bresennol")
+        };
+        s.mailer.templates.page(
+            "respond_done",
+            &json!({"answer_en": en, "answer_cy": cy, "references": refs}),
+        )
+    })
+    .await?;
+    Ok(html(actix_web::http::StatusCode::OK, page))
+}

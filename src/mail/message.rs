@@ -1,0 +1,44 @@
+//! Builds the MIME message: plain text and HTML alternatives, and the calendar part where
+//! there is one. The Message-ID is fixed when the message is queued, so a retry sends the same
+//! message, never a second one.
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::Message;
+
+use super::ics::Method;
+use super::templates::RenderedEmail;
+use crate::error::AppError;
+
+pub fn build(
+    from: &Mailbox,
+    to: &Mailbox,
+    message_id: &str,
+    email: &RenderedEmail,
+    calendar: Option<(&str, Method)>,
+) -> Result<Vec<u8>, AppError> {
+    let mut alternatives = MultiPart::alternative()
+        .singlepart(SinglePart::plain(email.text.clone()))
+        .singlepart(SinglePart::html(email.html.clone()));
+    if let Some((ics, method)) = calendar {
+        // Outlook and Google treat a text/calendar alternative with a METHOD as an invitation.
+        let content_type = ContentType::parse(&format!(
+            "text/calendar; charset=utf-8; method={}",
+            method.as_str()
+        ))
+        .map_err(|e| AppError::Internal(format!("calendar content type: {e}")))?;
+        alternatives = alternatives.singlepart(
+            SinglePart::builder()
+                .header(content_type)
+                .body(ics.to_string()),
+        );
+    }
+    let message = Message::builder()
+        .from(from.clone())
+        .to(to.clone())
+        .subject(email.subject.clone())
+        .message_id(Some(message_id.to_string()))
+        .date_now()
+        .multipart(alternatives)
+        .map_err(|e| AppError::Internal(format!("cannot build email: {e}")))?;
+    Ok(message.formatted())
+}

@@ -1,0 +1,51 @@
+//! Email: bilingual templates, calendar invitations, signed links, and the durable outbox that
+//! delivers them.
+pub mod ics;
+pub mod links;
+pub mod local_time;
+pub mod message;
+pub mod outbox;
+pub mod templates;
+pub mod worker;
+
+use std::sync::Arc;
+
+use lettre::message::Mailbox;
+
+use crate::config::{MailConfig, ReminderOffset};
+use crate::error::AppError;
+use links::LinkSigner;
+use templates::Templates;
+
+/// What the parts of the service that send email share.
+#[derive(Debug, Clone)]
+pub struct Mailer {
+    pub templates: Arc<Templates>,
+    pub links: LinkSigner,
+    pub from: Mailbox,
+    pub public_url: String,
+    pub reminders: Vec<ReminderOffset>,
+}
+
+impl Mailer {
+    pub fn from_config(
+        config: &MailConfig,
+        data_dir: &std::path::Path,
+    ) -> Result<Mailer, AppError> {
+        Ok(Mailer {
+            templates: Arc::new(Templates::load(
+                &config.templates_dir,
+                config.template_overrides.as_deref(),
+            )?),
+            links: LinkSigner::from_config(config.link_secret.as_deref(), data_dir)?,
+            from: config.from.clone(),
+            public_url: config.public_url.clone(),
+            reminders: config.reminders.clone(),
+        })
+    }
+
+    /// A Message-ID unique to one queued email, on the sender's domain.
+    pub fn message_id(&self, outbox_id: &str) -> String {
+        format!("<{outbox_id}@{}>", self.from.email.domain())
+    }
+}

@@ -1,0 +1,205 @@
+//! The outbox: emails stored in the same transaction as the change that causes them, then
+//! claimed and delivered by a worker. Several replicas can share one database: a row is claimed
+//! with `FOR UPDATE SKIP LOCKED` on PostgreSQL and a conditional lease update on SQLite, so each
+//! row goes to one worker at a time.
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::models::OutboxRow;
+use crate::db::schema::outbox;
+use crate::db::{write_transaction, DbConn};
+use crate::error::AppError;
+
+pub const PENDING: &str = "pending";
+pub const SENT: &str = "sent";
+pub const FAILED: &str = "failed";
+pub const CANCELLED: &str = "cancelled";
+
+/// Attempts before a transient failure becomes a permanent one.
+pub const MAX_ATTEMPTS: i32 = 10;
+
+pub struct NewEmail<'a> {
+    pub kind: &'a str,
+    pub meeting_id: Option<&'a str>,
+    pub case_id: Option<&'a str>,
+    pub recipient: &'a str,
+    pub sender: &'a str,
+    pub subject: &'a str,
+    pub raw: Vec<u8>,
+    pub not_before: NaiveDateTime,
+}
+
+pub fn enqueue(
+    conn: &mut DbConn,
+    id: &str,
+    email: NewEmail<'_>,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let raw = String::from_utf8(email.raw)
+        .map_err(|_| AppError::Internal("a built email was not UTF-8".into()))?;
+    diesel::insert_into(outbox::table)
+        .values(OutboxRow {
+            id: id.to_string(),
+            kind: email.kind.to_string(),
+            meeting_id: email.meeting_id.map(str::to_string),
+            case_id: email.case_id.map(str::to_string),
+            recipient: email.recipient.to_string(),
+            sender: email.sender.to_string(),
+            subject: email.subject.to_string(),
+            raw,
+            status: PENDING.to_string(),
+            attempts: 0,
+            not_before: email.not_before,
+            lease_until: None,
+            leased_by: None,
+            last_error: None,
+            created_at: now,
+            sent_at: None,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Claims up to `limit` due rows for `worker`, for `lease`. A worker that dies loses its lease
+/// when it runs out and another worker picks the row up.
+pub fn claim(
+    conn: &mut DbConn,
+    worker: &str,
+    now: NaiveDateTime,
+    lease: Duration,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, AppError> {
+    let claim_id = format!("{worker}/{}", uuid::Uuid::new_v4().simple());
+    let until = now + lease;
+    let due = outbox::status
+        .eq(PENDING)
+        .and(outbox::not_before.le(now))
+        .and(
+            outbox::lease_until
+                .is_null()
+                .or(outbox::lease_until.lt(now)),
+        );
+    match conn {
+        DbConn::Postgres(pg) => {
+            pg.transaction::<_, diesel::result::Error, _>(|pg| {
+                let ids: Vec<String> = outbox::table
+                    .filter(due)
+                    .order(outbox::not_before)
+                    .limit(limit)
+                    .select(outbox::id)
+                    .for_update()
+                    .skip_locked()
+                    .load(pg)?;
+                diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+                    .set((
+                        outbox::leased_by.eq(&claim_id),
+                        outbox::lease_until.eq(until),
+                    ))
+                    .execute(pg)?;
+                Ok(())
+            })?;
+        }
+        DbConn::Sqlite(_) => {
+            // Under BEGIN IMMEDIATE the rows are read and leased holding the write lock, so two
+            // workers cannot both see a row as free.
+            write_transaction(conn, |conn| {
+                let ids: Vec<String> = outbox::table
+                    .filter(due)
+                    .order(outbox::not_before)
+                    .limit(limit)
+                    .select(outbox::id)
+                    .load(conn)?;
+                diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+                    .set((
+                        outbox::leased_by.eq(&claim_id),
+                        outbox::lease_until.eq(until),
+                    ))
+                    .execute(conn)
+            })?;
+        }
+    }
+    Ok(outbox::table
+        .filter(outbox::leased_by.eq(&claim_id))
+        .filter(outbox::status.eq(PENDING))
+        .select(OutboxRow::as_select())
+        .load(conn)?)
+}
+
+pub fn mark_sent(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<(), AppError> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq(SENT),
+            outbox::sent_at.eq(Some(now)),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::lease_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Exponential backoff: 30 s, 1 min, 2 min ... up to an hour between attempts.
+pub fn backoff(attempts: i32) -> Duration {
+    let exp = attempts.clamp(1, 8) - 1;
+    Duration::seconds((30i64 << exp).min(3600))
+}
+
+pub fn mark_retry(
+    conn: &mut DbConn,
+    row: &OutboxRow,
+    error: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let attempts = row.attempts + 1;
+    if attempts >= MAX_ATTEMPTS {
+        return mark_failed(
+            conn,
+            row,
+            &format!("gave up after {attempts} attempts: {error}"),
+        );
+    }
+    diesel::update(outbox::table.find(&row.id))
+        .set((
+            outbox::attempts.eq(attempts),
+            outbox::not_before.eq(now + backoff(attempts)),
+            outbox::lease_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(Some(error.chars().take(1000).collect::<String>())),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn mark_failed(conn: &mut DbConn, row: &OutboxRow, error: &str) -> Result<(), AppError> {
+    tracing::warn!(outbox = %row.id, kind = %row.kind, error, "email failed permanently");
+    diesel::update(outbox::table.find(&row.id))
+        .set((
+            outbox::status.eq(FAILED),
+            outbox::attempts.eq(row.attempts + 1),
+            outbox::lease_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(Some(error.chars().take(1000).collect::<String>())),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Withdraws emails of `kind` for a meeting that have not gone yet (reminders of a meeting
+/// that moved or was cancelled).
+pub fn cancel_pending(conn: &mut DbConn, meeting_id: &str, kind: &str) -> Result<usize, AppError> {
+    Ok(diesel::update(
+        outbox::table
+            .filter(outbox::meeting_id.eq(meeting_id))
+            .filter(outbox::kind.eq(kind))
+            .filter(outbox::status.eq(PENDING)),
+    )
+    .set(outbox::status.eq(CANCELLED))
+    .execute(conn)?)
+}
+
+/// Failed mail, newest first, for administrators.
+pub fn failed(conn: &mut DbConn) -> Result<Vec<OutboxRow>, AppError> {
+    Ok(outbox::table
+        .filter(outbox::status.eq(FAILED))
+        .order(outbox::created_at.desc())
+        .select(OutboxRow::as_select())
+        .load(conn)?)
+}

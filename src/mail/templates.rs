@@ -1,0 +1,283 @@
+//! Email and page templates: handlebars in strict mode, loaded from `templates/` with any file
+//! in the operator's override folder taking the place of the shipped one. Every template is
+//! rendered with sample data at start-up, so a broken one stops the service instead of an email.
+use std::path::{Path, PathBuf};
+
+use handlebars::Handlebars;
+use serde_json::{json, Value};
+
+use super::local_time::Language;
+use crate::error::AppError;
+
+pub const EMAILS: &[&str] = &["invitation", "cancellation", "reminder"];
+pub const PAGES: &[&str] = &["respond", "respond_done", "link_invalid"];
+const PARTS: &[&str] = &["subject", "text", "html"];
+const LANGUAGES: &[Language] = &[Language::English, Language::Welsh];
+
+#[derive(Debug)]
+pub struct Templates {
+    /// HTML parts and pages: values are HTML-escaped.
+    html: Handlebars<'static>,
+    /// Subjects and plain text: no escaping, values appear as typed.
+    plain: Handlebars<'static>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RenderedEmail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+fn pick(shipped: &Path, overrides: Option<&Path>, relative: &str) -> PathBuf {
+    overrides
+        .map(|o| o.join(relative))
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| shipped.join(relative))
+}
+
+/// Sample values with every key a template may use, for the start-up check and the tests.
+pub fn sample(name: &str, lang: Language) -> Value {
+    let (kind, starts) = match lang {
+        Language::English => ("strategy meeting", "Wednesday 2 December 2026, 10:00"),
+        Language::Welsh => ("cyfarfod strategaeth", "Dydd Mercher 2 Rhagfyr 2026, 10:00"),
+    };
+    match name {
+        "respond" => json!({
+            "invitee_name": "Sample Invitee", "kind_en": "strategy meeting", "kind_cy": "cyfarfod strategaeth",
+            "references": "CSE-2026-000001", "starts_en": "Wednesday 2 December 2026, 10:00",
+            "starts_cy": "Dydd Mercher 2 Rhagfyr 2026, 10:00", "ends_time": "11:00", "location": "Room 1",
+            "cancelled": false, "response": null, "action": "/respond/sample",
+        }),
+        "respond_done" => {
+            json!({"answer_en": "attending", "answer_cy": "yn bresennol", "references": "CSE-2026-000001"})
+        }
+        "link_invalid" => json!({"expired": false}),
+        _ => json!({
+            "invitee_name": "Sample Invitee", "kind": kind, "references": "CSE-2026-000001",
+            "starts": starts, "ends_time": "11:00", "location": "Room 1, County Hall",
+            "online_link": "https://meet.example/abc", "chair_name": "Sample Chair",
+            "respond_url": "https://safeguard.example/respond/sample", "updated": false,
+            "reason": "The chair is unwell; a new date will follow.",
+        }),
+    }
+}
+
+impl Templates {
+    pub fn load(shipped: &Path, overrides: Option<&Path>) -> Result<Templates, AppError> {
+        let mut html = Handlebars::new();
+        let mut plain = Handlebars::new();
+        html.set_strict_mode(true);
+        plain.set_strict_mode(true);
+        plain.register_escape_fn(handlebars::no_escape);
+        let register = |reg: &mut Handlebars<'static>,
+                        key: String,
+                        relative: String|
+         -> Result<(), AppError> {
+            let path = pick(shipped, overrides, &relative);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| AppError::Startup(format!("template {}: {e}", path.display())))?;
+            reg.register_template_string(&key, text)
+                .map_err(|e| AppError::Startup(format!("template {}: {e}", path.display())))
+        };
+        for name in EMAILS {
+            for part in PARTS {
+                for lang in LANGUAGES {
+                    let relative = format!("email/{name}/{part}.{}.hbs", lang.code());
+                    let key = format!("{name}/{part}.{}", lang.code());
+                    if *part == "html" {
+                        register(&mut html, key, relative)?;
+                    } else {
+                        register(&mut plain, key, relative)?;
+                    }
+                }
+            }
+        }
+        for page in PAGES {
+            register(
+                &mut html,
+                format!("page/{page}"),
+                format!("pages/{page}.hbs"),
+            )?;
+        }
+        let templates = Templates { html, plain };
+        templates.check()?;
+        Ok(templates)
+    }
+
+    /// Renders every template in both languages with sample data.
+    pub fn check(&self) -> Result<(), AppError> {
+        for name in EMAILS {
+            for lang in LANGUAGES {
+                self.render_one(name, *lang, &sample(name, *lang))
+                    .map_err(|e| {
+                        AppError::Startup(format!(
+                            "template {name} ({}) does not render: {e}",
+                            lang.code()
+                        ))
+                    })?;
+            }
+        }
+        for page in PAGES {
+            self.page(page, &sample(page, Language::English))
+                .map_err(|e| {
+                    AppError::Startup(format!("page template {page} does not render: {e}"))
+                })?;
+        }
+        Ok(())
+    }
+
+    pub fn render_one(
+        &self,
+        name: &str,
+        lang: Language,
+        data: &Value,
+    ) -> Result<RenderedEmail, AppError> {
+        let key = |part: &str| format!("{name}/{part}.{}", lang.code());
+        let err = |e: handlebars::RenderError| AppError::Internal(format!("template {name}: {e}"));
+        Ok(RenderedEmail {
+            subject: self
+                .plain
+                .render(&key("subject"), data)
+                .map_err(err)?
+                .trim()
+                .replace(['\r', '\n'], " "),
+            text: self.plain.render(&key("text"), data).map_err(err)?,
+            html: self.html.render(&key("html"), data).map_err(err)?,
+        })
+    }
+
+    /// Both languages in one email, the reader's preferred one first: Welsh public bodies write
+    /// to the public in both.
+    pub fn render_bilingual(
+        &self,
+        name: &str,
+        preferred: Language,
+        data_for: impl Fn(Language) -> Value,
+    ) -> Result<RenderedEmail, AppError> {
+        let first = self.render_one(name, preferred, &data_for(preferred))?;
+        let second = self.render_one(name, preferred.other(), &data_for(preferred.other()))?;
+        Ok(RenderedEmail {
+            subject: format!("{} / {}", first.subject, second.subject),
+            text: format!("{}\n\n----------------------------------------\n\n{}", first.text.trim_end(), second.text.trim_end()),
+            html: format!(
+                "<!DOCTYPE html><html><body><div lang=\"{}\">{}</div><hr><div lang=\"{}\">{}</div></body></html>",
+                preferred.code(),
+                first.html,
+                preferred.other().code(),
+                second.html
+            ),
+        })
+    }
+
+    pub fn page(&self, name: &str, data: &Value) -> Result<String, AppError> {
+        self.html
+            .render(&format!("page/{name}"), data)
+            .map_err(|e| AppError::Internal(format!("page {name}: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> Templates {
+        Templates::load(
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates")),
+            None,
+        )
+        .expect("templates load")
+    }
+
+    #[test]
+    fn every_email_renders_in_english_and_welsh() {
+        let t = shipped();
+        for name in EMAILS {
+            let en = t
+                .render_one(name, Language::English, &sample(name, Language::English))
+                .expect("en");
+            let cy = t
+                .render_one(name, Language::Welsh, &sample(name, Language::Welsh))
+                .expect("cy");
+            assert!(
+                en.text.contains("Dear Sample Invitee"),
+                "{name} en: {}",
+                en.text
+            );
+            assert!(
+                cy.text.contains("Annwyl Sample Invitee"),
+                "{name} cy: {}",
+                cy.text
+            );
+            assert_ne!(
+                en.subject, cy.subject,
+                "{name}: subjects must differ by language"
+            );
+            assert!(en.html.contains("CSE-2026-000001") && cy.html.contains("CSE-2026-000001"));
+        }
+    }
+
+    #[test]
+    fn strict_mode_refuses_a_missing_value() {
+        let t = shipped();
+        let mut data = sample("invitation", Language::English);
+        data.as_object_mut().expect("object").remove("chair_name");
+        assert!(t
+            .render_one("invitation", Language::English, &data)
+            .is_err());
+    }
+
+    #[test]
+    fn an_override_that_does_not_render_stops_start_up() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("email/reminder")).expect("mkdir");
+        std::fs::write(
+            dir.path().join("email/reminder/text.cy.hbs"),
+            "Annwyl {{invitee_nam}}",
+        )
+        .expect("write");
+        let err = Templates::load(
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates")),
+            Some(dir.path()),
+        )
+        .expect_err("refused");
+        assert!(
+            err.to_string()
+                .contains("template reminder (cy) does not render"),
+            "{err}"
+        );
+        std::fs::write(
+            dir.path().join("email/reminder/text.cy.hbs"),
+            "Annwyl {{invitee_name}} (local wording)",
+        )
+        .expect("write");
+        let t = Templates::load(
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates")),
+            Some(dir.path()),
+        )
+        .expect("loads");
+        let r = t
+            .render_one(
+                "reminder",
+                Language::Welsh,
+                &sample("reminder", Language::Welsh),
+            )
+            .expect("renders");
+        assert_eq!(r.text, "Annwyl Sample Invitee (local wording)");
+    }
+
+    #[test]
+    fn html_escapes_what_people_typed() {
+        let t = shipped();
+        let mut data = sample("cancellation", Language::English);
+        data["reason"] = json!("<script>alert(1)</script>");
+        let r = t
+            .render_one("cancellation", Language::English, &data)
+            .expect("renders");
+        assert!(!r.html.contains("<script>"));
+        assert!(
+            r.text.contains("<script>"),
+            "plain text shows the words as typed"
+        );
+    }
+}

@@ -1,0 +1,457 @@
+//! Meetings and their email, delivered to a real SMTP server on loopback and read back as MIME:
+//! invitations with calendar parts, both languages, signed answer links, reschedules across a
+//! clock change, cancellations, reminders on the injected clock, an SMTP outage, permanent
+//! refusals, and no child's name in any message. Each runs on SQLite and PostgreSQL.
+mod support;
+
+use chrono::TimeZone;
+use diesel::prelude::*;
+use icalendar::{Calendar, Component};
+use mail_parser::{MessageParser, MimeHeaders};
+use serde_json::{json, Value};
+use support::smtp::{Received, SmtpSink};
+use support::*;
+
+const CHILD_NAME: &str = "Test Child Alpha";
+
+fn app_with_sink(backend: Backend) -> (TestApp, SmtpSink) {
+    let sink = SmtpSink::start();
+    let app = TestApp::spawn_with(backend, &[("SAFEGUARD_SMTP_URL", sink.url())]);
+    (app, sink)
+}
+
+fn meeting_body(case: &str, starts: &str, ends: &str) -> Value {
+    json!({
+        "kind": "strategy_meeting", "starts_at": starts, "ends_at": ends,
+        "location": "Room 2, County Hall", "online_link": "https://meet.example/strategy",
+        "cases": [case],
+        "invitees": [
+            {"name": "Invitee English", "email": "one@partner.example", "agency": "police-south-wales", "role": "detective sergeant", "language": "en", "direct_knowledge": true},
+            {"name": "Invitee Cymraeg", "email": "dau@partner.example", "agency": "health-cardiff-and-vale", "role": "school nurse", "language": "cy", "direct_knowledge": false}
+        ]
+    })
+}
+
+struct Parsed {
+    to: String,
+    subject: String,
+    text: String,
+    html: String,
+    message_id: String,
+    calendar: Option<(String, Calendar)>,
+}
+
+fn parse(m: &Received) -> Parsed {
+    let msg = MessageParser::default().parse(&m.raw).expect("MIME parses");
+    let calendar = msg.parts.iter().find_map(|p| {
+        let ct = p.content_type()?;
+        if ct.ctype() == "text" && ct.subtype() == Some("calendar") {
+            let method = ct.attribute("method").unwrap_or_default().to_string();
+            let text = p.text_contents()?.to_string();
+            Some((method, text.parse::<Calendar>().expect("calendar parses")))
+        } else {
+            None
+        }
+    });
+    Parsed {
+        to: m.to.join(","),
+        subject: msg.subject().unwrap_or_default().to_string(),
+        text: msg.body_text(0).map(|t| t.to_string()).unwrap_or_default(),
+        html: msg.body_html(0).map(|t| t.to_string()).unwrap_or_default(),
+        message_id: msg.message_id().unwrap_or_default().to_string(),
+        calendar,
+    }
+}
+
+fn event_prop(cal: &Calendar, key: &str) -> String {
+    cal.components
+        .iter()
+        .find_map(|c| c.as_event())
+        .and_then(|e| e.property_value(key))
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn respond_path(text: &str) -> String {
+    let start = text
+        .find("http://safeguard.test/respond/")
+        .expect("answer link in the email");
+    let link: String = text[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    link.trim_start_matches("http://safeguard.test").to_string()
+}
+
+fn assert_no_child_details(messages: &[Received]) {
+    for m in messages {
+        let raw = m.text();
+        assert!(
+            !raw.contains(CHILD_NAME),
+            "an email names the child:\n{raw}"
+        );
+        assert!(
+            !raw.contains("Alpha"),
+            "an email contains part of the child's name"
+        );
+        assert!(
+            !raw.contains("2012-05-14") && !raw.contains("14 May 2012"),
+            "an email contains the date of birth"
+        );
+    }
+}
+
+fn outbox_status(app: &TestApp) -> Vec<(String, String, i32)> {
+    use safeguard::db::schema::outbox;
+    let mut conn = app.conn();
+    outbox::table
+        .select((outbox::kind, outbox::status, outbox::attempts))
+        .order(outbox::created_at)
+        .load(&mut *conn)
+        .expect("outbox rows")
+}
+
+on_both_backends! {
+    fn invitation_arrives_bilingual_with_calendar_and_answer_link(base) {
+        let (app, sink) = app_with_sink(backend_of(base));
+        let case = app.create_case(&app.chair, child(), report_facts());
+        let reference = case["reference"].as_str().expect("ref").to_string();
+        let (s, m) = app.post(&app.chair, "/api/meetings", &meeting_body(&reference, "2026-12-02T10:00", "2026-12-02T11:30"));
+        assert_eq!(s, 201, "{m}");
+        let got = sink.wait_for(2);
+        assert_eq!(got.len(), 2, "one invitation per invitee");
+        let mut parsed: Vec<Parsed> = got.iter().map(parse).collect();
+        parsed.sort_by(|a, b| b.to.cmp(&a.to));
+        let en = &parsed[0];
+        let cy = &parsed[1];
+        assert_eq!(en.to, "one@partner.example");
+        assert!(en.subject.starts_with(&format!("Invitation: strategy meeting, Wednesday 2 December 2026, 10:00 ({reference})")), "{}", en.subject);
+        assert!(en.subject.contains("Gwahoddiad"), "both languages in the subject: {}", en.subject);
+        assert!(cy.subject.starts_with("Gwahoddiad: cyfarfod strategaeth, Dydd Mercher 2 Rhagfyr 2026, 10:00"), "{}", cy.subject);
+        assert!(en.text.find("Dear Invitee English") < en.text.find("Annwyl Invitee English"), "English first for an English reader");
+        assert!(cy.text.find("Annwyl Invitee Cymraeg") < cy.text.find("Dear Invitee Cymraeg"), "Welsh first for a Welsh reader");
+        assert!(en.html.contains("lang=\"cy\""));
+        assert_ne!(en.message_id, cy.message_id);
+        let (method, cal) = en.calendar.as_ref().expect("calendar part");
+        assert_eq!(method, "REQUEST");
+        assert_eq!(cal.property_value("METHOD"), Some("REQUEST"));
+        assert_eq!(event_prop(cal, "UID"), m["uid"].as_str().expect("uid"));
+        assert_eq!(event_prop(cal, "SEQUENCE"), "0");
+        assert_eq!(event_prop(cal, "DTSTART"), "20261202T100000Z");
+        assert_eq!(event_prop(cal, "DTEND"), "20261202T113000Z");
+        assert!(!event_prop(cal, "SUMMARY").contains(CHILD_NAME));
+        assert_no_child_details(&got);
+
+        // The answer link works, says who it is for, and records the answer.
+        let path = respond_path(&cy.text);
+        let page = ureq::get(&format!("{}{path}", app.base)).call().expect("answer page").into_string().expect("body");
+        assert!(page.contains("Invitee Cymraeg") && page.contains("Gwahoddiad i gyfarfod") && !page.contains(CHILD_NAME));
+        let done = ureq::post(&format!("{}{path}", app.base)).send_form(&[("answer", "declined"), ("reason", "On leave that week")]).expect("answer").into_string().expect("body");
+        assert!(done.contains("Diolch"));
+        let (_, view) = app.get(&app.chair, &format!("/api/meetings/{}", m["id"].as_str().expect("id")));
+        let answered = view["invitees"].as_array().expect("list").iter().find(|i| i["name"] == "Invitee Cymraeg").cloned().expect("invitee");
+        assert_eq!((answered["response"].as_str(), answered["response_reason"].as_str()), (Some("declined"), Some("On leave that week")));
+        // A changed character makes the link worthless; the page offers nothing.
+        let tampered = format!("{}{}", &path[..path.len() - 1], if path.ends_with('0') { '1' } else { '0' });
+        let err = ureq::get(&format!("{}{tampered}", app.base)).call().expect_err("refused");
+        match err {
+            ureq::Error::Status(code, r) => {
+                assert_eq!(code, 400);
+                let body = r.into_string().expect("body");
+                assert!(body.contains("This link is not valid") && !body.contains("<form"));
+            }
+            other => panic!("{other}"),
+        }
+        // After the meeting (and a day's grace) the link has expired.
+        app.clock.set(chrono::Utc.with_ymd_and_hms(2026, 12, 4, 9, 0, 0).single().expect("time"));
+        match ureq::get(&format!("{}{path}", app.base)).call() {
+            Err(ureq::Error::Status(410, r)) => assert!(r.into_string().expect("body").contains("expired")),
+            other => panic!("expected 410, got {other:?}"),
+        }
+    }
+}
+
+/// The backend the macro chose, for tests that build their own app.
+fn backend_of(app: &TestApp) -> Backend {
+    let url = app.database_url();
+    if url.starts_with("postgres") {
+        Backend::postgres().expect("PostgreSQL configured")
+    } else {
+        Backend::Sqlite
+    }
+}
+
+on_both_backends! {
+    fn reschedule_across_the_clock_change_then_cancel(base) {
+        let (app, sink) = app_with_sink(backend_of(base));
+        let case = app.create_case(&app.chair, child(), report_facts());
+        let id = case["id"].as_str().expect("id");
+        // Friday 26 March 2027 is Good Friday: the service warns, the chair confirms.
+        let mut body = meeting_body(id, "2027-03-26T10:00", "2027-03-26T11:00");
+        let (s, b) = app.post(&app.chair, "/api/meetings", &body);
+        assert_eq!((s, b["code"].as_str()), (422, Some("scheduling_warnings")), "{b}");
+        assert!(b["details"]["warnings"][0].as_str().unwrap_or("").contains("Good Friday"), "{b}");
+        body["confirm_warnings_rationale"] = json!("Only date both investigating officers can attend before Easter.");
+        let (s, m) = app.post(&app.chair, "/api/meetings", &body);
+        assert_eq!(s, 201, "{m}");
+        let mid = m["id"].as_str().expect("id").to_string();
+        assert_eq!(sink.wait_for(2).len(), 2);
+        // Moved to Tuesday 30 March, after the clocks go forward: 10:00 BST is 09:00 UTC.
+        let (s, b) = app.post(&app.chair, &format!("/api/meetings/{mid}/reschedule"),
+            &json!({"starts_at": "2027-03-30T10:00", "ends_at": "2027-03-30T11:00", "reason": "The chair is in court on the original date."}));
+        assert_eq!(s, 200, "{b}");
+        let got = sink.wait_for(4);
+        let updated: Vec<Parsed> = got[2..].iter().map(parse).collect();
+        for p in &updated {
+            let (method, cal) = p.calendar.as_ref().expect("calendar");
+            assert_eq!(method, "REQUEST");
+            assert_eq!(event_prop(cal, "UID"), m["uid"].as_str().expect("uid"), "same UID: calendars replace, not add");
+            assert_eq!(event_prop(cal, "SEQUENCE"), "1");
+            assert_eq!(event_prop(cal, "DTSTART"), "20270330T090000Z");
+        }
+        assert!(updated[0].subject.contains("Updated invitation") || updated[0].subject.contains("wedi’i ddiweddaru"), "{}", updated[0].subject);
+        let (s, b) = app.post(&app.chair, &format!("/api/meetings/{mid}/cancel"), &json!({"reason": "Short"}));
+        assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (422, Some("reason_too_short"), Some("reason")));
+        let (s, b) = app.post(&app.chair, &format!("/api/meetings/{mid}/cancel"), &json!({"reason": "The child has moved to another authority."}));
+        assert_eq!(s, 200, "{b}");
+        let got = sink.wait_for(6);
+        for p in got[4..].iter().map(parse) {
+            let (method, cal) = p.calendar.as_ref().expect("calendar");
+            assert_eq!(method, "CANCEL");
+            assert_eq!(cal.property_value("METHOD"), Some("CANCEL"));
+            assert_eq!(event_prop(cal, "SEQUENCE"), "2");
+            assert_eq!(event_prop(cal, "STATUS"), "CANCELLED");
+            assert!(p.text.contains("The child has moved to another authority."));
+        }
+        let (s, b) = app.post(&app.chair, &format!("/api/meetings/{mid}/reschedule"),
+            &json!({"starts_at": "2027-04-06T10:00", "ends_at": "2027-04-06T11:00", "reason": "Trying to move a cancelled meeting."}));
+        assert_eq!((s, b["code"].as_str()), (409, Some("meeting_cancelled")));
+        // Each change is in the child's audit trail.
+        let (_, h) = app.get(&app.chair, &format!("/api/cases/{id}/history"));
+        let kinds: Vec<&str> = h["history"].as_array().expect("list").iter().filter_map(|e| e["kind"].as_str()).collect();
+        assert!(kinds.ends_with(&["meeting_scheduled", "meeting_rescheduled", "meeting_cancelled"]), "{kinds:?}");
+        assert_no_child_details(&got);
+        assert_eq!(got.len(), 6, "no reminders were due; nothing else was sent");
+    }
+}
+
+on_both_backends! {
+    fn reminders_go_once_at_their_time(base) {
+        let (app, sink) = app_with_sink(backend_of(base));
+        let case = app.create_case(&app.chair, child(), report_facts());
+        let (s, _) = app.post(&app.chair, "/api/meetings", &meeting_body(case["id"].as_str().expect("id"), "2026-12-02T10:00", "2026-12-02T11:00"));
+        assert_eq!(s, 201);
+        assert_eq!(sink.wait_for(2).len(), 2);
+        // Two working days before Wednesday 2 December is Monday 30 November, 10:00.
+        app.clock.set(chrono::Utc.with_ymd_and_hms(2026, 11, 30, 9, 59, 0).single().expect("time"));
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert_eq!(sink.messages().len(), 2, "not yet");
+        app.clock.set(chrono::Utc.with_ymd_and_hms(2026, 11, 30, 10, 0, 30).single().expect("time"));
+        let got = sink.wait_for(4);
+        assert_eq!(got.len(), 4);
+        assert!(got[2..].iter().all(|m| parse(m).subject.starts_with("Reminder") || parse(m).subject.starts_with("Nodyn atgoffa")));
+        assert!(got[2..].iter().all(|m| parse(m).calendar.is_none()));
+        // Two hours before: 08:00 on the day.
+        app.clock.set(chrono::Utc.with_ymd_and_hms(2026, 12, 2, 8, 0, 30).single().expect("time"));
+        let got = sink.wait_for(6);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert_eq!(sink.messages().len(), 6, "each reminder exactly once");
+        assert_no_child_details(&got);
+    }
+}
+
+on_both_backends! {
+    fn an_smtp_outage_delays_but_loses_and_duplicates_nothing(base) {
+        // A port with nothing listening yet.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        drop(listener);
+        let app = TestApp::spawn_with(backend_of(base), &[("SAFEGUARD_SMTP_URL", format!("smtp://127.0.0.1:{port}"))]);
+        let case = app.create_case(&app.chair, child(), report_facts());
+        let (s, _) = app.post(&app.chair, "/api/meetings", &meeting_body(case["id"].as_str().expect("id"), "2026-12-02T10:00", "2026-12-02T11:00"));
+        assert_eq!(s, 201);
+        // Both invitations fail once and wait for a retry.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while outbox_status(&app).iter().filter(|r| r.0 == "invitation" && r.2 >= 1).count() < 2 {
+            assert!(std::time::Instant::now() < deadline, "delivery was never attempted: {:?}", outbox_status(&app));
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(outbox_status(&app).iter().filter(|r| r.0 == "invitation").all(|r| r.1 == "pending"));
+        let sink = SmtpSink::start_on(std::net::TcpListener::bind(("127.0.0.1", port)).expect("rebind the same port"));
+        // The retry is due after the backoff, on the service's clock.
+        app.clock.advance(chrono::Duration::minutes(2));
+        let got = sink.wait_for(2);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert_eq!(sink.messages().len(), 2, "each invitation exactly once");
+        let ids: std::collections::BTreeSet<String> = got.iter().map(|m| parse(m).message_id).collect();
+        assert_eq!(ids.len(), 2);
+        assert!(outbox_status(&app).iter().filter(|r| r.0 == "invitation").all(|r| r.1 == "sent"));
+    }
+}
+
+on_both_backends! {
+    fn a_refused_address_is_marked_failed_for_administrators(base) {
+        let (app, sink) = app_with_sink(backend_of(base));
+        sink.refuse("dau@partner.example");
+        let case = app.create_case(&app.chair, child(), report_facts());
+        app.post(&app.chair, "/api/meetings", &meeting_body(case["id"].as_str().expect("id"), "2026-12-02T10:00", "2026-12-02T11:00"));
+        assert_eq!(sink.wait_for(1).len(), 1);
+        let admin = app.user("administrator", "la-cardiff");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let (s, b) = app.get(&admin, "/api/outbox/failed");
+            assert_eq!(s, 200);
+            if let Some(f) = b["failed"].as_array().and_then(|l| l.first()) {
+                assert_eq!(f["recipient"], "dau@partner.example");
+                assert!(f["error"].as_str().unwrap_or("").contains("550"), "{f}");
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "never marked failed");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert_eq!(app.get(&app.chair, "/api/outbox/failed").0, 403);
+    }
+}
+
+on_both_backends! {
+    fn scheduling_warns_about_deadlines_weekends_and_hours(app) {
+        let id = case_at_strategy_meeting(app);
+        // The strategy meeting step is due by the end of Wednesday 2 December.
+        let (s, b) = app.post(&app.chair, "/api/meetings", &meeting_body(&id, "2026-12-03T19:00", "2026-12-03T20:00"));
+        assert_eq!((s, b["code"].as_str()), (422, Some("scheduling_warnings")));
+        let warnings: Vec<String> = b["details"]["warnings"].as_array().expect("list").iter().filter_map(|w| w.as_str().map(str::to_string)).collect();
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("outside working hours"));
+        assert!(warnings[1].contains("deadline"));
+        let (s, b) = app.post(&app.chair, "/api/meetings", &meeting_body(&id, "2026-12-05T10:00", "2026-12-05T11:00"));
+        assert_eq!(s, 422);
+        assert!(b["message"].as_str().unwrap_or("").contains("Saturday 5 December 2026 is a weekend"), "{b}");
+        let mut body = meeting_body(&id, "2026-12-02T10:00", "2026-12-02T11:00");
+        body["confirm_warnings_rationale"] = json!("x");
+        let (s, _) = app.post(&app.chair, "/api/meetings", &body);
+        assert_eq!(s, 201, "no warnings, so no rationale is needed");
+    }
+}
+
+on_both_backends! {
+    fn bad_meeting_input_is_refused_and_nothing_is_queued(app) {
+        let case = app.create_case(&app.chair, child(), report_facts());
+        let id = case["id"].as_str().expect("id").to_string();
+        let checks: Vec<(Value, u16, &str, &str)> = vec![
+            (json!({"invitees": [{"name": "X", "email": "not an address", "role": "r"}]}), 400, "invalid_email", "invitees[0].email"),
+            (json!({"ends_at": "2026-12-02T09:00"}), 422, "end_before_start", "ends_at"),
+            (json!({"starts_at": "2026-11-20T10:00", "ends_at": "2026-11-20T11:00"}), 422, "in_the_past", "starts_at"),
+            (json!({"starts_at": "2027-03-28T01:30", "ends_at": "2027-03-28T02:30"}), 422, "ambiguous_local_time", "starts_at"),
+            (json!({"starts_at": "2/12/2026 10am"}), 400, "invalid_datetime", "starts_at"),
+            (json!({"kind": "party"}), 400, "invalid_choice", "kind"),
+            (json!({"location": null, "online_link": null}), 400, "place_required", "location"),
+            (json!({"online_link": "javascript:alert(1)"}), 400, "invalid_link", "online_link"),
+        ];
+        for (patch, status, code, field) in checks {
+            let body = merge(meeting_body(&id, "2026-12-02T10:00", "2026-12-02T11:00"), patch.clone());
+            let (s, b) = app.post(&app.chair, "/api/meetings", &body);
+            assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (status, Some(code), Some(field)), "{patch}: {b}");
+        }
+        // A case the chair cannot see: 404, as for any case.
+        let outsider = app.user("chair", "la-swansea");
+        let (s, _) = app.post(&outsider, "/api/meetings", &meeting_body(&id, "2026-12-02T10:00", "2026-12-02T11:00"));
+        assert_eq!(s, 404);
+        let practitioner = app.user("practitioner", "la-cardiff");
+        assert_eq!(app.post(&practitioner, "/api/meetings", &meeting_body(&id, "2026-12-02T10:00", "2026-12-02T11:00")).0, 403);
+        assert!(outbox_status(app).is_empty(), "nothing half-saved, nothing queued");
+        let (_, c) = app.get(&app.chair, &format!("/api/cases/{id}"));
+        assert_eq!(c["version"], 1);
+    }
+}
+
+on_both_backends! {
+    fn without_smtp_each_email_is_an_eml_file(app) {
+        let case = app.create_case(&app.chair, child(), report_facts());
+        let mut body = meeting_body(case["id"].as_str().expect("id"), "2026-12-02T10:00", "2026-12-02T11:00");
+        body["cases"] = json!([case["reference"]]);
+        assert_eq!(app.post(&app.chair, "/api/meetings", &body).0, 201);
+        let dir = app.data_dir().join("outbox");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let files = loop {
+            let files: Vec<_> = std::fs::read_dir(&dir).map(|d| d.filter_map(|e| e.ok()).collect()).unwrap_or_default();
+            if files.len() >= 2 || std::time::Instant::now() > deadline {
+                break files;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert_eq!(files.len(), 2);
+        for f in files {
+            let raw = std::fs::read(f.path()).expect("read eml");
+            let text = String::from_utf8_lossy(&raw);
+            assert!(text.contains("text/calendar"), "{text}");
+            assert!(!text.contains(CHILD_NAME));
+        }
+    }
+}
+
+on_both_backends! {
+    fn suggested_invitees_start_from_both_authorities(app) {
+        let mut c = child();
+        c["residence_authority"] = json!("la-newport");
+        let case = app.create_case(&app.chair, c, report_facts());
+        let id = case["id"].as_str().expect("id");
+        app.event(&app.chair, id, json!({"event": "accept_report"}));
+        let mut facts = discussion_facts();
+        facts["participants"] = json!(["la-cardiff", "la-newport", "police-south-wales", "yjs-cardiff"]);
+        facts["youth_justice_involved"] = json!(true);
+        let (s, b) = app.event(&app.chair, id, json!({"event": "convene_strategy_meeting", "facts": facts}));
+        assert_eq!(s, 200, "{b}");
+        let (s, b) = app.get(&app.chair, &format!("/api/cases/{id}/suggested-invitees"));
+        assert_eq!(s, 200);
+        let agencies: Vec<&str> = b["invitees"].as_array().expect("list").iter().filter_map(|i| i["agency"].as_str()).collect();
+        for a in ["la-cardiff", "la-newport", "police-south-wales", "yjs-cardiff"] {
+            assert!(agencies.contains(&a), "{a} missing from {agencies:?}");
+        }
+    }
+}
+
+/// Two service instances on one PostgreSQL database, as behind a load balancer: 200 meetings
+/// created through both, every invitation delivered exactly once.
+#[test]
+fn two_replicas_deliver_each_invitation_once() {
+    let Some(backend) = Backend::postgres() else {
+        eprintln!("PostgreSQL not configured (SAFEGUARD_TEST_POSTGRES_URL): skipped");
+        return;
+    };
+    let (app, sink) = app_with_sink(backend);
+    let replica = app.replica();
+    let bases = [app.base.clone(), replica.base_url()];
+    let case = app.create_case(&app.chair, child(), report_facts());
+    let id = case["id"].as_str().expect("id");
+    for n in 0..200 {
+        let body = json!({
+            "kind": "core_group", "starts_at": "2026-12-02T10:00", "ends_at": "2026-12-02T11:00",
+            "location": "Room 3", "cases": [id],
+            "invitees": [{"name": format!("Invitee {n}"), "email": format!("invitee{n}@partner.example"), "role": "key worker"}]
+        });
+        let r = ureq::post(&format!("{}/api/meetings", bases[n % 2]))
+            .set("Authorization", &format!("Bearer {}", app.chair))
+            .send_json(body)
+            .expect("meeting created");
+        assert_eq!(r.status(), 201);
+    }
+    let got = sink.wait_for(200);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let all = sink.messages();
+    assert_eq!(all.len(), 200, "{} messages for 200 invitations", all.len());
+    let recipients: std::collections::BTreeSet<String> =
+        got.iter().map(|m| m.to.join(",")).collect();
+    assert_eq!(recipients.len(), 200, "each invitee exactly once");
+    let sent: i64 = {
+        use safeguard::db::schema::outbox;
+        let mut conn = app.conn();
+        outbox::table
+            .filter(outbox::kind.eq("invitation"))
+            .filter(outbox::status.eq("sent"))
+            .count()
+            .get_result(&mut *conn)
+            .expect("count")
+    };
+    assert_eq!(sent, 200);
+    drop(replica);
+}
