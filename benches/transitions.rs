@@ -162,6 +162,7 @@ fn run(label: &str, state: &AppState, cases: usize) {
                 rationale: rationale.map(str::to_string),
                 facts: facts.clone(),
                 agreed_actions: serde_json::from_value(actions.clone()).expect("actions"),
+                meeting_id: None,
             };
             let t = Instant::now();
             let outcome = state

@@ -59,6 +59,7 @@ pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppErr
             transition_age_months: config.transition_age_months,
             ..EngineSettings::default()
         },
+        mailer: Some(mailer.clone()),
     };
     Ok(AppState {
         pool,

@@ -113,6 +113,7 @@ pub fn load(state: &AppState) -> Result<String, AppError> {
             rationale: None,
             facts: Default::default(),
             agreed_actions: vec![],
+            meeting_id: None,
         },
     )?;
     let c = create_case(

@@ -455,3 +455,64 @@ fn two_replicas_deliver_each_invitation_once() {
     assert_eq!(sent, 200);
     drop(replica);
 }
+
+on_both_backends! {
+    fn action_owners_get_one_email_each_and_a_link_for_their_own_actions(base) {
+        let (app, sink) = app_with_sink(backend_of(base));
+        let id = case_at_strategy_meeting(&app);
+        let (s, m) = app.post(&app.chair, "/api/meetings", &meeting_body(&id, "2026-12-02T10:00", "2026-12-02T11:00"));
+        assert_eq!(s, 201, "{m}");
+        assert_eq!(sink.wait_for(2).len(), 2);
+        let actions = json!([
+            {"title": "Return-home interview", "owner_name": "Invitee English", "owner_email": "one@partner.example", "agency": "police-south-wales", "due_date": "2026-12-09"},
+            {"title": "Disruption notice for the address", "owner_name": "Invitee English", "owner_email": "one@partner.example", "due_date": "2026-12-11"},
+            {"title": "Sexual health appointment", "owner_name": "Invitee Cymraeg", "owner_email": "dau@partner.example", "due_date": "2026-12-10"},
+            {"title": "Safety plan at school", "owner_name": "The chair"}
+        ]);
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "complete_strategy_meeting", "facts": meeting_facts(),
+            "agreed_actions": actions, "meeting_id": m["id"]}));
+        assert_eq!(s, 200, "{b}");
+        let got = sink.wait_for(4);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert_eq!(sink.messages().len(), 4, "one email per owner with an address, no more");
+        let en = got[2..].iter().map(parse).find(|p| p.to == "one@partner.example").expect("English owner's email");
+        let cy = got[2..].iter().map(parse).find(|p| p.to == "dau@partner.example").expect("Welsh owner's email");
+        assert!(en.subject.starts_with("Agreed actions for you"), "{}", en.subject);
+        assert!(cy.subject.starts_with("Camau gweithredu"), "the Welsh invitee reads Welsh first: {}", cy.subject);
+        assert!(en.text.contains("Return-home interview (due Wednesday 9 December 2026)"), "{}", en.text);
+        assert!(en.text.contains("Disruption notice for the address"));
+        assert!(!en.text.contains("Sexual health appointment"), "another owner's action must not appear");
+        assert_no_child_details(&got);
+
+        let link = {
+            let start = en.text.find("http://safeguard.test/actions/").expect("actions link");
+            en.text[start..].chars().take_while(|c| !c.is_whitespace()).collect::<String>().replace("http://safeguard.test", "")
+        };
+        let page = ureq::get(&format!("{}{link}", app.base)).call().expect("page").into_string().expect("body");
+        assert!(page.contains("Return-home interview") && page.contains("Disruption notice"));
+        assert!(!page.contains("Sexual health appointment") && !page.contains(CHILD_NAME));
+        let (_, case) = app.get(&app.chair, &format!("/api/cases/{id}"));
+        let action_id = |title: &str| case["agreed_actions"].as_array().expect("list").iter().find(|a| a["title"] == title).map(|a| a["id"].as_str().unwrap_or_default().to_string()).expect("action");
+        let mine = action_id("Return-home interview");
+        let theirs = action_id("Sexual health appointment");
+        let saved = ureq::post(&format!("{}{link}", app.base))
+            .send_form(&[("action_id", &mine), ("note", "Interview held on Monday"), ("status", "done")])
+            .expect("update").into_string().expect("body");
+        assert!(saved.contains("Interview held on Monday"));
+        // The link grants nothing else: not another owner's action.
+        match ureq::post(&format!("{}{link}", app.base)).send_form(&[("action_id", &theirs), ("note", "x"), ("status", "done")]) {
+            Err(ureq::Error::Status(404, _)) => {}
+            other => panic!("expected 404, got {other:?}"),
+        }
+        let (_, case) = app.get(&app.chair, &format!("/api/cases/{id}"));
+        let status = |aid: &str| case["agreed_actions"].as_array().expect("list").iter().find(|a| a["id"] == aid).map(|a| a["status"].clone());
+        assert_eq!(status(&mine), Some(json!("done")));
+        assert_eq!(status(&theirs), Some(json!("open")));
+        let (_, h) = app.get(&app.chair, &format!("/api/cases/{id}/history"));
+        let last = h["history"].as_array().and_then(|l| l.last()).cloned().expect("entry");
+        assert_eq!((last["kind"].as_str(), last["actor_id"].as_str()), (Some("action_updated"), Some("link:one@partner.example")));
+        // A meeting that does not concern the case is refused.
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25"}, "meeting_id": "not-a-meeting"}));
+        assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (422, Some("unknown_meeting"), Some("meeting_id")));
+    }
+}

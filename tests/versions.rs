@@ -70,6 +70,7 @@ on_both_backends! {
         let outcome = state.engine.apply_event(&mut conn, &actor, old_id, &EventRequest {
             event: "accept_report".into(), workflow: None, expected_version: 1, rationale: None,
             facts: Default::default(), agreed_actions: vec![],
+        meeting_id: None,
         });
         assert!(outcome.is_ok(), "{outcome:?}");
         let (_, view) = app.get(&app.chair, &format!("/api/cases/{old_id}"));

@@ -203,3 +203,17 @@ pub struct OutboxRow {
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_null = true, table_name = action_updates)]
+pub struct ActionUpdateRow {
+    pub id: String,
+    pub action_id: String,
+    pub case_id: String,
+    pub at: NaiveDateTime,
+    pub by_name: String,
+    pub by_email: Option<String>,
+    pub by_user_id: Option<String>,
+    pub note: String,
+    pub new_status: Option<String>,
+}

@@ -182,6 +182,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    action_updates (id) {
+        id -> Text,
+        action_id -> Text,
+        case_id -> Text,
+        at -> Timestamp,
+        by_name -> Text,
+        by_email -> Nullable<Text>,
+        by_user_id -> Nullable<Text>,
+        note -> Text,
+        new_status -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     audit_events (case_id, seq) {
         case_id -> Text,
         seq -> BigInt,
@@ -242,6 +256,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     meeting_invitees,
     outbox,
     agreed_actions,
+    action_updates,
     audit_events,
     access_log,
     workflow_definitions,

@@ -1,5 +1,6 @@
 //! The safeguarding domain: cases, children, agencies, users, the audit trail and access log.
 pub mod access_log;
+pub mod action;
 pub mod agency;
 pub mod audit;
 pub mod case;

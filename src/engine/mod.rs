@@ -44,4 +44,7 @@ pub struct Engine {
     pub agencies: Arc<AgencyDirectory>,
     pub clock: Arc<dyn Clock>,
     pub settings: EngineSettings,
+    /// Sends the emails transitions cause (agreed actions to their owners). None in tools
+    /// that only move cases, such as the benchmark.
+    pub mailer: Option<crate::mail::Mailer>,
 }

@@ -16,7 +16,7 @@ use super::guards::{condition_holds, unmet, GuardContext, Missing};
 use super::{Engine, Workflow};
 use crate::calendar::london_date;
 use crate::db::models::{AgreedActionRow, CaseRow, CaseWorkflowRow, StepHistoryRow};
-use crate::db::schema::{agreed_actions, case_workflows, cases, step_history};
+use crate::db::schema::{agreed_actions, case_workflows, cases, meeting_cases, step_history};
 use crate::db::{write_transaction, DbConn};
 use crate::domain::audit::{self, AuditEntry};
 use crate::domain::user::{role_str, Actor};
@@ -38,6 +38,9 @@ pub struct EventRequest {
     pub facts: Map<String, Value>,
     #[serde(default)]
     pub agreed_actions: Vec<AgreedActionInput>,
+    /// The meeting at which this was decided; its agreed actions are linked to it.
+    #[serde(default)]
+    pub meeting_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -379,6 +382,24 @@ impl Engine {
         let rationale = check_rationale(transition, req.rationale.as_deref())?;
         let new_facts = validate_facts(&wf.def.facts, &req.facts, &self.agencies, now)?;
         let mut recorded_actions = self.validate_actions(&wf, case_id, &req.agreed_actions, now)?;
+        if let Some(meeting_id) = &req.meeting_id {
+            let linked: i64 = meeting_cases::table
+                .filter(meeting_cases::meeting_id.eq(meeting_id))
+                .filter(meeting_cases::case_id.eq(case_id))
+                .count()
+                .get_result(conn)?;
+            if linked == 0 {
+                return Err(AppError::unprocessable(
+                    "unknown_meeting",
+                    "meeting_id",
+                    "no meeting with that id concerns this case",
+                ));
+            }
+            for a in &mut recorded_actions {
+                a.meeting_id = Some(meeting_id.clone());
+            }
+        }
+        let from_people = recorded_actions.len();
 
         let mut merged = case_facts(&case);
         for (k, v) in &new_facts {
@@ -458,6 +479,17 @@ impl Engine {
                 case_workflows::finished_at.eq(target.terminal.then_some(naive_now)),
             ))
             .execute(conn)?;
+        if let Some(mailer) = &self.mailer {
+            // The owners' emails go in the same transaction as the actions themselves.
+            crate::domain::action::queue_owner_emails(
+                mailer,
+                conn,
+                &case,
+                &transition.title,
+                &recorded_actions[..from_people],
+                now,
+            )?;
+        }
         recorded_actions.extend(planned.actions);
         for a in &recorded_actions {
             diesel::insert_into(agreed_actions::table)

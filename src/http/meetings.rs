@@ -215,3 +215,56 @@ pub async fn answer(
     .await?;
     Ok(html(actix_web::http::StatusCode::OK, page))
 }
+
+fn actions_holder(
+    state: &AppState,
+    token: &str,
+) -> Result<crate::domain::action::LinkHolder, LinkError> {
+    let subject = state
+        .mailer
+        .links
+        .verify(token, Purpose::Actions, state.engine.now())?;
+    crate::domain::action::LinkHolder::from_subject(&subject).ok_or(LinkError::Invalid)
+}
+
+/// An action owner's page, reached from their email without an account.
+pub async fn actions_page(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let holder = match actions_holder(&state, &token) {
+        Ok(h) => h,
+        Err(e) => return Ok(invalid_link(&state, e)),
+    };
+    let action = format!("/actions/{}", token.as_str());
+    let page = with_conn(&state, move |s, conn| {
+        let data = crate::domain::action::page_data(conn, &holder, &action, None)?;
+        s.mailer.templates.page("actions", &data)
+    })
+    .await?;
+    Ok(html(actix_web::http::StatusCode::OK, page))
+}
+
+pub async fn actions_update(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    form: web::Form<crate::domain::action::OwnerUpdate>,
+) -> Result<HttpResponse, AppError> {
+    let holder = match actions_holder(&state, &token) {
+        Ok(h) => h,
+        Err(e) => return Ok(invalid_link(&state, e)),
+    };
+    let action = format!("/actions/{}", token.as_str());
+    let page = with_conn(&state, move |s, conn| {
+        crate::domain::action::update_from_link(conn, &holder, &form, s.engine.now())?;
+        let data = crate::domain::action::page_data(
+            conn,
+            &holder,
+            &action,
+            Some("Saved. / Wedi’i gadw."),
+        )?;
+        s.mailer.templates.page("actions", &data)
+    })
+    .await?;
+    Ok(html(actix_web::http::StatusCode::OK, page))
+}

@@ -38,6 +38,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/outbox/failed"),
     ("GET", "/respond/{token}"),
     ("POST", "/respond/{token}"),
+    ("GET", "/actions/{token}"),
+    ("POST", "/actions/{token}"),
 ];
 
 /// serde names the offending field in backticks ("missing field `event`"); pass it on.
@@ -141,6 +143,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
         )
         .route("/respond/{token}", web::get().to(meetings::answer_page))
         .route("/respond/{token}", web::post().to(meetings::answer))
+        .route("/actions/{token}", web::get().to(meetings::actions_page))
+        .route("/actions/{token}", web::post().to(meetings::actions_update))
         .default_service(web::to(not_found));
 }
 

@@ -71,6 +71,7 @@ pub fn document() -> Value {
                     "workflow": {"type": "string", "description": "defaults to the primary workflow"},
                     "expected_version": {"type": "integer", "description": "the case version the client saw; a different one answers 409 stale_version"},
                     "rationale": {"type": "string", "minLength": 20, "description": "required for declines"},
+                    "meeting_id": {"type": "string", "description": "the meeting this was decided at; owners of agreed actions with an email are sent them"},
                     "facts": {"type": "object"},
                     "agreed_actions": {"type": "array", "items": {"type": "object", "required": ["title", "owner_name"], "properties": {
                         "title": {"type": "string"}, "owner_name": {"type": "string"},
@@ -140,6 +141,13 @@ pub fn document() -> Value {
                 "post": {"summary": "record the invitee's answer", "security": [], "parameters": [{"name": "token", "in": "path", "required": true, "schema": {"type": "string"}}],
                     "requestBody": {"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object", "required": ["answer"], "properties": {"answer": {"enum": ["accepted", "declined"]}, "reason": {"type": "string"}}}}}},
                     "responses": {"200": {"description": "HTML page"}, "400": {"description": "tampered link"}, "409": {"description": "meeting cancelled"}, "410": {"description": "expired link"}}}
+            },
+            "/actions/{token}": {
+                "get": {"summary": "public page from an agreed-actions email: the owner's actions on one case", "security": [], "parameters": [{"name": "token", "in": "path", "required": true, "schema": {"type": "string"}}],
+                    "responses": {"200": {"description": "HTML page"}, "400": {"description": "tampered link (HTML)"}, "410": {"description": "expired link (HTML)"}}},
+                "post": {"summary": "add an update to one of the owner's actions, or mark it done", "security": [], "parameters": [{"name": "token", "in": "path", "required": true, "schema": {"type": "string"}}],
+                    "requestBody": {"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object", "required": ["action_id", "note", "status"], "properties": {"action_id": {"type": "string"}, "note": {"type": "string"}, "status": {"enum": ["done", "open"]}}}}}},
+                    "responses": {"200": {"description": "HTML page"}, "404": {"description": "not one of this owner's actions"}, "409": {"description": "action already closed"}, "410": {"description": "expired link"}}}
             },
             "/api/cases/{key}/involvements": {"post": {"summary": "involve a person, agency or user of another authority (chairs and team leads); audited",
                 "parameters": [case_key],

@@ -13,12 +13,15 @@ type HmacSha256 = Hmac<Sha256>;
 pub enum Purpose {
     /// Accept or decline a meeting invitation.
     Respond,
+    /// See and update one's own agreed actions on one case.
+    Actions,
 }
 
 impl Purpose {
     fn tag(self) -> &'static str {
         match self {
             Purpose::Respond => "rsvp",
+            Purpose::Actions => "actions",
         }
     }
 }
@@ -85,7 +88,13 @@ impl LinkSigner {
     }
 
     pub fn sign(&self, purpose: Purpose, subject: &str, expires: DateTime<Utc>) -> String {
-        let body = format!("{}.{}.{}", purpose.tag(), subject, expires.timestamp());
+        // The subject is hex-encoded so that it can hold any text (an email address) safely.
+        let body = format!(
+            "{}.{}.{}",
+            purpose.tag(),
+            hex::encode(subject),
+            expires.timestamp()
+        );
         let sig = hex::encode(self.mac(&body).finalize().into_bytes());
         format!("{body}.{sig}")
     }
@@ -113,7 +122,10 @@ impl LinkSigner {
         if now.timestamp() > expires {
             return Err(LinkError::Expired);
         }
-        subject.map(str::to_string).ok_or(LinkError::Invalid)
+        let bytes = subject
+            .and_then(|s| hex::decode(s).ok())
+            .ok_or(LinkError::Invalid)?;
+        String::from_utf8(bytes).map_err(|_| LinkError::Invalid)
     }
 }
 
@@ -138,7 +150,8 @@ mod tests {
             s.verify(&t, Purpose::Respond, now + Duration::days(4)),
             Err(LinkError::Expired)
         );
-        let tampered = t.replacen("invitee-1", "invitee-2", 1);
+        let tampered = t.replacen(&hex::encode("invitee-1"), &hex::encode("invitee-2"), 1);
+        assert_ne!(tampered, t);
         assert_eq!(
             s.verify(&tampered, Purpose::Respond, now),
             Err(LinkError::Invalid)

@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use super::local_time::Language;
 use crate::error::AppError;
 
-pub const EMAILS: &[&str] = &["invitation", "cancellation", "reminder"];
-pub const PAGES: &[&str] = &["respond", "respond_done", "link_invalid"];
+pub const EMAILS: &[&str] = &["invitation", "cancellation", "reminder", "agreed_actions"];
+pub const PAGES: &[&str] = &["respond", "respond_done", "link_invalid", "actions"];
 const PARTS: &[&str] = &["subject", "text", "html"];
 const LANGUAGES: &[Language] = &[Language::English, Language::Welsh];
 
@@ -53,6 +53,17 @@ pub fn sample(name: &str, lang: Language) -> Value {
             json!({"answer_en": "attending", "answer_cy": "yn bresennol", "references": "CSE-2026-000001"})
         }
         "link_invalid" => json!({"expired": false}),
+        "actions" => json!({
+            "reference": "CSE-2026-000001", "owner_name": "Sample Owner", "message": null, "action": "/actions/sample",
+            "actions": [{"id": "a1", "title": "Return-home interview", "due": "2 December 2026", "status": "open", "open": true,
+                         "updates": [{"at": "1 December 2026, 09:00", "note": "Booked"}]}],
+        }),
+        "agreed_actions" => json!({
+            "owner_name": "Sample Invitee", "event_title": match lang { Language::English => "strategy meeting", Language::Welsh => "cyfarfod strategaeth" },
+            "references": "CSE-2026-000001",
+            "actions": [{"title": "Return-home interview", "due": starts}],
+            "actions_url": "https://safeguard.example/actions/sample", "link_expires": starts,
+        }),
         _ => json!({
             "invitee_name": "Sample Invitee", "kind": kind, "references": "CSE-2026-000001",
             "starts": starts, "ends_time": "11:00", "location": "Room 1, County Hall",

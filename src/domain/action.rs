@@ -1,0 +1,263 @@
+//! Agreed actions after they are agreed: the email each owner gets, and what an owner without
+//! an account can do through the signed link in it (see their own actions on that one case, add
+//! an update, mark one done). Nothing else.
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::calendar::london_date;
+use crate::db::models::{ActionUpdateRow, AgreedActionRow, CaseRow};
+use crate::db::schema::{action_updates, agreed_actions, cases, meeting_cases, meeting_invitees};
+use crate::db::{write_transaction, DbConn};
+use crate::domain::audit::{self, AuditEntry};
+use crate::error::AppError;
+use crate::mail::links::Purpose;
+use crate::mail::local_time::{self, Language};
+use crate::mail::{message, outbox, Mailer};
+
+/// How long an owner's link works: long enough to see an action through (assumption: 60 days).
+pub const LINK_DAYS: i64 = 60;
+
+fn long_date(d: chrono::NaiveDate, lang: Language) -> String {
+    let noon = d
+        .and_hms_opt(12, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or_default();
+    let s = local_time::date_time(noon, lang);
+    s.rsplit_once(',')
+        .map(|(day, _)| day.to_string())
+        .unwrap_or(s)
+}
+
+/// The reader's language: what they chose as a meeting invitee on this case, else English.
+fn language_of(conn: &mut DbConn, case_id: &str, email: &str) -> Result<Language, AppError> {
+    let lang: Option<String> = meeting_invitees::table
+        .inner_join(
+            meeting_cases::table.on(meeting_cases::meeting_id.eq(meeting_invitees::meeting_id)),
+        )
+        .filter(meeting_cases::case_id.eq(case_id))
+        .filter(meeting_invitees::email.eq(email))
+        .select(meeting_invitees::language)
+        .first(conn)
+        .optional()?;
+    Ok(lang
+        .as_deref()
+        .and_then(Language::parse)
+        .unwrap_or(Language::English))
+}
+
+/// Queues one email per owner (with an address) listing the actions just agreed for them.
+pub fn queue_owner_emails(
+    mailer: &Mailer,
+    conn: &mut DbConn,
+    case: &CaseRow,
+    event_title: &str,
+    actions: &[AgreedActionRow],
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let mut owners: Vec<&str> = actions
+        .iter()
+        .filter_map(|a| a.owner_email.as_deref())
+        .collect();
+    owners.sort_unstable();
+    owners.dedup();
+    let expires = now + chrono::Duration::days(LINK_DAYS);
+    for email in owners {
+        let mine: Vec<&AgreedActionRow> = actions
+            .iter()
+            .filter(|a| a.owner_email.as_deref() == Some(email))
+            .collect();
+        let owner_name = mine
+            .first()
+            .map(|a| a.owner_name.clone())
+            .unwrap_or_default();
+        let token = mailer
+            .links
+            .sign(Purpose::Actions, &format!("{}:{email}", case.id), expires);
+        let url = format!("{}/actions/{token}", mailer.public_url);
+        let preferred = language_of(conn, &case.id, email)?;
+        let rendered = mailer.templates.render_bilingual("agreed_actions", preferred, |lang| {
+            json!({
+                "owner_name": owner_name, "event_title": event_title, "references": case.reference,
+                "actions": mine.iter().map(|a| json!({"title": a.title, "due": long_date(a.due_date, lang)})).collect::<Vec<_>>(),
+                "actions_url": url, "link_expires": long_date(london_date(expires), lang),
+            })
+        })?;
+        let to: lettre::message::Mailbox = email.parse().map_err(|_| {
+            AppError::Internal(format!("stored owner email {email:?} does not parse"))
+        })?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let raw = message::build(&mailer.from, &to, &mailer.message_id(&id), &rendered, None)?;
+        outbox::enqueue(
+            conn,
+            &id,
+            outbox::NewEmail {
+                kind: "agreed_actions",
+                meeting_id: mine.iter().find_map(|a| a.meeting_id.as_deref()),
+                case_id: Some(&case.id),
+                recipient: email,
+                sender: mailer.from.email.as_ref(),
+                subject: &rendered.subject,
+                raw,
+                not_before: now.naive_utc(),
+            },
+            now.naive_utc(),
+        )?;
+    }
+    Ok(())
+}
+
+/// The case and owner a signed actions link names.
+pub struct LinkHolder {
+    pub case_id: String,
+    pub email: String,
+}
+
+impl LinkHolder {
+    pub fn from_subject(subject: &str) -> Option<LinkHolder> {
+        let (case_id, email) = subject.split_once(':')?;
+        Some(LinkHolder {
+            case_id: case_id.to_string(),
+            email: email.to_string(),
+        })
+    }
+}
+
+fn owned(conn: &mut DbConn, holder: &LinkHolder) -> Result<Vec<AgreedActionRow>, AppError> {
+    Ok(agreed_actions::table
+        .filter(agreed_actions::case_id.eq(&holder.case_id))
+        .filter(agreed_actions::owner_email.eq(&holder.email))
+        .filter(agreed_actions::status.ne("cancelled"))
+        .order(agreed_actions::due_date)
+        .select(AgreedActionRow::as_select())
+        .load(conn)?)
+}
+
+/// Values for the owner's page: their actions on that case and the updates to them; the case
+/// reference, never the child's name.
+pub fn page_data(
+    conn: &mut DbConn,
+    holder: &LinkHolder,
+    action_url: &str,
+    message: Option<&str>,
+) -> Result<Value, AppError> {
+    let reference: String = cases::table
+        .find(&holder.case_id)
+        .select(cases::reference)
+        .get_result(conn)?;
+    let actions = owned(conn, holder)?;
+    let ids: Vec<&str> = actions.iter().map(|a| a.id.as_str()).collect();
+    let updates: Vec<ActionUpdateRow> = action_updates::table
+        .filter(action_updates::action_id.eq_any(&ids))
+        .order(action_updates::at)
+        .select(ActionUpdateRow::as_select())
+        .load(conn)?;
+    Ok(json!({
+        "reference": reference,
+        "owner_name": actions.first().map(|a| a.owner_name.clone()).unwrap_or_default(),
+        "message": message, "action": action_url,
+        "actions": actions.iter().map(|a| json!({
+            "id": a.id, "title": a.title, "due": long_date(a.due_date, Language::English), "status": a.status,
+            "open": a.status == "open",
+            "updates": updates.iter().filter(|u| u.action_id == a.id).map(|u| json!({
+                "at": local_time::date_time(u.at.and_utc(), Language::English), "note": u.note,
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OwnerUpdate {
+    pub action_id: String,
+    pub note: String,
+    /// `done` to close the action, `open` to add an update only.
+    pub status: String,
+}
+
+/// An owner's update through their link: one of their own open actions on that case, audited
+/// on the case like any other write.
+pub fn update_from_link(
+    conn: &mut DbConn,
+    holder: &LinkHolder,
+    update: &OwnerUpdate,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let note = update.note.trim();
+    if note.is_empty() || note.chars().count() > 2000 {
+        return Err(AppError::bad_request(
+            "invalid_note",
+            "note",
+            "the update must be 1 to 2000 characters",
+        ));
+    }
+    if !matches!(update.status.as_str(), "done" | "open") {
+        return Err(AppError::bad_request(
+            "invalid_choice",
+            "status",
+            "status must be done or open",
+        ));
+    }
+    let naive_now = now.naive_utc();
+    write_transaction(conn, |conn| {
+        let action = owned(conn, holder)?
+            .into_iter()
+            .find(|a| a.id == update.action_id)
+            .ok_or(AppError::NotFound("action"))?;
+        if action.status != "open" {
+            return Err(AppError::Conflict {
+                code: "action_closed",
+                message: format!("the action is already {}", action.status),
+            });
+        }
+        let new_status = (update.status == "done").then(|| "done".to_string());
+        diesel::insert_into(action_updates::table)
+            .values(ActionUpdateRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                action_id: action.id.clone(),
+                case_id: action.case_id.clone(),
+                at: naive_now,
+                by_name: action.owner_name.clone(),
+                by_email: Some(holder.email.clone()),
+                by_user_id: None,
+                note: note.to_string(),
+                new_status: new_status.clone(),
+            })
+            .execute(conn)?;
+        if let Some(s) = &new_status {
+            diesel::update(agreed_actions::table.find(&action.id))
+                .set((
+                    agreed_actions::status.eq(s),
+                    agreed_actions::updated_at.eq(naive_now),
+                ))
+                .execute(conn)?;
+        }
+        let (seq, head, version): (i64, String, i64) = cases::table
+            .find(&action.case_id)
+            .select((cases::audit_seq, cases::audit_head, cases::version))
+            .get_result(conn)?;
+        let row = audit::append(
+            conn,
+            &action.case_id,
+            seq,
+            &head,
+            naive_now,
+            AuditEntry {
+                // No account: the audit names the link holder by address.
+                actor_id: format!("link:{}", holder.email),
+                kind: "action_updated",
+                payload: json!({"action_id": action.id, "title": action.title, "note": note, "new_status": new_status}),
+                ..AuditEntry::default()
+            },
+        )?;
+        diesel::update(cases::table.find(&action.case_id))
+            .set((
+                cases::audit_seq.eq(row.seq),
+                cases::audit_head.eq(row.hash),
+                cases::version.eq(version + 1),
+                cases::updated_at.eq(naive_now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
