@@ -46,6 +46,10 @@ impl Delivery {
     }
 }
 
+/// Rows claimed at a time, and how many are sent at once.
+const BATCH: i64 = 32;
+const SENDERS: usize = 4;
+
 /// What happened to one message.
 enum Outcome {
     Sent,
@@ -94,9 +98,29 @@ pub fn deliver_due(
 ) -> Result<usize, AppError> {
     let mut conn = pool.get()?;
     let now = clock.now().naive_utc();
-    let rows = outbox::claim(&mut conn, worker, now, Duration::minutes(5), 20)?;
-    for row in &rows {
-        match send(delivery, row) {
+    let rows = outbox::claim(&mut conn, worker, now, Duration::minutes(5), BATCH)?;
+    // Sent side by side: lettre writes a message's end marker as a separate small packet, so
+    // each message waits out a delayed ACK (about 40 ms) on its connection. Several connections
+    // from the transport's pool hide most of that wait.
+    let outcomes: Vec<Outcome> = std::thread::scope(|scope| {
+        let handles: Vec<_> = rows
+            .chunks(rows.len().div_ceil(SENDERS).max(1))
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|row| send(delivery, row))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    for (row, outcome) in rows.iter().zip(outcomes) {
+        match outcome {
             Outcome::Sent => outbox::mark_sent(&mut conn, &row.id, clock.now().naive_utc())?,
             Outcome::Retry(e) => {
                 tracing::info!(outbox = %row.id, error = %e, "email delivery will be retried");
@@ -128,7 +152,7 @@ impl OutboxWorker {
             while !flag.load(Ordering::Relaxed) {
                 match deliver_due(&pool, clock.as_ref(), &delivery, &name) {
                     // A full batch: there may be more waiting.
-                    Ok(n) if n >= 20 => continue,
+                    Ok(n) if n as i64 >= BATCH => continue,
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "outbox worker: will try again"),
                 }

@@ -94,7 +94,7 @@ impl SmtpSink {
             let mut server = Server::new(sink);
             server
                 .with_name("sink.test")
-                .with_num_threads(4)
+                .with_num_threads(16)
                 .with_tcp_listener(listener);
             server.with_ssl(SslConfig::None).expect("plain SMTP");
             // Serves until the test process ends.
