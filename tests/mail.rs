@@ -516,3 +516,79 @@ on_both_backends! {
         assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (422, Some("unknown_meeting"), Some("meeting_id")));
     }
 }
+
+on_both_backends! {
+    fn meeting_record_goes_to_everyone_invited_and_into_each_childs_case(base) {
+        let (app, sink) = app_with_sink(backend_of(base));
+        // Two children discussed in one meeting (peer exploitation).
+        let a = app.create_case(&app.chair, child(), report_facts());
+        let mut second = child();
+        second["name"] = json!("Test Child Beta");
+        let b = app.create_case(&app.chair, second, report_facts());
+        let mut body = meeting_body(a["id"].as_str().expect("id"), "2026-12-02T10:00", "2026-12-02T11:00");
+        body["cases"] = json!([a["id"], b["id"]]);
+        let (s, m) = app.post(&app.chair, "/api/meetings", &body);
+        assert_eq!(s, 201, "{m}");
+        let mid = m["id"].as_str().expect("id").to_string();
+        assert!(m["cases"].as_array().map(Vec::len) == Some(2));
+        let invitees: Vec<String> = m["invitees"].as_array().expect("list").iter().map(|i| i["id"].as_str().unwrap_or_default().to_string()).collect();
+        let record = |summary: &str| json!({"summary": summary, "next_meeting_at": "2027-01-06T10:00",
+            "attendance": [{"invitee_id": invitees[0], "attended": true}, {"invitee_id": invitees[1], "attended": false}]});
+        let summary = "Agreed: safety plans for both; return-home interviews after each missing episode; disruption at the address.";
+        let (s, b2) = app.post(&app.chair, &format!("/api/meetings/{mid}/record"), &record(summary));
+        assert_eq!((s, b2["code"].as_str()), (422, Some("not_held_yet")));
+        app.clock.set(chrono::Utc.with_ymd_and_hms(2026, 12, 2, 11, 5, 0).single().expect("time"));
+        let (s, b2) = app.post(&app.chair, &format!("/api/meetings/{mid}/record"), &record("Beta and the other child to be offered advocacy."));
+        assert_eq!((s, b2["code"].as_str(), b2["field"].as_str()), (422, Some("child_named"), Some("summary")));
+        let (s, b2) = app.post(&app.chair, &format!("/api/meetings/{mid}/record"), &record(summary));
+        assert_eq!(s, 200, "{b2}");
+        assert_eq!(b2["status"], "held");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let records = loop {
+            let r: Vec<Parsed> = sink.messages().iter().map(parse).filter(|p| p.subject.starts_with("Meeting record") || p.subject.starts_with("Cofnod")).collect();
+            if r.len() >= 2 || std::time::Instant::now() > deadline {
+                break r;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert_eq!(records.len(), 2, "everyone invited gets the record");
+        for r in &records {
+            assert!(r.text.contains(summary), "{}", r.text);
+            assert!(r.text.contains("Next meeting: Wednesday 6 January 2027, 10:00") && r.text.contains("Cyfarfod nesaf: Dydd Mercher 6 Ionawr 2027, 10:00"), "{}", r.text);
+        }
+        let all = sink.messages();
+        for m in &all {
+            assert!(!m.text().contains("Beta") && !m.text().contains("Alpha"), "an email names a child");
+        }
+        for case in [&a, &b] {
+            let (_, h) = app.get(&app.chair, &format!("/api/cases/{}/history", case["id"].as_str().expect("id")));
+            let last = h["history"].as_array().and_then(|l| l.last()).cloned().expect("entry");
+            assert_eq!(last["kind"], "meeting_recorded");
+            assert_eq!(last["payload"]["summary"], summary);
+            assert_eq!(last["payload"]["attendance"].as_array().map(Vec::len), Some(2));
+        }
+        let (_, view) = app.get(&app.chair, &format!("/api/meetings/{mid}"));
+        let attended: Vec<Value> = view["invitees"].as_array().expect("list").iter().map(|i| i["attended"].clone()).collect();
+        assert!(attended.contains(&json!(true)) && attended.contains(&json!(false)));
+        let (s, _) = app.post(&app.chair, &format!("/api/meetings/{mid}/record"), &record(summary));
+        assert_eq!(s, 409, "a meeting is recorded once");
+        let (s, b2) = app.post(&app.chair, &format!("/api/meetings/{mid}/cancel"), &json!({"reason": "Test Child Alpha has moved away from the area."}));
+        assert_eq!(s, 409, "{b2}");
+    }
+}
+
+on_both_backends! {
+    fn text_that_is_emailed_may_not_name_the_child(app) {
+        let case = app.create_case(&app.chair, child(), report_facts());
+        let id = case["id"].as_str().expect("id");
+        let (s, m) = app.post(&app.chair, "/api/meetings", &meeting_body(id, "2026-12-02T10:00", "2026-12-02T11:00"));
+        assert_eq!(s, 201, "{m}");
+        let (s, b) = app.post(&app.chair, &format!("/api/meetings/{}/cancel", m["id"].as_str().expect("id")),
+            &json!({"reason": "Alpha has moved to another authority with her family."}));
+        assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (422, Some("child_named"), Some("reason")));
+        let id = case_at_strategy_meeting(app);
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "complete_strategy_meeting", "facts": meeting_facts(),
+            "agreed_actions": [{"title": "Visit Alpha at school", "owner_name": "Attendee", "owner_email": "a@partner.example"}]}));
+        assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (422, Some("child_named"), Some("agreed_actions[0].title")));
+    }
+}

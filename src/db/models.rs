@@ -163,6 +163,8 @@ pub struct MeetingRow {
     pub warnings: String,
     pub warnings_rationale: Option<String>,
     pub cancel_reason: Option<String>,
+    pub record_summary: Option<String>,
+    pub next_meeting_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -181,6 +183,7 @@ pub struct InviteeRow {
     pub response: String,
     pub response_reason: Option<String>,
     pub responded_at: Option<NaiveDateTime>,
+    pub attended: Option<bool>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -112,6 +112,8 @@ diesel::table! {
         warnings -> Text,
         warnings_rationale -> Nullable<Text>,
         cancel_reason -> Nullable<Text>,
+        record_summary -> Nullable<Text>,
+        next_meeting_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -130,6 +132,7 @@ diesel::table! {
         response -> Text,
         response_reason -> Nullable<Text>,
         responded_at -> Nullable<Timestamp>,
+        attended -> Nullable<Bool>,
     }
 }
 

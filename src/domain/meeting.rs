@@ -131,6 +131,38 @@ pub struct CancelRequest {
     pub reason: String,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttendanceInput {
+    pub invitee_id: String,
+    pub attended: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordRequest {
+    /// The decisions and their basis, as sent to everyone invited. No child's name.
+    pub summary: String,
+    pub next_meeting_at: Option<String>,
+    #[serde(default)]
+    pub attendance: Vec<AttendanceInput>,
+}
+
+/// Text that goes into an email must not name any of the meeting's children.
+fn refuse_child_names(text: &str, field: &str, case_rows: &[CaseRow]) -> Result<(), AppError> {
+    if case_rows
+        .iter()
+        .any(|c| crate::domain::child::names_child(text, &c.child_name))
+    {
+        return Err(AppError::unprocessable(
+            "child_named",
+            field,
+            format!("{field} contains the child's name; emails carry only the case reference"),
+        ));
+    }
+    Ok(())
+}
+
 fn parse_time(raw: &str, field: &str) -> Result<DateTime<Utc>, AppError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Ok(t.with_timezone(&Utc));
@@ -482,9 +514,13 @@ fn queue_email(
             "location": m.location, "online_link": m.online_link, "chair_name": ctx.chair_name,
             "respond_url": url, "updated": m.sequence > 0, "reason": "",
         });
+        // Extras may be per language ({"en": {...}, "cy": {...}}) or shared.
+        let extra = extra.get(lang.code()).unwrap_or(&extra);
         if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {
             for (k, v) in e {
-                d.insert(k.clone(), v.clone());
+                if k != "en" && k != "cy" {
+                    d.insert(k.clone(), v.clone());
+                }
             }
         }
         data
@@ -680,6 +716,9 @@ pub fn schedule(
             case_rows.push(c);
         }
     }
+    if let Some(l) = &place.location {
+        refuse_child_names(l, "location", &case_rows)?;
+    }
     let warnings = scheduling_warnings(engine, conn, &req.kind, starts, ends, &case_rows)?;
     let rationale = confirm(&warnings, &req.confirm_warnings_rationale)?;
     let now = engine.now();
@@ -700,6 +739,8 @@ pub fn schedule(
             warnings: json!(warnings).to_string(),
             warnings_rationale: rationale.clone(),
             cancel_reason: None,
+            record_summary: None,
+            next_meeting_at: None,
             created_at: naive_now,
             updated_at: naive_now,
         };
@@ -729,6 +770,7 @@ pub fn schedule(
                 response: "pending".into(),
                 response_reason: None,
                 responded_at: None,
+                attended: None,
             })
             .collect();
         for inv in &invitees {
@@ -832,6 +874,7 @@ pub fn reschedule(
 ) -> Result<(), AppError> {
     let (meeting, case_rows) = changeable(conn, actor, id)?;
     let reason = check_reason(&req.reason, "reason")?;
+    refuse_child_names(&reason, "reason", &case_rows)?;
     let (starts, ends) = check_times(engine, &req.starts_at, &req.ends_at)?;
     let place = check_place(
         &req.location.clone().or(meeting.location.clone()),
@@ -912,6 +955,7 @@ pub fn cancel(
 ) -> Result<(), AppError> {
     let (meeting, case_rows) = changeable(conn, actor, id)?;
     let reason = check_reason(&req.reason, "reason")?;
+    refuse_child_names(&reason, "reason", &case_rows)?;
     let now = engine.now();
     let naive_now = now.naive_utc();
     write_transaction(conn, |conn| {
@@ -977,6 +1021,138 @@ pub fn cancel(
     })
 }
 
+/// Records that the meeting was held: who attended, the summary of decisions and the next
+/// date. The record goes into each child's case, and the summary to everyone invited (WSP:
+/// within 5 working days; it is sent as soon as the chair records it).
+pub fn record(
+    engine: &Engine,
+    mailer: &Mailer,
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    req: &RecordRequest,
+) -> Result<(), AppError> {
+    let (meeting, case_rows) = changeable(conn, actor, id)?;
+    if meeting.starts_at.and_utc() > engine.now() {
+        return Err(AppError::unprocessable(
+            "not_held_yet",
+            "summary",
+            "the meeting has not started yet",
+        ));
+    }
+    let summary = req.summary.trim().to_string();
+    if summary.chars().count() < MIN_RATIONALE || summary.chars().count() > 5000 {
+        return Err(AppError::bad_request(
+            "invalid_summary",
+            "summary",
+            format!("summary must be {MIN_RATIONALE} to 5000 characters"),
+        ));
+    }
+    refuse_child_names(&summary, "summary", &case_rows)?;
+    let next = match &req.next_meeting_at {
+        Some(raw) => {
+            let t = parse_time(raw, "next_meeting_at")?;
+            if t <= engine.now() {
+                return Err(AppError::unprocessable(
+                    "in_the_past",
+                    "next_meeting_at",
+                    "next_meeting_at is in the past",
+                ));
+            }
+            Some(t)
+        }
+        None => None,
+    };
+    let invitees = invitees_of(conn, id)?;
+    for (i, a) in req.attendance.iter().enumerate() {
+        if !invitees.iter().any(|inv| inv.id == a.invitee_id) {
+            return Err(AppError::unprocessable(
+                "unknown_invitee",
+                format!("attendance[{i}].invitee_id"),
+                "not an invitee of this meeting",
+            ));
+        }
+    }
+    let now = engine.now();
+    let naive_now = now.naive_utc();
+    write_transaction(conn, |conn| {
+        let held = MeetingRow {
+            status: "held".into(),
+            record_summary: Some(summary.clone()),
+            next_meeting_at: next.map(|t| t.naive_utc()),
+            updated_at: naive_now,
+            ..meeting.clone()
+        };
+        let changed = diesel::update(
+            meetings::table
+                .filter(meetings::id.eq(id))
+                .filter(meetings::status.eq("scheduled")),
+        )
+        .set((
+            meetings::status.eq("held"),
+            meetings::record_summary.eq(&held.record_summary),
+            meetings::next_meeting_at.eq(held.next_meeting_at),
+            meetings::updated_at.eq(naive_now),
+        ))
+        .execute(conn)?;
+        if changed != 1 {
+            return Err(AppError::Conflict {
+                code: "meeting_cancelled",
+                message: "the meeting was changed meanwhile; reload it".into(),
+            });
+        }
+        for a in &req.attendance {
+            diesel::update(meeting_invitees::table.find(&a.invitee_id))
+                .set(meeting_invitees::attended.eq(Some(a.attended)))
+                .execute(conn)?;
+        }
+        outbox::cancel_pending(conn, id, "reminder")?;
+        let attendance: Vec<Value> = invitees
+            .iter()
+            .map(|inv| {
+                let attended = req.attendance.iter().find(|a| a.invitee_id == inv.id).map(|a| a.attended);
+                json!({"name": inv.name, "agency": inv.agency_code, "role": inv.role, "direct_knowledge": inv.direct_knowledge, "attended": attended})
+            })
+            .collect();
+        let payload = json!({"meeting_id": id, "kind": meeting.kind, "summary": summary, "attendance": attendance,
+            "next_meeting_at": next, "children_in_meeting": case_rows.len()});
+        for c in &case_rows {
+            record_on_case(
+                conn,
+                &c.id,
+                actor,
+                "meeting_recorded",
+                payload.clone(),
+                naive_now,
+            )?;
+        }
+        let ctx = MeetingContext {
+            meeting: &held,
+            references: case_rows
+                .iter()
+                .map(|c| c.reference.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
+            chair_name: chair_name(conn, &meeting.chair_user_id)?,
+        };
+        for inv in &invitees {
+            let extra = |lang: Language| json!({"summary": summary, "next_meeting": next.map(|t| local_time::date_time(t, lang))});
+            queue_email(
+                conn,
+                mailer,
+                &ctx,
+                inv,
+                "meeting_record",
+                None,
+                json!({"en": extra(Language::English), "cy": extra(Language::Welsh)}),
+                naive_now,
+                now,
+            )?;
+        }
+        Ok(())
+    })
+}
+
 /// The meeting as the API shows it: no child's name, only case references.
 pub fn view(
     conn: &mut DbConn,
@@ -994,10 +1170,12 @@ pub fn view(
         "cases": visible.iter().map(|c| json!({"id": c.id, "reference": c.reference})).collect::<Vec<_>>(),
         "warnings": serde_json::from_str::<Value>(&meeting.warnings).unwrap_or(Value::Null),
         "warnings_rationale": meeting.warnings_rationale, "cancel_reason": meeting.cancel_reason,
+        "record_summary": meeting.record_summary, "next_meeting_at": meeting.next_meeting_at.map(|t| t.and_utc()),
         "invitees": invitees.iter().map(|i| json!({
             "id": i.id, "name": i.name, "email": i.email, "agency": i.agency_code, "role": i.role,
             "language": i.language, "direct_knowledge": i.direct_knowledge,
             "response": i.response, "response_reason": i.response_reason, "responded_at": i.responded_at.map(|t| t.and_utc()),
+            "attended": i.attended,
         })).collect::<Vec<_>>(),
     }))
 }

@@ -400,6 +400,17 @@ impl Engine {
             }
         }
         let from_people = recorded_actions.len();
+        for (i, a) in recorded_actions.iter().enumerate() {
+            if a.owner_email.is_some()
+                && crate::domain::child::names_child(&a.title, &case.child_name)
+            {
+                return Err(AppError::unprocessable(
+                    "child_named",
+                    format!("agreed_actions[{i}].title"),
+                    "this action is emailed to its owner, and its title contains the child's name; use the case reference",
+                ));
+            }
+        }
 
         let mut merged = case_facts(&case);
         for (k, v) in &new_facts {

@@ -7,7 +7,9 @@ use super::cases::with_conn;
 use crate::app::AppState;
 use crate::domain::access_log::{self, Access};
 use crate::domain::case;
-use crate::domain::meeting::{self, Answer, CancelRequest, MeetingRequest, RescheduleRequest};
+use crate::domain::meeting::{
+    self, Answer, CancelRequest, MeetingRequest, RecordRequest, RescheduleRequest,
+};
 use crate::engine::definition::RoleName;
 use crate::error::AppError;
 use crate::mail::links::{LinkError, Purpose};
@@ -94,6 +96,25 @@ pub async fn cancel(
     let path = req.path().to_string();
     let view = with_conn(&state, move |s, conn| {
         meeting::cancel(&s.engine, &s.mailer, conn, &actor, &id, &body)?;
+        let (m, cases) = meeting::visible_meeting(conn, &actor, &id)?;
+        let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+        log_cases(s, conn, &actor.id, &ids, Access::Write, &path)?;
+        meeting::view(conn, &m, &cases)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+pub async fn record(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Json<RecordRequest>,
+) -> Result<HttpResponse, AppError> {
+    let path = req.path().to_string();
+    let view = with_conn(&state, move |s, conn| {
+        meeting::record(&s.engine, &s.mailer, conn, &actor, &id, &body)?;
         let (m, cases) = meeting::visible_meeting(conn, &actor, &id)?;
         let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
         log_cases(s, conn, &actor.id, &ids, Access::Write, &path)?;

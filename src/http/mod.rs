@@ -35,6 +35,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/meetings/{id}"),
     ("POST", "/api/meetings/{id}/reschedule"),
     ("POST", "/api/meetings/{id}/cancel"),
+    ("POST", "/api/meetings/{id}/record"),
     ("GET", "/api/outbox/failed"),
     ("GET", "/respond/{token}"),
     ("POST", "/respond/{token}"),
@@ -139,6 +140,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                     web::post().to(meetings::reschedule),
                 )
                 .route("/meetings/{id}/cancel", web::post().to(meetings::cancel))
+                .route("/meetings/{id}/record", web::post().to(meetings::record))
                 .route("/outbox/failed", web::get().to(meetings::failed_mail)),
         )
         .route("/respond/{token}", web::get().to(meetings::answer_page))

@@ -134,6 +134,12 @@ pub fn document() -> Value {
             "/api/meetings/{id}/cancel": {"post": {"summary": "cancel a meeting (reason required); sends cancellations (METHOD:CANCEL)", "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string", "minLength": 20}}}}}},
                 "responses": responses("meeting", &[("404", "no such meeting"), ("409", "already cancelled")])}},
+            "/api/meetings/{id}/record": {"post": {"summary": "record that the meeting was held: attendance, summary of decisions (no child's name), next date; the record goes to each child's case and the summary to everyone invited",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["summary"], "properties": {
+                    "summary": {"type": "string", "minLength": 20}, "next_meeting_at": {"type": "string"},
+                    "attendance": {"type": "array", "items": {"type": "object", "required": ["invitee_id", "attended"], "properties": {"invitee_id": {"type": "string"}, "attended": {"type": "boolean"}}}}}}}}},
+                "responses": responses("meeting", &[("404", "no such meeting"), ("409", "cancelled or already recorded"), ("422", "not held yet, names the child, unknown invitee")])}},
             "/api/outbox/failed": {"get": {"summary": "mail that could not be delivered (administrators)", "responses": responses("failed mail", &[("403", "not an administrator")])}},
             "/respond/{token}": {
                 "get": {"summary": "public page from an invitation email: the meeting, and accept/decline buttons", "security": [], "parameters": [{"name": "token", "in": "path", "required": true, "schema": {"type": "string"}}],

@@ -9,7 +9,13 @@ use serde_json::{json, Value};
 use super::local_time::Language;
 use crate::error::AppError;
 
-pub const EMAILS: &[&str] = &["invitation", "cancellation", "reminder", "agreed_actions"];
+pub const EMAILS: &[&str] = &[
+    "invitation",
+    "cancellation",
+    "reminder",
+    "agreed_actions",
+    "meeting_record",
+];
 pub const PAGES: &[&str] = &["respond", "respond_done", "link_invalid", "actions"];
 const PARTS: &[&str] = &["subject", "text", "html"];
 const LANGUAGES: &[Language] = &[Language::English, Language::Welsh];
@@ -70,6 +76,8 @@ pub fn sample(name: &str, lang: Language) -> Value {
             "online_link": "https://meet.example/abc", "chair_name": "Sample Chair",
             "respond_url": "https://safeguard.example/respond/sample", "updated": false,
             "reason": "The chair is unwell; a new date will follow.",
+            "summary": "Agreed: safety plan; return-home interviews after each missing episode.",
+            "next_meeting": starts,
         }),
     }
 }

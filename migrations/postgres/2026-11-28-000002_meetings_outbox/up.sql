@@ -1,4 +1,4 @@
--- Invitees of meetings, and the email outbox.
+-- Invitees of meetings (their answers, and whether they attended), and the email outbox.
 CREATE TABLE meeting_invitees (
     id TEXT PRIMARY KEY NOT NULL,
     meeting_id TEXT NOT NULL REFERENCES meetings(id),
@@ -10,7 +10,8 @@ CREATE TABLE meeting_invitees (
     direct_knowledge BOOLEAN NOT NULL,
     response TEXT NOT NULL,
     response_reason TEXT,
-    responded_at TIMESTAMP
+    responded_at TIMESTAMP,
+    attended BOOLEAN
 );
 CREATE INDEX meeting_invitees_meeting ON meeting_invitees(meeting_id);
 

@@ -108,6 +108,8 @@ CREATE TABLE meetings (
     warnings TEXT NOT NULL,
     warnings_rationale TEXT,
     cancel_reason TEXT,
+    record_summary TEXT,
+    next_meeting_at TIMESTAMP,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL
 );
