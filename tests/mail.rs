@@ -592,3 +592,59 @@ on_both_backends! {
         assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (422, Some("child_named"), Some("agreed_actions[0].title")));
     }
 }
+
+on_both_backends! {
+    fn no_kind_of_email_names_the_child(base) {
+        let (app, sink) = app_with_sink(backend_of(base));
+        let id = case_at_strategy_meeting(&app);
+        // Invitation (then reminders, an agreed-actions email and the record) for one meeting...
+        let (s, m) = app.post(&app.chair, "/api/meetings", &meeting_body(&id, "2026-12-02T10:00", "2026-12-02T11:00"));
+        assert_eq!(s, 201, "{m}");
+        let mid = m["id"].as_str().expect("id").to_string();
+        // ...and an invitation, an update and a cancellation for another.
+        let mut second = meeting_body(&id, "2026-12-03T10:00", "2026-12-03T11:00");
+        second["kind"] = json!("core_group");
+        let (s, other) = app.post(&app.chair, "/api/meetings", &second);
+        assert_eq!(s, 201, "{other}");
+        let oid = other["id"].as_str().expect("id");
+        app.post(&app.chair, &format!("/api/meetings/{oid}/reschedule"), &json!({"starts_at": "2026-12-04T10:00", "ends_at": "2026-12-04T11:00", "reason": "The venue is not available that day."}));
+        app.post(&app.chair, &format!("/api/meetings/{oid}/cancel"), &json!({"reason": "Merged into the meeting on 2 December."}));
+        // Both reminders of the first meeting fall due before it starts.
+        app.clock.set(chrono::Utc.with_ymd_and_hms(2026, 12, 2, 8, 30, 0).single().expect("time"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !sink.messages().iter().any(|m| parse(m).subject.starts_with("Reminder")) {
+            assert!(std::time::Instant::now() < deadline, "no reminder arrived");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        app.clock.set(chrono::Utc.with_ymd_and_hms(2026, 12, 2, 11, 5, 0).single().expect("time"));
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "complete_strategy_meeting", "facts": meeting_facts(), "meeting_id": mid,
+            "agreed_actions": [{"title": "Return-home interview", "owner_name": "Invitee English", "owner_email": "one@partner.example"}]}));
+        assert_eq!(s, 200, "{b}");
+        let (s, b) = app.post(&app.chair, &format!("/api/meetings/{mid}/record"), &json!({"summary": "Agreed a safety plan and a return-home interview after each missing episode."}));
+        assert_eq!(s, 200, "{b}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let kinds = |msgs: &[Received]| -> std::collections::BTreeSet<String> {
+            msgs.iter().map(|m| {
+                let s = parse(m).subject;
+                s.split(':').next().unwrap_or_default().to_string()
+            }).collect()
+        };
+        let expected: std::collections::BTreeSet<String> = ["Invitation", "Updated invitation", "Cancelled", "Reminder", "Agreed actions for you (CSE-2026-000001) / Camau gweithredu a gytunwyd i chi (CSE-2026-000001)", "Meeting record",
+            "Gwahoddiad", "Gwahoddiad wedi’i ddiweddaru", "Wedi’i ganslo", "Nodyn atgoffa", "Cofnod y cyfarfod"].iter().map(|s| s.to_string()).collect();
+        let got = loop {
+            let got = sink.messages();
+            if kinds(&got).is_superset(&expected) || std::time::Instant::now() > deadline {
+                break got;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert!(kinds(&got).is_superset(&expected), "missing kinds: {:?}", expected.difference(&kinds(&got)).collect::<Vec<_>>());
+        for m in &got {
+            let raw = m.text();
+            let decoded = { let p = parse(m); format!("{}\n{}\n{}", p.subject, p.text, p.html) };
+            for needle in [CHILD_NAME, "Alpha", "2012-05-14", "14 May 2012"] {
+                assert!(!raw.contains(needle) && !decoded.contains(needle), "an email contains {needle:?}:\n{decoded}");
+            }
+        }
+    }
+}
