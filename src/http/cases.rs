@@ -23,6 +23,39 @@ where
     .await?
 }
 
+/// Reads one case the actor may see, logging the read first.
+pub async fn reading_case<T, F>(
+    state: &web::Data<AppState>,
+    actor: crate::domain::user::Actor,
+    path: String,
+    key: String,
+    f: F,
+) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(
+            &AppState,
+            &mut crate::db::DbConn,
+            &crate::db::models::CaseRow,
+        ) -> Result<T, AppError>
+        + Send
+        + 'static,
+{
+    with_conn(state, move |s, conn| {
+        let c = case::visible_case(conn, &actor, &key)?;
+        access_log::record(
+            conn,
+            &actor.id,
+            &[&c.id],
+            Access::Read,
+            &path,
+            s.engine.now().naive_utc(),
+        )?;
+        f(s, conn, &c)
+    })
+    .await
+}
+
 pub async fn create(
     state: web::Data<AppState>,
     SignedIn(actor): SignedIn,
@@ -79,17 +112,8 @@ pub async fn read(
     key: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
-    let view = with_conn(&state, move |s, conn| {
-        let c = case::visible_case(conn, &actor, &key)?;
-        access_log::record(
-            conn,
-            &actor.id,
-            &[&c.id],
-            Access::Read,
-            &path,
-            s.engine.now().naive_utc(),
-        )?;
-        case::view_case(&s.engine, conn, &c)
+    let view = reading_case(&state, actor, path, key.into_inner(), |s, conn, c| {
+        case::view_case(&s.engine, conn, c)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -132,19 +156,11 @@ pub async fn allowed_events(
     key: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
-    let allowed = with_conn(&state, move |s, conn| {
-        let c = case::visible_case(conn, &actor, &key)?;
-        access_log::record(
-            conn,
-            &actor.id,
-            &[&c.id],
-            Access::Read,
-            &path,
-            s.engine.now().naive_utc(),
-        )?;
+    let role = actor.role;
+    let allowed = reading_case(&state, actor, path, key.into_inner(), move |s, conn, c| {
         Ok(json!({
             "version": c.version,
-            "events": s.engine.allowed_events(conn, &c, actor.role)?,
+            "events": s.engine.allowed_events(conn, c, role)?,
         }))
     })
     .await?;
@@ -158,17 +174,8 @@ pub async fn history(
     key: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
-    let entries = with_conn(&state, move |s, conn| {
-        let c = case::visible_case(conn, &actor, &key)?;
-        access_log::record(
-            conn,
-            &actor.id,
-            &[&c.id],
-            Access::Read,
-            &path,
-            s.engine.now().naive_utc(),
-        )?;
-        case::history(conn, &c)
+    let entries = reading_case(&state, actor, path, key.into_inner(), |_, conn, c| {
+        case::history(conn, c)
     })
     .await?;
     Ok(HttpResponse::Ok().json(json!({ "history": entries })))

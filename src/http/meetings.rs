@@ -3,10 +3,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::auth::SignedIn;
-use super::cases::with_conn;
+use super::cases::{reading_case, with_conn};
 use crate::app::AppState;
 use crate::domain::access_log::{self, Access};
-use crate::domain::case;
 use crate::domain::meeting::{
     self, Answer, CancelRequest, MeetingRequest, RecordRequest, RescheduleRequest,
 };
@@ -32,6 +31,26 @@ fn log_cases(
     )
 }
 
+/// Shows a meeting after `change` (if any) and logs the access to each child's case it shows.
+fn shown_after<F>(
+    s: &AppState,
+    conn: &mut crate::db::DbConn,
+    actor: &crate::domain::user::Actor,
+    id: &str,
+    access: Access,
+    path: &str,
+    change: F,
+) -> Result<serde_json::Value, AppError>
+where
+    F: FnOnce(&AppState, &mut crate::db::DbConn) -> Result<(), AppError>,
+{
+    change(s, conn)?;
+    let (m, cases) = meeting::visible_meeting(conn, actor, id)?;
+    let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+    log_cases(s, conn, &actor.id, &ids, access, path)?;
+    meeting::view(conn, &m, &cases)
+}
+
 pub async fn create(
     state: web::Data<AppState>,
     SignedIn(actor): SignedIn,
@@ -41,10 +60,7 @@ pub async fn create(
     let path = req.path().to_string();
     let view = with_conn(&state, move |s, conn| {
         let id = meeting::schedule(&s.engine, &s.mailer, conn, &actor, &body)?;
-        let (m, cases) = meeting::visible_meeting(conn, &actor, &id)?;
-        let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
-        log_cases(s, conn, &actor.id, &ids, Access::Write, &path)?;
-        meeting::view(conn, &m, &cases)
+        shown_after(s, conn, &actor, &id, Access::Write, &path, |_, _| Ok(()))
     })
     .await?;
     Ok(HttpResponse::Created().json(view))
@@ -58,10 +74,7 @@ pub async fn read(
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let view = with_conn(&state, move |s, conn| {
-        let (m, cases) = meeting::visible_meeting(conn, &actor, &id)?;
-        let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
-        log_cases(s, conn, &actor.id, &ids, Access::Read, &path)?;
-        meeting::view(conn, &m, &cases)
+        shown_after(s, conn, &actor, &id, Access::Read, &path, |_, _| Ok(()))
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -76,11 +89,9 @@ pub async fn reschedule(
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let view = with_conn(&state, move |s, conn| {
-        meeting::reschedule(&s.engine, &s.mailer, conn, &actor, &id, &body)?;
-        let (m, cases) = meeting::visible_meeting(conn, &actor, &id)?;
-        let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
-        log_cases(s, conn, &actor.id, &ids, Access::Write, &path)?;
-        meeting::view(conn, &m, &cases)
+        shown_after(s, conn, &actor, &id, Access::Write, &path, |s, conn| {
+            meeting::reschedule(&s.engine, &s.mailer, conn, &actor, &id, &body)
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -95,11 +106,9 @@ pub async fn cancel(
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let view = with_conn(&state, move |s, conn| {
-        meeting::cancel(&s.engine, &s.mailer, conn, &actor, &id, &body)?;
-        let (m, cases) = meeting::visible_meeting(conn, &actor, &id)?;
-        let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
-        log_cases(s, conn, &actor.id, &ids, Access::Write, &path)?;
-        meeting::view(conn, &m, &cases)
+        shown_after(s, conn, &actor, &id, Access::Write, &path, |s, conn| {
+            meeting::cancel(&s.engine, &s.mailer, conn, &actor, &id, &body)
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -114,11 +123,9 @@ pub async fn record(
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let view = with_conn(&state, move |s, conn| {
-        meeting::record(&s.engine, &s.mailer, conn, &actor, &id, &body)?;
-        let (m, cases) = meeting::visible_meeting(conn, &actor, &id)?;
-        let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
-        log_cases(s, conn, &actor.id, &ids, Access::Write, &path)?;
-        meeting::view(conn, &m, &cases)
+        shown_after(s, conn, &actor, &id, Access::Write, &path, |s, conn| {
+            meeting::record(&s.engine, &s.mailer, conn, &actor, &id, &body)
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -131,10 +138,8 @@ pub async fn suggested_invitees(
     key: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
-    let list = with_conn(&state, move |s, conn| {
-        let c = case::visible_case(conn, &actor, &key)?;
-        log_cases(s, conn, &actor.id, &[&c.id], Access::Read, &path)?;
-        meeting::suggested_invitees(&s.engine, conn, &c)
+    let list = reading_case(&state, actor, path, key.into_inner(), |s, conn, c| {
+        meeting::suggested_invitees(&s.engine, conn, c)
     })
     .await?;
     Ok(HttpResponse::Ok().json(json!({ "invitees": list })))
