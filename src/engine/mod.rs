@@ -6,6 +6,7 @@ pub mod definition;
 pub mod facts;
 pub mod graph;
 pub mod guards;
+mod one_statement;
 pub mod registry;
 pub mod transition;
 pub mod validate;

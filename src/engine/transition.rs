@@ -105,6 +105,15 @@ pub fn may_apply(t: &Transition, role: RoleName) -> bool {
     }
 }
 
+/// How a transition's writes reach the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writes {
+    /// Separate statements inside the caller's transaction.
+    Statements,
+    /// One PostgreSQL statement, when the transition allows it.
+    OneStatement,
+}
+
 /// What effects' conditions are tested against.
 struct Known<'a> {
     facts: &'a Map<String, Value>,
@@ -321,16 +330,33 @@ impl Engine {
         case_id: &str,
         req: &EventRequest,
     ) -> Result<TransitionOutcome, AppError> {
-        write_transaction(conn, |conn| self.apply_event_in(conn, actor, case_id, req))
+        if matches!(conn, DbConn::Postgres(_)) {
+            // Each statement is a network round trip on PostgreSQL. A transition that only
+            // moves the case (no actions, emails or other workflows) is written as one
+            // statement, which is its own transaction; the version check inside it refuses the
+            // write if the case changed after it was read.
+            if let Some(outcome) =
+                self.apply_event_in(conn, actor, case_id, req, Writes::OneStatement)?
+            {
+                return Ok(outcome);
+            }
+        }
+        write_transaction(conn, |conn| {
+            self.apply_event_in(conn, actor, case_id, req, Writes::Statements)?
+                .ok_or_else(|| AppError::Internal("transition was not written".into()))
+        })
     }
 
+    /// Validates and writes one transition. With `Writes::OneStatement`, answers `Ok(None)`
+    /// without writing anything when the transition needs more than the single statement.
     fn apply_event_in(
         &self,
         conn: &mut DbConn,
         actor: &Actor,
         case_id: &str,
         req: &EventRequest,
-    ) -> Result<TransitionOutcome, AppError> {
+        writes: Writes,
+    ) -> Result<Option<TransitionOutcome>, AppError> {
         let now = self.now();
         let wf_name = req
             .workflow
@@ -467,6 +493,77 @@ impl Engine {
             .or(target.deadline.as_ref())
             .filter(|_| !target.terminal)
             .map(|spec| (due_at(spec, now, &self.calendar), spec.source.clone()));
+        if writes == Writes::OneStatement {
+            if !(recorded_actions.is_empty()
+                && planned.actions.is_empty()
+                && planned.start.is_empty())
+            {
+                return Ok(None);
+            }
+            let DbConn::Postgres(pg) = conn else {
+                return Ok(None);
+            };
+            let payload = json!({
+                "workflow_version": running.workflow_version,
+                "facts": new_facts,
+                "agreed_actions": Vec::<Value>::new(),
+                "deadline": deadline.as_ref().map(|(d, s)| json!({"due_at": d.to_rfc3339(), "source": s})),
+                "rules": transition.rules,
+            });
+            let audit_row = audit::next_row(
+                case_id,
+                case.audit_seq,
+                &case.audit_head,
+                naive_now,
+                AuditEntry {
+                    actor_id: actor.id.clone(),
+                    kind: "transition",
+                    workflow: Some(wf.name().to_string()),
+                    event: Some(req.event.clone()),
+                    from_state: Some(running.state.clone()),
+                    to_state: Some(transition.to.clone()),
+                    decline: transition.decline,
+                    rationale: rationale.clone(),
+                    payload,
+                },
+            );
+            let primary_finished = wf.def.primary && target.terminal;
+            let written = super::one_statement::write(
+                pg,
+                &super::one_statement::TransitionWrite {
+                    case: &case,
+                    facts: Value::Object(merged).to_string(),
+                    status: if primary_finished {
+                        "closed"
+                    } else {
+                        case.status.as_str()
+                    },
+                    running: &running,
+                    event: &req.event,
+                    to_state: &transition.to,
+                    due: deadline.as_ref().map(|(d, s)| (d.naive_utc(), s.as_str())),
+                    finished: target.terminal.then_some(naive_now),
+                    audit: &audit_row,
+                    now: naive_now,
+                },
+            )?;
+            if !written {
+                return Err(stale(req.expected_version, req.expected_version + 1));
+            }
+            return Ok(Some(TransitionOutcome {
+                case_id: case_id.to_string(),
+                reference: case.reference.clone(),
+                version: case.version + 1,
+                workflow: wf.name().to_string(),
+                event: req.event.clone(),
+                from_state: running.state.clone(),
+                to_state: transition.to.clone(),
+                deadline: deadline.map(|(d, _)| d),
+                actions_created: Vec::new(),
+                workflows_started: Vec::new(),
+                audit_seq: audit_row.seq,
+            }));
+        }
         diesel::insert_into(step_history::table)
             .values(StepHistoryRow {
                 id: uuid::Uuid::new_v4().to_string(),
@@ -572,7 +669,7 @@ impl Engine {
             // committed); everything above is rolled back.
             return Err(stale(req.expected_version, new_version));
         }
-        Ok(TransitionOutcome {
+        Ok(Some(TransitionOutcome {
             case_id: case_id.to_string(),
             reference: case.reference.clone(),
             version: new_version,
@@ -584,7 +681,7 @@ impl Engine {
             actions_created: recorded_actions.into_iter().map(|a| a.id).collect(),
             workflows_started: started,
             audit_seq: seq,
-        })
+        }))
     }
 
     /// Starts `name` on the case unless it is already running or has run. Writes its initial
