@@ -10,7 +10,7 @@ use crate::calendar::london_date;
 use crate::db::models::{ActionUpdateRow, AgreedActionRow, CaseRow};
 use crate::db::schema::{action_updates, agreed_actions, cases, meeting_cases, meeting_invitees};
 use crate::db::{write_transaction, DbConn};
-use crate::domain::audit::{self, AuditEntry};
+use crate::domain::audit;
 use crate::error::AppError;
 use crate::mail::links::Purpose;
 use crate::mail::local_time::{self, Language};
@@ -232,32 +232,15 @@ pub fn update_from_link(
                 ))
                 .execute(conn)?;
         }
-        let (seq, head, version): (i64, String, i64) = cases::table
-            .find(&action.case_id)
-            .select((cases::audit_seq, cases::audit_head, cases::version))
-            .get_result(conn)?;
-        let row = audit::append(
+        // No account: the audit names the link holder by address.
+        audit::record_on_case(
             conn,
             &action.case_id,
-            seq,
-            &head,
+            &format!("link:{}", holder.email),
+            "action_updated",
+            json!({"action_id": action.id, "title": action.title, "note": note, "new_status": new_status}),
             naive_now,
-            AuditEntry {
-                // No account: the audit names the link holder by address.
-                actor_id: format!("link:{}", holder.email),
-                kind: "action_updated",
-                payload: json!({"action_id": action.id, "title": action.title, "note": note, "new_status": new_status}),
-                ..AuditEntry::default()
-            },
         )?;
-        diesel::update(cases::table.find(&action.case_id))
-            .set((
-                cases::audit_seq.eq(row.seq),
-                cases::audit_head.eq(row.hash),
-                cases::version.eq(version + 1),
-                cases::updated_at.eq(naive_now),
-            ))
-            .execute(conn)?;
         Ok(())
     })
 }

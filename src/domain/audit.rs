@@ -110,6 +110,48 @@ pub fn append(
     Ok(row)
 }
 
+/// Appends an entry to a case's trail and moves the case's version on, for writes that are not
+/// workflow transitions (meetings, action updates). Two writers racing for the same sequence
+/// number: the later gets a conflict and its transaction is undone.
+pub fn record_on_case(
+    conn: &mut DbConn,
+    case_id: &str,
+    actor_id: &str,
+    kind: &'static str,
+    payload: serde_json::Value,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let (seq, head, version): (i64, String, i64) = cases::table
+        .find(case_id)
+        .select((cases::audit_seq, cases::audit_head, cases::version))
+        .get_result(conn)?;
+    let entry = AuditEntry {
+        actor_id: actor_id.to_string(),
+        kind,
+        payload,
+        ..AuditEntry::default()
+    };
+    let row = append(conn, case_id, seq, &head, now, entry).map_err(|e| match e {
+        AppError::Database(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => AppError::Conflict {
+            code: "stale_version",
+            message: "the case changed while this was saved; try again".into(),
+        },
+        other => other,
+    })?;
+    diesel::update(cases::table.find(case_id))
+        .set((
+            cases::audit_seq.eq(row.seq),
+            cases::audit_head.eq(row.hash),
+            cases::version.eq(version + 1),
+            cases::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 #[derive(Debug, Serialize)]
 pub struct VerifyReport {
     pub cases: usize,

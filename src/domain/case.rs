@@ -733,37 +733,14 @@ pub fn add_involvement(
         diesel::insert_into(case_involvements::table)
             .values(&row)
             .execute(conn)?;
-        let entry = audit::append(
+        audit::record_on_case(
             conn,
             &case.id,
-            case.audit_seq,
-            &case.audit_head,
+            &actor.id,
+            "involvement_added",
+            json!({"agency": row.agency_code, "role": row.role, "person_name": row.person_name, "user_id": row.user_id}),
             now,
-            AuditEntry {
-                actor_id: actor.id.clone(),
-                kind: "involvement_added",
-                payload: json!({"agency": row.agency_code, "role": row.role, "person_name": row.person_name, "user_id": row.user_id}),
-                ..AuditEntry::default()
-            },
         )?;
-        let updated = diesel::update(
-            cases::table
-                .filter(cases::id.eq(&case.id))
-                .filter(cases::version.eq(case.version)),
-        )
-        .set((
-            cases::version.eq(case.version + 1),
-            cases::audit_seq.eq(entry.seq),
-            cases::audit_head.eq(&entry.hash),
-            cases::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-        if updated != 1 {
-            return Err(AppError::Conflict {
-                code: "stale_version",
-                message: "the case changed while saving; reload it and try again".into(),
-            });
-        }
         Ok(case.version + 1)
     })
 }

@@ -12,7 +12,7 @@ use crate::config::ReminderOffset;
 use crate::db::models::{CaseRow, CaseWorkflowRow, InviteeRow, MeetingRow};
 use crate::db::schema::{case_workflows, cases, meeting_cases, meeting_invitees, meetings, users};
 use crate::db::{write_transaction, DbConn};
-use crate::domain::audit::{self, AuditEntry};
+use crate::domain::audit;
 use crate::domain::case::visible_case;
 use crate::domain::user::Actor;
 use crate::engine::definition::RoleName;
@@ -427,53 +427,6 @@ fn check_invitees(engine: &Engine, invitees: &[InviteeInput]) -> Result<(), AppE
     Ok(())
 }
 
-/// Appends an audit entry to a case and moves its version on.
-fn record_on_case(
-    conn: &mut DbConn,
-    case_id: &str,
-    actor: &Actor,
-    kind: &'static str,
-    payload: Value,
-    now: NaiveDateTime,
-) -> Result<(), AppError> {
-    let (seq, head, version): (i64, String, i64) = cases::table
-        .find(case_id)
-        .select((cases::audit_seq, cases::audit_head, cases::version))
-        .get_result(conn)?;
-    let row = audit::append(
-        conn,
-        case_id,
-        seq,
-        &head,
-        now,
-        AuditEntry {
-            actor_id: actor.id.clone(),
-            kind,
-            payload,
-            ..AuditEntry::default()
-        },
-    )
-    .map_err(|e| match e {
-        AppError::Database(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => AppError::Conflict {
-            code: "stale_version",
-            message: "a case changed while the meeting was saved; try again".into(),
-        },
-        other => other,
-    })?;
-    diesel::update(cases::table.find(case_id))
-        .set((
-            cases::audit_seq.eq(row.seq),
-            cases::audit_head.eq(row.hash),
-            cases::version.eq(version + 1),
-            cases::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
 /// Everything needed to write one meeting email.
 struct MeetingContext<'a> {
     meeting: &'a MeetingRow,
@@ -786,10 +739,10 @@ pub fn schedule(
             "warnings": warnings, "warnings_rationale": rationale,
         });
         for c in &case_rows {
-            record_on_case(
+            audit::record_on_case(
                 conn,
                 &c.id,
-                actor,
+                &actor.id,
                 "meeting_scheduled",
                 payload.clone(),
                 naive_now,
@@ -922,10 +875,10 @@ pub fn reschedule(
         let payload = json!({"meeting_id": id, "reason": reason, "from": meeting.starts_at.and_utc(), "starts_at": starts, "ends_at": ends,
             "sequence": updated.sequence, "warnings": warnings, "warnings_rationale": rationale});
         for c in &case_rows {
-            record_on_case(
+            audit::record_on_case(
                 conn,
                 &c.id,
-                actor,
+                &actor.id,
                 "meeting_rescheduled",
                 payload.clone(),
                 naive_now,
@@ -986,10 +939,10 @@ pub fn cancel(
         }
         outbox::cancel_pending(conn, id, "reminder")?;
         for c in &case_rows {
-            record_on_case(
+            audit::record_on_case(
                 conn,
                 &c.id,
-                actor,
+                &actor.id,
                 "meeting_cancelled",
                 json!({"meeting_id": id, "reason": reason}),
                 naive_now,
@@ -1117,10 +1070,10 @@ pub fn record(
         let payload = json!({"meeting_id": id, "kind": meeting.kind, "summary": summary, "attendance": attendance,
             "next_meeting_at": next, "children_in_meeting": case_rows.len()});
         for c in &case_rows {
-            record_on_case(
+            audit::record_on_case(
                 conn,
                 &c.id,
-                actor,
+                &actor.id,
                 "meeting_recorded",
                 payload.clone(),
                 naive_now,

@@ -493,6 +493,18 @@ impl Engine {
             .or(target.deadline.as_ref())
             .filter(|_| !target.terminal)
             .map(|spec| (due_at(spec, now, &self.calendar), spec.source.clone()));
+        // The audit entry of this transition, whichever way it is written.
+        let entry_for = |payload: Value| AuditEntry {
+            actor_id: actor.id.clone(),
+            kind: "transition",
+            workflow: Some(wf.name().to_string()),
+            event: Some(req.event.clone()),
+            from_state: Some(running.state.clone()),
+            to_state: Some(transition.to.clone()),
+            decline: transition.decline,
+            rationale: rationale.clone(),
+            payload,
+        };
         if writes == Writes::OneStatement {
             if !(recorded_actions.is_empty()
                 && planned.actions.is_empty()
@@ -515,17 +527,7 @@ impl Engine {
                 case.audit_seq,
                 &case.audit_head,
                 naive_now,
-                AuditEntry {
-                    actor_id: actor.id.clone(),
-                    kind: "transition",
-                    workflow: Some(wf.name().to_string()),
-                    event: Some(req.event.clone()),
-                    from_state: Some(running.state.clone()),
-                    to_state: Some(transition.to.clone()),
-                    decline: transition.decline,
-                    rationale: rationale.clone(),
-                    payload,
-                },
+                entry_for(payload),
             );
             let primary_finished = wf.def.primary && target.terminal;
             let written = super::one_statement::write(
@@ -620,17 +622,7 @@ impl Engine {
             case.audit_seq,
             &case.audit_head,
             naive_now,
-            AuditEntry {
-                actor_id: actor.id.clone(),
-                kind: "transition",
-                workflow: Some(wf.name().to_string()),
-                event: Some(req.event.clone()),
-                from_state: Some(running.state.clone()),
-                to_state: Some(transition.to.clone()),
-                decline: transition.decline,
-                rationale: rationale.clone(),
-                payload,
-            },
+            entry_for(payload),
         )
         .map_err(|e| conflict_if_duplicate(e, req.expected_version))?;
         let (mut seq, mut head) = (row.seq, row.hash);
