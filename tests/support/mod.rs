@@ -73,7 +73,8 @@ pub struct TestApp {
     /// A chair in Cardiff, the authority most tests use.
     pub chair: String,
     dir: tempfile::TempDir,
-    pg: Option<(String, String)>,
+    /// Declared last: dropped after the service has stopped.
+    pg: Option<PgDatabase>,
 }
 
 fn replace_db_name(url: &str, name: &str) -> String {
@@ -110,7 +111,10 @@ impl TestApp {
                 diesel::sql_query(format!("CREATE DATABASE {name}"))
                     .execute(&mut conn)
                     .expect("create test database");
-                (replace_db_name(&admin, &name), Some((admin, name)))
+                (
+                    replace_db_name(&admin, &name),
+                    Some(PgDatabase { admin, name }),
+                )
             }
         };
         let vars = [
@@ -300,12 +304,24 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         // The worker must stop before its database goes, or it waits on a pool that cannot connect.
         self.service.stop();
-        if let Some((admin, name)) = self.pg.take() {
-            // Close our pool's connections first, then drop the database.
-            if let Ok(mut conn) = diesel::PgConnection::establish(&admin) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn);
-            }
+    }
+}
+
+/// A test's own PostgreSQL database, dropped when the test ends, even if the service never
+/// started (a panic while preparing it).
+struct PgDatabase {
+    admin: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = diesel::PgConnection::establish(&self.admin) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn);
         }
     }
 }
