@@ -427,6 +427,23 @@ fn check_invitees(engine: &Engine, invitees: &[InviteeInput]) -> Result<(), AppE
     Ok(())
 }
 
+/// "CSE-2026-000001, CSE-2026-000002": how emails and pages name the meeting's children.
+fn joined_references(case_rows: &[CaseRow]) -> String {
+    case_rows
+        .iter()
+        .map(|c| c.reference.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Another change to the meeting was saved between our read and our write.
+fn meeting_moved_on() -> AppError {
+    AppError::Conflict {
+        code: "stale_version",
+        message: "the meeting changed meanwhile; reload it".into(),
+    }
+}
+
 /// Everything needed to write one meeting email.
 struct MeetingContext<'a> {
     meeting: &'a MeetingRow,
@@ -609,19 +626,14 @@ fn chair_name(conn: &mut DbConn, user_id: &str) -> Result<String, AppError> {
         .get_result(conn)?)
 }
 
-fn references_of(conn: &mut DbConn, meeting_id: &str) -> Result<(Vec<CaseRow>, String), AppError> {
-    let rows: Vec<CaseRow> = meeting_cases::table
+/// The cases a meeting concerns, in reference order.
+fn cases_of(conn: &mut DbConn, meeting_id: &str) -> Result<Vec<CaseRow>, AppError> {
+    Ok(meeting_cases::table
         .inner_join(cases::table)
         .filter(meeting_cases::meeting_id.eq(meeting_id))
         .order(cases::reference)
         .select(CaseRow::as_select())
-        .load(conn)?;
-    let refs = rows
-        .iter()
-        .map(|c| c.reference.clone())
-        .collect::<Vec<_>>()
-        .join(", ");
-    Ok((rows, refs))
+        .load(conn)?)
 }
 
 fn may_convene(actor: &Actor) -> Result<(), AppError> {
@@ -750,11 +762,7 @@ pub fn schedule(
         }
         let ctx = MeetingContext {
             meeting: &meeting,
-            references: case_rows
-                .iter()
-                .map(|c| c.reference.clone())
-                .collect::<Vec<_>>()
-                .join(", "),
+            references: joined_references(&case_rows),
             chair_name: actor.name.clone(),
         };
         queue_invitations(engine, mailer, conn, &ctx, &invitees)?;
@@ -774,7 +782,7 @@ pub fn visible_meeting(
         .get_result(conn)
         .optional()?
         .ok_or(AppError::NotFound("meeting"))?;
-    let (rows, _) = references_of(conn, id)?;
+    let rows = cases_of(conn, id)?;
     let mut visible = Vec::new();
     for c in rows {
         if crate::domain::case::may_see(conn, actor, &c)? {
@@ -794,7 +802,7 @@ fn changeable(
 ) -> Result<(MeetingRow, Vec<CaseRow>), AppError> {
     may_convene(actor)?;
     let (meeting, visible) = visible_meeting(conn, actor, id)?;
-    let (all, _) = references_of(conn, id)?;
+    let all = cases_of(conn, id)?;
     if visible.len() != all.len() {
         return Err(AppError::Forbidden(
             "this meeting includes children whose cases you cannot see; ask its chair".into(),
@@ -866,10 +874,7 @@ pub fn reschedule(
         ))
         .execute(conn)?;
         if changed != 1 {
-            return Err(AppError::Conflict {
-                code: "stale_version",
-                message: "the meeting changed meanwhile; reload it".into(),
-            });
+            return Err(meeting_moved_on());
         }
         outbox::cancel_pending(conn, id, "reminder")?;
         let payload = json!({"meeting_id": id, "reason": reason, "from": meeting.starts_at.and_utc(), "starts_at": starts, "ends_at": ends,
@@ -886,11 +891,7 @@ pub fn reschedule(
         }
         let ctx = MeetingContext {
             meeting: &updated,
-            references: case_rows
-                .iter()
-                .map(|c| c.reference.clone())
-                .collect::<Vec<_>>()
-                .join(", "),
+            references: joined_references(&case_rows),
             chair_name: chair_name(conn, &meeting.chair_user_id)?,
         };
         let invitees = invitees_of(conn, id)?;
@@ -932,10 +933,7 @@ pub fn cancel(
         ))
         .execute(conn)?;
         if changed != 1 {
-            return Err(AppError::Conflict {
-                code: "stale_version",
-                message: "the meeting changed meanwhile; reload it".into(),
-            });
+            return Err(meeting_moved_on());
         }
         outbox::cancel_pending(conn, id, "reminder")?;
         for c in &case_rows {
@@ -950,11 +948,7 @@ pub fn cancel(
         }
         let ctx = MeetingContext {
             meeting: &cancelled,
-            references: case_rows
-                .iter()
-                .map(|c| c.reference.clone())
-                .collect::<Vec<_>>()
-                .join(", "),
+            references: joined_references(&case_rows),
             chair_name: chair_name(conn, &meeting.chair_user_id)?,
         };
         for inv in invitees_of(conn, id)? {
@@ -1081,11 +1075,7 @@ pub fn record(
         }
         let ctx = MeetingContext {
             meeting: &held,
-            references: case_rows
-                .iter()
-                .map(|c| c.reference.clone())
-                .collect::<Vec<_>>()
-                .join(", "),
+            references: joined_references(&case_rows),
             chair_name: chair_name(conn, &meeting.chair_user_id)?,
         };
         for inv in &invitees {
@@ -1281,7 +1271,7 @@ pub fn answer_page_data(
     meeting: &MeetingRow,
     action: &str,
 ) -> Result<Value, AppError> {
-    let (_, references) = references_of(conn, &meeting.id)?;
+    let references = joined_references(&cases_of(conn, &meeting.id)?);
     let starts = meeting.starts_at.and_utc();
     Ok(json!({
         "invitee_name": invitee.name, "kind_en": kind_name(&meeting.kind, Language::English),

@@ -23,6 +23,46 @@ where
     .await?
 }
 
+/// Writes to one case the actor may see, logging the write, or the refused write.
+pub async fn writing_case<T, F>(
+    state: &web::Data<AppState>,
+    actor: crate::domain::user::Actor,
+    path: String,
+    key: String,
+    f: F,
+) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(
+            &AppState,
+            &mut crate::db::DbConn,
+            &crate::domain::user::Actor,
+            &crate::db::models::CaseRow,
+        ) -> Result<T, AppError>
+        + Send
+        + 'static,
+{
+    with_conn(state, move |s, conn| {
+        let c = case::visible_case(conn, &actor, &key)?;
+        let result = f(s, conn, &actor, &c);
+        let access = if result.is_ok() {
+            Access::Write
+        } else {
+            Access::WriteRefused
+        };
+        access_log::record(
+            conn,
+            &actor.id,
+            &[&c.id],
+            access,
+            &path,
+            s.engine.now().naive_utc(),
+        )?;
+        result
+    })
+    .await
+}
+
 /// Reads one case the actor may see, logging the read first.
 pub async fn reading_case<T, F>(
     state: &web::Data<AppState>,
@@ -127,24 +167,13 @@ pub async fn apply_event(
     body: web::Json<EventRequest>,
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
-    let outcome = with_conn(&state, move |s, conn| {
-        let c = case::visible_case(conn, &actor, &key)?;
-        let result = s.engine.apply_event(conn, &actor, &c.id, &body);
-        let access = if result.is_ok() {
-            Access::Write
-        } else {
-            Access::WriteRefused
-        };
-        access_log::record(
-            conn,
-            &actor.id,
-            &[&c.id],
-            access,
-            &path,
-            s.engine.now().naive_utc(),
-        )?;
-        result
-    })
+    let outcome = writing_case(
+        &state,
+        actor,
+        path,
+        key.into_inner(),
+        move |s, conn, actor, c| s.engine.apply_event(conn, actor, &c.id, &body),
+    )
     .await?;
     Ok(HttpResponse::Ok().json(outcome))
 }
@@ -222,24 +251,13 @@ pub async fn add_involvement(
     body: web::Json<NewInvolvement>,
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
-    let version = with_conn(&state, move |s, conn| {
-        let c = case::visible_case(conn, &actor, &key)?;
-        let result = case::add_involvement(&s.engine, conn, &actor, &c.id, &body);
-        let access = if result.is_ok() {
-            Access::Write
-        } else {
-            Access::WriteRefused
-        };
-        access_log::record(
-            conn,
-            &actor.id,
-            &[&c.id],
-            access,
-            &path,
-            s.engine.now().naive_utc(),
-        )?;
-        result
-    })
+    let version = writing_case(
+        &state,
+        actor,
+        path,
+        key.into_inner(),
+        move |s, conn, actor, c| case::add_involvement(&s.engine, conn, actor, &c.id, &body),
+    )
     .await?;
     Ok(HttpResponse::Created().json(json!({ "version": version })))
 }
