@@ -96,6 +96,16 @@ pub fn start_outbox_worker(state: &AppState) -> Result<OutboxWorker, AppError> {
     ))
 }
 
+/// Starts the periodic jobs, unless configuration turns them off.
+pub fn start_job_scheduler(state: &AppState) -> Option<crate::jobs::scheduler::JobScheduler> {
+    state.config.jobs.enabled.then(|| {
+        crate::jobs::scheduler::JobScheduler::spawn(
+            state.clone(),
+            std::time::Duration::from_secs(state.config.jobs.poll_seconds),
+        )
+    })
+}
+
 /// A running service in its own thread, with its outbox worker: what the tests start.
 pub struct RunningService {
     pub state: AppState,
@@ -103,6 +113,7 @@ pub struct RunningService {
     handle: ServerHandle,
     thread: Option<std::thread::JoinHandle<()>>,
     worker: Option<OutboxWorker>,
+    jobs: Option<crate::jobs::scheduler::JobScheduler>,
 }
 
 impl RunningService {
@@ -133,12 +144,14 @@ impl RunningService {
             .recv()
             .map_err(|_| AppError::Startup("server thread ended early".into()))??;
         let worker = Some(start_outbox_worker(&state)?);
+        let jobs = start_job_scheduler(&state);
         Ok(RunningService {
             state,
             port,
             handle,
             thread: Some(thread),
             worker,
+            jobs,
         })
     }
 
@@ -150,6 +163,7 @@ impl RunningService {
 impl RunningService {
     /// Stops the outbox worker and the server; dropping does the same.
     pub fn stop(&mut self) {
+        drop(self.jobs.take());
         drop(self.worker.take());
         let handle = self.handle.clone();
         std::thread::spawn(move || {

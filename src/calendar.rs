@@ -106,6 +106,20 @@ impl WorkingCalendar {
     }
 
     /// Working days after `from` up to and including `to` (0 when `to <= from`).
+    /// The latest date `d` with at least `n` working days after it up to and including
+    /// `date`: anything due on or before `d` is `n` working days overdue by `date`.
+    pub fn working_days_before(&self, date: NaiveDate, n: u32) -> NaiveDate {
+        let mut d = date;
+        let mut counted = 0;
+        while counted < n {
+            if self.is_working_day(d) {
+                counted += 1;
+            }
+            d -= Duration::days(1);
+        }
+        d
+    }
+
     pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> i64 {
         let mut count = 0;
         let mut d = from;
@@ -168,6 +182,16 @@ mod tests {
         // Christmas 2026: 25 Dec is Friday, Boxing Day substitute Monday 28th.
         assert_eq!(cal.add_working_days(d("2026-12-24"), 1), d("2026-12-29"));
         assert_eq!(cal.add_working_days(d("2026-11-28"), 0), d("2026-11-30"));
+    }
+
+    #[test]
+    fn working_days_before_skips_the_weekend_and_bank_holidays() {
+        let cal = WorkingCalendar::shipped().expect("calendar");
+        // Tuesday 29 December 2026: Monday 28 is the Boxing Day substitute, Friday 25 is
+        // Christmas Day; three working days back ends before Wednesday 23 December.
+        let before = cal.working_days_before(d("2026-12-29"), 3);
+        assert_eq!(before, d("2026-12-22"));
+        assert_eq!(cal.working_days_between(before, d("2026-12-29")), 3);
     }
 
     #[test]

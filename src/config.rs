@@ -18,6 +18,20 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub transition_age_months: u32,
     pub mail: MailConfig,
+    pub jobs: JobsConfig,
+}
+
+/// Periodic jobs and the follow-up of agreed actions.
+#[derive(Debug, Clone)]
+pub struct JobsConfig {
+    pub schedules: std::sync::Arc<Vec<crate::jobs::JobSchedule>>,
+    /// Off in tests, which run jobs themselves on an injected clock.
+    pub enabled: bool,
+    pub poll_seconds: u64,
+    /// Owners are reminded this many working days before an action is due.
+    pub reminder_working_days: u32,
+    /// Team leads hear of an action this many working days after it fell due.
+    pub escalation_working_days: u32,
 }
 
 /// Email settings. With no SMTP URL, messages are written as `.eml` files under the data folder.
@@ -87,6 +101,12 @@ struct ConfigFile {
     link_secret: Option<String>,
     reminders: Option<String>,
     outbox_poll_ms: Option<u64>,
+    /// Cron expressions by job name, such as `digest = "0 0 8 * * Mon-Fri"`.
+    jobs: Option<std::collections::BTreeMap<String, String>>,
+    scheduler: Option<String>,
+    scheduler_poll_seconds: Option<u64>,
+    action_reminder_working_days: Option<u32>,
+    escalation_working_days: Option<u32>,
 }
 
 fn pick(env: &dyn Fn(&str) -> Option<String>, key: &str, file: Option<String>) -> Option<String> {
@@ -233,7 +253,80 @@ impl Config {
             )?,
         };
 
+        let file_jobs = file.jobs.unwrap_or_default();
+        for name in file_jobs.keys() {
+            if crate::jobs::JobName::parse(name).is_none() {
+                return Err(AppError::Startup(format!(
+                    "jobs.{name}: no such job; jobs are {}",
+                    crate::jobs::ALL
+                        .iter()
+                        .map(|j| j.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
+        let mut schedules = Vec::new();
+        for job in crate::jobs::ALL {
+            let key = job.env_key();
+            let (expression, origin) = match env(&key).filter(|v| !v.trim().is_empty()) {
+                Some(v) => (v, key.clone()),
+                None => match file_jobs.get(job.as_str()) {
+                    Some(v) => (v.clone(), format!("jobs.{}", job.as_str())),
+                    None => (job.default_cron().to_string(), key.clone()),
+                },
+            };
+            schedules.push(crate::jobs::JobSchedule::parse(
+                *job,
+                expression.trim(),
+                &origin,
+            )?);
+        }
+        let scheduler_raw =
+            pick(env, "SAFEGUARD_SCHEDULER", file.scheduler).unwrap_or_else(|| "on".into());
+        let enabled = match scheduler_raw.trim() {
+            "on" => true,
+            "off" => false,
+            other => {
+                return Err(AppError::Startup(format!(
+                    "SAFEGUARD_SCHEDULER must be on or off; got {other:?}"
+                )))
+            }
+        };
+        let jobs = JobsConfig {
+            schedules: std::sync::Arc::new(schedules),
+            enabled,
+            poll_seconds: number(
+                "SAFEGUARD_SCHEDULER_POLL_SECONDS",
+                pick(
+                    env,
+                    "SAFEGUARD_SCHEDULER_POLL_SECONDS",
+                    file.scheduler_poll_seconds.map(|n| n.to_string()),
+                ),
+                30,
+            )?,
+            reminder_working_days: number(
+                "SAFEGUARD_ACTION_REMINDER_WORKING_DAYS",
+                pick(
+                    env,
+                    "SAFEGUARD_ACTION_REMINDER_WORKING_DAYS",
+                    file.action_reminder_working_days.map(|n| n.to_string()),
+                ),
+                2,
+            )?,
+            escalation_working_days: number(
+                "SAFEGUARD_ESCALATION_WORKING_DAYS",
+                pick(
+                    env,
+                    "SAFEGUARD_ESCALATION_WORKING_DAYS",
+                    file.escalation_working_days.map(|n| n.to_string()),
+                ),
+                3,
+            )?,
+        };
+
         let config = Config {
+            jobs,
             mail,
             data_dir,
             database_url,
@@ -287,6 +380,21 @@ impl Config {
         if !(10..=60_000).contains(&self.mail.poll_interval_ms) {
             return Err(AppError::Startup(
                 "SAFEGUARD_OUTBOX_POLL_MS must be between 10 and 60000".into(),
+            ));
+        }
+        if !(1..=3600).contains(&self.jobs.poll_seconds) {
+            return Err(AppError::Startup(
+                "SAFEGUARD_SCHEDULER_POLL_SECONDS must be between 1 and 3600".into(),
+            ));
+        }
+        if !(1..=20).contains(&self.jobs.reminder_working_days) {
+            return Err(AppError::Startup(
+                "SAFEGUARD_ACTION_REMINDER_WORKING_DAYS must be between 1 and 20".into(),
+            ));
+        }
+        if !(1..=60).contains(&self.jobs.escalation_working_days) {
+            return Err(AppError::Startup(
+                "SAFEGUARD_ESCALATION_WORKING_DAYS must be between 1 and 60".into(),
             ));
         }
         if let Some(p) = &self.bank_holidays {
@@ -359,6 +467,20 @@ mod tests {
         );
         let e = with(&[("SAFEGUARD_REMINDERS", "2 days")]).expect_err("invalid");
         assert!(e.to_string().contains("SAFEGUARD_REMINDERS"), "{e}");
+    }
+
+    #[test]
+    fn a_job_schedule_that_does_not_parse_is_named() {
+        let e = with(&[("SAFEGUARD_JOB_DIGEST", "every morning")]).expect_err("invalid cron");
+        assert!(e.to_string().contains("SAFEGUARD_JOB_DIGEST"), "{e}");
+        let c = with(&[("SAFEGUARD_JOB_DIGEST", "0 30 8 * * Mon-Fri")]).expect("valid cron");
+        let digest = c
+            .jobs
+            .schedules
+            .iter()
+            .find(|s| s.job == crate::jobs::JobName::Digest)
+            .expect("digest scheduled");
+        assert_eq!(digest.expression, "0 30 8 * * Mon-Fri");
     }
 
     #[test]

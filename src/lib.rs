@@ -12,5 +12,7 @@ pub mod demo;
 pub mod domain;
 pub mod engine;
 pub mod error;
+pub mod follow_up;
 pub mod http;
+pub mod jobs;
 pub mod mail;

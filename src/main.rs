@@ -52,6 +52,20 @@ enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// Periodic jobs (reminders, overdue notices, escalation, digest, age 18).
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Each job with its schedule (Wales time), next run and last outcome.
+    List,
+    /// Run one job now, outside its schedule: age-trigger, reminder-scan, overdue-scan,
+    /// escalation or digest.
+    Run { name: String },
 }
 
 #[derive(Subcommand)]
@@ -83,7 +97,7 @@ enum UserCommand {
         name: String,
         #[arg(long)]
         email: String,
-        /// chair, practitioner, team_lead or administrator
+        /// chair, practitioner, team_lead, senior_manager or administrator
         #[arg(long)]
         role: String,
         #[arg(long)]
@@ -180,6 +194,7 @@ fn run_with_database(
                 .map_err(|e| AppError::Startup(format!("cannot bind {bind}: {e}")))?;
             tracing::info!(%bind, database = %url, "safeguard listening");
             let _worker = app::start_outbox_worker(&state)?;
+            let _jobs = app::start_job_scheduler(&state);
             actix_web::rt::System::new()
                 .block_on(app::serve(state, listener)?)
                 .map_err(|e| AppError::Startup(format!("server stopped: {e}")))?;
@@ -261,6 +276,49 @@ fn run_with_database(
                     r.attempts,
                     r.last_error.unwrap_or_default()
                 );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Jobs {
+            command: JobsCommand::List,
+        } => {
+            for j in safeguard::jobs::scheduler::status(&state)? {
+                let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                    t.map(|t| {
+                        t.with_timezone(&chrono_tz::Europe::London)
+                            .format("%a %Y-%m-%d %H:%M %Z")
+                            .to_string()
+                    })
+                    .unwrap_or_else(|| "never".into())
+                };
+                println!(
+                    "{:<14} {:<22} next {:<26} last {} {}\n               {}",
+                    j.job,
+                    j.schedule,
+                    when(j.next_run),
+                    when(j.last_run),
+                    j.last_outcome.map(|o| format!("({o})")).unwrap_or_default(),
+                    j.description
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Jobs {
+            command: JobsCommand::Run { name },
+        } => {
+            let job = safeguard::jobs::JobName::parse(&name).ok_or_else(|| {
+                AppError::Startup(format!(
+                    "no job called {name:?}; jobs are {}",
+                    safeguard::jobs::ALL
+                        .iter()
+                        .map(|j| j.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+            match safeguard::jobs::scheduler::run_now(&state, job)? {
+                Some(report) => println!("{}: {}", report.job, report.outcome),
+                None => println!("{name}: another replica is running it at this moment"),
             }
             Ok(ExitCode::SUCCESS)
         }

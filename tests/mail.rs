@@ -463,18 +463,19 @@ on_both_backends! {
         let (s, m) = app.post(&app.chair, "/api/meetings", &meeting_body(&id, "2026-12-02T10:00", "2026-12-02T11:00"));
         assert_eq!(s, 201, "{m}");
         assert_eq!(sink.wait_for(2).len(), 2);
+        let chair_id = app.get(&app.chair, "/api/me").1["id"].clone();
         let actions = json!([
             {"title": "Return-home interview", "owner_name": "Invitee English", "owner_email": "one@partner.example", "agency": "police-south-wales", "due_date": "2026-12-09"},
             {"title": "Disruption notice for the address", "owner_name": "Invitee English", "owner_email": "one@partner.example", "due_date": "2026-12-11"},
             {"title": "Sexual health appointment", "owner_name": "Invitee Cymraeg", "owner_email": "dau@partner.example", "due_date": "2026-12-10"},
-            {"title": "Safety plan at school", "owner_name": "The chair"}
+            {"title": "Safety plan at school", "owner_user_id": chair_id}
         ]);
         let (s, b) = app.event(&app.chair, &id, json!({"event": "complete_strategy_meeting", "facts": meeting_facts(),
             "agreed_actions": actions, "meeting_id": m["id"]}));
         assert_eq!(s, 200, "{b}");
-        let got = sink.wait_for(4);
+        let got = sink.wait_for(5);
         std::thread::sleep(std::time::Duration::from_millis(200));
-        assert_eq!(sink.messages().len(), 4, "one email per owner with an address, no more");
+        assert_eq!(sink.messages().len(), 5, "one email per owner (the chair, a user, included), no more");
         let en = got[2..].iter().map(parse).find(|p| p.to == "one@partner.example").expect("English owner's email");
         let cy = got[2..].iter().map(parse).find(|p| p.to == "dau@partner.example").expect("Welsh owner's email");
         assert!(en.subject.starts_with("Agreed actions for you"), "{}", en.subject);

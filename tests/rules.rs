@@ -233,7 +233,7 @@ on_both_backends! {
         assert_eq!(s, 422);
         assert!(missing_names(&b).contains(&"icta_referral".to_string()), "{b}");
         let mut actions = one_action();
-        actions.as_array_mut().expect("list").push(json!({"title": "Refer to ICTA today", "owner_name": "Attendee One", "agency": "la-cardiff", "kind": "icta_referral"}));
+        actions.as_array_mut().expect("list").push(json!({"title": "Refer to ICTA today", "owner_name": "Attendee One", "owner_email": "attendee.one@example.invalid", "agency": "la-cardiff", "kind": "icta_referral"}));
         let (s, b) = complete(app, &id, facts, actions);
         assert_eq!(s, 200, "{b}");
         let (_, case) = app.get(&app.chair, &format!("/api/cases/{id}"));
@@ -249,7 +249,7 @@ on_both_backends! {
         let (s, b) = complete(app, &id, without(meeting_facts(), &["plan_kind"]), json!([]));
         assert_eq!(s, 422);
         assert_eq!(missing_names(&b), vec!["agreed_actions", "plan_kind"]);
-        let (s, b) = complete(app, &id, meeting_facts(), json!([{"title": "Safety plan", "owner_name": "Attendee One", "due_date": "2026-11-20"}]));
+        let (s, b) = complete(app, &id, meeting_facts(), json!([{"title": "Safety plan", "owner_name": "Attendee One", "owner_email": "attendee.one@example.invalid", "due_date": "2026-11-20"}]));
         assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (422, Some("due_date_in_past"), Some("agreed_actions[0].due_date")));
         let (s, b) = complete(app, &id, meeting_facts(), json!([{"title": "Safety plan", "owner_name": "Attendee One", "owner_email": "not-an-address"}]));
         assert_eq!((s, b["field"].as_str()), (400, Some("agreed_actions[0].owner_email")));
@@ -451,12 +451,19 @@ on_both_backends! {
         assert_eq!(s, 200, "{b}");
         let (s, b) = app.event(&app.chair, &id, json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25"}}));
         assert_eq!(s, 200, "{b}");
-        // First review within 3 months of the plan: 25 February 2027, end of day.
-        assert_eq!(b["deadline"], "2027-02-25T23:59:59Z");
+        // The plan's reviews are deadlines of their own: the first core group within 10 working
+        // days (Wednesday 9 December), the first review conference within 3 months.
+        let due = |app: &TestApp| {
+            let (_, r) = app.get(&app.chair, &format!("/api/cases/{id}/reviews"));
+            r["reviews"].as_array().expect("reviews").iter()
+                .map(|r| format!("{} {} {} {}", r["kind"].as_str().unwrap_or(""), r["number"], r["status"].as_str().unwrap_or(""), r["due_at"].as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(due(app), vec!["core_group 1 due 2026-12-09T23:59:59Z", "review_conference 1 due 2027-02-25T23:59:59Z"]);
         let (s, b) = app.event(&app.chair, &id, json!({"event": "review_plan", "facts": {"review_held_on": "2026-11-25"}}));
         assert_eq!(s, 200, "{b}");
-        // Later reviews every 6 months.
-        assert_eq!(b["deadline"], "2027-05-25T22:59:59Z");
+        // Later review conferences every 6 months (summer time by then).
+        assert!(due(app).contains(&"review_conference 2 due 2027-05-25T22:59:59Z".to_string()), "{:?}", due(app));
         let (s, b) = app.event(&app.chair, &id, json!({"event": "end_plan", "rationale": "Deregistered at the review conference: risk reduced.", "facts": {"plan_end_reason": "deregistered_at_review"}}));
         assert_eq!(s, 200, "{b}");
         let (_, case) = app.get(&app.chair, &format!("/api/cases/{id}"));

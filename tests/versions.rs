@@ -55,17 +55,17 @@ on_both_backends! {
     fn running_case_keeps_its_workflow_version(app) {
         let old = app.create_case(&app.chair, child(), report_facts());
         let shipped = std::fs::read_to_string(format!("{WORKFLOWS}/cse-strategy.toml")).expect("read");
-        // Version 2 makes the decision a 2-working-day step and no longer ships version 1's file.
-        let v2 = shipped
-            .replacen("version = 1", "version = 2", 1)
+        // Version 3 makes the decision a 2-working-day step and no longer ships version 2's file.
+        let v3 = shipped
+            .replacen("version = 2", "version = 3", 1)
             .replacen("deadline = { working_days = 1, source = \"WSP c3pt1 p4", "deadline = { working_days = 2, source = \"local variation of WSP c3pt1 p4", 1);
-        let dir = folder_with(&v2);
-        let state = state_for(app, dir.path()).expect("v2 loads; v1 comes back from the database");
+        let dir = folder_with(&v3);
+        let state = state_for(app, dir.path()).expect("v3 loads; v2 comes back from the database");
         assert_eq!(state.engine.registry.all_versions("cse-strategy").len(), 2);
         let (_, me) = app.get(&app.chair, "/api/me");
         let actor = Actor { id: me["id"].as_str().expect("id").into(), name: "T".into(), role: RoleName::Chair, team: "T".into(), authority: "la-cardiff".into() };
         let mut conn = state.pool.get().expect("conn");
-        // The old case goes on under version 1.
+        // The old case goes on under version 2.
         let old_id = old["id"].as_str().expect("id");
         let outcome = state.engine.apply_event(&mut conn, &actor, old_id, &EventRequest {
             event: "accept_report".into(), workflow: None, expected_version: 1, rationale: None,
@@ -74,13 +74,13 @@ on_both_backends! {
         });
         assert!(outcome.is_ok(), "{outcome:?}");
         let (_, view) = app.get(&app.chair, &format!("/api/cases/{old_id}"));
-        assert_eq!(view["workflows"][0]["workflow_version"], 1);
-        // A new case starts on version 2, with version 2's deadline.
+        assert_eq!(view["workflows"][0]["workflow_version"], 2);
+        // A new case starts on version 3, with version 3's deadline.
         let req: NewCaseRequest = serde_json::from_value(json!({"child": child(), "facts": report_facts()})).expect("request");
         let new = create_case(&state.engine, &mut conn, &actor, &req).expect("create");
         let row = visible_case(&mut conn, &actor, &new.id).expect("visible");
         let view = safeguard::domain::case::view_case(&state.engine, &mut conn, &row).expect("view");
-        assert_eq!(view.workflows[0].workflow_version, 2);
+        assert_eq!(view.workflows[0].workflow_version, 3);
         assert_eq!(view.workflows[0].deadline.as_ref().map(|d| d.due_at.to_rfc3339()), Some("2026-11-27T23:59:59+00:00".into()));
     }
 }
@@ -90,6 +90,6 @@ on_both_backends! {
         let shipped = std::fs::read_to_string(format!("{WORKFLOWS}/cse-strategy.toml")).expect("read");
         let dir = folder_with(&shipped.replacen("working_days = 5,", "working_days = 3,", 1));
         let err = state_for(app, dir.path()).err().expect("refused");
-        assert!(err.to_string().contains("workflow 'cse-strategy' version 1 differs from the copy cases already use"), "{err}");
+        assert!(err.to_string().contains("workflow 'cse-strategy' version 2 differs from the copy cases already use"), "{err}");
     }
 }

@@ -115,6 +115,11 @@ pub struct AgreedActionRow {
     pub rules: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The user who agreed it (or applied the event that created it).
+    pub created_by: Option<String>,
+    pub reminder_sent_at: Option<NaiveDateTime>,
+    pub overdue_notice_at: Option<NaiveDateTime>,
+    pub escalated_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -219,4 +224,34 @@ pub struct ActionUpdateRow {
     pub by_user_id: Option<String>,
     pub note: String,
     pub new_status: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_null = true, table_name = plan_reviews)]
+pub struct PlanReviewRow {
+    pub id: String,
+    pub case_id: String,
+    pub case_workflow_id: String,
+    pub kind: String,
+    pub number: i32,
+    pub due_at: NaiveDateTime,
+    pub due_source: String,
+    pub status: String,
+    pub held_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_null = true, table_name = timescale_departures)]
+pub struct TimescaleDepartureRow {
+    pub id: String,
+    pub case_id: String,
+    pub case_workflow_id: Option<String>,
+    pub step_entered_at: Option<NaiveDateTime>,
+    pub state: Option<String>,
+    pub review_id: Option<String>,
+    pub due_at: NaiveDateTime,
+    pub rationale: String,
+    pub recorded_by: String,
+    pub recorded_at: NaiveDateTime,
 }

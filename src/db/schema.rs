@@ -181,6 +181,10 @@ diesel::table! {
         rules -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        created_by -> Nullable<Text>,
+        reminder_sent_at -> Nullable<Timestamp>,
+        overdue_notice_at -> Nullable<Timestamp>,
+        escalated_at -> Nullable<Timestamp>,
     }
 }
 
@@ -238,7 +242,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    plan_reviews (id) {
+        id -> Text,
+        case_id -> Text,
+        case_workflow_id -> Text,
+        kind -> Text,
+        number -> Integer,
+        due_at -> Timestamp,
+        due_source -> Text,
+        status -> Text,
+        held_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    timescale_departures (id) {
+        id -> Text,
+        case_id -> Text,
+        case_workflow_id -> Nullable<Text>,
+        step_entered_at -> Nullable<Timestamp>,
+        state -> Nullable<Text>,
+        review_id -> Nullable<Text>,
+        due_at -> Timestamp,
+        rationale -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    job_runs (job, scheduled_for) {
+        job -> Text,
+        scheduled_for -> Timestamp,
+        claimed_by -> Text,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        outcome -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(case_workflows -> cases (case_id));
+diesel::joinable!(plan_reviews -> cases (case_id));
+diesel::joinable!(timescale_departures -> cases (case_id));
 diesel::joinable!(step_history -> cases (case_id));
 diesel::joinable!(case_involvements -> cases (case_id));
 diesel::joinable!(agreed_actions -> cases (case_id));
@@ -263,4 +310,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     access_log,
     workflow_definitions,
+    plan_reviews,
+    timescale_departures,
+    job_runs,
 );

@@ -19,7 +19,7 @@ use crate::mail::{message, outbox, Mailer};
 /// How long an owner's link works: long enough to see an action through (assumption: 60 days).
 pub const LINK_DAYS: i64 = 60;
 
-fn long_date(d: chrono::NaiveDate, lang: Language) -> String {
+pub fn long_date(d: chrono::NaiveDate, lang: Language) -> String {
     let noon = d
         .and_hms_opt(12, 0, 0)
         .map(|t| t.and_utc())
@@ -31,7 +31,7 @@ fn long_date(d: chrono::NaiveDate, lang: Language) -> String {
 }
 
 /// The reader's language: what they chose as a meeting invitee on this case, else English.
-fn language_of(conn: &mut DbConn, case_id: &str, email: &str) -> Result<Language, AppError> {
+pub fn language_of(conn: &mut DbConn, case_id: &str, email: &str) -> Result<Language, AppError> {
     let lang: Option<String> = meeting_invitees::table
         .inner_join(
             meeting_cases::table.on(meeting_cases::meeting_id.eq(meeting_invitees::meeting_id)),

@@ -336,6 +336,22 @@ pub fn visible_case(conn: &mut DbConn, actor: &Actor, key: &str) -> Result<CaseR
     }
 }
 
+/// The person who leads a case: the chair or team lead who last applied an event to it, else
+/// whoever recorded it. Actions the service creates by itself are theirs, and they hear of them.
+pub fn lead_user(conn: &mut DbConn, case: &CaseRow) -> Result<String, AppError> {
+    use crate::db::schema::{audit_events, users};
+    let lead: Option<String> = audit_events::table
+        .inner_join(users::table.on(users::id.eq(audit_events::actor_id)))
+        .filter(audit_events::case_id.eq(&case.id))
+        .filter(users::role.eq_any(["chair", "team_lead"]))
+        .filter(users::active.eq(true))
+        .order(audit_events::seq.desc())
+        .select(users::id)
+        .first(conn)
+        .optional()?;
+    Ok(lead.unwrap_or_else(|| case.created_by.clone()))
+}
+
 pub fn may_see(conn: &mut DbConn, actor: &Actor, case: &CaseRow) -> Result<bool, AppError> {
     // Administrators run the service; they do not read casework.
     if actor.role == RoleName::Administrator {

@@ -69,7 +69,7 @@ fn kind_info(
     KINDS.iter().find(|k| k.0 == code)
 }
 
-fn kind_name(code: &str, lang: Language) -> String {
+pub fn kind_name(code: &str, lang: Language) -> String {
     kind_info(code)
         .map(|k| match lang {
             Language::English => k.1,

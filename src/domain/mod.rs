@@ -2,8 +2,10 @@
 pub mod access_log;
 pub mod action;
 pub mod agency;
+pub mod agreed_action;
 pub mod audit;
 pub mod case;
 pub mod child;
 pub mod meeting;
+pub mod review;
 pub mod user;

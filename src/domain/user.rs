@@ -17,6 +17,7 @@ pub fn parse_role(s: &str) -> Option<RoleName> {
         "chair" => Some(RoleName::Chair),
         "practitioner" => Some(RoleName::Practitioner),
         "team_lead" => Some(RoleName::TeamLead),
+        "senior_manager" => Some(RoleName::SeniorManager),
         "administrator" => Some(RoleName::Administrator),
         _ => None,
     }
@@ -27,7 +28,9 @@ pub fn role_str(r: RoleName) -> &'static str {
         RoleName::Chair => "chair",
         RoleName::Practitioner => "practitioner",
         RoleName::TeamLead => "team_lead",
+        RoleName::SeniorManager => "senior_manager",
         RoleName::Administrator => "administrator",
+        RoleName::System => "system",
     }
 }
 
@@ -92,7 +95,7 @@ pub fn add_user(
         return Err(AppError::bad_request(
             "invalid_role",
             "role",
-            "role must be one of chair, practitioner, team_lead, administrator",
+            "role must be one of chair, practitioner, team_lead, senior_manager, administrator",
         ));
     }
     if new.team.trim().is_empty() {

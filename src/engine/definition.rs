@@ -22,6 +22,10 @@ pub struct WorkflowFile {
     pub facts: BTreeMap<String, FactSpec>,
     #[serde(default)]
     pub action_kinds: BTreeMap<String, ActionKind>,
+    /// Meetings that review a plan (core groups, review conferences): when the first falls due
+    /// and how long each later one may be after the one before.
+    #[serde(default)]
+    pub review_kinds: BTreeMap<String, ReviewKind>,
     /// Effects applied when the workflow starts on a case.
     #[serde(default)]
     pub start_effects: Vec<Effect>,
@@ -74,6 +78,16 @@ pub struct ActionKind {
     pub cancellable: bool,
 }
 
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewKind {
+    pub title: String,
+    pub first: DeadlineSpec,
+    pub then: DeadlineSpec,
+    #[serde(default)]
+    pub rules: Vec<String>,
+}
+
 fn yes() -> bool {
     true
 }
@@ -108,7 +122,12 @@ pub enum RoleName {
     Chair,
     Practitioner,
     TeamLead,
+    /// May record a departure from a timescale (WSP); sees cases like a team lead.
+    SeniorManager,
     Administrator,
+    /// The service itself, applying what the calendar decides (the 18th birthday). No user
+    /// can hold it.
+    System,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -183,6 +202,9 @@ pub struct Effect {
     pub create_action: Option<String>,
     /// Starts another workflow on the case, if not already running.
     pub start_workflow: Option<String>,
+    /// Marks the due review of this kind (declared under `review_kinds`) held, and schedules
+    /// the next: the kind's `first` deadline if none was held before, else its `then`.
+    pub review: Option<String>,
 }
 
 pub const CASE_FIELDS: &[&str] = &[

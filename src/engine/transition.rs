@@ -47,8 +47,13 @@ pub struct EventRequest {
 #[serde(deny_unknown_fields)]
 pub struct AgreedActionInput {
     pub title: String,
+    /// Defaults to the user's name when `owner_user_id` is given.
+    #[serde(default)]
     pub owner_name: String,
+    /// An owner outside the service is reached by email; one of this or `owner_user_id`.
     pub owner_email: Option<String>,
+    /// A user of the service who owns it; their team lead hears if it slips.
+    pub owner_user_id: Option<String>,
     pub agency: Option<String>,
     /// YYYY-MM-DD; defaults to the action kind's working days, or 5 working days.
     pub due_date: Option<String>,
@@ -126,6 +131,8 @@ struct Known<'a> {
 struct Planned {
     actions: Vec<AgreedActionRow>,
     start: Vec<String>,
+    /// Review kinds to mark held and schedule again.
+    reviews: Vec<String>,
 }
 
 impl Engine {
@@ -139,6 +146,7 @@ impl Engine {
 
     fn validate_actions(
         &self,
+        conn: &mut DbConn,
         wf: &Workflow,
         case_id: &str,
         input: &[AgreedActionInput],
@@ -156,23 +164,13 @@ impl Engine {
                     "title must be 1 to 500 characters",
                 ));
             }
-            let owner = a.owner_name.trim();
-            if owner.is_empty() || owner.chars().count() > 200 {
-                return Err(AppError::bad_request(
-                    "invalid_owner",
-                    at("owner_name"),
-                    "owner_name must be 1 to 200 characters",
-                ));
-            }
-            if let Some(email) = &a.owner_email {
-                if email.parse::<lettre::Address>().is_err() {
-                    return Err(AppError::bad_request(
-                        "invalid_email",
-                        at("owner_email"),
-                        format!("{email:?} is not an email address"),
-                    ));
-                }
-            }
+            let owner = crate::domain::agreed_action::resolve_owner(
+                conn,
+                &a.owner_name,
+                a.owner_email.as_deref(),
+                a.owner_user_id.as_deref(),
+                &at,
+            )?;
             if let Some(code) = &a.agency {
                 if self.agencies.get(code).is_none() {
                     return Err(AppError::unprocessable(
@@ -203,23 +201,7 @@ impl Engine {
                     None => None,
                 };
             let due = match &a.due_date {
-                Some(s) => {
-                    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-                        AppError::bad_request(
-                            "invalid_date",
-                            at("due_date"),
-                            format!("due_date must be YYYY-MM-DD; got {s:?}"),
-                        )
-                    })?;
-                    if d < today {
-                        return Err(AppError::unprocessable(
-                            "due_date_in_past",
-                            at("due_date"),
-                            "due_date is in the past",
-                        ));
-                    }
-                    d
-                }
+                Some(s) => crate::domain::agreed_action::parse_due_date(s, &at("due_date"), today)?,
                 None => self
                     .calendar
                     .add_working_days(today, kind.map(|(_, s)| s.due_working_days).unwrap_or(5)),
@@ -230,9 +212,9 @@ impl Engine {
                 meeting_id: None,
                 kind: kind.map(|(k, _)| k.clone()),
                 title: title.to_string(),
-                owner_name: owner.to_string(),
-                owner_email: a.owner_email.as_ref().map(|e| e.trim().to_lowercase()),
-                owner_user_id: None,
+                owner_name: owner.name,
+                owner_email: Some(owner.email),
+                owner_user_id: owner.user_id,
                 agency_code: a.agency.clone(),
                 due_date: due,
                 status: "open".into(),
@@ -240,6 +222,10 @@ impl Engine {
                 rules: kind.map(|(_, s)| s.rules.join(",")).unwrap_or_default(),
                 created_at: now.naive_utc(),
                 updated_at: now.naive_utc(),
+                created_by: None,
+                reminder_sent_at: None,
+                overdue_notice_at: None,
+                escalated_at: None,
             });
         }
         Ok(rows)
@@ -261,6 +247,7 @@ impl Engine {
         let mut planned = Planned {
             actions: Vec::new(),
             start: Vec::new(),
+            reviews: Vec::new(),
         };
         for e in effects {
             if let Some(c) = &e.when {
@@ -298,11 +285,18 @@ impl Engine {
                         rules: spec.rules.join(","),
                         created_at: now.naive_utc(),
                         updated_at: now.naive_utc(),
+                        created_by: None,
+                        reminder_sent_at: None,
+                        overdue_notice_at: None,
+                        escalated_at: None,
                     });
                 }
             }
             if let Some(w) = &e.start_workflow {
                 planned.start.push(w.clone());
+            }
+            if let Some(r) = &e.review {
+                planned.reviews.push(r.clone());
             }
         }
         planned
@@ -345,6 +339,34 @@ impl Engine {
             self.apply_event_in(conn, actor, case_id, req, Writes::Statements)?
                 .ok_or_else(|| AppError::Internal("transition was not written".into()))
         })
+    }
+
+    /// Applies `req` inside a transaction the caller holds, so that several transitions and
+    /// other writes (the handover at 18) commit or fail together.
+    pub fn apply_event_within(
+        &self,
+        conn: &mut DbConn,
+        actor: &Actor,
+        case_id: &str,
+        req: &EventRequest,
+    ) -> Result<TransitionOutcome, AppError> {
+        self.apply_event_in(conn, actor, case_id, req, Writes::Statements)?
+            .ok_or_else(|| AppError::Internal("transition was not written".into()))
+    }
+
+    /// Who owns the actions a workflow creates by itself: the person applying the event, or,
+    /// when the service applies it, whoever leads the case.
+    fn default_owner(
+        &self,
+        conn: &mut DbConn,
+        actor: &Actor,
+        case: &CaseRow,
+    ) -> Result<Option<String>, AppError> {
+        if actor.role == RoleName::System {
+            Ok(Some(crate::domain::case::lead_user(conn, case)?))
+        } else {
+            Ok(Some(actor.id.clone()))
+        }
     }
 
     /// Validates and writes one transition. With `Writes::OneStatement`, answers `Ok(None)`
@@ -407,7 +429,8 @@ impl Engine {
         }
         let rationale = check_rationale(transition, req.rationale.as_deref())?;
         let new_facts = validate_facts(&wf.def.facts, &req.facts, &self.agencies, now)?;
-        let mut recorded_actions = self.validate_actions(&wf, case_id, &req.agreed_actions, now)?;
+        let mut recorded_actions =
+            self.validate_actions(conn, &wf, case_id, &req.agreed_actions, now)?;
         if let Some(meeting_id) = &req.meeting_id {
             let linked: i64 = meeting_cases::table
                 .filter(meeting_cases::meeting_id.eq(meeting_id))
@@ -469,7 +492,7 @@ impl Engine {
         if !missing.is_empty() {
             return Err(guards_unmet(&req.event, missing));
         }
-        let planned = self.plan_effects(
+        let mut planned = self.plan_effects(
             &wf,
             &transition.effects,
             case_id,
@@ -508,7 +531,9 @@ impl Engine {
         if writes == Writes::OneStatement {
             if !(recorded_actions.is_empty()
                 && planned.actions.is_empty()
-                && planned.start.is_empty())
+                && planned.start.is_empty()
+                && planned.reviews.is_empty()
+                && !target.terminal)
             {
                 return Ok(None);
             }
@@ -589,6 +614,28 @@ impl Engine {
                 case_workflows::finished_at.eq(target.terminal.then_some(naive_now)),
             ))
             .execute(conn)?;
+        if target.terminal {
+            crate::domain::review::cancel_due(conn, &running.id)?;
+        }
+        let mut reviews = Vec::new();
+        for kind in &planned.reviews {
+            reviews.push(crate::domain::review::hold_and_schedule(
+                conn,
+                &wf,
+                &running,
+                kind,
+                now,
+                &self.calendar,
+            )?);
+        }
+        let owner = self.default_owner(conn, actor, &case)?;
+        for a in recorded_actions.iter_mut() {
+            a.created_by = Some(actor.id.clone());
+        }
+        for a in planned.actions.iter_mut() {
+            a.created_by = Some(actor.id.clone());
+            a.owner_user_id = owner.clone();
+        }
         if let Some(mailer) = &self.mailer {
             // The owners' emails go in the same transaction as the actions themselves.
             crate::domain::action::queue_owner_emails(
@@ -614,6 +661,7 @@ impl Engine {
                 "agency": a.agency_code, "due_date": a.due_date.to_string(),
             })).collect::<Vec<_>>(),
             "deadline": deadline.as_ref().map(|(d, s)| json!({"due_at": d.to_rfc3339(), "source": s})),
+            "reviews": reviews,
             "rules": transition.rules,
         });
         let row = audit::append(
@@ -735,7 +783,7 @@ impl Engine {
         } else {
             BTreeSet::new()
         };
-        let planned = self.plan_effects(
+        let mut planned = self.plan_effects(
             &wf,
             &wf.def.start_effects,
             &case.id,
@@ -746,6 +794,11 @@ impl Engine {
             },
             now,
         );
+        let owner = self.default_owner(conn, actor, case)?;
+        for a in planned.actions.iter_mut() {
+            a.created_by = Some(actor.id.clone());
+            a.owner_user_id = owner.clone();
+        }
         for a in &planned.actions {
             diesel::insert_into(agreed_actions::table)
                 .values(a)

@@ -47,6 +47,15 @@ pub fn validate(file: &WorkflowFile) -> Result<(), Vec<String>> {
         }
     }
 
+    for (name, kind) in &file.review_kinds {
+        check_rules(&kind.rules, &format!("review kind '{name}'"), &mut p);
+        if kind.title.trim().is_empty() {
+            p(format!("review kind '{name}': title is empty"));
+        }
+        check_deadline(&kind.first, &format!("review kind '{name}', first"), &mut p);
+        check_deadline(&kind.then, &format!("review kind '{name}', then"), &mut p);
+    }
+
     let mut ids = BTreeSet::new();
     for state in &file.states {
         if !ids.insert(state.id.as_str()) {
@@ -284,17 +293,24 @@ fn check_effect(file: &WorkflowFile, e: &Effect, at: &str, p: &mut impl FnMut(St
     if let Some(c) = &e.when {
         check_condition(file, c, at, p);
     }
-    match (&e.create_action, &e.start_workflow) {
-        (Some(kind), None) => {
+    match (&e.create_action, &e.start_workflow, &e.review) {
+        (Some(kind), None, None) => {
             if !file.action_kinds.contains_key(kind) {
                 p(format!(
                     "{at}: creates action kind '{kind}', which is not declared"
                 ));
             }
         }
-        (None, Some(_)) => {}
+        (None, Some(_), None) => {}
+        (None, None, Some(kind)) => {
+            if !file.review_kinds.contains_key(kind) {
+                p(format!(
+                    "{at}: schedules review kind '{kind}', which is not declared"
+                ));
+            }
+        }
         _ => p(format!(
-            "{at}: an effect has exactly one of create_action or start_workflow"
+            "{at}: an effect has exactly one of create_action, start_workflow or review"
         )),
     }
 }

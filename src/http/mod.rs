@@ -1,6 +1,7 @@
 //! HTTP: routes, body limits and the mapping of framework errors onto the one error type.
 pub mod auth;
 pub mod cases;
+pub mod follow_up;
 pub mod health;
 pub mod meetings;
 pub mod openapi;
@@ -31,6 +32,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/cases/{key}/access-log"),
     ("POST", "/api/cases/{key}/involvements"),
     ("GET", "/api/cases/{key}/suggested-invitees"),
+    ("GET", "/api/cases/{key}/actions"),
+    ("POST", "/api/cases/{key}/actions"),
+    ("POST", "/api/cases/{key}/actions/{action_id}/updates"),
+    ("GET", "/api/cases/{key}/reviews"),
+    ("POST", "/api/cases/{key}/departures"),
+    ("GET", "/api/dashboard"),
+    ("GET", "/api/dashboard/{list}"),
     ("POST", "/api/meetings"),
     ("GET", "/api/meetings/{id}"),
     ("POST", "/api/meetings/{id}/reschedule"),
@@ -133,6 +141,25 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                     "/cases/{key}/suggested-invitees",
                     web::get().to(meetings::suggested_invitees),
                 )
+                .route(
+                    "/cases/{key}/actions",
+                    web::get().to(follow_up::list_actions),
+                )
+                .route(
+                    "/cases/{key}/actions",
+                    web::post().to(follow_up::create_action),
+                )
+                .route(
+                    "/cases/{key}/actions/{action_id}/updates",
+                    web::post().to(follow_up::change_action),
+                )
+                .route("/cases/{key}/reviews", web::get().to(follow_up::reviews))
+                .route(
+                    "/cases/{key}/departures",
+                    web::post().to(follow_up::record_departure),
+                )
+                .route("/dashboard", web::get().to(follow_up::dashboard))
+                .route("/dashboard/{list}", web::get().to(follow_up::dashboard_csv))
                 .route("/meetings", web::post().to(meetings::create))
                 .route("/meetings/{id}", web::get().to(meetings::read))
                 .route(

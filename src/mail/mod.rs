@@ -44,6 +44,44 @@ impl Mailer {
         })
     }
 
+    /// Renders `template` in both languages (the reader's first) and queues it for one
+    /// recipient, in the caller's transaction. Used by the emails without a calendar part.
+    #[allow(clippy::too_many_arguments)]
+    pub fn queue(
+        &self,
+        conn: &mut crate::db::DbConn,
+        template: &str,
+        case_id: Option<&str>,
+        recipient: &str,
+        preferred: local_time::Language,
+        data_for: impl Fn(local_time::Language) -> serde_json::Value,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), AppError> {
+        let rendered = self
+            .templates
+            .render_bilingual(template, preferred, data_for)?;
+        let to: Mailbox = recipient.parse().map_err(|_| {
+            AppError::Internal(format!("stored address {recipient:?} does not parse"))
+        })?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let raw = message::build(&self.from, &to, &self.message_id(&id), &rendered, None)?;
+        outbox::enqueue(
+            conn,
+            &id,
+            outbox::NewEmail {
+                kind: template,
+                meeting_id: None,
+                case_id,
+                recipient,
+                sender: self.from.email.as_ref(),
+                subject: &rendered.subject,
+                raw,
+                not_before: now.naive_utc(),
+            },
+            now.naive_utc(),
+        )
+    }
+
     /// A Message-ID unique to one queued email, on the sender's domain.
     pub fn message_id(&self, outbox_id: &str) -> String {
         format!("<{outbox_id}@{}>", self.from.email.domain())

@@ -15,6 +15,12 @@ pub const EMAILS: &[&str] = &[
     "reminder",
     "agreed_actions",
     "meeting_record",
+    "action_reminder",
+    "action_overdue",
+    "action_escalation",
+    "daily_digest",
+    "age18_started",
+    "age18_handover",
 ];
 pub const PAGES: &[&str] = &["respond", "respond_done", "link_invalid", "actions"];
 const PARTS: &[&str] = &["subject", "text", "html"];
@@ -44,9 +50,21 @@ fn pick(shipped: &Path, overrides: Option<&Path>, relative: &str) -> PathBuf {
 
 /// Sample values with every key a template may use, for the start-up check and the tests.
 pub fn sample(name: &str, lang: Language) -> Value {
-    let (kind, starts) = match lang {
-        Language::English => ("strategy meeting", "Wednesday 2 December 2026, 10:00"),
-        Language::Welsh => ("cyfarfod strategaeth", "Dydd Mercher 2 Rhagfyr 2026, 10:00"),
+    let (kind, starts, day) = match lang {
+        Language::English => (
+            "strategy meeting",
+            "Wednesday 2 December 2026, 10:00",
+            "Wednesday 2 December 2026",
+        ),
+        Language::Welsh => (
+            "cyfarfod strategaeth",
+            "Dydd Mercher 2 Rhagfyr 2026, 10:00",
+            "Dydd Mercher 2 Rhagfyr 2026",
+        ),
+    };
+    let (step, review) = match lang {
+        Language::English => ("Strategy discussion", "First review conference"),
+        Language::Welsh => ("Trafodaeth strategaeth", "Cynhadledd adolygu gyntaf"),
     };
     match name {
         "respond" => json!({
@@ -69,6 +87,52 @@ pub fn sample(name: &str, lang: Language) -> Value {
             "references": "CSE-2026-000001",
             "actions": [{"title": "Return-home interview", "due": starts}],
             "actions_url": "https://safeguard.example/actions/sample", "link_expires": starts,
+        }),
+        "action_reminder" => json!({
+            "owner_name": "Sample Invitee", "reference": "CSE-2026-000001",
+            "title": "Return-home interview", "due": day,
+            "actions_url": "https://safeguard.example/actions/sample",
+        }),
+        "action_overdue" => json!({
+            "owner_name": "Sample Invitee", "reference": "CSE-2026-000001",
+            "title": "Return-home interview", "due": day,
+            "actions_url": "https://safeguard.example/actions/sample",
+        }),
+        "action_escalation" => json!({
+            "team_lead_name": "Sample Invitee", "reference": "CSE-2026-000001",
+            "title": "Return-home interview", "owner_name": "Sample Owner",
+            "agency": "Sample Police", "due": day, "working_days_overdue": 5,
+            "case_url": "https://safeguard.example/cases/sample",
+        }),
+        "daily_digest" => json!({
+            "team_lead_name": "Sample Invitee", "date": day,
+            "dashboard_url": "https://safeguard.example/dashboard",
+            "overdue_steps": [
+                {"reference": "CSE-2026-000001", "step": step, "due": day},
+                {"reference": "CSE-2026-000002", "step": step, "due": day},
+            ],
+            "overdue_actions": [{
+                "reference": "CSE-2026-000001", "title": "Return-home interview",
+                "owner_name": "Sample Owner", "due": day,
+            }],
+            "reviews_due": [{"reference": "CSE-2026-000003", "review": review, "due": day}],
+            "turning_18": [{"reference": "CSE-2026-000004", "birthday": day}],
+            "count_overdue_steps": 2, "count_overdue_actions": 1,
+            "count_reviews_due": 1, "count_turning_18": 1,
+        }),
+        "age18_started" => json!({
+            "recipient_name": "Sample Invitee", "reference": "CSE-2026-000001", "birthday": day,
+            "actions": [
+                {"title": "Refer to adult services ahead of the 18th birthday", "due": day},
+                {"title": "Tell the young person about the support open to them", "due": day},
+            ],
+            "case_url": "https://safeguard.example/cases/sample",
+        }),
+        "age18_handover" => json!({
+            "recipient_name": "Sample Invitee", "reference": "CSE-2026-000001", "birthday": day,
+            "handed_over": false, "open_actions": 2,
+            "meetings_after": [{"kind": kind, "starts": starts}],
+            "case_url": "https://safeguard.example/cases/sample",
         }),
         _ => json!({
             "invitee_name": "Sample Invitee", "kind": kind, "references": "CSE-2026-000001",

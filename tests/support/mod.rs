@@ -66,6 +66,12 @@ pub fn start_time() -> chrono::DateTime<Utc> {
         .expect("valid start time")
 }
 
+pub struct Person {
+    pub id: String,
+    pub token: String,
+    pub email: String,
+}
+
 pub struct TestApp {
     pub service: RunningService,
     pub clock: Arc<ManualClock>,
@@ -132,6 +138,8 @@ impl TestApp {
             ),
             ("SAFEGUARD_OUTBOX_POLL_MS", "25".to_string()),
             ("SAFEGUARD_PUBLIC_URL", "http://safeguard.test".to_string()),
+            // Tests run jobs themselves, on the injected clock.
+            ("SAFEGUARD_SCHEDULER", "off".to_string()),
         ];
         let config = Config::from_sources(None, &|k| {
             extra
@@ -175,6 +183,7 @@ impl TestApp {
             ("SAFEGUARD_POOL_SIZE", "4".to_string()),
             ("SAFEGUARD_OUTBOX_POLL_MS", "25".to_string()),
             ("SAFEGUARD_PUBLIC_URL", "http://safeguard.test".to_string()),
+            ("SAFEGUARD_SCHEDULER", "off".to_string()),
         ];
         if let Some(url) = &cfg.mail.smtp_url {
             vars.push(("SAFEGUARD_SMTP_URL", url.clone()));
@@ -197,6 +206,26 @@ impl TestApp {
 
     pub fn data_dir(&self) -> &std::path::Path {
         self.dir.path()
+    }
+
+    /// Adds a named user in a team and returns them with their id.
+    pub fn person(&self, role: &str, authority: &str, team: &str, name: &str) -> Person {
+        let email = format!("{}.{}@example.invalid", role, uuid::Uuid::new_v4().simple());
+        let mut conn = self.conn();
+        let (id, token) = add_user(
+            &mut conn,
+            &self.service.state.engine.agencies,
+            NewUser {
+                name,
+                email: &email,
+                role,
+                team,
+                authority,
+            },
+            self.clock_now().naive_utc(),
+        )
+        .expect("add user");
+        Person { id, token, email }
     }
 
     /// Adds a user and returns their token.

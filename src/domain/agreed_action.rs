@@ -1,0 +1,484 @@
+//! Agreed actions as users of the service keep them: agreeing one outside a meeting, updating,
+//! completing, cancelling (with a rationale), giving more time. Each change is one transaction
+//! with its audit entry. Owners without an account use their signed link (`action.rs`).
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::calendar::{london_date, WorkingCalendar};
+use crate::db::models::{ActionUpdateRow, AgreedActionRow, CaseRow, UserRow};
+use crate::db::schema::{action_updates, agreed_actions, users};
+use crate::db::{write_transaction, DbConn};
+use crate::domain::agency::AgencyDirectory;
+use crate::domain::audit;
+use crate::domain::child::names_child;
+use crate::domain::user::Actor;
+use crate::engine::definition::RoleName;
+use crate::error::AppError;
+use crate::mail::Mailer;
+
+/// Who an action belongs to, always with an address the reminders can go to.
+pub struct Owner {
+    pub name: String,
+    pub email: String,
+    pub user_id: Option<String>,
+}
+
+/// An owner is a user of the service (`owner_user_id`) or someone reached by email
+/// (`owner_email` with `owner_name`); an owner nobody can reach is refused.
+pub fn resolve_owner(
+    conn: &mut DbConn,
+    owner_name: &str,
+    owner_email: Option<&str>,
+    owner_user_id: Option<&str>,
+    at: &dyn Fn(&str) -> String,
+) -> Result<Owner, AppError> {
+    let name = owner_name.trim();
+    if name.chars().count() > 200 {
+        return Err(AppError::bad_request(
+            "invalid_owner",
+            at("owner_name"),
+            "owner_name must be at most 200 characters",
+        ));
+    }
+    match (owner_user_id, owner_email.map(str::trim)) {
+        (Some(_), Some(_)) => Err(AppError::bad_request(
+            "ambiguous_owner",
+            at("owner_email"),
+            "give owner_user_id for a user of the service or owner_email for someone else, not both",
+        )),
+        (Some(id), None) => {
+            let user: UserRow = users::table
+                .find(id)
+                .filter(users::active.eq(true))
+                .select(UserRow::as_select())
+                .get_result(conn)
+                .optional()?
+                .ok_or_else(|| {
+                    AppError::unprocessable(
+                        "unknown_user",
+                        at("owner_user_id"),
+                        format!("no active user has the id {id:?}"),
+                    )
+                })?;
+            Ok(Owner {
+                name: if name.is_empty() {
+                    user.name
+                } else {
+                    name.to_string()
+                },
+                email: user.email,
+                user_id: Some(user.id),
+            })
+        }
+        (None, Some(email)) => {
+            if email.parse::<lettre::Address>().is_err() {
+                return Err(AppError::bad_request(
+                    "invalid_email",
+                    at("owner_email"),
+                    format!("{email:?} is not an email address"),
+                ));
+            }
+            if name.is_empty() {
+                return Err(AppError::bad_request(
+                    "invalid_owner",
+                    at("owner_name"),
+                    "owner_name is needed for an owner outside the service",
+                ));
+            }
+            Ok(Owner {
+                name: name.to_string(),
+                email: email.to_lowercase(),
+                user_id: None,
+            })
+        }
+        (None, None) => Err(AppError::unprocessable(
+            "owner_email_required",
+            at("owner_email"),
+            "an action needs an owner who can be reminded: owner_email, or owner_user_id of a user of the service",
+        )),
+    }
+}
+
+/// A due date as typed: `YYYY-MM-DD`, not before today in Wales.
+pub fn parse_due_date(raw: &str, field: &str, today: NaiveDate) -> Result<NaiveDate, AppError> {
+    let d = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
+        AppError::bad_request(
+            "invalid_date",
+            field,
+            format!("{field} must be a date as YYYY-MM-DD; got {raw:?}"),
+        )
+    })?;
+    if d < today {
+        return Err(AppError::unprocessable(
+            "due_date_in_past",
+            field,
+            format!("{field} {d} is in the past"),
+        ));
+    }
+    Ok(d)
+}
+
+fn may_manage(actor: &Actor) -> Result<(), AppError> {
+    if matches!(
+        actor.role,
+        RoleName::Chair | RoleName::TeamLead | RoleName::SeniorManager
+    ) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "only a chair, team lead or senior manager may agree or change actions; owners update their own".into(),
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAction {
+    pub title: String,
+    #[serde(default)]
+    pub owner_name: String,
+    pub owner_email: Option<String>,
+    pub owner_user_id: Option<String>,
+    pub agency: Option<String>,
+    /// YYYY-MM-DD; or `due_working_days` from today (default 5).
+    pub due_date: Option<String>,
+    pub due_working_days: Option<u32>,
+}
+
+pub struct Services<'a> {
+    pub calendar: &'a WorkingCalendar,
+    pub agencies: &'a AgencyDirectory,
+    pub mailer: &'a Mailer,
+}
+
+/// Agrees an action on a case outside a meeting record, emails its owner, audits it.
+pub fn create(
+    conn: &mut DbConn,
+    services: &Services<'_>,
+    actor: &Actor,
+    case: &CaseRow,
+    input: &NewAction,
+    now: DateTime<Utc>,
+) -> Result<AgreedActionRow, AppError> {
+    may_manage(actor)?;
+    let title = input.title.trim();
+    if title.is_empty() || title.chars().count() > 500 {
+        return Err(AppError::bad_request(
+            "invalid_title",
+            "title",
+            "title must be 1 to 500 characters",
+        ));
+    }
+    if names_child(title, &case.child_name) {
+        return Err(AppError::unprocessable(
+            "child_named",
+            "title",
+            "the action is emailed to its owner, and its title contains the child's name; use the case reference",
+        ));
+    }
+    if let Some(code) = &input.agency {
+        if services.agencies.get(code).is_none() {
+            return Err(AppError::unprocessable(
+                "unknown_agency",
+                "agency",
+                format!("no agency has the code {code:?}"),
+            ));
+        }
+    }
+    let today = london_date(now);
+    let due = match (&input.due_date, input.due_working_days) {
+        (Some(_), Some(_)) => {
+            return Err(AppError::bad_request(
+                "ambiguous_due",
+                "due_date",
+                "give due_date or due_working_days, not both",
+            ))
+        }
+        (Some(raw), None) => parse_due_date(raw, "due_date", today)?,
+        (None, Some(n)) if (1..=260).contains(&n) => services.calendar.add_working_days(today, n),
+        (None, Some(_)) => {
+            return Err(AppError::bad_request(
+                "invalid_due",
+                "due_working_days",
+                "due_working_days must be 1 to 260",
+            ))
+        }
+        (None, None) => services.calendar.add_working_days(today, 5),
+    };
+    let naive_now = now.naive_utc();
+    write_transaction(conn, |conn| {
+        let owner = resolve_owner(
+            conn,
+            &input.owner_name,
+            input.owner_email.as_deref(),
+            input.owner_user_id.as_deref(),
+            &|f| f.to_string(),
+        )?;
+        let row = AgreedActionRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            case_id: case.id.clone(),
+            meeting_id: None,
+            kind: None,
+            title: title.to_string(),
+            owner_name: owner.name,
+            owner_email: Some(owner.email),
+            owner_user_id: owner.user_id,
+            agency_code: input.agency.clone(),
+            due_date: due,
+            status: "open".into(),
+            cancellable: true,
+            rules: String::new(),
+            created_at: naive_now,
+            updated_at: naive_now,
+            created_by: Some(actor.id.clone()),
+            reminder_sent_at: None,
+            overdue_notice_at: None,
+            escalated_at: None,
+        };
+        diesel::insert_into(agreed_actions::table)
+            .values(&row)
+            .execute(conn)?;
+        audit::record_on_case(
+            conn,
+            &case.id,
+            &actor.id,
+            "action_agreed",
+            json!({"action_id": row.id, "title": row.title, "owner_name": row.owner_name,
+                   "owner_user_id": row.owner_user_id, "agency": row.agency_code,
+                   "due_date": row.due_date.to_string()}),
+            naive_now,
+        )?;
+        crate::domain::action::queue_owner_emails(
+            services.mailer,
+            conn,
+            case,
+            "Agreed action",
+            std::slice::from_ref(&row),
+            now,
+        )?;
+        Ok(row)
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionChange {
+    pub note: String,
+    /// `done`, `cancelled`, or absent to leave it open.
+    pub status: Option<String>,
+    /// Why it is cancelled; required for a cancellation.
+    pub rationale: Option<String>,
+    /// More time: the new due date (YYYY-MM-DD). Reminders and notices start again.
+    pub due_date: Option<String>,
+}
+
+/// A change to an open action by a chair, team lead, senior manager, or the user who owns it.
+pub fn change(
+    conn: &mut DbConn,
+    actor: &Actor,
+    case: &CaseRow,
+    action_id: &str,
+    input: &ActionChange,
+    now: DateTime<Utc>,
+) -> Result<AgreedActionRow, AppError> {
+    let note = input.note.trim();
+    if note.is_empty() || note.chars().count() > 2000 {
+        return Err(AppError::bad_request(
+            "invalid_note",
+            "note",
+            "note must be 1 to 2000 characters",
+        ));
+    }
+    let status = input.status.as_deref().map(str::trim);
+    if !matches!(status, None | Some("done") | Some("cancelled")) {
+        return Err(AppError::bad_request(
+            "invalid_choice",
+            "status",
+            "status must be done or cancelled (or left out to keep the action open)",
+        ));
+    }
+    let rationale = input
+        .rationale
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if status == Some("cancelled") && rationale.is_none_or(|r| r.chars().count() < 20) {
+        return Err(AppError::unprocessable(
+            "rationale_required",
+            "rationale",
+            "cancelling an agreed action needs a rationale of at least 20 characters",
+        ));
+    }
+    let today = london_date(now);
+    let new_due = input
+        .due_date
+        .as_deref()
+        .map(|raw| parse_due_date(raw, "due_date", today))
+        .transpose()?;
+    let naive_now = now.naive_utc();
+    write_transaction(conn, |conn| {
+        let action: AgreedActionRow = agreed_actions::table
+            .find(action_id)
+            .filter(agreed_actions::case_id.eq(&case.id))
+            .select(AgreedActionRow::as_select())
+            .get_result(conn)
+            .optional()?
+            .ok_or(AppError::NotFound("action"))?;
+        if action.owner_user_id.as_deref() != Some(actor.id.as_str()) {
+            may_manage(actor)?;
+        }
+        if action.status != "open" {
+            return Err(AppError::Conflict {
+                code: "action_closed",
+                message: format!("the action is already {}", action.status),
+            });
+        }
+        if status == Some("cancelled") && !action.cancellable {
+            return Err(AppError::unprocessable(
+                "not_cancellable",
+                "status",
+                format!(
+                    "this action cannot be cancelled (rules {}): the procedure does not allow it",
+                    action.rules
+                ),
+            ));
+        }
+        diesel::insert_into(action_updates::table)
+            .values(ActionUpdateRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                action_id: action.id.clone(),
+                case_id: case.id.clone(),
+                at: naive_now,
+                by_name: actor.name.clone(),
+                by_email: None,
+                by_user_id: Some(actor.id.clone()),
+                note: note.to_string(),
+                new_status: status.map(str::to_string),
+            })
+            .execute(conn)?;
+        let mut updated = action.clone();
+        updated.updated_at = naive_now;
+        if let Some(s) = status {
+            updated.status = s.to_string();
+        }
+        if let Some(d) = new_due {
+            // More time: the owner is reminded and chased again against the new date.
+            updated.due_date = d;
+            updated.reminder_sent_at = None;
+            updated.overdue_notice_at = None;
+            updated.escalated_at = None;
+        }
+        diesel::update(agreed_actions::table.find(&action.id))
+            .set((
+                agreed_actions::status.eq(&updated.status),
+                agreed_actions::due_date.eq(updated.due_date),
+                agreed_actions::reminder_sent_at.eq(updated.reminder_sent_at),
+                agreed_actions::overdue_notice_at.eq(updated.overdue_notice_at),
+                agreed_actions::escalated_at.eq(updated.escalated_at),
+                agreed_actions::updated_at.eq(naive_now),
+            ))
+            .execute(conn)?;
+        audit::record_on_case(
+            conn,
+            &case.id,
+            &actor.id,
+            "action_updated",
+            json!({"action_id": action.id, "title": action.title, "note": note,
+                   "new_status": status, "rationale": rationale,
+                   "due_date": new_due.map(|d| d.to_string())}),
+            naive_now,
+        )?;
+        Ok(updated)
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct ActionView {
+    #[serde(flatten)]
+    pub action: ActionSummary,
+    pub updates: Vec<UpdateView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ActionSummary {
+    pub id: String,
+    pub kind: Option<String>,
+    pub title: String,
+    pub owner_name: String,
+    pub owner_user_id: Option<String>,
+    pub agency: Option<String>,
+    pub meeting_id: Option<String>,
+    pub due_date: NaiveDate,
+    pub status: String,
+    pub overdue: bool,
+    pub cancellable: bool,
+    pub rules: Vec<String>,
+}
+
+impl ActionSummary {
+    pub fn of(a: &AgreedActionRow, today: NaiveDate) -> ActionSummary {
+        ActionSummary {
+            id: a.id.clone(),
+            kind: a.kind.clone(),
+            title: a.title.clone(),
+            owner_name: a.owner_name.clone(),
+            owner_user_id: a.owner_user_id.clone(),
+            agency: a.agency_code.clone(),
+            meeting_id: a.meeting_id.clone(),
+            due_date: a.due_date,
+            status: a.status.clone(),
+            overdue: a.status == "open" && a.due_date < today,
+            cancellable: a.cancellable,
+            rules: a
+                .rules
+                .split(',')
+                .filter(|r| !r.is_empty())
+                .map(str::to_string)
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct UpdateView {
+    pub at: DateTime<Utc>,
+    pub by_name: String,
+    pub note: String,
+    pub new_status: Option<String>,
+}
+
+/// A case's actions, soonest due first, each with its updates.
+pub fn list(
+    conn: &mut DbConn,
+    case: &CaseRow,
+    today: NaiveDate,
+) -> Result<Vec<ActionView>, AppError> {
+    let actions: Vec<AgreedActionRow> = agreed_actions::table
+        .filter(agreed_actions::case_id.eq(&case.id))
+        .order((agreed_actions::due_date, agreed_actions::created_at))
+        .select(AgreedActionRow::as_select())
+        .load(conn)?;
+    let updates: Vec<ActionUpdateRow> = action_updates::table
+        .filter(action_updates::case_id.eq(&case.id))
+        .order(action_updates::at)
+        .select(ActionUpdateRow::as_select())
+        .load(conn)?;
+    Ok(actions
+        .iter()
+        .map(|a| ActionView {
+            action: ActionSummary::of(a, today),
+            updates: updates
+                .iter()
+                .filter(|u| u.action_id == a.id)
+                .map(|u| UpdateView {
+                    at: u.at.and_utc(),
+                    by_name: u.by_name.clone(),
+                    note: u.note.clone(),
+                    new_status: u.new_status.clone(),
+                })
+                .collect(),
+        })
+        .collect())
+}

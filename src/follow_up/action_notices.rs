@@ -1,0 +1,287 @@
+//! Chasing agreed actions: a reminder to the owner before the due date, a notice on the first
+//! working day after it, and, some working days later, word to a team lead. Each notice is
+//! marked on the action in the same transaction as its email is queued, so it goes once even
+//! if two replicas scan at the same moment.
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::calendar::{end_of_london_day, london_date};
+use crate::db::models::{AgreedActionRow, UserRow};
+use crate::db::schema::{agreed_actions, cases, meetings, users};
+use crate::db::{write_transaction, DbConn};
+use crate::domain::action::{language_of, long_date, LINK_DAYS};
+use crate::error::AppError;
+use crate::mail::links::Purpose;
+use crate::mail::local_time::Language;
+
+/// Which notice: each has its own column, so each goes once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Notice {
+    Reminder,
+    Overdue,
+}
+
+type Candidate = (AgreedActionRow, String);
+
+fn open_actions_due(
+    conn: &mut DbConn,
+    notice: Notice,
+    from: Option<NaiveDate>,
+    to: NaiveDate,
+) -> Result<Vec<Candidate>, AppError> {
+    let mut q = agreed_actions::table
+        .inner_join(cases::table)
+        .filter(agreed_actions::status.eq("open"))
+        .filter(agreed_actions::due_date.le(to))
+        .select((AgreedActionRow::as_select(), cases::reference))
+        .into_boxed();
+    if let Some(f) = from {
+        q = q.filter(agreed_actions::due_date.ge(f));
+    }
+    q = match notice {
+        Notice::Reminder => q.filter(agreed_actions::reminder_sent_at.is_null()),
+        Notice::Overdue => q.filter(agreed_actions::overdue_notice_at.is_null()),
+    };
+    Ok(q.order(agreed_actions::due_date).load(conn)?)
+}
+
+/// Queues the owner's email and marks the action, unless someone else already did.
+fn notify_owner(
+    state: &AppState,
+    conn: &mut DbConn,
+    notice: Notice,
+    (action, reference): &Candidate,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let Some(email) = action.owner_email.clone() else {
+        return Ok(false);
+    };
+    let mailer = &state.mailer;
+    write_transaction(conn, |conn| {
+        let naive_now = now.naive_utc();
+        let marked = match notice {
+            Notice::Reminder => diesel::update(
+                agreed_actions::table
+                    .find(&action.id)
+                    .filter(agreed_actions::reminder_sent_at.is_null()),
+            )
+            .set(agreed_actions::reminder_sent_at.eq(Some(naive_now)))
+            .execute(conn)?,
+            Notice::Overdue => diesel::update(
+                agreed_actions::table
+                    .find(&action.id)
+                    .filter(agreed_actions::overdue_notice_at.is_null()),
+            )
+            .set(agreed_actions::overdue_notice_at.eq(Some(naive_now)))
+            .execute(conn)?,
+        };
+        if marked == 0 {
+            return Ok(false);
+        }
+        let token = mailer.links.sign(
+            Purpose::Actions,
+            &format!("{}:{email}", action.case_id),
+            now + Duration::days(LINK_DAYS),
+        );
+        let url = format!("{}/actions/{token}", mailer.public_url);
+        let preferred = language_of(conn, &action.case_id, &email)?;
+        let template = match notice {
+            Notice::Reminder => "action_reminder",
+            Notice::Overdue => "action_overdue",
+        };
+        mailer.queue(
+            conn,
+            template,
+            Some(&action.case_id),
+            &email,
+            preferred,
+            |lang| {
+                json!({
+                    "owner_name": action.owner_name, "reference": reference, "title": action.title,
+                    "due": long_date(action.due_date, lang), "actions_url": url,
+                })
+            },
+            now,
+        )?;
+        Ok(true)
+    })
+}
+
+/// Owners of open actions due within the configured working days are reminded once. An action
+/// agreed today is not: its owner has just been told.
+pub fn reminders(
+    state: &AppState,
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let today = london_date(now);
+    let until = state
+        .engine
+        .calendar
+        .add_working_days(today, state.config.jobs.reminder_working_days);
+    let agreed_before_today = end_of_london_day(today - Duration::days(1)).naive_utc();
+    let mut sent = 0;
+    for candidate in open_actions_due(conn, Notice::Reminder, Some(today), until)? {
+        if candidate.0.created_at > agreed_before_today {
+            continue;
+        }
+        if notify_owner(state, conn, Notice::Reminder, &candidate, now)? {
+            sent += 1;
+        }
+    }
+    Ok(format!("{sent} reminders queued"))
+}
+
+/// On a working day, owners of open actions whose due date has passed are told once: on the
+/// first working day after it, or the next one the service runs.
+pub fn overdue(
+    state: &AppState,
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let today = london_date(now);
+    if !state.engine.calendar.is_working_day(today) {
+        return Ok(format!("{today} is not a working day; no notices"));
+    }
+    let mut sent = 0;
+    for candidate in open_actions_due(conn, Notice::Overdue, None, today - Duration::days(1))? {
+        if notify_owner(state, conn, Notice::Overdue, &candidate, now)? {
+            sent += 1;
+        }
+    }
+    Ok(format!("{sent} overdue notices queued"))
+}
+
+fn team_leads_of(conn: &mut DbConn, team: &str, authority: &str) -> Result<Vec<UserRow>, AppError> {
+    Ok(users::table
+        .filter(users::role.eq("team_lead"))
+        .filter(users::active.eq(true))
+        .filter(users::team.eq(team))
+        .filter(users::authority_code.eq(authority))
+        .order(users::name)
+        .select(UserRow::as_select())
+        .load(conn)?)
+}
+
+/// The team lead(s) who hear of a slipping action: the owner's, for a user of the service;
+/// for an owner outside it, those of the chair who agreed it; failing both, any team lead of
+/// the authority where the child is.
+fn escalation_recipients(
+    conn: &mut DbConn,
+    action: &AgreedActionRow,
+    located_authority: &str,
+) -> Result<Vec<UserRow>, AppError> {
+    let meeting_chair: Option<String> = match &action.meeting_id {
+        Some(m) => meetings::table
+            .find(m)
+            .select(meetings::chair_user_id)
+            .get_result(conn)
+            .optional()?,
+        None => None,
+    };
+    let answerable = action
+        .owner_user_id
+        .clone()
+        .or(meeting_chair)
+        .or(action.created_by.clone());
+    if let Some(id) = answerable {
+        let user: Option<UserRow> = users::table
+            .find(&id)
+            .select(UserRow::as_select())
+            .get_result(conn)
+            .optional()?;
+        if let Some(u) = user {
+            let leads = team_leads_of(conn, &u.team, &u.authority_code)?;
+            if !leads.is_empty() {
+                return Ok(leads);
+            }
+        }
+    }
+    Ok(users::table
+        .filter(users::role.eq("team_lead"))
+        .filter(users::active.eq(true))
+        .filter(users::authority_code.eq(located_authority))
+        .order(users::name)
+        .select(UserRow::as_select())
+        .load(conn)?)
+}
+
+/// On a working day, actions overdue by the configured working days go to a team lead, once.
+pub fn escalate(
+    state: &AppState,
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let today = london_date(now);
+    let calendar = &state.engine.calendar;
+    if !calendar.is_working_day(today) {
+        return Ok(format!("{today} is not a working day; no escalations"));
+    }
+    let threshold = calendar.working_days_before(today, state.config.jobs.escalation_working_days);
+    let candidates: Vec<(AgreedActionRow, String, String)> = agreed_actions::table
+        .inner_join(cases::table)
+        .filter(agreed_actions::status.eq("open"))
+        .filter(agreed_actions::escalated_at.is_null())
+        .filter(agreed_actions::due_date.le(threshold))
+        .order(agreed_actions::due_date)
+        .select((
+            AgreedActionRow::as_select(),
+            cases::reference,
+            cases::located_authority,
+        ))
+        .load(conn)?;
+    let (mut sent, mut unheard) = (0, 0);
+    for (action, reference, located) in candidates {
+        let leads = escalation_recipients(conn, &action, &located)?;
+        let agency = action
+            .agency_code
+            .as_deref()
+            .and_then(|c| state.engine.agencies.get(c));
+        let overdue_by = calendar.working_days_between(action.due_date, today);
+        let done = write_transaction(conn, |conn| {
+            let marked = diesel::update(
+                agreed_actions::table
+                    .find(&action.id)
+                    .filter(agreed_actions::escalated_at.is_null()),
+            )
+            .set(agreed_actions::escalated_at.eq(Some(now.naive_utc())))
+            .execute(conn)?;
+            if marked == 0 {
+                return Ok(false);
+            }
+            for lead in &leads {
+                state.mailer.queue(
+                    conn,
+                    "action_escalation",
+                    Some(&action.case_id),
+                    &lead.email,
+                    Language::English,
+                    |lang| {
+                        json!({
+                            "team_lead_name": lead.name, "reference": reference, "title": action.title,
+                            "owner_name": action.owner_name,
+                            "agency": agency.map(|a| match lang { Language::English => a.name_en.clone(), Language::Welsh => a.name_cy.clone() }).unwrap_or_default(),
+                            "due": long_date(action.due_date, lang), "working_days_overdue": overdue_by,
+                            "case_url": format!("{}/api/cases/{}", state.mailer.public_url, action.case_id),
+                        })
+                    },
+                    now,
+                )?;
+            }
+            Ok::<bool, AppError>(true)
+        })?;
+        if done {
+            if leads.is_empty() {
+                unheard += 1;
+                tracing::warn!(action = %action.id, "overdue action has no team lead to escalate to");
+            } else {
+                sent += 1;
+            }
+        }
+    }
+    Ok(format!(
+        "{sent} actions escalated; {unheard} had no team lead to tell"
+    ))
+}

@@ -1,0 +1,386 @@
+//! The team lead's dashboard: the lists of what is late or coming up for their authority's
+//! cases, and timeliness over a chosen period, per team and per authority; each list also as
+//! CSV.
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Months, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::overdue::{self, OverdueAction, OverdueStep, ReviewDue, Scope, TurningEighteen};
+use crate::calendar::{end_of_london_day, london_date, WorkingCalendar};
+use crate::db::schema::{cases, step_history, users};
+use crate::db::DbConn;
+use crate::domain::user::Actor;
+use crate::engine::definition::RoleName;
+use crate::engine::Engine;
+use crate::error::AppError;
+
+/// Reviews due within this many working days are listed (the issue's default).
+pub const REVIEW_WINDOW_WORKING_DAYS: u32 = 10;
+/// 18th birthdays within this many months are listed.
+pub const BIRTHDAY_WINDOW_MONTHS: u32 = 6;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Period {
+    /// First day, YYYY-MM-DD (default: three months before `to`).
+    pub from: Option<String>,
+    /// Last day, YYYY-MM-DD (default: today).
+    pub to: Option<String>,
+}
+
+impl Period {
+    pub fn resolve(&self, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), AppError> {
+        let parse = |raw: &str, field: &str| {
+            NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
+                AppError::bad_request(
+                    "invalid_date",
+                    field,
+                    format!("{field} must be a date as YYYY-MM-DD; got {raw:?}"),
+                )
+            })
+        };
+        let to = self
+            .to
+            .as_deref()
+            .map(|r| parse(r, "to"))
+            .transpose()?
+            .unwrap_or(today);
+        let from = match self.from.as_deref() {
+            Some(r) => parse(r, "from")?,
+            None => to.checked_sub_months(Months::new(3)).unwrap_or(to),
+        };
+        if from > to {
+            return Err(AppError::bad_request(
+                "invalid_period",
+                "from",
+                "from must not be after to",
+            ));
+        }
+        if (to - from).num_days() > 3 * 366 {
+            return Err(AppError::bad_request(
+                "invalid_period",
+                "from",
+                "a period is at most three years",
+            ));
+        }
+        Ok((from, to))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Timeliness {
+    /// A team name or an authority code.
+    pub group: String,
+    pub decisions: usize,
+    pub median_working_days_to_decision: Option<f64>,
+    pub discussions: usize,
+    pub median_working_days_to_strategy_discussion: Option<f64>,
+    pub steps_with_timescale: usize,
+    pub steps_within_timescale: usize,
+    pub share_within_timescale: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Dashboard {
+    pub authority: String,
+    pub period_from: NaiveDate,
+    pub period_to: NaiveDate,
+    pub generated_at: DateTime<Utc>,
+    pub overdue_steps: Vec<OverdueStep>,
+    pub overdue_actions: Vec<OverdueAction>,
+    pub reviews_due: Vec<ReviewDue>,
+    pub turning_18: Vec<TurningEighteen>,
+    pub timeliness_by_team: Vec<Timeliness>,
+    pub timeliness_by_authority: Vec<Timeliness>,
+}
+
+impl Dashboard {
+    /// Every case the dashboard names, for the access log.
+    pub fn case_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self
+            .overdue_steps
+            .iter()
+            .map(|s| s.case_id.as_str())
+            .chain(self.overdue_actions.iter().map(|a| a.case_id.as_str()))
+            .chain(self.reviews_due.iter().map(|r| r.case_id.as_str()))
+            .chain(self.turning_18.iter().map(|t| t.case_id.as_str()))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+}
+
+pub fn may_view(actor: &Actor) -> Result<(), AppError> {
+    if matches!(actor.role, RoleName::TeamLead | RoleName::SeniorManager) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "the dashboard is for team leads and senior managers".into(),
+        ))
+    }
+}
+
+/// The four lists for one scope: what the dashboard and the digest show.
+pub struct Lists {
+    pub overdue_steps: Vec<OverdueStep>,
+    pub overdue_actions: Vec<OverdueAction>,
+    pub reviews_due: Vec<ReviewDue>,
+    pub turning_18: Vec<TurningEighteen>,
+}
+
+impl Lists {
+    pub fn is_empty(&self) -> bool {
+        self.overdue_steps.is_empty()
+            && self.overdue_actions.is_empty()
+            && self.reviews_due.is_empty()
+            && self.turning_18.is_empty()
+    }
+}
+
+pub fn lists(
+    conn: &mut DbConn,
+    engine: &Engine,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<Lists, AppError> {
+    let today = london_date(now);
+    let review_until = end_of_london_day(
+        engine
+            .calendar
+            .add_working_days(today, REVIEW_WINDOW_WORKING_DAYS),
+    );
+    let birthday_until = today
+        .checked_add_months(Months::new(BIRTHDAY_WINDOW_MONTHS))
+        .unwrap_or(today);
+    Ok(Lists {
+        overdue_steps: overdue::overdue_steps(conn, engine, scope, now)?,
+        overdue_actions: overdue::overdue_actions(conn, &engine.calendar, scope, today)?,
+        reviews_due: overdue::reviews_due(conn, engine, scope, now, review_until)?,
+        turning_18: overdue::turning_18(conn, scope, today, birthday_until)?,
+    })
+}
+
+pub fn build(
+    conn: &mut DbConn,
+    engine: &Engine,
+    actor: &Actor,
+    period: &Period,
+    now: DateTime<Utc>,
+) -> Result<Dashboard, AppError> {
+    may_view(actor)?;
+    let (from, to) = period.resolve(london_date(now))?;
+    let scope = Scope::Authority(actor.authority.clone());
+    let lists = lists(conn, engine, &scope, now)?;
+    let (by_team, by_authority) = timeliness(conn, engine, &actor.authority, from, to)?;
+    Ok(Dashboard {
+        authority: actor.authority.clone(),
+        period_from: from,
+        period_to: to,
+        generated_at: now,
+        overdue_steps: lists.overdue_steps,
+        overdue_actions: lists.overdue_actions,
+        reviews_due: lists.reviews_due,
+        turning_18: lists.turning_18,
+        timeliness_by_team: by_team,
+        timeliness_by_authority: by_authority,
+    })
+}
+
+fn median(values: &mut [i64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let mid = values.len() / 2;
+    Some(if values.len().is_multiple_of(2) {
+        (values[mid - 1] + values[mid]) as f64 / 2.0
+    } else {
+        values[mid] as f64
+    })
+}
+
+#[derive(Default)]
+struct Tally {
+    to_decision: Vec<i64>,
+    to_discussion: Vec<i64>,
+    with_timescale: usize,
+    within: usize,
+}
+
+impl Tally {
+    fn figures(mut self, group: String) -> Timeliness {
+        Timeliness {
+            group,
+            decisions: self.to_decision.len(),
+            median_working_days_to_decision: median(&mut self.to_decision),
+            discussions: self.to_discussion.len(),
+            median_working_days_to_strategy_discussion: median(&mut self.to_discussion),
+            steps_with_timescale: self.with_timescale,
+            steps_within_timescale: self.within,
+            share_within_timescale: (self.with_timescale > 0)
+                .then(|| self.within as f64 / self.with_timescale as f64),
+        }
+    }
+}
+
+/// Steps of the primary pathway finished in the period: working days from the report to the
+/// decision (leaving "report received") and to the strategy discussion (leaving "strategy
+/// discussion"), and the share of steps with a timescale finished within it. Per team (of the
+/// person who recorded the report) within `authority`, and per authority across Wales; the
+/// figures carry no case detail.
+fn timeliness(
+    conn: &mut DbConn,
+    engine: &Engine,
+    authority: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<(Vec<Timeliness>, Vec<Timeliness>), AppError> {
+    let start = end_of_london_day(from - chrono::Duration::days(1)).naive_utc();
+    let end = end_of_london_day(to).naive_utc();
+    let primary = engine.registry.primary().name().to_string();
+    type Row = (
+        String,
+        String,
+        NaiveDateTime,
+        String,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+    );
+    let rows: Vec<Row> = step_history::table
+        .inner_join(cases::table)
+        .inner_join(users::table.on(users::id.eq(cases::created_by)))
+        .filter(step_history::workflow.eq(&primary))
+        .filter(step_history::left_at.gt(start))
+        .filter(step_history::left_at.le(end))
+        .select((
+            cases::located_authority,
+            users::team,
+            cases::created_at,
+            step_history::state,
+            step_history::left_at,
+            step_history::due_at,
+        ))
+        .load(conn)?;
+    let calendar: &WorkingCalendar = &engine.calendar;
+    let mut teams: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut authorities: BTreeMap<String, Tally> = BTreeMap::new();
+    for (located, team, reported, state, left, due) in rows {
+        let days = || {
+            calendar
+                .working_days_between(london_date(reported.and_utc()), london_date(left.and_utc()))
+        };
+        let add = |t: &mut Tally| {
+            match state.as_str() {
+                "report_received" => t.to_decision.push(days()),
+                "strategy_discussion" => t.to_discussion.push(days()),
+                _ => {}
+            }
+            if let Some(due) = due {
+                t.with_timescale += 1;
+                if left <= due {
+                    t.within += 1;
+                }
+            }
+        };
+        if located == authority {
+            add(teams.entry(team).or_default());
+        }
+        add(authorities.entry(located).or_default());
+    }
+    Ok((
+        teams.into_iter().map(|(g, t)| t.figures(g)).collect(),
+        authorities.into_iter().map(|(g, t)| t.figures(g)).collect(),
+    ))
+}
+
+/// A cell as typed, made safe for spreadsheets: text starting with = + - @ is what they run as
+/// a formula, so it is prefixed with an apostrophe.
+fn cell(value: impl ToString) -> String {
+    let s = value.to_string();
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s
+    }
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+/// One list of the dashboard as CSV, with a header row.
+pub fn csv(dashboard: &Dashboard, list: &str) -> Result<String, AppError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut row = |fields: Vec<String>| {
+        w.write_record(fields.iter().map(cell))
+            .map_err(|e| AppError::Internal(format!("csv: {e}")))
+    };
+    let strs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    match list {
+        "overdue_steps" => {
+            row(strs(&["reference", "workflow", "step", "due_at", "working_days_overdue"]))?;
+            for s in &dashboard.overdue_steps {
+                row(vec![s.reference.clone(), s.workflow.clone(), s.step.clone(), s.due_at.to_rfc3339(), s.working_days_overdue.to_string()])?;
+            }
+        }
+        "overdue_actions" => {
+            row(strs(&["reference", "title", "owner_name", "agency", "due_date", "working_days_overdue", "escalated"]))?;
+            for a in &dashboard.overdue_actions {
+                row(vec![a.reference.clone(), a.title.clone(), a.owner_name.clone(), opt(&a.agency), a.due_date.to_string(), a.working_days_overdue.to_string(), a.escalated.to_string()])?;
+            }
+        }
+        "reviews_due" => {
+            row(strs(&["reference", "review", "number", "due_at", "overdue"]))?;
+            for r in &dashboard.reviews_due {
+                row(vec![r.reference.clone(), r.review.clone(), r.number.to_string(), r.due_at.to_rfc3339(), r.overdue.to_string()])?;
+            }
+        }
+        "turning_18" => {
+            row(strs(&["reference", "birthday", "status"]))?;
+            for t in &dashboard.turning_18 {
+                row(vec![t.reference.clone(), t.birthday.to_string(), t.status.clone()])?;
+            }
+        }
+        "timeliness" => {
+            row(strs(&["grouping", "group", "decisions", "median_working_days_to_decision", "discussions", "median_working_days_to_strategy_discussion", "steps_with_timescale", "steps_within_timescale", "share_within_timescale"]))?;
+            for (grouping, list) in [("team", &dashboard.timeliness_by_team), ("authority", &dashboard.timeliness_by_authority)] {
+                for t in list {
+                    row(vec![grouping.to_string(), t.group.clone(), t.decisions.to_string(), opt(&t.median_working_days_to_decision), t.discussions.to_string(), opt(&t.median_working_days_to_strategy_discussion), t.steps_with_timescale.to_string(), t.steps_within_timescale.to_string(), opt(&t.share_within_timescale.map(|s| format!("{s:.3}")))])?;
+                }
+            }
+        }
+        other => {
+            return Err(AppError::bad_request(
+                "unknown_list",
+                "list",
+                format!("{other:?} is not a list; lists are overdue_steps, overdue_actions, reviews_due, turning_18, timeliness"),
+            ))
+        }
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| AppError::Internal(format!("csv: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| AppError::Internal(format!("csv: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_even_and_odd_counts() {
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [3, 1, 2]), Some(2.0));
+        assert_eq!(median(&mut [4, 1, 2, 3]), Some(2.5));
+    }
+
+    #[test]
+    fn formula_like_cells_are_defused() {
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(cell("-1"), "'-1");
+        assert_eq!(cell("Safety plan"), "Safety plan");
+    }
+}

@@ -1,0 +1,98 @@
+//! The team leads' morning email: what is overdue or coming up in their authority, sent only
+//! when there is something to report, and not on bank holidays (nobody reads it; the next
+//! working day's covers the same ground).
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::dashboard::{lists, Lists};
+use super::overdue::Scope;
+use crate::app::AppState;
+use crate::calendar::london_date;
+use crate::db::models::UserRow;
+use crate::db::schema::users;
+use crate::db::{write_transaction, DbConn};
+use crate::domain::access_log::{self, Access};
+use crate::domain::action::long_date;
+use crate::error::AppError;
+use crate::mail::local_time::{self, Language};
+
+pub fn run(state: &AppState, conn: &mut DbConn, now: DateTime<Utc>) -> Result<String, AppError> {
+    let today = london_date(now);
+    if !state.engine.calendar.is_working_day(today) {
+        return Ok(format!("{today} is not a working day; no digest"));
+    }
+    let leads: Vec<UserRow> = users::table
+        .filter(users::role.eq("team_lead"))
+        .filter(users::active.eq(true))
+        .order((users::authority_code, users::name))
+        .select(UserRow::as_select())
+        .load(conn)?;
+    let mut by_authority: BTreeMap<String, Lists> = BTreeMap::new();
+    let (mut sent, mut quiet) = (0, 0);
+    for lead in &leads {
+        if !by_authority.contains_key(&lead.authority_code) {
+            let found = lists(
+                conn,
+                &state.engine,
+                &Scope::Authority(lead.authority_code.clone()),
+                now,
+            )?;
+            by_authority.insert(lead.authority_code.clone(), found);
+        }
+        let Some(l) = by_authority.get(&lead.authority_code) else {
+            continue;
+        };
+        if l.is_empty() {
+            quiet += 1;
+            continue;
+        }
+        let mut case_ids: Vec<&str> = l
+            .overdue_steps
+            .iter()
+            .map(|s| s.case_id.as_str())
+            .chain(l.overdue_actions.iter().map(|a| a.case_id.as_str()))
+            .chain(l.reviews_due.iter().map(|r| r.case_id.as_str()))
+            .chain(l.turning_18.iter().map(|t| t.case_id.as_str()))
+            .collect();
+        case_ids.sort_unstable();
+        case_ids.dedup();
+        write_transaction(conn, |conn| {
+            state.mailer.queue(
+                conn,
+                "daily_digest",
+                None,
+                &lead.email,
+                Language::English,
+                |lang| {
+                    json!({
+                        "team_lead_name": lead.name, "date": long_date(today, lang),
+                        "dashboard_url": format!("{}/api/dashboard", state.mailer.public_url),
+                        "overdue_steps": l.overdue_steps.iter().map(|s| json!({"reference": s.reference, "step": s.step, "due": local_time::date_time(s.due_at, lang)})).collect::<Vec<_>>(),
+                        "overdue_actions": l.overdue_actions.iter().map(|a| json!({"reference": a.reference, "title": a.title, "owner_name": a.owner_name, "due": long_date(a.due_date, lang)})).collect::<Vec<_>>(),
+                        "reviews_due": l.reviews_due.iter().map(|r| json!({"reference": r.reference, "review": r.review, "due": local_time::date_time(r.due_at, lang)})).collect::<Vec<_>>(),
+                        "turning_18": l.turning_18.iter().map(|t| json!({"reference": t.reference, "birthday": long_date(t.birthday, lang)})).collect::<Vec<_>>(),
+                        "count_overdue_steps": l.overdue_steps.len(), "count_overdue_actions": l.overdue_actions.len(),
+                        "count_reviews_due": l.reviews_due.len(), "count_turning_18": l.turning_18.len(),
+                    })
+                },
+                now,
+            )?;
+            // The digest names cases to a person: that is a read of each.
+            access_log::record(
+                conn,
+                &lead.id,
+                &case_ids,
+                Access::List,
+                "digest",
+                now.naive_utc(),
+            )
+        })?;
+        sent += 1;
+    }
+    Ok(format!(
+        "{sent} digests queued; {quiet} team leads had nothing to report"
+    ))
+}

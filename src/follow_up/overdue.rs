@@ -1,0 +1,294 @@
+//! What is late or coming up, for one authority's cases or for all: steps past their deadline
+//! (unless a senior manager recorded a departure), open actions past their due date, reviews due
+//! soon or late, and children turning 18. The dashboard, the digest and the benchmark share it.
+use chrono::{DateTime, Months, NaiveDate, NaiveDateTime, Utc};
+use diesel::dsl::{exists, not};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::calendar::{london_date, WorkingCalendar};
+use crate::db::schema::{
+    agreed_actions, case_workflows, cases, plan_reviews, timescale_departures,
+};
+use crate::db::DbConn;
+use crate::domain::child::eighteenth_birthday;
+use crate::engine::Engine;
+use crate::error::AppError;
+
+/// Whose cases: those located or resident in one authority, or every case.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    Authority(String),
+    All,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OverdueStep {
+    pub case_id: String,
+    pub reference: String,
+    pub workflow: String,
+    pub state: String,
+    pub step: String,
+    pub due_at: DateTime<Utc>,
+    pub working_days_overdue: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OverdueAction {
+    pub case_id: String,
+    pub reference: String,
+    pub action_id: String,
+    pub title: String,
+    pub owner_name: String,
+    pub agency: Option<String>,
+    pub due_date: NaiveDate,
+    pub working_days_overdue: i64,
+    pub escalated: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewDue {
+    pub case_id: String,
+    pub reference: String,
+    pub review_id: String,
+    pub kind: String,
+    pub review: String,
+    pub number: i32,
+    pub due_at: DateTime<Utc>,
+    pub overdue: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TurningEighteen {
+    pub case_id: String,
+    pub reference: String,
+    pub birthday: NaiveDate,
+    pub status: String,
+}
+
+macro_rules! in_scope {
+    ($query:expr, $scope:expr) => {
+        match $scope {
+            Scope::Authority(a) => $query.filter(
+                cases::located_authority
+                    .eq(a.clone())
+                    .or(cases::residence_authority.eq(a.clone())),
+            ),
+            Scope::All => $query,
+        }
+    };
+}
+
+/// Steps past their deadline with no recorded departure, most overdue first.
+pub fn overdue_steps(
+    conn: &mut DbConn,
+    engine: &Engine,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<Vec<OverdueStep>, AppError> {
+    let query = case_workflows::table
+        .inner_join(cases::table)
+        .filter(case_workflows::finished_at.is_null())
+        .filter(case_workflows::due_at.lt(now.naive_utc()))
+        .filter(not(exists(
+            timescale_departures::table
+                .filter(timescale_departures::case_workflow_id.eq(case_workflows::id.nullable()))
+                .filter(
+                    timescale_departures::step_entered_at.eq(case_workflows::entered_at.nullable()),
+                ),
+        )))
+        .select((
+            case_workflows::case_id,
+            cases::reference,
+            case_workflows::workflow,
+            case_workflows::workflow_version,
+            case_workflows::state,
+            case_workflows::due_at,
+        ))
+        .order(case_workflows::due_at)
+        .into_boxed();
+    let rows: Vec<(String, String, String, i32, String, Option<NaiveDateTime>)> =
+        in_scope!(query, scope).load(conn)?;
+    let today = london_date(now);
+    Ok(rows
+        .into_iter()
+        .filter_map(|(case_id, reference, workflow, version, state, due)| {
+            let due = due?.and_utc();
+            let step = engine
+                .registry
+                .get(&workflow, version as u32)
+                .and_then(|wf| wf.state(&state).map(|s| s.title.clone()))
+                .unwrap_or_else(|| state.clone());
+            Some(OverdueStep {
+                working_days_overdue: engine
+                    .calendar
+                    .working_days_between(london_date(due), today),
+                case_id,
+                reference,
+                workflow,
+                state,
+                step,
+                due_at: due,
+            })
+        })
+        .collect())
+}
+
+/// Open actions whose due date has passed, most overdue first.
+pub fn overdue_actions(
+    conn: &mut DbConn,
+    calendar: &WorkingCalendar,
+    scope: &Scope,
+    today: NaiveDate,
+) -> Result<Vec<OverdueAction>, AppError> {
+    let query = agreed_actions::table
+        .inner_join(cases::table)
+        .filter(agreed_actions::status.eq("open"))
+        .filter(agreed_actions::due_date.lt(today))
+        .select((
+            agreed_actions::case_id,
+            cases::reference,
+            agreed_actions::id,
+            agreed_actions::title,
+            agreed_actions::owner_name,
+            agreed_actions::agency_code,
+            agreed_actions::due_date,
+            agreed_actions::escalated_at,
+        ))
+        .order(agreed_actions::due_date)
+        .into_boxed();
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        NaiveDate,
+        Option<NaiveDateTime>,
+    );
+    let rows: Vec<Row> = in_scope!(query, scope).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(case_id, reference, action_id, title, owner_name, agency, due_date, escalated)| {
+                OverdueAction {
+                    working_days_overdue: calendar.working_days_between(due_date, today),
+                    case_id,
+                    reference,
+                    action_id,
+                    title,
+                    owner_name,
+                    agency,
+                    due_date,
+                    escalated: escalated.is_some(),
+                }
+            },
+        )
+        .collect())
+}
+
+/// Reviews still to be held that fall due by `until` (late ones included), soonest first.
+pub fn reviews_due(
+    conn: &mut DbConn,
+    engine: &Engine,
+    scope: &Scope,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<ReviewDue>, AppError> {
+    let query = plan_reviews::table
+        .inner_join(cases::table)
+        .inner_join(case_workflows::table.on(case_workflows::id.eq(plan_reviews::case_workflow_id)))
+        .filter(plan_reviews::status.eq("due"))
+        .filter(plan_reviews::due_at.le(until.naive_utc()))
+        .filter(not(exists(timescale_departures::table.filter(
+            timescale_departures::review_id.eq(plan_reviews::id.nullable()),
+        ))))
+        .select((
+            plan_reviews::case_id,
+            cases::reference,
+            plan_reviews::id,
+            plan_reviews::kind,
+            plan_reviews::number,
+            plan_reviews::due_at,
+            case_workflows::workflow,
+            case_workflows::workflow_version,
+        ))
+        .order(plan_reviews::due_at)
+        .into_boxed();
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        i32,
+        NaiveDateTime,
+        String,
+        i32,
+    );
+    let rows: Vec<Row> = in_scope!(query, scope).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(case_id, reference, review_id, kind, number, due, workflow, version)| ReviewDue {
+                review: engine
+                    .registry
+                    .get(&workflow, version as u32)
+                    .and_then(|wf| wf.def.review_kinds.get(&kind).map(|k| k.title.clone()))
+                    .unwrap_or_else(|| kind.clone()),
+                overdue: due < now.naive_utc(),
+                case_id,
+                reference,
+                review_id,
+                kind,
+                number,
+                due_at: due.and_utc(),
+            },
+        )
+        .collect())
+}
+
+/// Children of open cases whose 18th birthday falls from `today` to `until`, soonest first.
+pub fn turning_18(
+    conn: &mut DbConn,
+    scope: &Scope,
+    today: NaiveDate,
+    until: NaiveDate,
+) -> Result<Vec<TurningEighteen>, AppError> {
+    let eighteen = Months::new(18 * 12);
+    // A day's margin each side; the exact test below knows 29 February.
+    let born_from = today
+        .checked_sub_months(eighteen)
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(NaiveDate::MIN);
+    let born_to = until
+        .checked_sub_months(eighteen)
+        .and_then(|d| d.succ_opt())
+        .unwrap_or(NaiveDate::MAX);
+    let query = cases::table
+        .filter(cases::status.eq("open"))
+        .filter(cases::child_date_of_birth.ge(born_from))
+        .filter(cases::child_date_of_birth.le(born_to))
+        .select((
+            cases::id,
+            cases::reference,
+            cases::child_date_of_birth,
+            cases::status,
+        ))
+        .into_boxed();
+    let rows: Vec<(String, String, NaiveDate, String)> = in_scope!(query, scope).load(conn)?;
+    let mut out: Vec<TurningEighteen> = rows
+        .into_iter()
+        .filter_map(|(case_id, reference, dob, status)| {
+            let birthday = eighteenth_birthday(dob);
+            (birthday >= today && birthday <= until).then_some(TurningEighteen {
+                case_id,
+                reference,
+                birthday,
+                status,
+            })
+        })
+        .collect();
+    out.sort_by_key(|t| t.birthday);
+    Ok(out)
+}

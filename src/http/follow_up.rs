@@ -1,0 +1,179 @@
+//! Routes for following a case up: its agreed actions, reviews and timescale departures, and
+//! the team lead's dashboard with its CSV lists.
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::auth::SignedIn;
+use super::cases::{reading_case, with_conn, writing_case};
+use crate::app::AppState;
+use crate::calendar::london_date;
+use crate::domain::access_log::{self, Access};
+use crate::domain::agreed_action::{self, ActionChange, ActionSummary, NewAction, Services};
+use crate::domain::review::{self, DepartureRequest};
+use crate::error::AppError;
+use crate::follow_up::dashboard::{self, Period};
+
+pub async fn list_actions(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+    req: HttpRequest,
+    key: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let path = req.path().to_string();
+    let actions = reading_case(&state, actor, path, key.into_inner(), |s, conn, c| {
+        agreed_action::list(conn, c, s.engine.today())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "actions": actions })))
+}
+
+pub async fn create_action(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+    req: HttpRequest,
+    key: web::Path<String>,
+    body: web::Json<NewAction>,
+) -> Result<HttpResponse, AppError> {
+    let path = req.path().to_string();
+    let row = writing_case(
+        &state,
+        actor,
+        path,
+        key.into_inner(),
+        move |s, conn, actor, c| {
+            let services = Services {
+                calendar: &s.engine.calendar,
+                agencies: &s.engine.agencies,
+                mailer: &s.mailer,
+            };
+            agreed_action::create(conn, &services, actor, c, &body, s.engine.now())
+        },
+    )
+    .await?;
+    let today = london_date(state.engine.now());
+    Ok(HttpResponse::Created().json(ActionSummary::of(&row, today)))
+}
+
+pub async fn change_action(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+    req: HttpRequest,
+    ids: web::Path<(String, String)>,
+    body: web::Json<ActionChange>,
+) -> Result<HttpResponse, AppError> {
+    let path = req.path().to_string();
+    let (key, action_id) = ids.into_inner();
+    let row = writing_case(&state, actor, path, key, move |s, conn, actor, c| {
+        agreed_action::change(conn, actor, c, &action_id, &body, s.engine.now())
+    })
+    .await?;
+    let today = london_date(state.engine.now());
+    Ok(HttpResponse::Ok().json(ActionSummary::of(&row, today)))
+}
+
+pub async fn reviews(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+    req: HttpRequest,
+    key: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let path = req.path().to_string();
+    let list = reading_case(&state, actor, path, key.into_inner(), |s, conn, c| {
+        let engine = s.engine.clone();
+        let titles = move |kind: &str| {
+            engine
+                .registry
+                .primary()
+                .def
+                .review_kinds
+                .get(kind)
+                .map(|k| k.title.clone())
+                .unwrap_or_else(|| kind.to_string())
+        };
+        review::reviews_of(conn, &titles, &c.id, s.engine.now().naive_utc())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "reviews": list })))
+}
+
+pub async fn record_departure(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+    req: HttpRequest,
+    key: web::Path<String>,
+    body: web::Json<DepartureRequest>,
+) -> Result<HttpResponse, AppError> {
+    let path = req.path().to_string();
+    let row = writing_case(
+        &state,
+        actor,
+        path,
+        key.into_inner(),
+        move |s, conn, actor, c| {
+            let primary = s.engine.registry.primary().name().to_string();
+            review::record_departure(conn, &primary, actor, c, &body, s.engine.now())
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(json!({
+        "id": row.id, "step": row.state, "review_id": row.review_id,
+        "due_at": row.due_at.and_utc(), "rationale": row.rationale,
+        "recorded_by": row.recorded_by, "recorded_at": row.recorded_at.and_utc(),
+    })))
+}
+
+/// Builds the dashboard and logs it as a read of every case it names.
+async fn dashboard_for(
+    state: &web::Data<AppState>,
+    actor: crate::domain::user::Actor,
+    path: String,
+    period: Period,
+) -> Result<dashboard::Dashboard, AppError> {
+    with_conn(state, move |s, conn| {
+        let now = s.engine.now();
+        let built = dashboard::build(conn, &s.engine, &actor, &period, now)?;
+        access_log::record(
+            conn,
+            &actor.id,
+            &built.case_ids(),
+            Access::List,
+            &path,
+            now.naive_utc(),
+        )?;
+        Ok(built)
+    })
+    .await
+}
+
+pub async fn dashboard(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+    req: HttpRequest,
+    period: web::Query<Period>,
+) -> Result<HttpResponse, AppError> {
+    let built = dashboard_for(&state, actor, req.path().to_string(), period.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(built))
+}
+
+pub async fn dashboard_csv(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+    req: HttpRequest,
+    list: web::Path<String>,
+    period: web::Query<Period>,
+) -> Result<HttpResponse, AppError> {
+    let list = list.into_inner();
+    let name = list.strip_suffix(".csv").unwrap_or(&list).to_string();
+    let built = dashboard_for(&state, actor, req.path().to_string(), period.into_inner()).await?;
+    let body = dashboard::csv(&built, &name)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!(
+                "attachment; filename=\"{name}-{}-{}.csv\"",
+                built.authority, built.period_to
+            ),
+        ))
+        .body(body))
+}
