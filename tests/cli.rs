@@ -151,6 +151,67 @@ fn bad_configuration_is_named_at_start() {
 }
 
 #[test]
+fn jobs_are_listed_with_their_next_run_and_run_on_demand() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let d = data.path().display().to_string();
+    let env = [("SAFEGUARD_DATA_DIR", d.as_str())];
+    let o = safeguard(&["jobs", "list"], &env);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    for job in [
+        "age-trigger",
+        "reminder-scan",
+        "overdue-scan",
+        "escalation",
+        "digest",
+    ] {
+        assert!(out.contains(job), "{job} missing: {out}");
+    }
+    assert!(out.contains("0 0 8 * * Mon-Fri"), "{out}");
+    assert!(out.contains("next "), "{out}");
+
+    let o = safeguard(&["jobs", "run", "age-trigger"], &env);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("age-trigger: 0 age-18 tracks started; 0 cases reached 18"),
+        "{}",
+        text(&o)
+    );
+    let out = text(&safeguard(&["jobs", "list"], &env));
+    assert!(
+        out.contains("(0 age-18 tracks started"),
+        "the last outcome is shown: {out}"
+    );
+
+    let o = safeguard(&["jobs", "run", "tidy-up"], &env);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("no job called \"tidy-up\""),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn a_schedule_that_does_not_parse_stops_the_service_and_names_the_setting() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let d = data.path().display().to_string();
+    let o = safeguard(
+        &["jobs", "list"],
+        &[
+            ("SAFEGUARD_DATA_DIR", &d),
+            ("SAFEGUARD_JOB_DIGEST", "0 8 * * 1-5"),
+        ],
+    );
+    assert!(!o.status.success());
+    let out = text(&o);
+    assert!(out.contains("SAFEGUARD_JOB_DIGEST"), "{out}");
+    assert!(out.contains("has 5 fields; a schedule has 6"), "{out}");
+    // Nothing was created: the database is opened only after the configuration is valid.
+    assert!(!data.path().join("safeguard.db").exists());
+}
+
+#[test]
 fn help_is_available_for_every_command() {
     for args in [
         vec!["--help"],
@@ -161,6 +222,8 @@ fn help_is_available_for_every_command() {
         vec!["user", "add", "--help"],
         vec!["demo", "--help"],
         vec!["audit", "verify", "--help"],
+        vec!["jobs", "list", "--help"],
+        vec!["jobs", "run", "--help"],
     ] {
         let o = safeguard(&args, &[]);
         assert!(o.status.success(), "{args:?}: {}", text(&o));
