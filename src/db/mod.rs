@@ -54,10 +54,13 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SessionSettings {
             // crash and loses at most the last commits on power loss, the usual WAL trade.
             // The busy timeout comes first so that even switching to WAL waits for a lock held by a
             // connection opened alongside; it makes concurrent writers queue instead of failing.
+            // Reads map the file (up to 256 MiB) rather than copying pages through read calls:
+            // the dashboard and scans over a large database touch scattered pages.
             c.batch_execute(
                 "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                  PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                 PRAGMA wal_autocheckpoint = 10000; PRAGMA cache_size = -32000;",
+                 PRAGMA wal_autocheckpoint = 10000; PRAGMA cache_size = -32000; \
+                 PRAGMA mmap_size = 268435456;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
         }

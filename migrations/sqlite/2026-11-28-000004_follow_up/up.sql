@@ -9,6 +9,8 @@ ALTER TABLE agreed_actions ADD COLUMN reminder_sent_at TIMESTAMP;
 ALTER TABLE agreed_actions ADD COLUMN overdue_notice_at TIMESTAMP;
 ALTER TABLE agreed_actions ADD COLUMN escalated_at TIMESTAMP;
 CREATE INDEX agreed_actions_open_due ON agreed_actions(due_date) WHERE status = 'open';
+-- An authority's open actions, found from its cases (the dashboard).
+CREATE INDEX agreed_actions_case_open ON agreed_actions(case_id, due_date) WHERE status = 'open';
 -- Timeliness figures read the steps finished in a period.
 CREATE INDEX step_history_left ON step_history(left_at);
 
