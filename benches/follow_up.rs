@@ -296,10 +296,10 @@ fn run(label: &str, state: &AppState, cases: usize) {
         |d| {
             format!(
                 "{} steps, {} actions, {} reviews, {} birthdays; {} teams, {} authorities",
-                d.overdue_steps.len(),
-                d.overdue_actions.len(),
-                d.reviews_due.len(),
-                d.turning_18.len(),
+                d.lists.overdue_steps.len(),
+                d.lists.overdue_actions.len(),
+                d.lists.reviews_due.len(),
+                d.lists.turning_18.len(),
                 d.timeliness_by_team.len(),
                 d.timeliness_by_authority.len()
             )

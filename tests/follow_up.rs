@@ -236,6 +236,8 @@ on_both_backends! {
         app.clock.set(utc(2026, 11, 27, 9, 0));
         let steps = |app: &TestApp| references(&app.get(&lead.token, "/api/dashboard").1["overdue_steps"]);
         assert_eq!(steps(app), vec![reference.clone()]);
+        let (_, late) = app.get(&app.chair, "/api/cases?overdue=true");
+        assert_eq!(references(&late["cases"]), vec![reference.clone()]);
 
         let path = format!("/api/cases/{id}/departures");
         let (s, b) = app.post(&app.chair, &path, &json!({"rationale": "The police asked us to wait for an interview."}));
@@ -251,6 +253,11 @@ on_both_backends! {
         assert_eq!(s, 201, "{b}");
         assert_eq!(b["step"], "report_received");
         assert!(steps(app).is_empty(), "a recorded departure takes the step off the overdue list");
+        let (_, view) = app.get(&app.chair, &format!("/api/cases/{id}"));
+        let deadline = &view["workflows"][0]["deadline"];
+        assert_eq!((deadline["overdue"].as_bool(), deadline["departure_recorded"].as_bool()), (Some(false), Some(true)), "{deadline}");
+        let (_, late) = app.get(&app.chair, "/api/cases?overdue=true");
+        assert_eq!(late["cases"], json!([]), "the case list agrees");
         assert!(history_kinds(app, &id).contains(&"timescale_departure".to_string()));
         let (s, b) = app.post(&senior.token, &path, &json!({"rationale": "The police asked us to wait until the child's interview on Monday."}));
         assert_eq!((s, b["code"].as_str()), (409, Some("departure_recorded")));
@@ -537,5 +544,30 @@ on_both_backends! {
         let bravo_handover = chair_mail.iter().rev().find(|(_, text)| text.contains(&bravo_ref)).expect("Bravo's handover email");
         assert!(bravo_handover.1.contains("Monday 4 March 2030"), "{}", bravo_handover.1);
         assert_no_child_name(&all);
+    }
+}
+
+on_both_backends! {
+    fn a_child_already_past_17_and_a_half_at_referral_starts_the_track_at_once(base) {
+        let (app, sink) = app_with_sink(backend_of(base));
+        let chair = app.person("chair", "la-cardiff", "Test team", "Chair One");
+        let lead = app.person("team_lead", "la-cardiff", "Test team", "Team Lead One");
+        // Born 1 March 2009: 17 years 8 months at referral, 18 on Monday 1 March 2027.
+        let case = app.create_case(&chair.token, json!({"name": "Test Child Echo", "date_of_birth": "2009-03-01", "gender": "male",
+            "located_authority": "la-cardiff", "residence_authority": "la-cardiff"}), report_facts());
+        let reference = case["reference"].as_str().expect("reference").to_string();
+        let all = settle(&sink, 2);
+        assert_eq!(all.len(), 2, "the chair and the team lead, once each");
+        for address in [&chair.email, &lead.email] {
+            let mail = mail_to(&sink, address);
+            assert_eq!(mail.len(), 1, "{address}");
+            assert!(mail[0].1.contains(&reference) && mail[0].1.contains("Monday 1 March 2027"), "{}", mail[0].1);
+            assert!(mail[0].1.contains("Refer to adult services"), "the actions are listed: {}", mail[0].1);
+        }
+        for m in &all {
+            assert!(!m.text().contains("Echo") && !m.text().contains("2009-03-01"), "an email names the child");
+        }
+        // The daily trigger does not start it again.
+        assert_eq!(at_run(&app, utc(2026, 11, 26, 6, 0), JobName::AgeTrigger), "0 age-18 tracks started; 0 cases reached 18");
     }
 }

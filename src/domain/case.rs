@@ -8,6 +8,7 @@ use crate::calendar::london_date;
 use crate::db::models::{AgreedActionRow, CaseRow, CaseWorkflowRow, InvolvementRow};
 use crate::db::schema::{
     agreed_actions, case_involvements, case_workflows, cases, reference_counters,
+    timescale_departures,
 };
 use crate::db::{write_transaction, DbConn};
 use crate::domain::audit::{self, AuditEntry, GENESIS};
@@ -298,13 +299,18 @@ pub fn create_case(
         {
             to_start.push(engine.settings.transition_workflow.clone());
         }
+        let mut track_started = false;
         for wf in to_start {
             if let Some((s, h)) =
                 engine.start_workflow_in(conn, &case, &wf, actor, now, seq, &head)?
             {
                 seq = s;
                 head = h;
+                track_started |= wf == engine.settings.transition_workflow;
             }
+        }
+        if let (true, Some(mailer)) = (track_started, &engine.mailer) {
+            crate::follow_up::age18::announce_started(mailer, conn, &case, now)?;
         }
         diesel::update(cases::table.find(&id))
             .set((cases::audit_seq.eq(seq), cases::audit_head.eq(&head)))
@@ -441,6 +447,16 @@ pub fn list_cases(
         let late = case_workflows::table
             .filter(case_workflows::finished_at.is_null())
             .filter(case_workflows::due_at.lt(now))
+            .filter(diesel::dsl::not(diesel::dsl::exists(
+                timescale_departures::table
+                    .filter(
+                        timescale_departures::case_workflow_id.eq(case_workflows::id.nullable()),
+                    )
+                    .filter(
+                        timescale_departures::step_entered_at
+                            .eq(case_workflows::entered_at.nullable()),
+                    ),
+            )))
             .select(case_workflows::case_id);
         query = if overdue {
             query.filter(cases::id.eq_any(late))
@@ -451,21 +467,31 @@ pub fn list_cases(
     let rows: Vec<CaseRow> = query.load(conn)?;
     let ids: Vec<&str> = rows.iter().map(|c| c.id.as_str()).collect();
     let primary = engine.registry.primary();
-    let running: Vec<(String, String, String, Option<chrono::NaiveDateTime>)> =
-        case_workflows::table
-            .filter(case_workflows::case_id.eq_any(&ids))
-            .filter(
-                case_workflows::finished_at
-                    .is_null()
-                    .or(case_workflows::workflow.eq(primary.name())),
-            )
-            .select((
-                case_workflows::case_id,
-                case_workflows::workflow,
-                case_workflows::state,
-                case_workflows::due_at,
-            ))
-            .load(conn)?;
+    type Running = (
+        String,
+        String,
+        String,
+        Option<chrono::NaiveDateTime>,
+        String,
+        chrono::NaiveDateTime,
+    );
+    let running: Vec<Running> = case_workflows::table
+        .filter(case_workflows::case_id.eq_any(&ids))
+        .filter(
+            case_workflows::finished_at
+                .is_null()
+                .or(case_workflows::workflow.eq(primary.name())),
+        )
+        .select((
+            case_workflows::case_id,
+            case_workflows::workflow,
+            case_workflows::state,
+            case_workflows::due_at,
+            case_workflows::id,
+            case_workflows::entered_at,
+        ))
+        .load(conn)?;
+    let departed = departed_steps(conn, &ids)?;
     Ok(rows
         .into_iter()
         .map(|c| {
@@ -474,7 +500,9 @@ pub fn list_cases(
             CaseSummary {
                 state: mine().find(|r| r.1 == primary.name()).map(|r| r.2.clone()),
                 next_deadline: next.map(|d| d.and_utc()),
-                overdue: next.is_some_and(|d| d < now),
+                overdue: mine().any(|r| {
+                    r.3.is_some_and(|d| d < now) && !departed.contains(&(r.4.clone(), r.5))
+                }),
                 id: c.id,
                 reference: c.reference,
                 status: c.status,
@@ -484,6 +512,24 @@ pub fn list_cases(
                 updated_at: c.updated_at.and_utc(),
             }
         })
+        .collect())
+}
+
+/// Steps (workflow row, time entered) whose timescale a senior manager departed from.
+fn departed_steps(
+    conn: &mut DbConn,
+    case_ids: &[&str],
+) -> Result<std::collections::HashSet<(String, chrono::NaiveDateTime)>, AppError> {
+    let rows: Vec<(Option<String>, Option<chrono::NaiveDateTime>)> = timescale_departures::table
+        .filter(timescale_departures::case_id.eq_any(case_ids))
+        .select((
+            timescale_departures::case_workflow_id,
+            timescale_departures::step_entered_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, at)| Some((id?, at?)))
         .collect())
 }
 
@@ -507,8 +553,11 @@ pub struct DeadlineView {
     /// The same moment in Wales, for people.
     pub due_at_local: String,
     pub source: String,
+    /// False once a senior manager has recorded a departure from this timescale.
     pub overdue: bool,
     pub working_days_left: i64,
+    /// A recorded departure from the timescale, if any.
+    pub departure_recorded: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -521,6 +570,8 @@ pub struct CaseView {
     pub facts: Map<String, Value>,
     pub workflows: Vec<WorkflowView>,
     pub agreed_actions: Vec<Value>,
+    /// Core groups and review conferences of the plan.
+    pub reviews: Vec<crate::domain::review::ReviewView>,
     pub involvements: Vec<Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -536,6 +587,7 @@ pub fn view_case(engine: &Engine, conn: &mut DbConn, case: &CaseRow) -> Result<C
         .load(conn)?;
     let primary = engine.registry.primary();
     let mut running = running;
+    let departed = departed_steps(conn, &[case.id.as_str()])?;
     // The main pathway first, then the others in the order they started.
     running.sort_by_key(|cw| cw.workflow != primary.name());
     let mut workflows = Vec::new();
@@ -544,6 +596,7 @@ pub fn view_case(engine: &Engine, conn: &mut DbConn, case: &CaseRow) -> Result<C
             .registry
             .get(&cw.workflow, cw.workflow_version as u32);
         let state = wf.as_ref().and_then(|w| w.state(&cw.state).cloned());
+        let departure_recorded = departed.contains(&(cw.id.clone(), cw.entered_at));
         let deadline = cw.due_at.filter(|_| cw.finished_at.is_none()).map(|due| {
             let due = due.and_utc();
             let due_day = london_date(due);
@@ -554,7 +607,8 @@ pub fn view_case(engine: &Engine, conn: &mut DbConn, case: &CaseRow) -> Result<C
                     .format("%A %-d %B %Y, %H:%M %Z")
                     .to_string(),
                 source: cw.due_source.clone().unwrap_or_default(),
-                overdue: due < now,
+                overdue: due < now && !departure_recorded,
+                departure_recorded,
                 working_days_left: if due_day >= today {
                     engine.calendar.working_days_between(today, due_day)
                 } else {
@@ -585,6 +639,7 @@ pub fn view_case(engine: &Engine, conn: &mut DbConn, case: &CaseRow) -> Result<C
         .order(agreed_actions::created_at)
         .select(AgreedActionRow::as_select())
         .load(conn)?;
+    let reviews = crate::domain::review::reviews_of(conn, engine, &case.id, now.naive_utc())?;
     let involvements: Vec<InvolvementRow> = case_involvements::table
         .filter(case_involvements::case_id.eq(&case.id))
         .order(case_involvements::created_at)
@@ -622,6 +677,7 @@ pub fn view_case(engine: &Engine, conn: &mut DbConn, case: &CaseRow) -> Result<C
                 })
             })
             .collect(),
+        reviews,
         involvements: involvements
             .into_iter()
             .map(|i| json!({"agency": i.agency_code, "role": i.role, "person_name": i.person_name, "person_email": i.person_email, "user_id": i.user_id}))

@@ -100,10 +100,20 @@ pub struct ReviewView {
 /// A case's reviews, oldest first, with whether each is overdue now.
 pub fn reviews_of(
     conn: &mut DbConn,
-    titles: &dyn Fn(&str) -> String,
+    engine: &crate::engine::Engine,
     case_id: &str,
     now: NaiveDateTime,
 ) -> Result<Vec<ReviewView>, AppError> {
+    let titles = |kind: &str| {
+        engine
+            .registry
+            .primary()
+            .def
+            .review_kinds
+            .get(kind)
+            .map(|k| k.title.clone())
+            .unwrap_or_else(|| kind.to_string())
+    };
     let rows: Vec<(PlanReviewRow, Option<String>)> = plan_reviews::table
         .left_join(
             timescale_departures::table

@@ -20,6 +20,7 @@ use crate::engine::definition::RoleName;
 use crate::engine::EventRequest;
 use crate::error::AppError;
 use crate::mail::local_time::{self, Language};
+use crate::mail::Mailer;
 
 /// The service, when it applies what the calendar decides.
 pub fn system_actor() -> Actor {
@@ -66,8 +67,45 @@ fn people_to_tell(conn: &mut DbConn, case: &CaseRow) -> Result<Vec<UserRow>, App
     Ok(people)
 }
 
-fn case_url(state: &AppState, case: &CaseRow) -> String {
-    format!("{}/api/cases/{}", state.mailer.public_url, case.id)
+fn case_url(mailer: &Mailer, case: &CaseRow) -> String {
+    format!("{}/api/cases/{}", mailer.public_url, case.id)
+}
+
+/// Tells the lead of the case and their team leads that the age-18 track has started, with the
+/// actions it created (those written at `now`). Called in the transaction that started it,
+/// whether the calendar started it or the report of a child already past the age.
+pub fn announce_started(
+    mailer: &Mailer,
+    conn: &mut DbConn,
+    case: &CaseRow,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let actions: Vec<AgreedActionRow> = agreed_actions::table
+        .filter(agreed_actions::case_id.eq(&case.id))
+        .filter(agreed_actions::created_at.eq(now.naive_utc()))
+        .order(agreed_actions::due_date)
+        .select(AgreedActionRow::as_select())
+        .load(conn)?;
+    let birthday = eighteenth_birthday(case.child_date_of_birth);
+    for person in people_to_tell(conn, case)? {
+        mailer.queue(
+            conn,
+            "age18_started",
+            Some(&case.id),
+            &person.email,
+            Language::English,
+            |lang| {
+                json!({
+                    "recipient_name": person.name, "reference": case.reference,
+                    "birthday": long_date(birthday, lang),
+                    "actions": actions.iter().map(|a| json!({"title": a.title, "due": long_date(a.due_date, lang)})).collect::<Vec<_>>(),
+                    "case_url": case_url(mailer, case),
+                })
+            },
+            now,
+        )?;
+    }
+    Ok(())
 }
 
 /// Open cases whose child has reached the transition age, is not yet 18, and has no track.
@@ -131,30 +169,7 @@ fn start_tracks(
                     cases::updated_at.eq(now.naive_utc()),
                 ))
                 .execute(conn)?;
-            let actions: Vec<AgreedActionRow> = agreed_actions::table
-                .filter(agreed_actions::case_id.eq(&case.id))
-                .filter(agreed_actions::created_at.eq(now.naive_utc()))
-                .order(agreed_actions::due_date)
-                .select(AgreedActionRow::as_select())
-                .load(conn)?;
-            for person in people_to_tell(conn, &case)? {
-                state.mailer.queue(
-                    conn,
-                    "age18_started",
-                    Some(&case.id),
-                    &person.email,
-                    Language::English,
-                    |lang| {
-                        json!({
-                            "recipient_name": person.name, "reference": case.reference,
-                            "birthday": long_date(eighteenth_birthday(dob), lang),
-                            "actions": actions.iter().map(|a| json!({"title": a.title, "due": long_date(a.due_date, lang)})).collect::<Vec<_>>(),
-                            "case_url": case_url(state, &case),
-                        })
-                    },
-                    now,
-                )?;
-            }
+            announce_started(&state.mailer, conn, &case, now)?;
             Ok::<bool, AppError>(true)
         })?;
         if done {
@@ -347,7 +362,7 @@ fn hand_over(
                             "kind": crate::domain::meeting::kind_name(&m.kind, lang),
                             "starts": local_time::date_time(m.starts_at.and_utc(), lang),
                         })).collect::<Vec<Value>>(),
-                        "case_url": case_url(state, &case),
+                        "case_url": case_url(&state.mailer, &case),
                     })
                 },
                 now,

@@ -88,29 +88,10 @@ pub struct Dashboard {
     pub period_from: NaiveDate,
     pub period_to: NaiveDate,
     pub generated_at: DateTime<Utc>,
-    pub overdue_steps: Vec<OverdueStep>,
-    pub overdue_actions: Vec<OverdueAction>,
-    pub reviews_due: Vec<ReviewDue>,
-    pub turning_18: Vec<TurningEighteen>,
+    #[serde(flatten)]
+    pub lists: Lists,
     pub timeliness_by_team: Vec<Timeliness>,
     pub timeliness_by_authority: Vec<Timeliness>,
-}
-
-impl Dashboard {
-    /// Every case the dashboard names, for the access log.
-    pub fn case_ids(&self) -> Vec<&str> {
-        let mut ids: Vec<&str> = self
-            .overdue_steps
-            .iter()
-            .map(|s| s.case_id.as_str())
-            .chain(self.overdue_actions.iter().map(|a| a.case_id.as_str()))
-            .chain(self.reviews_due.iter().map(|r| r.case_id.as_str()))
-            .chain(self.turning_18.iter().map(|t| t.case_id.as_str()))
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
-    }
 }
 
 pub fn may_view(actor: &Actor) -> Result<(), AppError> {
@@ -124,6 +105,7 @@ pub fn may_view(actor: &Actor) -> Result<(), AppError> {
 }
 
 /// The four lists for one scope: what the dashboard and the digest show.
+#[derive(Debug, Serialize)]
 pub struct Lists {
     pub overdue_steps: Vec<OverdueStep>,
     pub overdue_actions: Vec<OverdueAction>,
@@ -132,6 +114,21 @@ pub struct Lists {
 }
 
 impl Lists {
+    /// Every case the lists name, for the access log.
+    pub fn case_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self
+            .overdue_steps
+            .iter()
+            .map(|s| s.case_id.as_str())
+            .chain(self.overdue_actions.iter().map(|a| a.case_id.as_str()))
+            .chain(self.reviews_due.iter().map(|r| r.case_id.as_str()))
+            .chain(self.turning_18.iter().map(|t| t.case_id.as_str()))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
     pub fn is_empty(&self) -> bool {
         self.overdue_steps.is_empty()
             && self.overdue_actions.is_empty()
@@ -180,10 +177,7 @@ pub fn build(
         period_from: from,
         period_to: to,
         generated_at: now,
-        overdue_steps: lists.overdue_steps,
-        overdue_actions: lists.overdue_actions,
-        reviews_due: lists.reviews_due,
-        turning_18: lists.turning_18,
+        lists,
         timeliness_by_team: by_team,
         timeliness_by_authority: by_authority,
     })
@@ -341,25 +335,25 @@ pub fn csv(dashboard: &Dashboard, list: &str) -> Result<String, AppError> {
     match list {
         "overdue_steps" => {
             row(strs(&["reference", "workflow", "step", "due_at", "working_days_overdue"]))?;
-            for s in &dashboard.overdue_steps {
+            for s in &dashboard.lists.overdue_steps {
                 row(vec![s.reference.clone(), s.workflow.clone(), s.step.clone(), s.due_at.to_rfc3339(), s.working_days_overdue.to_string()])?;
             }
         }
         "overdue_actions" => {
             row(strs(&["reference", "title", "owner_name", "agency", "due_date", "working_days_overdue", "escalated"]))?;
-            for a in &dashboard.overdue_actions {
+            for a in &dashboard.lists.overdue_actions {
                 row(vec![a.reference.clone(), a.title.clone(), a.owner_name.clone(), opt(&a.agency), a.due_date.to_string(), a.working_days_overdue.to_string(), a.escalated.to_string()])?;
             }
         }
         "reviews_due" => {
             row(strs(&["reference", "review", "number", "due_at", "overdue"]))?;
-            for r in &dashboard.reviews_due {
+            for r in &dashboard.lists.reviews_due {
                 row(vec![r.reference.clone(), r.review.clone(), r.number.to_string(), r.due_at.to_rfc3339(), r.overdue.to_string()])?;
             }
         }
         "turning_18" => {
             row(strs(&["reference", "birthday", "status"]))?;
-            for t in &dashboard.turning_18 {
+            for t in &dashboard.lists.turning_18 {
                 row(vec![t.reference.clone(), t.birthday.to_string(), t.status.clone()])?;
             }
         }

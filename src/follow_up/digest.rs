@@ -49,16 +49,7 @@ pub fn run(state: &AppState, conn: &mut DbConn, now: DateTime<Utc>) -> Result<St
             quiet += 1;
             continue;
         }
-        let mut case_ids: Vec<&str> = l
-            .overdue_steps
-            .iter()
-            .map(|s| s.case_id.as_str())
-            .chain(l.overdue_actions.iter().map(|a| a.case_id.as_str()))
-            .chain(l.reviews_due.iter().map(|r| r.case_id.as_str()))
-            .chain(l.turning_18.iter().map(|t| t.case_id.as_str()))
-            .collect();
-        case_ids.sort_unstable();
-        case_ids.dedup();
+        let case_ids = l.case_ids();
         write_transaction(conn, |conn| {
             state.mailer.queue(
                 conn,

@@ -79,18 +79,7 @@ pub async fn reviews(
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let list = reading_case(&state, actor, path, key.into_inner(), |s, conn, c| {
-        let engine = s.engine.clone();
-        let titles = move |kind: &str| {
-            engine
-                .registry
-                .primary()
-                .def
-                .review_kinds
-                .get(kind)
-                .map(|k| k.title.clone())
-                .unwrap_or_else(|| kind.to_string())
-        };
-        review::reviews_of(conn, &titles, &c.id, s.engine.now().naive_utc())
+        review::reviews_of(conn, &s.engine, &c.id, s.engine.now().naive_utc())
     })
     .await?;
     Ok(HttpResponse::Ok().json(json!({ "reviews": list })))
@@ -135,7 +124,7 @@ async fn dashboard_for(
         access_log::record(
             conn,
             &actor.id,
-            &built.case_ids(),
+            &built.lists.case_ids(),
             Access::List,
             &path,
             now.naive_utc(),
