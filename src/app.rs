@@ -21,6 +21,8 @@ pub struct AppState {
     pub engine: Engine,
     pub mailer: Mailer,
     pub config: Arc<Config>,
+    /// The pages people sign in to.
+    pub pages: Arc<crate::web::Pages>,
 }
 
 /// Opens and migrates the database, stores reference data, loads and records the workflows.
@@ -39,6 +41,7 @@ pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppErr
     }
     let calendar = WorkingCalendar::load(config.bank_holidays.as_deref())?;
     let mailer = Mailer::from_config(&config.mail, &config.data_dir)?;
+    let pages = Arc::new(crate::web::Pages::load(&config.mail.templates_dir)?);
     let agencies = AgencyDirectory::load(Some(&config.extra_agencies()))?;
     let mut registry = WorkflowRegistry::load_dir(&config.workflows_dir)?;
     let pool = db::connect_pool(&config.database_url, config.pool_size)?;
@@ -66,6 +69,7 @@ pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppErr
         engine,
         mailer,
         config: Arc::new(config),
+        pages,
     })
 }
 
@@ -73,6 +77,7 @@ pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppErr
 pub fn serve(state: AppState, listener: TcpListener) -> Result<Server, AppError> {
     let server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
+            .wrap(crate::web::security_headers())
             .wrap(actix_web::middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
             .configure(|cfg| crate::http::configure(cfg, state.clone()))
     })

@@ -16,3 +16,4 @@ pub mod follow_up;
 pub mod http;
 pub mod jobs;
 pub mod mail;
+pub mod web;

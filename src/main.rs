@@ -105,7 +105,25 @@ enum UserCommand {
         /// Agency code of the user's authority, e.g. la-cardiff
         #[arg(long)]
         authority: String,
+        /// Read a password for the pages from standard input (first line), so that it is not
+        /// left in the shell's history.
+        #[arg(long)]
+        password_stdin: bool,
     },
+    /// Set or reset a user's password for the pages (an administrator's reset); the password
+    /// is read from standard input (first line).
+    SetPassword {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+fn password_from_stdin() -> Result<String, AppError> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(|e| {
+        AppError::Startup(format!("cannot read the password from standard input: {e}"))
+    })?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
 #[derive(Subcommand)]
@@ -212,8 +230,16 @@ fn run_with_database(
                     role,
                     team,
                     authority,
+                    password_stdin,
                 },
         } => {
+            let password = if password_stdin {
+                let p = password_from_stdin()?;
+                safeguard::domain::password::check_policy(&p)?;
+                Some(p)
+            } else {
+                None
+            };
             let mut conn = state.pool.get()?;
             let (id, token) = add_user(
                 &mut conn,
@@ -227,7 +253,20 @@ fn run_with_database(
                 },
                 clock.now().naive_utc(),
             )?;
+            if let Some(p) = password {
+                safeguard::domain::password::set_password(&mut conn, &email, &p)?;
+                println!("password set: {email} can sign in to the pages.");
+            }
             println!("user {id} added.\ntoken (shown once, keep it safe): {token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User {
+            command: UserCommand::SetPassword { email },
+        } => {
+            let p = password_from_stdin()?;
+            let mut conn = state.pool.get()?;
+            safeguard::domain::password::set_password(&mut conn, &email, &p)?;
+            println!("password set for {email}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo => {

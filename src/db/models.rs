@@ -29,6 +29,10 @@ pub struct UserRow {
     pub token_hash: String,
     pub active: bool,
     pub created_at: NaiveDateTime,
+    /// argon2id (PHC string); none for a user who only uses an API token.
+    pub password_hash: Option<String>,
+    /// `en` or `cy`: the language of the pages they read.
+    pub language: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

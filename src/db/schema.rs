@@ -21,6 +21,8 @@ diesel::table! {
         token_hash -> Text,
         active -> Bool,
         created_at -> Timestamp,
+        password_hash -> Nullable<Text>,
+        language -> Text,
     }
 }
 
@@ -283,7 +285,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    web_sessions (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sign_in_attempts (id) {
+        id -> Text,
+        account -> Text,
+        address -> Text,
+        at -> Timestamp,
+        succeeded -> Bool,
+    }
+}
+
 diesel::joinable!(case_workflows -> cases (case_id));
+diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(plan_reviews -> cases (case_id));
 diesel::joinable!(timescale_departures -> cases (case_id));
 diesel::joinable!(step_history -> cases (case_id));
@@ -313,4 +336,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     plan_reviews,
     timescale_departures,
     job_runs,
+    web_sessions,
+    sign_in_attempts,
 );

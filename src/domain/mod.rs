@@ -7,5 +7,6 @@ pub mod audit;
 pub mod case;
 pub mod child;
 pub mod meeting;
+pub mod password;
 pub mod review;
 pub mod user;

@@ -127,6 +127,8 @@ pub fn add_user(
             token_hash: hash_token(&token),
             active: true,
             created_at: now,
+            password_hash: None,
+            language: "en".into(),
         })
         .execute(conn);
     match inserted {

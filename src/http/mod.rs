@@ -174,6 +174,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
         .route("/respond/{token}", web::post().to(meetings::answer))
         .route("/actions/{token}", web::get().to(meetings::actions_page))
         .route("/actions/{token}", web::post().to(meetings::actions_update))
+        .configure(crate::web::configure)
         .default_service(web::to(not_found));
 }
 

@@ -14,6 +14,7 @@ use safeguard::config::Config;
 use safeguard::db::PooledConn;
 use safeguard::domain::user::{add_user, NewUser};
 
+pub mod browser;
 pub mod smtp;
 
 pub enum Backend {
@@ -65,6 +66,9 @@ pub fn start_time() -> chrono::DateTime<Utc> {
         .single()
         .expect("valid start time")
 }
+
+/// Every person made by `TestApp::person` signs in to the pages with this.
+pub const TEST_PASSWORD: &str = "synthetic test password";
 
 pub struct Person {
     pub id: String,
@@ -225,6 +229,8 @@ impl TestApp {
             self.clock_now().naive_utc(),
         )
         .expect("add user");
+        safeguard::domain::password::set_password(&mut conn, &email, TEST_PASSWORD)
+            .expect("set password");
         Person { id, token, email }
     }
 

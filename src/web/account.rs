@@ -1,0 +1,218 @@
+//! Signing in and out, and choosing the language of the pages.
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::forms::{first, Submitted};
+use super::session::{self, SignIn};
+use super::{anonymous_language, html, message_page, see_other, signed_in, PageContext, LANGUAGES};
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::http::cases::with_conn;
+
+fn cookie<'a>(state: &AppState, name: &'a str, value: String, hours: i64) -> Cookie<'a> {
+    Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.config.mail.public_url.starts_with("https://"))
+        .max_age(CookieDuration::hours(hours))
+        .finish()
+}
+
+fn anonymous(req: &HttpRequest, csrf: &str) -> PageContext {
+    PageContext {
+        lang: anonymous_language(req),
+        user: None,
+        csrf: csrf.to_string(),
+        // Every anonymous page's language link leads back to signing in.
+        path: "/sign-in".into(),
+    }
+}
+
+fn sign_in_form(
+    state: &AppState,
+    page: &PageContext,
+    status: StatusCode,
+    email: &str,
+    error_key: Option<&str>,
+) -> HttpResponse {
+    let error = error_key.map(|k| state.pages.word(&page.lang, k));
+    let errors = match &error {
+        Some(e) => json!([{"id": "email", "message": e}]),
+        None => json!([]),
+    };
+    match state.pages.render(
+        "sign_in",
+        page,
+        json!({"title": state.pages.word(&page.lang, "sign_in"), "email": email,
+               "error": error, "errors": errors}),
+    ) {
+        Ok(body) => html(status, body),
+        Err(e) => HttpResponse::from_error(e),
+    }
+}
+
+pub async fn sign_in_page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let token = req
+        .cookie(session::PRE_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| v.len() == 64)
+        .unwrap_or_else(session::random_token);
+    let mut response = sign_in_form(&state, &anonymous(&req, &token), StatusCode::OK, "", None);
+    let _ = response.add_cookie(&cookie(&state, session::PRE_COOKIE, token, 1));
+    response
+}
+
+pub async fn sign_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<Submitted>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let pre = req
+        .cookie(session::PRE_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
+    let page = anonymous(&req, &pre);
+    let typed_csrf = first(&form, "csrf").unwrap_or("");
+    if pre.is_empty() || !session::same_token(typed_csrf, &pre) {
+        return Ok(super::refused_csrf(&state, &page));
+    }
+    let email = first(&form, "email").unwrap_or("").trim().to_string();
+    let password = first(&form, "password").unwrap_or("").to_string();
+    if email.is_empty() || password.is_empty() || email.len() > 320 || password.len() > 1000 {
+        return Ok(sign_in_form(
+            &state,
+            &page,
+            StatusCode::BAD_REQUEST,
+            &email,
+            Some("sign_in_missing"),
+        ));
+    }
+    // The address the connection came from; a proxy in front should be configured to connect
+    // from a fixed address per client or this limit becomes per proxy.
+    let address = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let typed_email = email.clone();
+    let outcome = with_conn(&state, move |s, conn| {
+        session::sign_in(
+            conn,
+            &typed_email,
+            &password,
+            &address,
+            s.engine.now().naive_utc(),
+        )
+    })
+    .await?;
+    Ok(match outcome {
+        SignIn::Ok { token, .. } => {
+            let mut r = see_other("/cases");
+            let _ = r.add_cookie(&cookie(
+                &state,
+                session::COOKIE,
+                token,
+                session::SESSION_HOURS,
+            ));
+            r
+        }
+        SignIn::Refused => sign_in_form(
+            &state,
+            &page,
+            StatusCode::UNAUTHORIZED,
+            &email,
+            Some("sign_in_refused"),
+        ),
+        SignIn::TooManyAttempts => sign_in_form(
+            &state,
+            &page,
+            StatusCode::TOO_MANY_REQUESTS,
+            &email,
+            Some("sign_in_too_many"),
+        ),
+    })
+}
+
+pub async fn sign_out(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<Submitted>,
+) -> Result<HttpResponse, AppError> {
+    let user = match signed_in(&req, &state).await {
+        Ok(u) => u,
+        Err(redirect) => return Ok(redirect),
+    };
+    if !super::csrf_ok(&user, &form) {
+        return Ok(super::refused_csrf(&state, &user.page(&req)));
+    }
+    if let Some(c) = req.cookie(session::COOKIE) {
+        let value = c.value().to_string();
+        with_conn(&state, move |_, conn| session::sign_out(conn, &value)).await?;
+    }
+    let mut r = see_other("/sign-in");
+    let _ = r.add_cookie(&cookie(&state, session::COOKIE, String::new(), 0));
+    Ok(r)
+}
+
+/// Only a path on this service: never somewhere else (`//host`, `https://…`).
+fn local_path(back: Option<&str>) -> String {
+    match back {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_string(),
+        _ => "/cases".to_string(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct Back {
+    back: Option<String>,
+}
+
+/// Switches the language and remembers it: on the user for someone signed in, in a cookie
+/// otherwise.
+pub async fn language(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    code: web::Path<String>,
+    back: web::Query<Back>,
+) -> Result<HttpResponse, AppError> {
+    let code = code.into_inner();
+    if !LANGUAGES.contains(&code.as_str()) {
+        let page = anonymous(&req, "");
+        return Ok(message_page(
+            &state,
+            &page,
+            StatusCode::NOT_FOUND,
+            "not_found_heading",
+            "not_found_body",
+        ));
+    }
+    if let Ok(user) = signed_in(&req, &state).await {
+        let (id, lang) = (user.row.id.clone(), code.clone());
+        with_conn(&state, move |_, conn| {
+            session::set_language(conn, &id, &lang)
+        })
+        .await?;
+    }
+    let mut r = see_other(&local_path(back.back.as_deref()));
+    let _ = r.add_cookie(&cookie(&state, session::LANGUAGE_COOKIE, code, 24 * 365));
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn the_way_back_stays_on_this_service() {
+        assert_eq!(
+            local_path(Some("/cases/CSE-2026-000001")),
+            "/cases/CSE-2026-000001"
+        );
+        assert_eq!(local_path(Some("//evil.example/x")), "/cases");
+        assert_eq!(local_path(Some("https://evil.example")), "/cases");
+        assert_eq!(local_path(None), "/cases");
+    }
+}

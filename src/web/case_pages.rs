@@ -1,0 +1,508 @@
+//! The chair's pages: my cases, a new report, and the case page with its current step, the
+//! steps allowed next (each a form drawn from the workflow), agreed actions, reviews and the
+//! timeline. A refused step comes back with what is missing and what was typed.
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use serde_json::{json, Map, Value};
+
+use super::forms::{self, Prefill, Submitted};
+use super::{html, see_other, signed_in, WebUser};
+use crate::app::AppState;
+use crate::db::models::CaseRow;
+use crate::db::DbConn;
+use crate::domain::access_log::{self, Access};
+use crate::domain::case::{self, CaseFilter, NewCaseRequest};
+use crate::engine::transition::case_facts;
+use crate::engine::EventRequest;
+use crate::error::AppError;
+use crate::http::cases::{reading_case, with_conn};
+use crate::mail::local_time::{self, Language};
+
+fn language(lang: &str) -> Language {
+    if lang == "cy" {
+        Language::Welsh
+    } else {
+        Language::English
+    }
+}
+
+pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    match signed_in(&req, &state).await {
+        Ok(_) => see_other("/cases"),
+        Err(redirect) => redirect,
+    }
+}
+
+fn rendered(
+    state: &AppState,
+    name: &str,
+    page: &super::PageContext,
+    status: StatusCode,
+    data: Value,
+) -> HttpResponse {
+    match state.pages.render(name, page, data) {
+        Ok(body) => html(status, body),
+        Err(e) => e.error_response(),
+    }
+}
+
+pub async fn my_cases(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let user = match signed_in(&req, &state).await {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    let page = user.page(&req);
+    let lang = language(&page.lang);
+    let actor = user.actor.clone();
+    let path = req.path().to_string();
+    let rows = with_conn(&state, move |s, conn| {
+        let list = case::list_cases(&s.engine, conn, &actor, &CaseFilter::default())?;
+        let ids: Vec<&str> = list.iter().map(|c| c.id.as_str()).collect();
+        access_log::record(conn, &actor.id, &ids, Access::List, &path, s.engine.now().naive_utc())?;
+        let primary = s.engine.registry.primary();
+        Ok(list
+            .iter()
+            .map(|c| {
+                json!({
+                    "reference": c.reference,
+                    "step": c.state.as_deref().and_then(|st| primary.state(st).map(|x| x.title.clone())).unwrap_or_default(),
+                    "status": c.status,
+                    "next_deadline": c.next_deadline.map(|d| local_time::date_time(d, lang)),
+                    "overdue": c.overdue,
+                })
+            })
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    let title = state.pages.word(&page.lang, "my_cases");
+    Ok(rendered(
+        &state,
+        "cases",
+        &page,
+        StatusCode::OK,
+        json!({"title": title, "cases": rows}),
+    ))
+}
+
+/// The facts a report records: those the first decision's events need.
+fn report_facts(wf: &crate::engine::Workflow) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for t in wf
+        .transitions_from(&wf.def.initial)
+        .filter(|t| forms::for_people(t))
+    {
+        for n in forms::facts_for(t) {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+    }
+    names
+}
+
+fn report_fields(state: &AppState, typed: Option<&Submitted>, welsh: bool) -> Vec<forms::Field> {
+    let wf = state.engine.registry.primary();
+    let names = report_facts(&wf);
+    let empty = Map::new();
+    let prefill = match typed {
+        Some(f) => Prefill::Typed(f),
+        None => Prefill::Recorded(&empty),
+    };
+    forms::specs(&wf, &names)
+        .values()
+        .map(|(name, spec)| {
+            forms::field(
+                "report",
+                name,
+                spec,
+                &prefill,
+                &state.engine.agencies,
+                welsh,
+            )
+        })
+        .collect()
+}
+
+fn report_page(
+    state: &AppState,
+    page: &super::PageContext,
+    status: StatusCode,
+    typed: Option<&Submitted>,
+    errors: Value,
+) -> HttpResponse {
+    let welsh = page.lang == "cy";
+    let get = |k: &str| {
+        typed
+            .and_then(|f| forms::first(f, k))
+            .unwrap_or("")
+            .to_string()
+    };
+    let authorities: Vec<Value> = state
+        .engine
+        .agencies
+        .all()
+        .filter(|a| a.kind == "local_authority")
+        .map(|a| json!({"code": a.code, "name": if welsh { &a.name_cy } else { &a.name_en }}))
+        .collect();
+    let child = json!({
+        "name": get("child_name"), "date_of_birth": get("date_of_birth"), "gender": get("gender"),
+        "located_authority": get("located_authority"), "residence_authority": get("residence_authority"),
+        "looked_after": typed.and_then(|f| forms::first(f, "looked_after")).is_some(),
+    });
+    rendered(
+        state,
+        "new_report",
+        page,
+        status,
+        json!({"title": state.pages.word(&page.lang, "new_report"), "child": child, "authorities": authorities,
+               "fields": report_fields(state, typed, welsh), "errors": errors}),
+    )
+}
+
+pub async fn new_report(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    match signed_in(&req, &state).await {
+        Ok(user) => report_page(&state, &user.page(&req), StatusCode::OK, None, json!([])),
+        Err(r) => r,
+    }
+}
+
+/// An error as the error summary shows it: the message and the input it links to.
+fn summary(prefix: &str, e: &AppError) -> Value {
+    let mut items = Vec::new();
+    if let AppError::Unprocessable {
+        details: Some(d), ..
+    } = e
+    {
+        for m in d["missing"].as_array().into_iter().flatten() {
+            let name = m["name"].as_str().unwrap_or("");
+            let id = match m["kind"].as_str() {
+                Some("fact") => format!("f-{prefix}-{name}"),
+                Some("action") | Some("agreed_actions") => format!("a-{prefix}-0-title"),
+                _ => format!("event-{prefix}"),
+            };
+            items.push(json!({"id": id, "message": m["message"]}));
+        }
+    }
+    if items.is_empty() {
+        let id = e
+            .field()
+            .map(|f| match f {
+                "rationale" => format!("rationale-{prefix}"),
+                "child.name" => "child_name".into(),
+                f if f.starts_with("child.") => f.trim_start_matches("child.").to_string(),
+                f => forms::input_id(prefix, f),
+            })
+            .unwrap_or_else(|| format!("event-{prefix}"));
+        items.push(json!({"id": id, "message": e.to_string()}));
+    }
+    Value::Array(items)
+}
+
+pub async fn record_report(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<Submitted>,
+) -> Result<HttpResponse, AppError> {
+    let user = match signed_in(&req, &state).await {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    let form = form.into_inner();
+    let mut page = user.page(&req);
+    // The language link of a refused form leads back to the form, not to where it was sent.
+    page.path = "/cases/new".into();
+    if !super::csrf_ok(&user, &form) {
+        return Ok(super::refused_csrf(&state, &page));
+    }
+    let wf = state.engine.registry.primary();
+    let names = report_facts(&wf);
+    let outcome = forms::facts_from(&wf, &names, &form).and_then(|facts| {
+        let get = |k: &str| forms::first(&form, k).unwrap_or("").trim().to_string();
+        serde_json::from_value::<NewCaseRequest>(json!({
+            "child": {"name": get("child_name"), "date_of_birth": get("date_of_birth"), "gender": get("gender"),
+                      "located_authority": get("located_authority"), "residence_authority": get("residence_authority"),
+                      "looked_after": forms::first(&form, "looked_after").is_some()},
+            "facts": facts,
+        }))
+        .map_err(|e| AppError::bad_request("invalid_report", "child", e.to_string()))
+    });
+    let request = match outcome {
+        Ok(r) => r,
+        Err(e) => {
+            let status = e.status_code();
+            return Ok(report_page(
+                &state,
+                &page,
+                status,
+                Some(&form),
+                summary("report", &e),
+            ));
+        }
+    };
+    let actor = user.actor.clone();
+    let path = req.path().to_string();
+    let created = with_conn(&state, move |s, conn| {
+        let c = case::create_case(&s.engine, conn, &actor, &request)?;
+        access_log::record(
+            conn,
+            &actor.id,
+            &[&c.id],
+            Access::Write,
+            &path,
+            s.engine.now().naive_utc(),
+        )?;
+        Ok(c.reference)
+    })
+    .await;
+    Ok(match created {
+        Ok(reference) => see_other(&format!("/cases/{reference}")),
+        Err(e) => {
+            let status = e.status_code();
+            report_page(&state, &page, status, Some(&form), summary("report", &e))
+        }
+    })
+}
+
+/// What the case page shows. `failed` is the event just refused, with what was typed.
+fn case_data(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &WebUser,
+    case: &CaseRow,
+    lang: &str,
+    failed: Option<(&str, &Submitted)>,
+) -> Result<Value, AppError> {
+    let engine = &state.engine;
+    let welsh = lang == "cy";
+    let when = |t: chrono::DateTime<chrono::Utc>| local_time::date_time(t, language(lang));
+    let view = case::view_case(engine, conn, case)?;
+    let allowed = engine.allowed_events(conn, case, user.actor.role)?;
+    let recorded = case_facts(case);
+    let mut workflows = Vec::new();
+    for w in view.workflows.iter().filter(|w| !w.finished) {
+        let Some(wf) = engine.registry.get(&w.workflow, w.workflow_version as u32) else {
+            continue;
+        };
+        let mut events = Vec::new();
+        for a in allowed
+            .iter()
+            .filter(|a| a.workflow == w.workflow && a.permitted_for_you)
+        {
+            let Some(t) = wf.transition(&w.state, &a.event) else {
+                continue;
+            };
+            let typed = failed.filter(|(e, _)| *e == a.event).map(|(_, f)| f);
+            let prefill = match typed {
+                Some(f) => Prefill::Typed(f),
+                None => Prefill::Recorded(&recorded),
+            };
+            let names = forms::facts_for(t);
+            let fields: Vec<forms::Field> = forms::specs(&wf, &names)
+                .values()
+                .map(|(name, spec)| {
+                    forms::field(&a.event, name, spec, &prefill, &engine.agencies, welsh)
+                })
+                .collect();
+            events.push(json!({
+                "event": a.event, "workflow": a.workflow, "title": a.title, "decline": a.decline,
+                "rationale_required": a.rationale_required, "rules": a.rules.join(", "),
+                "still_needed": a.still_needed.iter().map(|m| json!({"message": m.message})).collect::<Vec<_>>(),
+                "fields": fields,
+                "takes_actions": forms::takes_actions(t),
+                "action_rows": forms::action_rows(&wf, &a.event, typed),
+                "rationale": typed.and_then(|f| forms::first(f, "rationale")).unwrap_or(""),
+                "open": typed.is_some(),
+            }));
+        }
+        workflows.push(json!({
+            "workflow": w.workflow, "title": wf.def.title, "state_title": w.state_title, "guidance": w.guidance,
+            "rules": w.rules.join(", "),
+            "deadline": w.deadline.as_ref().map(|d| json!({
+                "local": when(d.due_at), "source": d.source, "overdue": d.overdue,
+                "days_left": d.working_days_left, "days_late": -d.working_days_left,
+                "departure": d.departure_recorded,
+            })),
+            "events": events,
+        }));
+    }
+    let history = case::history(conn, case)?;
+    let timeline: Vec<Value> = history
+        .iter()
+        .rev()
+        .map(|e| {
+            let at = e["at"]
+                .as_str()
+                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                .map(|t| when(t.with_timezone(&chrono::Utc)))
+                .unwrap_or_default();
+            json!({
+                "at": at, "who": e["actor_name"].as_str().unwrap_or(e["actor_id"].as_str().unwrap_or("")),
+                "what": e["event"].as_str().unwrap_or(e["kind"].as_str().unwrap_or("")).replace('_', " "),
+                "decline": e["decline"], "rationale": e["rationale"],
+            })
+        })
+        .collect();
+    Ok(json!({
+        "title": case.reference,
+        "case": {
+            "reference": case.reference, "child_name": case.child_name,
+            "date_of_birth": crate::domain::action::long_date(case.child_date_of_birth, language(lang)),
+            "age": crate::domain::child::age_years(case.child_date_of_birth, engine.today()),
+            "located": engine.agencies.get(&case.located_authority).map(|a| if welsh { a.name_cy.clone() } else { a.name_en.clone() }),
+            "residence": engine.agencies.get(&case.residence_authority).map(|a| if welsh { a.name_cy.clone() } else { a.name_en.clone() }),
+            "status": case.status, "version": case.version,
+        },
+        "workflows": workflows,
+        "actions": view.agreed_actions,
+        "reviews": view.reviews.iter().map(|r| json!({"title": r.title, "number": r.number, "due": when(r.due_at), "status": r.status, "overdue": r.overdue})).collect::<Vec<_>>(),
+        "timeline": timeline,
+    }))
+}
+
+pub async fn case_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    key: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let user = match signed_in(&req, &state).await {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    let page = user.page(&req);
+    let lang = page.lang.clone();
+    let actor = user.actor.clone();
+    let path = req.path().to_string();
+    let data = reading_case(&state, actor, path, key.into_inner(), move |s, conn, c| {
+        case_data(s, conn, &user, c, &lang, None)
+    })
+    .await;
+    Ok(match data {
+        Ok(d) => rendered(&state, "case", &page, StatusCode::OK, d),
+        Err(AppError::NotFound(_)) => super::message_page(
+            &state,
+            &page,
+            StatusCode::NOT_FOUND,
+            "not_found_heading",
+            "not_found_body",
+        ),
+        Err(e) => return Err(e),
+    })
+}
+
+pub async fn apply_event(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    key: web::Path<String>,
+    form: web::Form<Submitted>,
+) -> Result<HttpResponse, AppError> {
+    let user = match signed_in(&req, &state).await {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    let form = form.into_inner();
+    let key = key.into_inner();
+    let mut page = user.page(&req);
+    page.path = format!("/cases/{key}");
+    if !super::csrf_ok(&user, &form) {
+        return Ok(super::refused_csrf(&state, &page));
+    }
+    let lang = page.lang.clone();
+    let actor = user.actor.clone();
+    let path = req.path().to_string();
+    // Applied, or refused: then the page again with what is missing and what was typed.
+    let outcome = with_conn(&state, move |s, conn| {
+        let c = &case::visible_case(conn, &actor, &key)?;
+        let actor = &actor;
+        let get = |k: &str| forms::first(&form, k).unwrap_or("").trim().to_string();
+        let event = get("event");
+        let workflow = get("workflow");
+        let attempt = (|| {
+            let wf_row = case::view_case(&s.engine, conn, c)?
+                .workflows
+                .into_iter()
+                .find(|w| w.workflow == workflow && !w.finished)
+                .ok_or(AppError::NotFound("workflow"))?;
+            let wf = s
+                .engine
+                .registry
+                .get(&wf_row.workflow, wf_row.workflow_version as u32)
+                .ok_or(AppError::NotFound("workflow"))?;
+            let t = wf.transition(&wf_row.state, &event).ok_or_else(|| {
+                AppError::unprocessable(
+                    "event_not_allowed",
+                    "event",
+                    "that step is not open now; the case may have moved on",
+                )
+            })?;
+            let facts = forms::facts_from(&wf, &forms::facts_for(t), &form)?;
+            let expected_version = get("expected_version").parse::<i64>().map_err(|_| {
+                AppError::bad_request(
+                    "invalid_version",
+                    "expected_version",
+                    "the form is out of date; reload the page",
+                )
+            })?;
+            let rationale = Some(get("rationale")).filter(|r| !r.is_empty());
+            s.engine.apply_event(
+                conn,
+                actor,
+                &c.id,
+                &EventRequest {
+                    event: event.clone(),
+                    workflow: Some(workflow.clone()),
+                    expected_version,
+                    rationale,
+                    facts,
+                    agreed_actions: if forms::takes_actions(t) {
+                        forms::actions_from(&form)
+                    } else {
+                        Vec::new()
+                    },
+                    meeting_id: None,
+                },
+            )
+        })();
+        let access = if attempt.is_ok() {
+            Access::Write
+        } else {
+            Access::WriteRefused
+        };
+        access_log::record(
+            conn,
+            &actor.id,
+            &[&c.id],
+            access,
+            &path,
+            s.engine.now().naive_utc(),
+        )?;
+        match attempt {
+            Ok(_) => Ok(Ok(c.reference.clone())),
+            Err(e) => {
+                let web_user = WebUser {
+                    row: user.row.clone(),
+                    actor: actor.clone(),
+                    csrf: user.csrf.clone(),
+                };
+                let mut data = case_data(s, conn, &web_user, c, &lang, Some((&event, &form)))?;
+                data["errors"] = summary(&event, &e);
+                Ok(Err((e.status_code(), data)))
+            }
+        }
+    })
+    .await;
+    Ok(match outcome {
+        Ok(Ok(reference)) => see_other(&format!("/cases/{reference}")),
+        Ok(Err((status, data))) => rendered(&state, "case", &page, status, data),
+        Err(AppError::NotFound(_)) => super::message_page(
+            &state,
+            &page,
+            StatusCode::NOT_FOUND,
+            "not_found_heading",
+            "not_found_body",
+        ),
+        Err(e) => return Err(e),
+    })
+}

@@ -1,0 +1,491 @@
+//! The forms of the case page, drawn from the workflow itself: for each event, an input for each
+//! fact its guards need (by the fact's type), rows for agreed actions and attendance where the
+//! event records them, and a rationale box for a decline. Typed values come back as the facts of
+//! an `EventRequest`, and every error names the input it belongs to.
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use crate::calendar::london_to_utc;
+use crate::domain::agency::AgencyDirectory;
+use crate::engine::definition::{FactSpec, FactType, Transition};
+use crate::engine::{AgreedActionInput, Workflow};
+use crate::error::AppError;
+
+/// What the user typed, as submitted (names repeat for multiple choices).
+pub type Submitted = Vec<(String, String)>;
+
+pub fn first<'a>(form: &'a Submitted, name: &str) -> Option<&'a str> {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn all<'a>(form: &'a Submitted, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    form.iter()
+        .filter(move |(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Facts a named check reads, so that its inputs are on the form.
+fn facts_of_check(check: &str) -> &'static [&'static str] {
+    match check {
+        "participants_include_police_and_social_services"
+        | "participants_include_each_relevant_authority" => &["participants"],
+        "participants_include_youth_justice_when_involved" => {
+            &["participants", "youth_justice_involved"]
+        }
+        "attendance_recorded" => &["attendance"],
+        _ => &[],
+    }
+}
+
+/// Whether people apply the event (not only the service itself, as at 18).
+pub fn for_people(t: &Transition) -> bool {
+    t.roles.is_empty()
+        || t.roles
+            .iter()
+            .any(|r| *r != crate::engine::definition::RoleName::System)
+}
+
+/// The facts an event's form asks for, in the order its guards name them.
+pub fn facts_for(t: &Transition) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut add = |n: &str| {
+        if !names.iter().any(|x| x == n) {
+            names.push(n.to_string());
+        }
+    };
+    for g in &t.guards {
+        for c in g.when.iter().chain(g.when_any.iter()) {
+            if let Some(f) = &c.fact {
+                add(f);
+            }
+        }
+        if let Some(f) = g.requires.as_ref().or(g.requires_true.as_ref()) {
+            add(f);
+        }
+        if let Some(c) = &g.check {
+            for f in facts_of_check(c) {
+                add(f);
+            }
+        }
+    }
+    names
+}
+
+/// Whether the event records agreed actions (a minimum, or a required kind).
+pub fn takes_actions(t: &Transition) -> bool {
+    t.guards
+        .iter()
+        .any(|g| g.min_agreed_actions.is_some() || g.requires_action.is_some())
+}
+
+pub const ACTION_ROWS: usize = 3;
+pub const ATTENDANCE_ROWS: usize = 5;
+
+#[derive(Debug, Serialize, Default)]
+pub struct Choice {
+    pub id: String,
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct AttendanceRow {
+    pub index: usize,
+    pub name: String,
+    pub agencies: Vec<Choice>,
+    pub direct: bool,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct Field {
+    pub id: String,
+    /// The fact's name; `name` is the input's (`fact:<name>`).
+    pub fact: String,
+    pub name: String,
+    pub label: String,
+    pub is_bool: bool,
+    pub is_text: bool,
+    pub is_date: bool,
+    pub is_datetime: bool,
+    pub is_choice: bool,
+    pub is_checklist: bool,
+    pub is_agencies: bool,
+    pub is_attendance: bool,
+    pub value: String,
+    pub yes: bool,
+    pub no: bool,
+    pub options: Vec<Choice>,
+    pub rows: Vec<AttendanceRow>,
+    pub error: Option<String>,
+}
+
+/// The values an input starts with: what was typed (after a refusal) or what is recorded.
+pub enum Prefill<'a> {
+    Typed(&'a Submitted),
+    Recorded(&'a Map<String, Value>),
+}
+
+fn recorded_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => if *b { "yes" } else { "no" }.into(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn agency_choices(
+    agencies: &AgencyDirectory,
+    id: &str,
+    welsh: bool,
+    chosen: &dyn Fn(&str) -> bool,
+) -> Vec<Choice> {
+    let mut list: Vec<Choice> = agencies
+        .all()
+        .map(|a| Choice {
+            id: format!("{id}-{}", a.code),
+            value: a.code.clone(),
+            label: if welsh {
+                a.name_cy.clone()
+            } else {
+                a.name_en.clone()
+            },
+            checked: chosen(&a.code),
+        })
+        .collect();
+    list.sort_by(|a, b| a.label.cmp(&b.label));
+    list
+}
+
+/// One input for one fact.
+pub fn field(
+    event: &str,
+    name: &str,
+    spec: &FactSpec,
+    prefill: &Prefill<'_>,
+    agencies: &AgencyDirectory,
+    welsh: bool,
+) -> Field {
+    let id = format!("f-{event}-{name}");
+    let input = format!("fact:{name}");
+    let typed = |key: &str| match prefill {
+        Prefill::Typed(form) => first(form, key).map(str::to_string),
+        Prefill::Recorded(_) => None,
+    };
+    let recorded = match prefill {
+        Prefill::Recorded(facts) => facts.get(name).cloned(),
+        Prefill::Typed(_) => None,
+    };
+    let value = typed(&input)
+        .or_else(|| recorded.as_ref().map(recorded_text))
+        .unwrap_or_default();
+    let mut f = Field {
+        id: id.clone(),
+        fact: name.to_string(),
+        name: input.clone(),
+        label: spec.label.clone(),
+        value: value.clone(),
+        ..Field::default()
+    };
+    match spec.kind {
+        FactType::Bool => {
+            f.is_bool = true;
+            f.yes = value == "yes";
+            f.no = value == "no";
+        }
+        FactType::Text => f.is_text = true,
+        FactType::Date => f.is_date = true,
+        FactType::Datetime => {
+            f.is_datetime = true;
+            // Recorded in UTC; shown in Wales time as typed.
+            if let Some(Value::String(s)) = &recorded {
+                if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+                    f.value = t
+                        .with_timezone(&chrono_tz::Europe::London)
+                        .format("%Y-%m-%dT%H:%M")
+                        .to_string();
+                }
+            }
+        }
+        FactType::Choice => {
+            f.is_choice = true;
+            f.options = spec
+                .options
+                .iter()
+                .map(|o| Choice {
+                    id: format!("{id}-{o}"),
+                    value: o.clone(),
+                    label: o.replace('_', " "),
+                    checked: value == *o,
+                })
+                .collect();
+        }
+        FactType::Checklist => {
+            f.is_checklist = true;
+            f.options = spec
+                .options
+                .iter()
+                .map(|o| Choice {
+                    id: format!("{id}-{o}"),
+                    value: o.clone(),
+                    label: o.replace('_', " "),
+                    checked: match prefill {
+                        Prefill::Typed(form) => first(form, &format!("{input}:{o}")).is_some(),
+                        Prefill::Recorded(_) => recorded
+                            .as_ref()
+                            .and_then(|v| v.get(o))
+                            .and_then(Value::as_bool)
+                            .unwrap_or(false),
+                    },
+                })
+                .collect();
+        }
+        FactType::AgencyList => {
+            f.is_agencies = true;
+            let chosen: Vec<String> = match prefill {
+                Prefill::Typed(form) => all(form, &input).map(str::to_string).collect(),
+                Prefill::Recorded(_) => recorded
+                    .as_ref()
+                    .and_then(Value::as_array)
+                    .map(|l| {
+                        l.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            };
+            f.options = agency_choices(agencies, &id, welsh, &|c| chosen.iter().any(|x| x == c));
+        }
+        FactType::Attendance => {
+            f.is_attendance = true;
+            let recorded_rows: Vec<Value> = recorded
+                .as_ref()
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            f.rows = (0..ATTENDANCE_ROWS)
+                .map(|i| {
+                    let key = |part: &str| format!("att:{name}:{i}:{part}");
+                    let (person, agency, direct) = match prefill {
+                        Prefill::Typed(form) => (
+                            first(form, &key("name")).unwrap_or("").to_string(),
+                            first(form, &key("agency")).unwrap_or("").to_string(),
+                            first(form, &key("direct")).is_some(),
+                        ),
+                        Prefill::Recorded(_) => {
+                            let r = recorded_rows.get(i);
+                            let s = |k: &str| {
+                                r.and_then(|r| r.get(k))
+                                    .and_then(Value::as_str)
+                                    .unwrap_or("")
+                                    .to_string()
+                            };
+                            (
+                                s("name"),
+                                s("agency"),
+                                r.and_then(|r| r.get("direct_knowledge"))
+                                    .and_then(Value::as_bool)
+                                    .unwrap_or(false),
+                            )
+                        }
+                    };
+                    AttendanceRow {
+                        index: i,
+                        name: person,
+                        agencies: agency_choices(agencies, &format!("{id}-{i}"), welsh, &|c| {
+                            c == agency
+                        }),
+                        direct,
+                    }
+                })
+                .collect();
+        }
+    }
+    f
+}
+
+fn bad(field: &str, message: impl Into<String>) -> AppError {
+    AppError::bad_request("invalid_fact", field, message)
+}
+
+/// The facts typed into an event's form, typed as the workflow declares them. Blank inputs are
+/// left out (the guards then say what is missing).
+pub fn facts_from(
+    wf: &Workflow,
+    names: &[String],
+    form: &Submitted,
+) -> Result<Map<String, Value>, AppError> {
+    let mut facts = Map::new();
+    for name in names {
+        let Some(spec) = wf.def.facts.get(name) else {
+            continue;
+        };
+        let input = format!("fact:{name}");
+        let field = format!("facts.{name}");
+        let raw = first(form, &input).map(str::trim).unwrap_or("");
+        let value = match spec.kind {
+            FactType::Bool => match raw {
+                "yes" => Some(json!(true)),
+                "no" => Some(json!(false)),
+                "" => None,
+                _ => return Err(bad(&field, "answer yes or no")),
+            },
+            FactType::Text | FactType::Choice | FactType::Date => {
+                (!raw.is_empty()).then(|| json!(raw))
+            }
+            FactType::Datetime => {
+                if raw.is_empty() {
+                    None
+                } else {
+                    let local = chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
+                        .map_err(|_| {
+                            bad(
+                                &field,
+                                "give the date and time as YYYY-MM-DDTHH:MM, Wales time",
+                            )
+                        })?;
+                    let utc = london_to_utc(local).map_err(|m| bad(&field, m))?;
+                    Some(json!(utc.to_rfc3339()))
+                }
+            }
+            FactType::Checklist => {
+                let answers: Map<String, Value> = spec
+                    .options
+                    .iter()
+                    .map(|o| {
+                        (
+                            o.clone(),
+                            json!(first(form, &format!("{input}:{o}")).is_some()),
+                        )
+                    })
+                    .collect();
+                Some(Value::Object(answers))
+            }
+            FactType::AgencyList => {
+                let chosen: Vec<Value> = all(form, &input).map(|c| json!(c)).collect();
+                (!chosen.is_empty()).then_some(Value::Array(chosen))
+            }
+            FactType::Attendance => {
+                let rows: Vec<Value> = (0..ATTENDANCE_ROWS)
+                    .filter_map(|i| {
+                        let key = |part: &str| format!("att:{name}:{i}:{part}");
+                        let person = first(form, &key("name")).map(str::trim).unwrap_or("");
+                        (!person.is_empty()).then(|| {
+                            json!({
+                                "name": person,
+                                "agency": first(form, &key("agency")).unwrap_or(""),
+                                "direct_knowledge": first(form, &key("direct")).is_some(),
+                            })
+                        })
+                    })
+                    .collect();
+                (!rows.is_empty()).then_some(Value::Array(rows))
+            }
+        };
+        if let Some(v) = value {
+            facts.insert(name.clone(), v);
+        }
+    }
+    Ok(facts)
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct ActionRow {
+    pub index: usize,
+    pub title: String,
+    pub owner_name: String,
+    pub owner_email: String,
+    pub due_date: String,
+    pub kinds: Vec<Choice>,
+}
+
+/// Blank (or as typed) rows for agreed actions.
+pub fn action_rows(wf: &Workflow, event: &str, typed: Option<&Submitted>) -> Vec<ActionRow> {
+    (0..ACTION_ROWS)
+        .map(|i| {
+            let get = |part: &str| {
+                typed
+                    .and_then(|f| first(f, &format!("act:{i}:{part}")))
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let kind = get("kind");
+            ActionRow {
+                index: i,
+                title: get("title"),
+                owner_name: get("owner_name"),
+                owner_email: get("owner_email"),
+                due_date: get("due_date"),
+                kinds: wf
+                    .def
+                    .action_kinds
+                    .iter()
+                    .map(|(k, spec)| Choice {
+                        id: format!("a-{event}-{i}-{k}"),
+                        value: k.clone(),
+                        label: spec.title.clone(),
+                        checked: kind == *k,
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// The agreed actions typed into the rows; a row with no title is left out.
+pub fn actions_from(form: &Submitted) -> Vec<AgreedActionInput> {
+    (0..ACTION_ROWS)
+        .filter_map(|i| {
+            let get = |part: &str| {
+                first(form, &format!("act:{i}:{part}"))
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+            };
+            let title = get("title")?;
+            Some(AgreedActionInput {
+                title,
+                owner_name: get("owner_name").unwrap_or_default(),
+                owner_email: get("owner_email"),
+                owner_user_id: None,
+                agency: None,
+                due_date: get("due_date"),
+                kind: get("kind"),
+            })
+        })
+        .collect()
+}
+
+/// Maps an API field (`facts.participants`, `agreed_actions[0].owner_email`, `rationale`) to
+/// the id of the input that shows it.
+pub fn input_id(event: &str, api_field: &str) -> String {
+    if let Some(name) = api_field.strip_prefix("facts.") {
+        let name = name.split(['.', '[']).next().unwrap_or(name);
+        return format!("f-{event}-{name}");
+    }
+    if let Some(rest) = api_field.strip_prefix("agreed_actions[") {
+        let (i, part) = rest.split_once("].").unwrap_or((rest, "title"));
+        return format!("a-{event}-{}-{part}", i.trim_end_matches(']'));
+    }
+    format!("f-{event}-{}", api_field.replace('.', "-"))
+}
+
+/// Facts named by the form for an event, with their specs, in order.
+pub fn specs<'a>(wf: &'a Workflow, names: &[String]) -> BTreeMap<usize, (&'a str, &'a FactSpec)> {
+    names
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| {
+            wf.def
+                .facts
+                .get_key_value(n)
+                .map(|(k, s)| (i, (k.as_str(), s)))
+        })
+        .collect()
+}

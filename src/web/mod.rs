@@ -1,0 +1,303 @@
+//! The pages people use (most never touch the JSON API): signed in with a password, rendered
+//! on the server from `templates/web/` in Welsh or English, usable without JavaScript. Forms
+//! carry a CSRF token; every response carries the security headers (`security_headers`).
+pub mod account;
+pub mod case_pages;
+pub mod forms;
+pub mod oversight;
+pub mod session;
+pub mod svg;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use actix_web::http::header;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use handlebars::Handlebars;
+use serde_json::{json, Value};
+
+use crate::app::AppState;
+use crate::db::models::UserRow;
+use crate::domain::user::Actor;
+use crate::error::AppError;
+
+pub const LANGUAGES: &[&str] = &["en", "cy"];
+const TEMPLATES: &[&str] = &[
+    "sign_in",
+    "cases",
+    "new_report",
+    "case",
+    "dashboard",
+    "workflow",
+    "message",
+];
+
+/// The page templates and the words around them, in both languages.
+#[derive(Debug)]
+pub struct Pages {
+    registry: Handlebars<'static>,
+    strings: BTreeMap<String, Value>,
+}
+
+impl Pages {
+    /// Loads `templates/web/*.hbs` and `strings.toml`; refuses a strings file whose languages do
+    /// not have the same keys, so no page can show a gap in one language.
+    pub fn load(templates_dir: &Path) -> Result<Pages, AppError> {
+        let dir = templates_dir.join("web");
+        let mut registry = Handlebars::new();
+        registry.set_strict_mode(true);
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read_to_string(&path)
+                .map_err(|e| AppError::Startup(format!("template {}: {e}", path.display())))
+        };
+        for partial in ["layout", "field"] {
+            registry
+                .register_partial(partial, read(&format!("{partial}.hbs"))?)
+                .map_err(|e| AppError::Startup(format!("template {partial}.hbs: {e}")))?;
+        }
+        for name in TEMPLATES {
+            registry
+                .register_template_string(name, read(&format!("{name}.hbs"))?)
+                .map_err(|e| AppError::Startup(format!("template {name}.hbs: {e}")))?;
+        }
+        let strings: BTreeMap<String, Value> = toml::from_str(&read("strings.toml")?)
+            .map_err(|e| AppError::Startup(format!("templates/web/strings.toml: {e}")))?;
+        let keys = |lang: &str| -> Result<Vec<String>, AppError> {
+            strings
+                .get(lang)
+                .and_then(Value::as_object)
+                .map(|o| o.keys().cloned().collect())
+                .ok_or_else(|| {
+                    AppError::Startup(format!("templates/web/strings.toml has no [{lang}] table"))
+                })
+        };
+        let (en, cy) = (keys("en")?, keys("cy")?);
+        if let Some(missing) = en
+            .iter()
+            .find(|k| !cy.contains(k))
+            .or(cy.iter().find(|k| !en.contains(k)))
+        {
+            return Err(AppError::Startup(format!(
+                "templates/web/strings.toml: {missing:?} is not in both [en] and [cy]"
+            )));
+        }
+        Ok(Pages { registry, strings })
+    }
+
+    pub fn render(
+        &self,
+        name: &str,
+        page: &PageContext,
+        mut data: Value,
+    ) -> Result<String, AppError> {
+        if let Value::Object(map) = &mut data {
+            map.insert(
+                "t".into(),
+                self.strings.get(&page.lang).cloned().unwrap_or(Value::Null),
+            );
+            map.insert("lang".into(), json!(page.lang));
+            map.insert(
+                "other_lang".into(),
+                json!(if page.lang == "cy" { "en" } else { "cy" }),
+            );
+            map.insert("path".into(), json!(page.path));
+            map.insert("csrf".into(), json!(page.csrf));
+            map.insert(
+                "user".into(),
+                page.user
+                    .as_ref()
+                    .map(|u| {
+                        json!({"name": u.name, "role": u.role,
+                               "team_lead": matches!(u.role.as_str(), "team_lead" | "senior_manager")})
+                    })
+                    .unwrap_or(Value::Null),
+            );
+            map.entry("title").or_insert(json!(""));
+            map.entry("errors").or_insert(json!([]));
+            let has_errors = map["errors"].as_array().is_some_and(|e| !e.is_empty());
+            map.insert("has_errors".into(), json!(has_errors));
+        }
+        self.registry
+            .render(name, &data)
+            .map_err(|e| AppError::Internal(format!("page {name}: {e}")))
+    }
+}
+
+/// Who is looking and in which language.
+pub struct PageContext {
+    pub lang: String,
+    pub user: Option<UserRow>,
+    pub csrf: String,
+    pub path: String,
+}
+
+/// A signed-in person on the pages.
+pub struct WebUser {
+    pub row: UserRow,
+    pub actor: Actor,
+    pub csrf: String,
+}
+
+impl WebUser {
+    pub fn page(&self, req: &HttpRequest) -> PageContext {
+        PageContext {
+            lang: self.row.language.clone(),
+            user: Some(self.row.clone()),
+            csrf: self.csrf.clone(),
+            path: req.path().to_string(),
+        }
+    }
+}
+
+/// The language of someone not signed in: their choice, else their browser's, else English.
+pub fn anonymous_language(req: &HttpRequest) -> String {
+    if let Some(c) = req.cookie(session::LANGUAGE_COOKIE) {
+        if LANGUAGES.contains(&c.value()) {
+            return c.value().to_string();
+        }
+    }
+    let welsh_first = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("cy"));
+    if welsh_first { "cy" } else { "en" }.to_string()
+}
+
+pub fn html(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
+}
+
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_string()))
+        .finish()
+}
+
+/// The signed-in user, or a redirect to the sign-in page.
+pub async fn signed_in(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+) -> Result<WebUser, HttpResponse> {
+    let Some(cookie) = req.cookie(session::COOKIE).map(|c| c.value().to_string()) else {
+        return Err(see_other("/sign-in"));
+    };
+    let found = crate::http::cases::with_conn(state, move |s, conn| {
+        session::current(conn, &cookie, s.engine.now().naive_utc())
+    })
+    .await;
+    match found {
+        Ok(Some((row, csrf))) => match Actor::from_row(&row) {
+            Ok(actor) => Ok(WebUser { row, actor, csrf }),
+            Err(_) => Err(see_other("/sign-in")),
+        },
+        _ => Err(see_other("/sign-in")),
+    }
+}
+
+/// A plain page that says what went wrong and offers nothing but a way back.
+pub fn message_page(
+    state: &AppState,
+    page: &PageContext,
+    status: StatusCode,
+    heading_key: &str,
+    body_key: &str,
+) -> HttpResponse {
+    let body = state.pages.render(
+        "message",
+        page,
+        json!({"heading_key": heading_key, "body_key": body_key,
+               "title": state.pages.word(&page.lang, heading_key),
+               "heading": state.pages.word(&page.lang, heading_key),
+               "body": state.pages.word(&page.lang, body_key)}),
+    );
+    match body {
+        Ok(b) => html(status, b),
+        Err(e) => HttpResponse::from_error(e),
+    }
+}
+
+impl Pages {
+    pub fn word(&self, lang: &str, key: &str) -> String {
+        self.strings
+            .get(lang)
+            .and_then(|t| t.get(key))
+            .and_then(Value::as_str)
+            .unwrap_or(key)
+            .to_string()
+    }
+}
+
+/// Checks a form's CSRF token against the session's.
+pub fn csrf_ok(user: &WebUser, form: &forms::Submitted) -> bool {
+    forms::first(form, "csrf").is_some_and(|t| session::same_token(t, &user.csrf))
+}
+
+pub fn refused_csrf(state: &AppState, page: &PageContext) -> HttpResponse {
+    message_page(
+        state,
+        page,
+        StatusCode::FORBIDDEN,
+        "csrf_heading",
+        "csrf_body",
+    )
+}
+
+const GOVUK_CSS: &str = include_str!("../../static/govuk-frontend.min.css");
+const APP_CSS: &str = include_str!("../../static/app.css");
+
+async fn stylesheet(name: web::Path<String>) -> HttpResponse {
+    let body = match name.as_str() {
+        "govuk-frontend.min.css" => GOVUK_CSS,
+        "app.css" => APP_CSS,
+        _ => return HttpResponse::NotFound().finish(),
+    };
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(body)
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(case_pages::home))
+        .route("/static/{name}", web::get().to(stylesheet))
+        .route("/sign-in", web::get().to(account::sign_in_page))
+        .route("/sign-in", web::post().to(account::sign_in))
+        .route("/sign-out", web::post().to(account::sign_out))
+        .route("/language/{code}", web::get().to(account::language))
+        .route("/cases", web::get().to(case_pages::my_cases))
+        .route("/cases/new", web::get().to(case_pages::new_report))
+        .route("/cases/new", web::post().to(case_pages::record_report))
+        .route("/cases/{key}", web::get().to(case_pages::case_page))
+        .route(
+            "/cases/{key}/events",
+            web::post().to(case_pages::apply_event),
+        )
+        .route("/dashboard", web::get().to(oversight::dashboard))
+        .route("/dashboard/{list}", web::get().to(oversight::dashboard_csv))
+        .route("/workflows/{name}", web::get().to(oversight::workflow));
+}
+
+/// Headers on every response: what may load (only this service's own styles; no scripts, no
+/// frames), no MIME sniffing, no referrer leaving the service.
+pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
+    actix_web::middleware::DefaultHeaders::new()
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=()",
+        ))
+        .add(("Cross-Origin-Opener-Policy", "same-origin"))
+}

@@ -1,0 +1,173 @@
+//! The team lead's dashboard page (with CSV downloads) and the workflow pages: each workflow
+//! drawn as a diagram, with each step's guidance and deadline.
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use serde_json::json;
+
+use super::{html, message_page, signed_in, svg};
+use crate::app::AppState;
+use crate::domain::access_log::{self, Access};
+use crate::error::AppError;
+use crate::follow_up::dashboard::{self, Period};
+use crate::http::cases::with_conn;
+use crate::mail::local_time::{self, Language};
+
+pub async fn dashboard(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    period: web::Query<Period>,
+) -> Result<HttpResponse, AppError> {
+    let user = match signed_in(&req, &state).await {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    let page = user.page(&req);
+    let lang = if page.lang == "cy" {
+        Language::Welsh
+    } else {
+        Language::English
+    };
+    let actor = user.actor.clone();
+    let path = req.path().to_string();
+    let period = period.into_inner();
+    let built = with_conn(&state, move |s, conn| {
+        let now = s.engine.now();
+        let d = dashboard::build(conn, &s.engine, &actor, &period, now)?;
+        access_log::record(
+            conn,
+            &actor.id,
+            &d.lists.case_ids(),
+            Access::List,
+            &path,
+            now.naive_utc(),
+        )?;
+        Ok(d)
+    })
+    .await;
+    let d = match built {
+        Ok(d) => d,
+        Err(AppError::Forbidden(_)) => {
+            return Ok(message_page(
+                &state,
+                &page,
+                StatusCode::FORBIDDEN,
+                "forbidden_heading",
+                "forbidden_body",
+            ))
+        }
+        Err(e) => return Err(e),
+    };
+    let chart_title = state.pages.word(&page.lang, "chart_share_title");
+    let bars: Vec<(String, f64)> = d
+        .timeliness_by_team
+        .iter()
+        .chain(d.timeliness_by_authority.iter())
+        .filter_map(|t| t.share_within_timescale.map(|s| (t.group.clone(), s)))
+        .collect();
+    let when = |t: chrono::DateTime<chrono::Utc>| local_time::date_time(t, lang);
+    let day = |d: chrono::NaiveDate| crate::domain::action::long_date(d, lang);
+    let data = json!({
+        "title": state.pages.word(&page.lang, "dashboard"),
+        "period_from": d.period_from.to_string(), "period_to": d.period_to.to_string(),
+        "overdue_steps": d.lists.overdue_steps.iter().map(|s| json!({"reference": s.reference, "step": s.step, "due": when(s.due_at), "days": s.working_days_overdue})).collect::<Vec<_>>(),
+        "overdue_actions": d.lists.overdue_actions.iter().map(|a| json!({"reference": a.reference, "title": a.title, "owner": a.owner_name, "due": day(a.due_date), "days": a.working_days_overdue, "escalated": a.escalated})).collect::<Vec<_>>(),
+        "reviews_due": d.lists.reviews_due.iter().map(|r| json!({"reference": r.reference, "review": r.review, "due": when(r.due_at), "overdue": r.overdue})).collect::<Vec<_>>(),
+        "turning_18": d.lists.turning_18.iter().map(|t| json!({"reference": t.reference, "birthday": day(t.birthday)})).collect::<Vec<_>>(),
+        "timeliness": d.timeliness_by_team.iter().map(|t| (t, "team")).chain(d.timeliness_by_authority.iter().map(|t| (t, "authority"))).map(|(t, g)| json!({
+            "group": t.group, "grouping": g, "decisions": t.decisions,
+            "median_decision": t.median_working_days_to_decision, "median_discussion": t.median_working_days_to_strategy_discussion,
+            "within": t.steps_within_timescale, "with_timescale": t.steps_with_timescale,
+            "share": t.share_within_timescale.map(|s| format!("{:.0}%", s * 100.0)),
+        })).collect::<Vec<_>>(),
+        "chart": if bars.is_empty() { String::new() } else { svg::share_bars(&chart_title, &bars) },
+    });
+    Ok(match state.pages.render("dashboard", &page, data) {
+        Ok(body) => html(StatusCode::OK, body),
+        Err(e) => e.error_response(),
+    })
+}
+
+pub async fn dashboard_csv(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    list: web::Path<String>,
+    period: web::Query<Period>,
+) -> Result<HttpResponse, AppError> {
+    let user = match signed_in(&req, &state).await {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    let actor = user.actor.clone();
+    let path = req.path().to_string();
+    let name = list.into_inner().trim_end_matches(".csv").to_string();
+    let period = period.into_inner();
+    let list_name = name.clone();
+    let (body, authority) = with_conn(&state, move |s, conn| {
+        let now = s.engine.now();
+        let d = dashboard::build(conn, &s.engine, &actor, &period, now)?;
+        access_log::record(
+            conn,
+            &actor.id,
+            &d.lists.case_ids(),
+            Access::List,
+            &path,
+            now.naive_utc(),
+        )?;
+        Ok((dashboard::csv(&d, &list_name)?, d.authority))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{name}-{authority}.csv\""),
+        ))
+        .body(body))
+}
+
+pub async fn workflow(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    name: web::Path<String>,
+) -> HttpResponse {
+    let user = match signed_in(&req, &state).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let page = user.page(&req);
+    let Some(wf) = state.engine.registry.latest(&name) else {
+        return message_page(
+            &state,
+            &page,
+            StatusCode::NOT_FOUND,
+            "not_found_heading",
+            "not_found_body",
+        );
+    };
+    let deadline = |d: &crate::engine::definition::DeadlineSpec| {
+        let amount = d
+            .working_days
+            .map(|n| format!("{n} {}", state.pages.word(&page.lang, "working_days")))
+            .or(d
+                .hours
+                .map(|n| format!("{n} {}", state.pages.word(&page.lang, "hours"))))
+            .or(d
+                .months
+                .map(|n| format!("{n} {}", state.pages.word(&page.lang, "months"))))
+            .unwrap_or_default();
+        json!({"amount": amount, "source": d.source})
+    };
+    let data = json!({
+        "title": wf.def.title, "name": wf.name(), "version": wf.version(), "description": wf.def.description,
+        "diagram": svg::workflow(&wf, &wf.def.title),
+        "states": wf.def.states.iter().map(|s| json!({
+            "title": s.title, "guidance": s.guidance, "rules": s.rules.join(", "), "terminal": s.terminal,
+            "deadline": s.deadline.as_ref().map(deadline),
+            "events": wf.transitions_from(&s.id).map(|t| json!({"title": t.title, "to": wf.state(&t.to).map(|x| x.title.clone()), "decline": t.decline})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    });
+    match state.pages.render("workflow", &page, data) {
+        Ok(body) => html(StatusCode::OK, body),
+        Err(e) => e.error_response(),
+    }
+}

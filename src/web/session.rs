@@ -1,0 +1,153 @@
+//! Signing in to the pages: password check with attempts limited per account and per address,
+//! a session cookie (HttpOnly, SameSite=Strict, Secure behind TLS) of which only a hash is
+//! stored, and a CSRF token per session that every form carries.
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use rand::RngCore;
+
+use crate::db::models::UserRow;
+use crate::db::schema::{sign_in_attempts, users, web_sessions};
+use crate::db::DbConn;
+use crate::domain::password;
+use crate::domain::user::hash_token;
+use crate::error::AppError;
+
+pub const COOKIE: &str = "sg_session";
+/// The anonymous forms' CSRF token (double-submit: cookie and hidden field must match).
+pub const PRE_COOKIE: &str = "sg_form";
+pub const LANGUAGE_COOKIE: &str = "sg_lang";
+/// A working day; signing in again each morning.
+pub const SESSION_HOURS: i64 = 10;
+/// Failed attempts allowed in the window before sign-in is refused for a while.
+pub const PER_ACCOUNT: i64 = 5;
+pub const PER_ADDRESS: i64 = 20;
+pub const WINDOW_MINUTES: i64 = 15;
+
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// Compares two tokens without stopping at the first difference.
+pub fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+#[derive(Debug)]
+pub enum SignIn {
+    Ok { token: String, user: Box<UserRow> },
+    Refused,
+    TooManyAttempts,
+}
+
+fn failures_since(
+    conn: &mut DbConn,
+    column_is_account: bool,
+    key: &str,
+    since: NaiveDateTime,
+) -> Result<i64, AppError> {
+    let q = sign_in_attempts::table
+        .filter(sign_in_attempts::succeeded.eq(false))
+        .filter(sign_in_attempts::at.gt(since))
+        .into_boxed();
+    let q = if column_is_account {
+        q.filter(sign_in_attempts::account.eq(key))
+    } else {
+        q.filter(sign_in_attempts::address.eq(key))
+    };
+    Ok(q.count().get_result(conn)?)
+}
+
+/// Checks an email and password. Attempts are counted before the (deliberately slow) hash is
+/// checked, so guessing costs the guesser, not the service.
+pub fn sign_in(
+    conn: &mut DbConn,
+    email: &str,
+    password_typed: &str,
+    address: &str,
+    now: NaiveDateTime,
+) -> Result<SignIn, AppError> {
+    let account = email.trim().to_lowercase();
+    let since = now - Duration::minutes(WINDOW_MINUTES);
+    if failures_since(conn, true, &account, since)? >= PER_ACCOUNT
+        || failures_since(conn, false, address, since)? >= PER_ADDRESS
+    {
+        return Ok(SignIn::TooManyAttempts);
+    }
+    let user: Option<UserRow> = users::table
+        .filter(users::email.eq(&account))
+        .filter(users::active.eq(true))
+        .select(UserRow::as_select())
+        .get_result(conn)
+        .optional()?;
+    let matched = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
+        Some(stored) => password::verify(stored, password_typed),
+        None => {
+            // The same work for an unknown account, so the time taken does not tell.
+            let _ = password::hash(password_typed);
+            false
+        }
+    };
+    diesel::insert_into(sign_in_attempts::table)
+        .values((
+            sign_in_attempts::id.eq(uuid::Uuid::new_v4().to_string()),
+            sign_in_attempts::account.eq(&account),
+            sign_in_attempts::address.eq(address),
+            sign_in_attempts::at.eq(now),
+            sign_in_attempts::succeeded.eq(matched),
+        ))
+        .execute(conn)?;
+    match (matched, user) {
+        (true, Some(user)) => {
+            let token = random_token();
+            diesel::insert_into(web_sessions::table)
+                .values((
+                    web_sessions::token_hash.eq(hash_token(&token)),
+                    web_sessions::user_id.eq(&user.id),
+                    web_sessions::csrf_token.eq(random_token()),
+                    web_sessions::created_at.eq(now),
+                    web_sessions::expires_at.eq(now + Duration::hours(SESSION_HOURS)),
+                ))
+                .execute(conn)?;
+            Ok(SignIn::Ok {
+                token,
+                user: Box::new(user),
+            })
+        }
+        _ => Ok(SignIn::Refused),
+    }
+}
+
+/// The signed-in user of a session cookie, with the session's CSRF token.
+pub fn current(
+    conn: &mut DbConn,
+    cookie: &str,
+    now: NaiveDateTime,
+) -> Result<Option<(UserRow, String)>, AppError> {
+    Ok(web_sessions::table
+        .inner_join(users::table)
+        .filter(web_sessions::token_hash.eq(hash_token(cookie)))
+        .filter(web_sessions::expires_at.gt(now))
+        .filter(users::active.eq(true))
+        .select((UserRow::as_select(), web_sessions::csrf_token))
+        .get_result(conn)
+        .optional()?)
+}
+
+pub fn sign_out(conn: &mut DbConn, cookie: &str) -> Result<(), AppError> {
+    diesel::delete(web_sessions::table.filter(web_sessions::token_hash.eq(hash_token(cookie))))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_language(conn: &mut DbConn, user_id: &str, language: &str) -> Result<(), AppError> {
+    diesel::update(users::table.find(user_id))
+        .set(users::language.eq(language))
+        .execute(conn)?;
+    Ok(())
+}

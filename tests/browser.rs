@@ -1,0 +1,382 @@
+//! The pages in a real browser (headless Chromium through WebDriver) against the real server on
+//! a random port, SQLite, and the loopback SMTP server: a chair signs in, records a report,
+//! decides, holds the strategy discussion; a meeting is scheduled and its invitation arrives; the
+//! chair records the meeting on the case page with two agreed actions for an attendee outside
+//! the service; the attendee opens the link from the email and marks one done; once the other's
+//! date passes (injected clock) the team lead's dashboard shows it overdue. Also: a decline
+//! without rationale is refused on the page and keeps what was typed; another authority's chair
+//! cannot open the case; a form without its CSRF token is refused. Every page is checked with
+//! axe-core and photographed in English and Welsh under target/screenshots/.
+mod support;
+
+use mail_parser::MessageParser;
+use serde_json::json;
+use support::browser::Browser;
+use support::smtp::SmtpSink;
+use support::*;
+
+struct Ui<'a> {
+    b: &'a Browser,
+    base: &'a str,
+}
+
+impl Ui<'_> {
+    fn open(&self, path: &str) {
+        self.b.goto(&format!("{}{path}", self.base));
+    }
+
+    /// Checks the page with axe-core and photographs it in both languages.
+    fn check(&self, name: &str) {
+        let violations = self.b.accessibility_violations();
+        assert!(
+            violations.is_empty(),
+            "{name}: accessibility violations:\n{}",
+            violations.join("\n")
+        );
+        let lang = self
+            .b
+            .run("return document.documentElement.lang;", json!([]));
+        let first = lang.as_str().unwrap_or("en").to_string();
+        self.b.screenshot(&format!("{name}-{first}"));
+        self.b.click_and_wait("a.sg-language");
+        let violations = self.b.accessibility_violations();
+        assert!(
+            violations.is_empty(),
+            "{name} (other language): accessibility violations:\n{}",
+            violations.join("\n")
+        );
+        let other = self
+            .b
+            .run("return document.documentElement.lang;", json!([]));
+        assert_ne!(other, lang, "{name}: the language link switches the page");
+        self.b
+            .screenshot(&format!("{name}-{}", other.as_str().unwrap_or("cy")));
+        self.b.click_and_wait("a.sg-language");
+    }
+
+    fn sign_in(&self, email: &str, password: &str) {
+        self.open("/sign-in");
+        self.b.type_into("#email", email);
+        self.b.type_into("#password", password);
+        self.b
+            .click_and_wait("form[action='/sign-in'] button[type=submit]");
+    }
+
+    fn sign_out(&self) {
+        self.b
+            .click_and_wait("form[action='/sign-out'] button[type=submit]");
+    }
+
+    fn choose(&self, select: &str, value: &str) {
+        self.b.click(&format!("{select} option[value='{value}']"));
+    }
+
+    /// Opens an event's form on the case page and returns the selector of its form.
+    fn event_form(&self, event: &str) -> String {
+        let form = format!("form:has(input[name=event][value={event}])");
+        assert!(
+            self.b.exists(&format!("#event-{event}")),
+            "no {event} on {} ({}): {}",
+            self.b.current_url(),
+            self.b.title(),
+            self.errors()
+        );
+        let open = self.b.run(
+            &format!("return document.querySelector('details:has(#event-{event})').open;"),
+            json!([]),
+        );
+        if open != json!(true) {
+            self.b.click(&format!("#event-{event}"));
+        }
+        form
+    }
+
+    fn submit(&self, form: &str) {
+        self.b
+            .click_and_wait(&format!("{form} button[type=submit]"));
+    }
+
+    fn errors(&self) -> String {
+        if self.b.exists(".govuk-error-summary") {
+            self.b.text(".govuk-error-summary")
+        } else {
+            String::new()
+        }
+    }
+}
+
+#[test]
+fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let sink = SmtpSink::start();
+    let app = TestApp::spawn_with(Backend::Sqlite, &[("SAFEGUARD_SMTP_URL", sink.url())]);
+    let chair = app.person("chair", "la-cardiff", "Test team", "Chair One");
+    let lead = app.person("team_lead", "la-cardiff", "Test team", "Team Lead One");
+    let swansea = app.person("chair", "la-swansea", "West team", "Chair Two");
+    let ui = Ui {
+        b: &browser,
+        base: &app.base,
+    };
+
+    // Signing in: a page that asks, a wrong password refused, then in.
+    ui.open("/cases");
+    assert!(
+        browser.current_url().ends_with("/sign-in"),
+        "{}",
+        browser.current_url()
+    );
+    ui.check("01-sign-in");
+    ui.sign_in(&chair.email, "not the password at all");
+    assert!(ui.errors().contains("not right"), "{}", ui.errors());
+    assert_eq!(
+        browser.value("#email"),
+        chair.email,
+        "the email typed is kept"
+    );
+    ui.sign_in(&chair.email, TEST_PASSWORD);
+    assert!(
+        browser.current_url().ends_with("/cases"),
+        "{}",
+        browser.current_url()
+    );
+    ui.check("02-my-cases");
+
+    // A new report: a date in the wrong format is refused and what was typed stays.
+    ui.open("/cases/new");
+    ui.check("03-new-report");
+    browser.type_into("#child_name", "Test Child Foxtrot");
+    browser.type_into("#date_of_birth", "14/05/2012");
+    browser.type_into("#gender", "female");
+    ui.choose("#located_authority", "la-cardiff");
+    ui.choose("#residence_authority", "la-cardiff");
+    for (id, answer) in [
+        ("immediate_risk", "-no"),
+        ("s130_harm", ""),
+        ("s130_care_needs", ""),
+        ("care_needs_parents_cannot_meet", "-no"),
+        ("trafficking_suspected", "-no"),
+    ] {
+        browser.click(&format!("#f-report-{id}{answer}"));
+    }
+    browser.click("#f-report-section47_grounds");
+    for sign in ["physical", "emotional", "material", "behavioural"] {
+        browser.type_into(&format!("#f-report-signs_{sign}"), "none observed");
+    }
+    browser.type_into(
+        "#f-report-signs_material",
+        "<script>alert('x')</script> new phone",
+    );
+    ui.submit("form[action='/cases/new']");
+    assert!(
+        ui.errors().contains("date_of_birth") || ui.errors().contains("date"),
+        "{}",
+        ui.errors()
+    );
+    assert_eq!(browser.value("#child_name"), "Test Child Foxtrot");
+    assert!(
+        browser
+            .value("#f-report-signs_material")
+            .contains("<script>"),
+        "typed text is kept as typed"
+    );
+    assert!(
+        !browser.source().contains("<script>alert"),
+        "and never put into the page as markup"
+    );
+    browser.type_into("#date_of_birth", "2012-05-14");
+    ui.submit("form[action='/cases/new']");
+    let case_url = browser.current_url();
+    assert!(case_url.contains("/cases/CSE-2026-"), "{case_url}");
+    let reference = case_url.rsplit('/').next().unwrap_or_default().to_string();
+    ui.check("04-case-report-received");
+
+    // A decline without its rationale is refused on the page; nothing is recorded.
+    let decline = ui.event_form("decline_report");
+    browser.type_into(&format!("{decline} textarea[name=rationale]"), "too short");
+    ui.submit(&decline);
+    assert!(ui.errors().contains("rationale"), "{}", ui.errors());
+    assert_eq!(
+        browser.value("#rationale-decline_report"),
+        "too short",
+        "what was typed stays"
+    );
+    ui.check("05-decline-refused");
+    let (_, case) = app.get(&chair.token, &format!("/api/cases/{reference}"));
+    assert_eq!(case["workflows"][0]["state"], "report_received");
+
+    // Decide, then hold the strategy discussion.
+    let accept = ui.event_form("accept_report");
+    ui.submit(&accept);
+    assert_eq!(ui.errors(), "");
+    let discussion = ui.event_form("convene_strategy_meeting");
+    browser.type_into(
+        "#f-convene_strategy_meeting-discussion_held_at",
+        "2026-11-25T09:30",
+    );
+    for agency in ["la-cardiff", "police-south-wales"] {
+        browser.click(&format!(
+            "input[name='fact:participants'][value='{agency}']"
+        ));
+    }
+    browser.click("#f-convene_strategy_meeting-youth_justice_involved-no");
+    browser.type_into(
+        "#f-convene_strategy_meeting-information_shared",
+        "Police intelligence shared under the duty to prevent serious harm",
+    );
+    ui.submit(&discussion);
+    assert_eq!(ui.errors(), "", "the strategy discussion is recorded");
+    ui.check("06-case-strategy-meeting");
+
+    // The meeting is scheduled (through the API here); its invitation arrives.
+    let (s, meeting) = app.post(&chair.token, "/api/meetings", &json!({
+        "kind": "strategy_meeting", "starts_at": "2026-11-27T10:00", "ends_at": "2026-11-27T11:00",
+        "location": "Room 2, County Hall", "cases": [reference],
+        "invitees": [{"name": "Partner Worker", "email": "partner@partner.example", "agency": "police-south-wales",
+                      "role": "detective constable", "language": "en", "direct_knowledge": true}]}));
+    assert_eq!(s, 201, "{meeting}");
+    let invitation = sink.wait_for(1);
+    assert!(invitation
+        .iter()
+        .any(|m| m.to.iter().any(|t| t == "partner@partner.example")));
+
+    // The meeting held: recorded on the case page with two actions for the partner.
+    app.clock.set(
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 27, 12, 0, 0)
+            .single()
+            .expect("time"),
+    );
+    // Two days on, yesterday's session has ended: sign in again.
+    browser.goto(&case_url);
+    assert!(
+        browser.current_url().ends_with("/sign-in"),
+        "sessions last a working day"
+    );
+    ui.sign_in(&chair.email, TEST_PASSWORD);
+    browser.goto(&case_url);
+    let complete = ui.event_form("complete_strategy_meeting");
+    browser.type_into("#f-complete_strategy_meeting-attendance", "Partner Worker");
+    ui.choose(
+        "#f-complete_strategy_meeting-attendance-0-agency",
+        "police-south-wales",
+    );
+    browser.click("#f-complete_strategy_meeting-attendance-0-direct");
+    browser.type_into(
+        "#f-complete_strategy_meeting-child_views",
+        "Feels safer at school",
+    );
+    browser.click("#f-complete_strategy_meeting-child_seen_alone");
+    browser.click("#f-complete_strategy_meeting-child_told_about_support");
+    browser.click("#f-complete_strategy_meeting-icpc_needed-no");
+    browser.click("#f-complete_strategy_meeting-plan_kind-care_and_support");
+    for (i, (title, due)) in [
+        ("Return-home interview", "2026-12-02"),
+        ("Disruption notice for the address", "2026-12-04"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        browser.type_into(&format!("#a-complete_strategy_meeting-{i}-title"), title);
+        browser.type_into(
+            &format!("#a-complete_strategy_meeting-{i}-owner_name"),
+            "Partner Worker",
+        );
+        browser.type_into(
+            &format!("#a-complete_strategy_meeting-{i}-owner_email"),
+            "partner@partner.example",
+        );
+        browser.type_into(&format!("#a-complete_strategy_meeting-{i}-due_date"), due);
+    }
+    ui.submit(&complete);
+    assert_eq!(ui.errors(), "", "the meeting is recorded");
+    ui.check("07-case-plan-preparation");
+
+    // The partner opens the link in the email about their actions and marks one done.
+    let mails = sink.wait_for(2);
+    let actions_mail = mails
+        .iter()
+        .map(|m| {
+            MessageParser::default()
+                .parse(&m.raw)
+                .expect("MIME")
+                .body_text(0)
+                .map(|t| t.to_string())
+                .unwrap_or_default()
+        })
+        .find(|t| t.contains("/actions/"))
+        .expect("the actions email");
+    let start = actions_mail
+        .find("http://safeguard.test/actions/")
+        .expect("link");
+    let link: String = actions_mail[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    ui.sign_out();
+    browser.goto(&link.replace("http://safeguard.test", &app.base));
+    assert!(browser.source().contains("Return-home interview"));
+    browser.type_into("textarea[name=note]", "Interview held on Monday");
+    browser.click_and_wait("button[name=status][value=done]");
+    assert!(
+        browser.source().contains("done"),
+        "the action is marked done"
+    );
+    browser.screenshot("08-attendee-actions");
+
+    // A second user of another authority cannot open the case.
+    ui.sign_in(&swansea.email, TEST_PASSWORD);
+    browser.goto(&case_url);
+    assert!(
+        browser.title().contains("Page not found") || browser.title().contains("Heb ddod o hyd"),
+        "{}",
+        browser.title()
+    );
+    ui.check("09-other-authority-not-found");
+    ui.sign_out();
+
+    // The team lead's dashboard shows the other action overdue once its date has passed.
+    app.clock.set(
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 7, 9, 0, 0)
+            .single()
+            .expect("time"),
+    );
+    ui.sign_in(&lead.email, TEST_PASSWORD);
+    ui.open("/dashboard");
+    let page = browser.source();
+    assert!(
+        page.contains("Disruption notice for the address"),
+        "the undone action is overdue"
+    );
+    assert!(
+        !page.contains("Return-home interview"),
+        "the one done is not"
+    );
+    assert!(
+        browser.exists("svg.sg-chart") || page.contains("Timeliness"),
+        "timeliness is shown"
+    );
+    ui.check("10-dashboard");
+    ui.open("/workflows/cse-strategy");
+    assert!(browser.exists("svg.sg-diagram"));
+    ui.check("11-workflow");
+
+    // A form sent without its CSRF token is refused, and nothing changes.
+    browser.goto(&case_url);
+    let before = app.get(&lead.token, &format!("/api/cases/{reference}")).1["version"].clone();
+    let agree = ui.event_form("agree_plan");
+    browser.run(
+        &format!("document.querySelector(\"{agree} input[name=csrf]\").remove();"),
+        json!([]),
+    );
+    ui.submit(&agree);
+    assert!(
+        browser.title().contains("expired") || browser.title().contains("dod i ben"),
+        "{}",
+        browser.title()
+    );
+    assert_eq!(
+        app.get(&lead.token, &format!("/api/cases/{reference}")).1["version"],
+        before
+    );
+}
