@@ -305,6 +305,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    form_submissions (token) {
+        token -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        outcome -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(case_workflows -> cases (case_id));
 diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(plan_reviews -> cases (case_id));
@@ -338,4 +347,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     job_runs,
     web_sessions,
     sign_in_attempts,
+    form_submissions,
 );

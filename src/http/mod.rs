@@ -108,8 +108,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
         )
         .app_data(web::PayloadConfig::default().limit(limit))
         .app_data(web::QueryConfig::default().error_handler(query_error))
-        .app_data(web::FormConfig::default().limit(16 * 1024))
-        .app_data(web::FormConfig::default().limit(16 * 1024))
+        // Page forms carry long free text (up to 10,000 characters a fact, several facts).
+        .app_data(web::FormConfig::default().limit(limit))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .service(

@@ -158,6 +158,8 @@ fn report_page(
         page,
         status,
         json!({"title": state.pages.word(&page.lang, "new_report"), "child": child, "authorities": authorities,
+               "form_token": typed.and_then(|f| forms::first(f, "form_token")).filter(|t| t.len() == 64)
+                   .map(str::to_string).unwrap_or_else(super::session::random_token),
                "fields": report_fields(state, typed, welsh), "errors": errors}),
     )
 }
@@ -217,6 +219,9 @@ pub async fn record_report(
     if !super::csrf_ok(&user, &form) {
         return Ok(super::refused_csrf(&state, &page));
     }
+    if forms::first(&form, "form_token").is_none_or(|t| t.len() != 64) {
+        return Ok(super::refused_csrf(&state, &page));
+    }
     let wf = state.engine.registry.primary();
     let names = report_facts(&wf);
     let outcome = forms::facts_from(&wf, &names, &form).and_then(|facts| {
@@ -244,20 +249,31 @@ pub async fn record_report(
     };
     let actor = user.actor.clone();
     let path = req.path().to_string();
+    let token = forms::first(&form, "form_token").unwrap_or("").to_string();
     let created = with_conn(&state, move |s, conn| {
-        let c = case::create_case(&s.engine, conn, &actor, &request)?;
-        access_log::record(
-            conn,
-            &actor.id,
-            &[&c.id],
-            Access::Write,
-            &path,
-            s.engine.now().naive_utc(),
-        )?;
-        Ok(c.reference)
+        use super::session::{claim_submission, finish_submission, Submission};
+        let now = s.engine.now().naive_utc();
+        // A second submission of the same form leads to the case the first one recorded.
+        match claim_submission(conn, &token, &actor.id, now)? {
+            Submission::Done(reference) => return Ok(reference),
+            Submission::InProgress => return Ok(String::new()),
+            Submission::New => {}
+        }
+        match case::create_case(&s.engine, conn, &actor, &request) {
+            Ok(c) => {
+                access_log::record(conn, &actor.id, &[&c.id], Access::Write, &path, now)?;
+                finish_submission(conn, &token, Some(&c.reference))?;
+                Ok(c.reference)
+            }
+            Err(e) => {
+                finish_submission(conn, &token, None)?;
+                Err(e)
+            }
+        }
     })
     .await;
     Ok(match created {
+        Ok(reference) if reference.is_empty() => see_other("/cases"),
         Ok(reference) => see_other(&format!("/cases/{reference}")),
         Err(e) => {
             let status = e.status_code();

@@ -23,3 +23,12 @@ CREATE TABLE sign_in_attempts (
 );
 CREATE INDEX sign_in_attempts_account ON sign_in_attempts(account, at);
 CREATE INDEX sign_in_attempts_address ON sign_in_attempts(address, at);
+
+-- Each page form that creates something carries a one-time token: a second submission of the
+-- same form (a double click, a resend) finds its token here and leads to what the first made.
+CREATE TABLE form_submissions (
+    token TEXT PRIMARY KEY NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    created_at TIMESTAMP NOT NULL,
+    outcome TEXT
+);

@@ -1,0 +1,219 @@
+//! The pages over plain HTTP, on SQLite and PostgreSQL: security headers, sign-in limits and
+//! CSRF, the language remembered per person, a report form sent twice, and bad input. (The
+//! browser test walks the pages as a person does; these pin the rules down.)
+mod support;
+
+use std::collections::HashMap;
+
+use support::*;
+
+/// A client that keeps cookies and does not follow redirects, so each answer can be checked.
+struct Web {
+    base: String,
+    agent: ureq::Agent,
+    cookies: std::cell::RefCell<HashMap<String, String>>,
+}
+
+struct Answer {
+    status: u16,
+    location: String,
+    headers: HashMap<String, String>,
+    body: String,
+}
+
+impl Web {
+    fn new(app: &TestApp) -> Web {
+        Web {
+            base: app.base.clone(),
+            agent: ureq::AgentBuilder::new().redirects(0).build(),
+            cookies: Default::default(),
+        }
+    }
+
+    fn send(&self, method: &str, path: &str, form: Option<&[(&str, &str)]>) -> Answer {
+        let cookie = self
+            .cookies
+            .borrow()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let req = self
+            .agent
+            .request(method, &format!("{}{path}", self.base))
+            .set("Cookie", &cookie);
+        let result = match form {
+            Some(f) => req.send_form(f),
+            None => req.call(),
+        };
+        let r = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        for set in r.all("set-cookie") {
+            if let Some((k, rest)) = set.split_once('=') {
+                let v = rest.split(';').next().unwrap_or("").to_string();
+                self.cookies.borrow_mut().insert(k.to_string(), v);
+            }
+        }
+        let headers = r
+            .headers_names()
+            .into_iter()
+            .filter_map(|n| r.header(&n).map(|v| (n.clone(), v.to_string())))
+            .collect();
+        Answer {
+            status: r.status(),
+            location: r.header("location").unwrap_or("").to_string(),
+            headers,
+            body: r.into_string().unwrap_or_default(),
+        }
+    }
+
+    fn get(&self, path: &str) -> Answer {
+        self.send("GET", path, None)
+    }
+
+    fn post(&self, path: &str, form: &[(&str, &str)]) -> Answer {
+        self.send("POST", path, Some(form))
+    }
+
+    fn hidden(body: &str, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = body
+            .find(&marker)
+            .map(|i| i + marker.len())
+            .unwrap_or_else(|| panic!("no {name} in the page"));
+        body[start..].chars().take_while(|c| *c != '"').collect()
+    }
+
+    fn sign_in(&self, email: &str, password: &str) -> Answer {
+        let page = self.get("/sign-in");
+        let csrf = Web::hidden(&page.body, "csrf");
+        self.post(
+            "/sign-in",
+            &[("csrf", &csrf), ("email", email), ("password", password)],
+        )
+    }
+}
+
+on_both_backends! {
+    fn every_response_carries_the_security_headers(app) {
+        let web = Web::new(app);
+        for path in ["/sign-in", "/healthz", "/api/cases", "/static/app.css", "/no-such-page"] {
+            let a = web.get(path);
+            let h = |k: &str| a.headers.get(k).cloned().unwrap_or_default();
+            assert!(h("content-security-policy").contains("default-src 'none'") && h("content-security-policy").contains("frame-ancestors 'none'"), "{path}: {:?}", a.headers);
+            assert_eq!(h("x-frame-options"), "DENY", "{path}");
+            assert_eq!(h("x-content-type-options"), "nosniff", "{path}");
+            assert_eq!(h("referrer-policy"), "no-referrer", "{path}");
+        }
+        // The session cookie cannot be read by script or sent from another site.
+        let person = app.person("chair", "la-cardiff", "Test team", "Chair One");
+        let a = web.sign_in(&person.email, TEST_PASSWORD);
+        assert_eq!((a.status, a.location.as_str()), (303, "/cases"));
+        let set = a.headers.get("set-cookie").cloned().unwrap_or_default();
+        assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+    }
+}
+
+on_both_backends! {
+    fn sign_in_is_limited_per_account_and_needs_its_form_token(app) {
+        let person = app.person("chair", "la-cardiff", "Test team", "Chair One");
+        let other = app.person("chair", "la-cardiff", "Test team", "Chair Two");
+        let web = Web::new(app);
+        // Without the form's token (another site posting the form): refused, nothing counted.
+        let a = Web::new(app).post("/sign-in", &[("csrf", "x"), ("email", &person.email), ("password", TEST_PASSWORD)]);
+        assert_eq!(a.status, 403);
+        for _ in 0..5 {
+            assert_eq!(web.sign_in(&person.email, "a wrong password").status, 401);
+        }
+        // The sixth try is refused even with the right password, for that account only.
+        let a = web.sign_in(&person.email, TEST_PASSWORD);
+        assert_eq!(a.status, 429);
+        assert!(a.body.contains("Too many attempts"), "{}", a.body);
+        assert_eq!(web.sign_in(&other.email, TEST_PASSWORD).status, 303);
+        // Fifteen minutes later it lets them try again.
+        app.clock.advance(chrono::Duration::minutes(16));
+        assert_eq!(Web::new(app).sign_in(&person.email, TEST_PASSWORD).status, 303);
+    }
+}
+
+on_both_backends! {
+    fn the_language_is_remembered_for_the_person(app) {
+        let person = app.person("chair", "la-cardiff", "Test team", "Chair One");
+        let web = Web::new(app);
+        web.sign_in(&person.email, TEST_PASSWORD);
+        assert!(web.get("/cases").body.contains("<html lang=\"en\""));
+        let a = web.get("/language/cy?back=/cases");
+        assert_eq!((a.status, a.location.as_str()), (303, "/cases"));
+        let page = web.get("/cases").body;
+        assert!(page.contains("<html lang=\"cy\"") && page.contains("Fy achosion"), "{page}");
+        // Another browser, another day: still Welsh.
+        let elsewhere = Web::new(app);
+        elsewhere.sign_in(&person.email, TEST_PASSWORD);
+        assert!(elsewhere.get("/cases").body.contains("Fy achosion"));
+        // Never a way off the service.
+        assert_eq!(web.get("/language/en?back=//evil.example").location, "/cases");
+    }
+}
+
+fn report_form(
+    csrf: &str,
+    token: &str,
+    name: &str,
+    dob: &str,
+    signs: &str,
+) -> Vec<(String, String)> {
+    let mut f: Vec<(String, String)> = vec![
+        ("csrf".into(), csrf.into()),
+        ("form_token".into(), token.into()),
+        ("child_name".into(), name.into()),
+        ("date_of_birth".into(), dob.into()),
+        ("gender".into(), "female".into()),
+        ("located_authority".into(), "la-cardiff".into()),
+        ("residence_authority".into(), "la-cardiff".into()),
+        ("fact:immediate_risk".into(), "no".into()),
+    ];
+    f.push(("fact:signs_material".into(), signs.into()));
+    f
+}
+
+on_both_backends! {
+    fn a_report_form_sent_twice_records_one_case_and_bad_input_is_named(app) {
+        let person = app.person("chair", "la-cardiff", "Test team", "Chair One");
+        let web = Web::new(app);
+        web.sign_in(&person.email, TEST_PASSWORD);
+        let page = web.get("/cases/new").body;
+        let (csrf, token) = (Web::hidden(&page, "csrf"), Web::hidden(&page, "form_token"));
+        let send = |f: Vec<(String, String)>| {
+            let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            web.post("/cases/new", &pairs)
+        };
+        // A date in the wrong format: refused, named, nothing recorded.
+        let a = send(report_form(&csrf, &token, "Test Child Golf", "14/05/2012", "none observed"));
+        assert_eq!(a.status, 400);
+        assert!(a.body.contains("govuk-error-summary") && a.body.contains("date"), "{}", a.body);
+        assert!(a.body.contains("value=\"Test Child Golf\""), "what was typed is kept");
+        // Too long a text: refused and named.
+        let long = "x".repeat(10_001);
+        let a = send(report_form(&csrf, &token, "Test Child Golf", "2012-05-14", &long));
+        assert_eq!(a.status, 400);
+        assert!(a.body.contains("#f-report-signs_material"), "the error links to the field");
+        // Script typed into a field is shown as text, never run.
+        let a = send(report_form(&csrf, &token, "Test Child Golf", "2012-05-14", "<script>alert(1)</script>"));
+        assert_eq!(a.status, 303, "{}", a.body);
+        let first = a.location.clone();
+        let case_page = web.get(&first).body;
+        assert!(!case_page.contains("<script>alert(1)</script>"));
+        // The same form again (a double click, a resend): no second case.
+        let again = send(report_form(&csrf, &token, "Test Child Golf", "2012-05-14", "<script>alert(1)</script>"));
+        assert_eq!((again.status, again.location.as_str()), (303, first.as_str()));
+        let (_, list) = app.get(&person.token, "/api/cases");
+        assert_eq!(list["cases"].as_array().map(Vec::len), Some(1), "{list}");
+        // A whole form beyond the body limit.
+        let huge = "y".repeat(70_000);
+        let a = send(report_form(&csrf, &Web::hidden(&web.get("/cases/new").body, "form_token"), "Test Child Golf", "2012-05-14", &huge));
+        assert_eq!(a.status, 413);
+    }
+}
