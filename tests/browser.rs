@@ -322,7 +322,34 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
         browser.source().contains("done"),
         "the action is marked done"
     );
+    // For the other, they ask for more time, with the reason.
+    browser.type_into(
+        "textarea[name=note]",
+        "The address changed; we need a week more",
+    );
+    browser.click_and_wait("button[name=status][value=more_time]");
+    assert!(
+        browser
+            .source()
+            .contains("Asks for more time: The address changed"),
+        "the request is shown"
+    );
+    let violations = browser.accessibility_violations();
+    assert!(
+        violations.is_empty(),
+        "attendee page: {}",
+        violations.join("\n")
+    );
     browser.screenshot("08-attendee-actions");
+    let (_, history) = app.get(&chair.token, &format!("/api/cases/{reference}/history"));
+    assert!(
+        history["history"]
+            .as_array()
+            .expect("history")
+            .iter()
+            .any(|e| e["kind"] == "action_more_time_asked"),
+        "the request is in the audit trail"
+    );
 
     // A second user of another authority cannot open the case.
     ui.sign_in(&swansea.email, TEST_PASSWORD);

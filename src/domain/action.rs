@@ -171,7 +171,8 @@ pub fn page_data(
 pub struct OwnerUpdate {
     pub action_id: String,
     pub note: String,
-    /// `done` to close the action, `open` to add an update only.
+    /// `done` to close the action, `open` to add an update only, `more_time` to ask the chair
+    /// for more time (the note is the reason).
     pub status: String,
 }
 
@@ -191,13 +192,14 @@ pub fn update_from_link(
             "the update must be 1 to 2000 characters",
         ));
     }
-    if !matches!(update.status.as_str(), "done" | "open") {
+    if !matches!(update.status.as_str(), "done" | "open" | "more_time") {
         return Err(AppError::bad_request(
             "invalid_choice",
             "status",
-            "status must be done or open",
+            "status must be done, open or more_time",
         ));
     }
+    let asks_more_time = update.status == "more_time";
     let naive_now = now.naive_utc();
     write_transaction(conn, |conn| {
         let action = owned(conn, holder)?
@@ -220,7 +222,11 @@ pub fn update_from_link(
                 by_name: action.owner_name.clone(),
                 by_email: Some(holder.email.clone()),
                 by_user_id: None,
-                note: note.to_string(),
+                note: if asks_more_time {
+                    format!("Asks for more time: {note}")
+                } else {
+                    note.to_string()
+                },
                 new_status: new_status.clone(),
             })
             .execute(conn)?;
@@ -237,7 +243,11 @@ pub fn update_from_link(
             conn,
             &action.case_id,
             &format!("link:{}", holder.email),
-            "action_updated",
+            if asks_more_time {
+                "action_more_time_asked"
+            } else {
+                "action_updated"
+            },
             json!({"action_id": action.id, "title": action.title, "note": note, "new_status": new_status}),
             naive_now,
         )?;
