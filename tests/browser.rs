@@ -229,31 +229,88 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     assert_eq!(ui.errors(), "", "the strategy discussion is recorded");
     ui.check("06-case-strategy-meeting");
 
-    // The meeting is scheduled (through the API here); its invitation arrives.
-    let (s, meeting) = app.post(&chair.token, "/api/meetings", &json!({
-        "kind": "strategy_meeting", "starts_at": "2026-11-27T10:00", "ends_at": "2026-11-27T11:00",
-        "location": "Room 2, County Hall", "cases": [reference],
-        "invitees": [{"name": "Partner Worker", "email": "partner@partner.example", "agency": "police-south-wales",
-                      "role": "detective constable", "language": "en", "direct_knowledge": true}]}));
-    assert_eq!(s, 201, "{meeting}");
+    // The chair convenes the meeting: the invitees start from the case; a Saturday is warned
+    // about and kept as typed; a Friday goes through and the invitation arrives.
+    browser.click_and_wait("a[href$='/meetings/new']");
+    ui.check("07-convene-meeting");
+    let rows = browser.run(
+        "return document.querySelectorAll('input[name$=\":include\"]').length;",
+        json!([]),
+    );
+    let extra = rows.as_u64().unwrap_or(1) - 1;
+    assert!(extra >= 1, "suggested rows then blank ones");
+    browser.type_into("#m-starts_at", "2026-11-28T10:00");
+    browser.type_into("#m-ends_at", "2026-11-28T11:00");
+    browser.type_into("#m-location", "Room 2, County Hall");
+    browser.click(&format!("#inv-{extra}-include"));
+    browser.type_into(&format!("#inv-{extra}-name"), "Partner Worker");
+    browser.type_into(&format!("#inv-{extra}-email"), "partner@partner.example");
+    ui.choose(&format!("#inv-{extra}-agency"), "police-south-wales");
+    browser.type_into(&format!("#inv-{extra}-role"), "detective constable");
+    browser.click(&format!("#inv-{extra}-direct"));
+    ui.submit("form[action$='/meetings']");
+    assert!(
+        ui.errors().to_lowercase().contains("weekend"),
+        "{}",
+        ui.errors()
+    );
+    assert_eq!(
+        browser.value(&format!("#inv-{extra}-email")),
+        "partner@partner.example",
+        "typed invitees kept"
+    );
+    browser.type_into("#m-starts_at", "2026-11-27T10:00");
+    browser.type_into("#m-ends_at", "2026-11-27T11:00");
+    ui.submit("form[action$='/meetings']");
+    assert_eq!(ui.errors(), "", "the meeting is convened");
+    assert!(browser.current_url().ends_with(&reference));
     let invitation = sink.wait_for(1);
-    assert!(invitation
-        .iter()
-        .any(|m| m.to.iter().any(|t| t == "partner@partner.example")));
+    assert!(
+        invitation
+            .iter()
+            .any(|m| m.to.iter().any(|t| t == "partner@partner.example")),
+        "the invitation arrives"
+    );
 
-    // The meeting held: recorded on the case page with two actions for the partner.
+    // After the meeting: its record (who came, the decisions, no child's name) ...
     app.clock.set(
-        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 27, 12, 0, 0)
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 27, 11, 30, 0)
             .single()
             .expect("time"),
     );
-    // Two days on, yesterday's session has ended: sign in again.
+    // Two days on, Wednesday's session has ended: sign in again.
     browser.goto(&case_url);
     assert!(
         browser.current_url().ends_with("/sign-in"),
         "sessions last a working day"
     );
     ui.sign_in(&chair.email, TEST_PASSWORD);
+    browser.goto(&case_url);
+    browser.click_and_wait("a[href$='/record']");
+    ui.check("08-record-meeting");
+    browser.type_into(
+        "#m-summary",
+        "Agreed: Foxtrot to be seen weekly at school by the nurse.",
+    );
+    ui.submit("form[action$='/record']");
+    assert!(
+        ui.errors().contains("name"),
+        "a summary naming the child is refused: {}",
+        ui.errors()
+    );
+    browser.type_into(
+        "#m-summary",
+        "Agreed: return-home interview and a disruption notice; review in one month.",
+    );
+    ui.submit("form[action$='/record']");
+    assert_eq!(ui.errors(), "", "the meeting is recorded");
+
+    // ... then the outcome on the case page, with two actions for the partner.
+    app.clock.set(
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 27, 12, 0, 0)
+            .single()
+            .expect("time"),
+    );
     browser.goto(&case_url);
     let complete = ui.event_form("complete_strategy_meeting");
     browser.type_into("#f-complete_strategy_meeting-attendance", "Partner Worker");
@@ -290,7 +347,7 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     }
     ui.submit(&complete);
     assert_eq!(ui.errors(), "", "the meeting is recorded");
-    ui.check("07-case-plan-preparation");
+    ui.check("09-case-plan-preparation");
 
     // The partner opens the link in the email about their actions and marks one done.
     let mails = sink.wait_for(2);
@@ -340,7 +397,7 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
         "attendee page: {}",
         violations.join("\n")
     );
-    browser.screenshot("08-attendee-actions");
+    browser.screenshot("10-attendee-actions");
     let (_, history) = app.get(&chair.token, &format!("/api/cases/{reference}/history"));
     assert!(
         history["history"]
@@ -359,7 +416,7 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
         "{}",
         browser.title()
     );
-    ui.check("09-other-authority-not-found");
+    ui.check("11-other-authority-not-found");
     ui.sign_out();
 
     // The team lead's dashboard shows the other action overdue once its date has passed.
@@ -383,10 +440,10 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
         browser.exists("svg.sg-chart") || page.contains("Timeliness"),
         "timeliness is shown"
     );
-    ui.check("10-dashboard");
+    ui.check("12-dashboard");
     ui.open("/workflows/cse-strategy");
     assert!(browser.exists("svg.sg-diagram"));
-    ui.check("11-workflow");
+    ui.check("13-workflow");
 
     // A form sent without its CSRF token is refused, and nothing changes.
     browser.goto(&case_url);

@@ -344,6 +344,16 @@ fn case_data(
             "events": events,
         }));
     }
+    let meetings: Vec<crate::db::models::MeetingRow> = {
+        use crate::db::schema::{meeting_cases, meetings};
+        use diesel::prelude::*;
+        meetings::table
+            .inner_join(meeting_cases::table)
+            .filter(meeting_cases::case_id.eq(&case.id))
+            .order(meetings::starts_at)
+            .select(crate::db::models::MeetingRow::as_select())
+            .load(conn)?
+    };
     let history = case::history(conn, case)?;
     let timeline: Vec<Value> = history
         .iter()
@@ -375,6 +385,11 @@ fn case_data(
         "actions": view.agreed_actions,
         "reviews": view.reviews.iter().map(|r| json!({"title": r.title, "number": r.number, "due": when(r.due_at), "status": r.status, "overdue": r.overdue})).collect::<Vec<_>>(),
         "timeline": timeline,
+        "meetings": meetings.iter().map(|m| json!({
+            "id": m.id, "kind": crate::domain::meeting::kind_name(&m.kind, language(lang)),
+            "starts": when(m.starts_at.and_utc()), "status": m.status, "to_record": m.status == "scheduled",
+        })).collect::<Vec<_>>(),
+        "can_convene": matches!(user.actor.role, crate::engine::definition::RoleName::Chair | crate::engine::definition::RoleName::TeamLead),
     }))
 }
 

@@ -4,6 +4,8 @@
 pub mod account;
 pub mod case_pages;
 pub mod forms;
+pub mod meeting_pages;
+pub mod meeting_record_page;
 pub mod oversight;
 pub mod session;
 pub mod svg;
@@ -31,6 +33,8 @@ const TEMPLATES: &[&str] = &[
     "dashboard",
     "workflow",
     "message",
+    "meeting_new",
+    "meeting_record",
 ];
 
 /// The page templates and the words around them, in both languages.
@@ -277,6 +281,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/cases/{key}/events",
             web::post().to(case_pages::apply_event),
+        )
+        .route(
+            "/cases/{key}/meetings/new",
+            web::get().to(meeting_pages::new_meeting),
+        )
+        .route(
+            "/cases/{key}/meetings",
+            web::post().to(meeting_pages::convene),
+        )
+        .route(
+            "/meetings/{id}/record",
+            web::get().to(meeting_record_page::record_page),
+        )
+        .route(
+            "/meetings/{id}/record",
+            web::post().to(meeting_record_page::record),
         )
         .route("/dashboard", web::get().to(oversight::dashboard))
         .route("/dashboard/{list}", web::get().to(oversight::dashboard_csv))

@@ -53,9 +53,23 @@ pub fn workflow(wf: &Workflow, title: &str) -> String {
             }
         }
     }
+    // Ends go on the last row, so the arrows into them run downwards.
+    let deepest = wf
+        .def
+        .states
+        .iter()
+        .filter(|s| !s.terminal)
+        .filter_map(|s| depth.get(s.id.as_str()))
+        .max()
+        .copied()
+        .unwrap_or(0);
     let mut rows: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
     for state in &wf.def.states {
-        let d = depth.get(state.id.as_str()).copied().unwrap_or(0);
+        let d = if state.terminal {
+            deepest + 1
+        } else {
+            depth.get(state.id.as_str()).copied().unwrap_or(0)
+        };
         rows.entry(d).or_default().push(&state.id);
     }
     let widest = rows.values().map(Vec::len).max().unwrap_or(1) as i32;

@@ -1,0 +1,271 @@
+//! Convening a meeting from the case page: the invitee list starts from the case (both
+//! authorities, the strategy discussion's participants, people involved), and a time the service
+//! warns about (past the deadline, a weekend or bank holiday, outside working hours) comes back
+//! for the chair to confirm with a rationale.
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use serde_json::{json, Value};
+
+use super::forms::{first, Submitted};
+use super::{html, see_other, signed_in, PageContext};
+use crate::app::AppState;
+use crate::domain::access_log::{self, Access};
+use crate::domain::case;
+use crate::domain::meeting::{self, InviteeInput, MeetingRequest, KINDS};
+use crate::error::AppError;
+use crate::http::cases::{reading_case, with_conn};
+
+/// Rows for invitees beyond those suggested.
+const EXTRA_ROWS: usize = 2;
+
+fn invitee_rows(suggested: &[Value], typed: Option<&Submitted>, rows: usize) -> Vec<Value> {
+    (0..rows)
+        .map(|i| {
+            let key = |part: &str| format!("inv:{i}:{part}");
+            match typed {
+                Some(f) => json!({
+                    "index": i,
+                    "include": first(f, &key("include")).is_some(),
+                    "name": first(f, &key("name")).unwrap_or(""),
+                    "email": first(f, &key("email")).unwrap_or(""),
+                    "agency": first(f, &key("agency")).unwrap_or(""),
+                    "role": first(f, &key("role")).unwrap_or(""),
+                    "welsh": first(f, &key("language")) == Some("cy"),
+                    "direct": first(f, &key("direct")).is_some(),
+                }),
+                None => {
+                    let s = suggested.get(i);
+                    let text = |k: &str| {
+                        s.and_then(|s| s.get(k))
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string()
+                    };
+                    json!({
+                        "index": i, "include": !text("email").is_empty(),
+                        "name": text("name"), "email": text("email"), "agency": text("agency"),
+                        "role": text("role"), "welsh": text("language") == "cy", "direct": false,
+                    })
+                }
+            }
+        })
+        .collect()
+}
+
+fn form_page(
+    state: &AppState,
+    page: &PageContext,
+    status: StatusCode,
+    reference: &str,
+    invitees: Vec<Value>,
+    typed: Option<&Submitted>,
+    errors: Value,
+) -> HttpResponse {
+    let welsh = page.lang == "cy";
+    let get = |k: &str| typed.and_then(|f| first(f, k)).unwrap_or("").to_string();
+    let chosen_kind = typed
+        .and_then(|f| first(f, "kind"))
+        .unwrap_or("strategy_meeting")
+        .to_string();
+    let mut agencies: Vec<Value> = state
+        .engine
+        .agencies
+        .all()
+        .map(|a| json!({"code": a.code, "name": if welsh { &a.name_cy } else { &a.name_en }}))
+        .collect();
+    agencies.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    let data = json!({
+        "title": state.pages.word(&page.lang, "convene_meeting"),
+        "reference": reference,
+        "kinds": KINDS.iter().enumerate().map(|(i, k)| json!({
+            "value": k.0, "label": if welsh { k.2 } else { k.1 }, "checked": chosen_kind == k.0, "first": i == 0,
+        })).collect::<Vec<_>>(),
+        "starts_at": get("starts_at"), "ends_at": get("ends_at"), "location": get("location"),
+        "online_link": get("online_link"), "rationale": get("confirm_warnings_rationale"),
+        "invitees": invitees, "agencies": agencies, "errors": errors,
+    });
+    match state.pages.render("meeting_new", page, data) {
+        Ok(body) => html(status, body),
+        Err(e) => e.error_response(),
+    }
+}
+
+pub async fn new_meeting(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    key: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let user = match signed_in(&req, &state).await {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    let page = user.page(&req);
+    let found = reading_case(
+        &state,
+        user.actor.clone(),
+        req.path().to_string(),
+        key.into_inner(),
+        |s, conn, c| {
+            Ok((
+                c.reference.clone(),
+                meeting::suggested_invitees(&s.engine, conn, c)?,
+            ))
+        },
+    )
+    .await;
+    Ok(match found {
+        Ok((reference, suggested)) => {
+            let rows = invitee_rows(&suggested, None, suggested.len() + EXTRA_ROWS);
+            form_page(
+                &state,
+                &page,
+                StatusCode::OK,
+                &reference,
+                rows,
+                None,
+                json!([]),
+            )
+        }
+        Err(AppError::NotFound(_)) => super::message_page(
+            &state,
+            &page,
+            StatusCode::NOT_FOUND,
+            "not_found_heading",
+            "not_found_body",
+        ),
+        Err(e) => return Err(e),
+    })
+}
+
+/// Where an API field's error shows on this form.
+fn input_id(field: &str) -> String {
+    if let Some(rest) = field.strip_prefix("invitees[") {
+        let (i, part) = rest
+            .split_once("].")
+            .unwrap_or((rest.trim_end_matches(']'), "name"));
+        return format!("inv-{i}-{part}");
+    }
+    match field {
+        "confirm_warnings_rationale" => "m-rationale".into(),
+        "kind" => "m-kind".into(),
+        f => format!("m-{f}"),
+    }
+}
+
+fn summary(e: &AppError) -> Value {
+    let mut items = Vec::new();
+    if let AppError::Unprocessable {
+        details: Some(d), ..
+    } = e
+    {
+        for w in d["warnings"].as_array().into_iter().flatten() {
+            items.push(json!({"id": "m-rationale", "message": w}));
+        }
+    }
+    items.push(json!({"id": e.field().map(input_id).unwrap_or_else(|| "m-kind".into()), "message": e.to_string()}));
+    Value::Array(items)
+}
+
+pub async fn convene(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    key: web::Path<String>,
+    form: web::Form<Submitted>,
+) -> Result<HttpResponse, AppError> {
+    let user = match signed_in(&req, &state).await {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    let form = form.into_inner();
+    let key = key.into_inner();
+    let mut page = user.page(&req);
+    page.path = format!("/cases/{key}/meetings/new");
+    if !super::csrf_ok(&user, &form) {
+        return Ok(super::refused_csrf(&state, &page));
+    }
+    let rows = form
+        .iter()
+        .filter_map(|(k, _)| {
+            k.strip_prefix("inv:")?
+                .split(':')
+                .next()?
+                .parse::<usize>()
+                .ok()
+        })
+        .max()
+        .map(|m| m + 1)
+        .unwrap_or(0)
+        .min(60);
+    let get = |k: &str| first(&form, k).unwrap_or("").trim().to_string();
+    let optional = |k: &str| Some(get(k)).filter(|v| !v.is_empty());
+    let invitees: Vec<InviteeInput> = (0..rows)
+        .filter(|i| first(&form, &format!("inv:{i}:include")).is_some())
+        .map(|i| {
+            let part = |p: &str| get(&format!("inv:{i}:{p}"));
+            InviteeInput {
+                name: part("name"),
+                email: part("email"),
+                agency: Some(part("agency")).filter(|a| !a.is_empty()),
+                role: part("role"),
+                language: if part("language") == "cy" {
+                    "cy".into()
+                } else {
+                    "en".into()
+                },
+                direct_knowledge: first(&form, &format!("inv:{i}:direct")).is_some(),
+            }
+        })
+        .collect();
+    let request = MeetingRequest {
+        kind: get("kind"),
+        starts_at: get("starts_at"),
+        ends_at: get("ends_at"),
+        location: optional("location"),
+        online_link: optional("online_link"),
+        cases: vec![key.clone()],
+        invitees,
+        confirm_warnings_rationale: optional("confirm_warnings_rationale"),
+    };
+    let actor = user.actor.clone();
+    let path = req.path().to_string();
+    let lookup = key.clone();
+    let outcome = with_conn(&state, move |s, conn| {
+        let c = case::visible_case(conn, &actor, &lookup)?;
+        let result = meeting::schedule(&s.engine, &s.mailer, conn, &actor, &request);
+        let access = if result.is_ok() {
+            Access::Write
+        } else {
+            Access::WriteRefused
+        };
+        access_log::record(
+            conn,
+            &actor.id,
+            &[&c.id],
+            access,
+            &path,
+            s.engine.now().naive_utc(),
+        )?;
+        Ok((c.reference, result))
+    })
+    .await;
+    Ok(match outcome {
+        Ok((reference, Ok(_))) => see_other(&format!("/cases/{reference}")),
+        Ok((reference, Err(e))) => form_page(
+            &state,
+            &page,
+            e.status_code(),
+            &reference,
+            invitee_rows(&[], Some(&form), rows),
+            Some(&form),
+            summary(&e),
+        ),
+        Err(AppError::NotFound(_)) => super::message_page(
+            &state,
+            &page,
+            StatusCode::NOT_FOUND,
+            "not_found_heading",
+            "not_found_body",
+        ),
+        Err(e) => return Err(e),
+    })
+}
