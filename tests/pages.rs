@@ -84,7 +84,16 @@ impl Web {
             .find(&marker)
             .map(|i| i + marker.len())
             .unwrap_or_else(|| panic!("no {name} in the page"));
-        body[start..].chars().take_while(|c| *c != '"').collect()
+        let raw: String = body[start..].chars().take_while(|c| *c != '"').collect();
+        // As a browser reads the attribute.
+        raw.replace("&#x3D;", "=")
+            .replace("&#x2F;", "/")
+            .replace("&#x60;", "`")
+            .replace("&#x27;", "'")
+            .replace("&quot;", "\"")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
     }
 
     fn sign_in(&self, email: &str, password: &str) -> Answer {
@@ -215,5 +224,53 @@ on_both_backends! {
         let huge = "y".repeat(70_000);
         let a = send(report_form(&csrf, &Web::hidden(&web.get("/cases/new").body, "form_token"), "Test Child Golf", "2012-05-14", &huge));
         assert_eq!(a.status, 413);
+    }
+}
+
+on_both_backends! {
+    fn a_meeting_form_sent_twice_convenes_one_meeting(app) {
+        let person = app.person("chair", "la-cardiff", "Test team", "Chair One");
+        let case = app.create_case(&person.token, child(), report_facts());
+        let reference = case["reference"].as_str().expect("reference").to_string();
+        let web = Web::new(app);
+        web.sign_in(&person.email, TEST_PASSWORD);
+        let page = web.get(&format!("/cases/{reference}/meetings/new")).body;
+        let (csrf, token) = (Web::hidden(&page, "csrf"), Web::hidden(&page, "form_token"));
+        let form = [
+            ("csrf", csrf.as_str()), ("form_token", token.as_str()), ("kind", "strategy_meeting"),
+            ("starts_at", "2026-11-26T10:00"), ("ends_at", "2026-11-26T11:00"), ("location", "Room 2"),
+            ("inv:0:include", "on"), ("inv:0:name", "Partner Worker"), ("inv:0:email", "partner@partner.example"),
+            ("inv:0:agency", "police-south-wales"), ("inv:0:role", "detective constable"),
+        ];
+        let path = format!("/cases/{reference}/meetings");
+        let first = web.post(&path, &form);
+        assert_eq!((first.status, first.location.clone()), (303, format!("/cases/{reference}")), "{}", first.body);
+        let again = web.post(&path, &form);
+        assert_eq!(again.status, 303);
+        let mut conn = app.conn();
+        use diesel::prelude::*;
+        let meetings: i64 = safeguard::db::schema::meetings::table.count().get_result(&mut conn).expect("count");
+        assert_eq!(meetings, 1, "one meeting, one set of invitations");
+    }
+}
+
+on_both_backends! {
+    fn a_password_reset_ends_the_sessions_and_links_come_back_after_sign_in(app) {
+        let person = app.person("chair", "la-cardiff", "Test team", "Chair One");
+        let web = Web::new(app);
+        web.sign_in(&person.email, TEST_PASSWORD);
+        assert_eq!(web.get("/cases").status, 200);
+        {
+            let mut conn = app.conn();
+            safeguard::domain::password::set_password(&mut conn, &person.email, "a brand new passphrase").expect("reset");
+        }
+        let a = web.get("/dashboard?from=2026-11-01");
+        assert_eq!((a.status, a.location.as_str()), (303, "/sign-in?next=/dashboard%3Ffrom%3D2026-11-01"), "the old session is over");
+        // Signing in from that page goes back where the link pointed.
+        let page = web.get(&a.location).body;
+        let csrf = Web::hidden(&page, "csrf");
+        let next = Web::hidden(&page, "next");
+        let signed = web.post("/sign-in", &[("csrf", &csrf), ("email", &person.email), ("password", "a brand new passphrase"), ("next", &next)]);
+        assert_eq!((signed.status, signed.location.as_str()), (303, "/dashboard?from=2026-11-01"));
     }
 }

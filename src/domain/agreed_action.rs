@@ -216,6 +216,13 @@ pub fn create(
             input.owner_user_id.as_deref(),
             &|f| f.to_string(),
         )?;
+        if names_child(&owner.name, &case.child_name) {
+            return Err(AppError::unprocessable(
+                "child_named",
+                "owner_name",
+                "the owner's name goes into emails, and it contains the child's name",
+            ));
+        }
         let row = AgreedActionRow {
             id: uuid::Uuid::new_v4().to_string(),
             case_id: case.id.clone(),
@@ -326,7 +333,10 @@ pub fn change(
             .get_result(conn)
             .optional()?
             .ok_or(AppError::NotFound("action"))?;
-        if action.owner_user_id.as_deref() != Some(actor.id.as_str()) {
+        // An owner may add notes and mark their own action done; cancelling it or moving its
+        // date is for a chair, team lead or senior manager.
+        let owns = action.owner_user_id.as_deref() == Some(actor.id.as_str());
+        if !owns || status == Some("cancelled") || new_due.is_some() {
             may_manage(actor)?;
         }
         if action.status != "open" {

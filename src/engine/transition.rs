@@ -361,12 +361,20 @@ impl Engine {
         conn: &mut DbConn,
         actor: &Actor,
         case: &CaseRow,
-    ) -> Result<Option<String>, AppError> {
-        if actor.role == RoleName::System {
-            Ok(Some(crate::domain::case::lead_user(conn, case)?))
+    ) -> Result<Option<(String, String)>, AppError> {
+        use crate::db::schema::users;
+        let id = if actor.role == RoleName::System {
+            crate::domain::case::lead_user(conn, case)?
         } else {
-            Ok(Some(actor.id.clone()))
-        }
+            actor.id.clone()
+        };
+        // The owner's address too, so that reminders reach them like any other owner.
+        let email: Option<String> = users::table
+            .find(&id)
+            .select(users::email)
+            .get_result(conn)
+            .optional()?;
+        Ok(email.map(|e| (id, e)))
     }
 
     /// Validates and writes one transition. With `Writes::OneStatement`, answers `Ok(None)`
@@ -457,6 +465,13 @@ impl Engine {
                     "child_named",
                     format!("agreed_actions[{i}].title"),
                     "this action is emailed to its owner, and its title contains the child's name; use the case reference",
+                ));
+            }
+            if crate::domain::child::names_child(&a.owner_name, &case.child_name) {
+                return Err(AppError::unprocessable(
+                    "child_named",
+                    format!("agreed_actions[{i}].owner_name"),
+                    "the owner's name goes into emails, and it contains the child's name",
                 ));
             }
         }
@@ -634,7 +649,8 @@ impl Engine {
         }
         for a in planned.actions.iter_mut() {
             a.created_by = Some(actor.id.clone());
-            a.owner_user_id = owner.clone();
+            a.owner_user_id = owner.as_ref().map(|(id, _)| id.clone());
+            a.owner_email = owner.as_ref().map(|(_, email)| email.clone());
         }
         if let Some(mailer) = &self.mailer {
             // The owners' emails go in the same transaction as the actions themselves.
@@ -797,7 +813,8 @@ impl Engine {
         let owner = self.default_owner(conn, actor, case)?;
         for a in planned.actions.iter_mut() {
             a.created_by = Some(actor.id.clone());
-            a.owner_user_id = owner.clone();
+            a.owner_user_id = owner.as_ref().map(|(id, _)| id.clone());
+            a.owner_email = owner.as_ref().map(|(_, email)| email.clone());
         }
         for a in &planned.actions {
             diesel::insert_into(agreed_actions::table)

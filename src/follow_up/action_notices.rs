@@ -109,6 +109,27 @@ fn notify_owner(
     })
 }
 
+/// One action's outcome in a run: a failure is logged and counted, and the run goes on to the
+/// next action rather than leaving everyone after it unchased.
+fn tally(result: Result<bool, AppError>, action_id: &str, sent: &mut usize, failed: &mut usize) {
+    match result {
+        Ok(true) => *sent += 1,
+        Ok(false) => {}
+        Err(e) => {
+            *failed += 1;
+            tracing::error!(action = action_id, error = %e, "could not chase this action; the next run tries again");
+        }
+    }
+}
+
+pub fn failures(failed: usize) -> String {
+    if failed == 0 {
+        String::new()
+    } else {
+        format!("; {failed} failed (see the log)")
+    }
+}
+
 /// Owners of open actions due within the configured working days are reminded once. An action
 /// agreed today is not: its owner has just been told.
 pub fn reminders(
@@ -122,16 +143,19 @@ pub fn reminders(
         .calendar
         .add_working_days(today, state.config.jobs.reminder_working_days);
     let agreed_before_today = end_of_london_day(today - Duration::days(1)).naive_utc();
-    let mut sent = 0;
+    let (mut sent, mut failed) = (0, 0);
     for candidate in open_actions_due(conn, Notice::Reminder, Some(today), until)? {
         if candidate.0.created_at > agreed_before_today {
             continue;
         }
-        if notify_owner(state, conn, Notice::Reminder, &candidate, now)? {
-            sent += 1;
-        }
+        tally(
+            notify_owner(state, conn, Notice::Reminder, &candidate, now),
+            &candidate.0.id,
+            &mut sent,
+            &mut failed,
+        );
     }
-    Ok(format!("{sent} reminders queued"))
+    Ok(format!("{sent} reminders queued{}", failures(failed)))
 }
 
 /// On a working day, owners of open actions whose due date has passed are told once: on the
@@ -145,13 +169,16 @@ pub fn overdue(
     if !state.engine.calendar.is_working_day(today) {
         return Ok(format!("{today} is not a working day; no notices"));
     }
-    let mut sent = 0;
+    let (mut sent, mut failed) = (0, 0);
     for candidate in open_actions_due(conn, Notice::Overdue, None, today - Duration::days(1))? {
-        if notify_owner(state, conn, Notice::Overdue, &candidate, now)? {
-            sent += 1;
-        }
+        tally(
+            notify_owner(state, conn, Notice::Overdue, &candidate, now),
+            &candidate.0.id,
+            &mut sent,
+            &mut failed,
+        );
     }
-    Ok(format!("{sent} overdue notices queued"))
+    Ok(format!("{sent} overdue notices queued{}", failures(failed)))
 }
 
 fn team_leads_of(conn: &mut DbConn, team: &str, authority: &str) -> Result<Vec<UserRow>, AppError> {
@@ -166,8 +193,8 @@ fn team_leads_of(conn: &mut DbConn, team: &str, authority: &str) -> Result<Vec<U
 }
 
 /// The team lead(s) who hear of a slipping action: the owner's, for a user of the service;
-/// for an owner outside it, those of the chair who agreed it; failing both, any team lead of
-/// the authority where the child is.
+/// for an owner outside it, those of the chair who agreed it; failing both, the team leads (or
+/// else the senior managers) of the authority where the child is.
 fn escalation_recipients(
     conn: &mut DbConn,
     action: &AgreedActionRow,
@@ -199,13 +226,18 @@ fn escalation_recipients(
             }
         }
     }
-    Ok(users::table
-        .filter(users::role.eq("team_lead"))
+    // The authority's team leads; failing those, its senior managers.
+    let mut people: Vec<UserRow> = users::table
+        .filter(users::role.eq_any(["team_lead", "senior_manager"]))
         .filter(users::active.eq(true))
         .filter(users::authority_code.eq(located_authority))
         .order(users::name)
         .select(UserRow::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    if people.iter().any(|u| u.role == "team_lead") {
+        people.retain(|u| u.role == "team_lead");
+    }
+    Ok(people)
 }
 
 /// On a working day, actions overdue by the configured working days go to a team lead, once.
@@ -232,15 +264,28 @@ pub fn escalate(
             cases::located_authority,
         ))
         .load(conn)?;
-    let (mut sent, mut unheard) = (0, 0);
+    let (mut sent, mut unheard, mut failed) = (0, 0, 0);
     for (action, reference, located) in candidates {
-        let leads = escalation_recipients(conn, &action, &located)?;
+        let leads = match escalation_recipients(conn, &action, &located) {
+            Ok(l) => l,
+            Err(e) => {
+                failed += 1;
+                tracing::error!(action = %action.id, error = %e, "could not find whom to escalate to");
+                continue;
+            }
+        };
+        if leads.is_empty() {
+            // Not marked: it is tried again each run, and heard once a team lead exists.
+            unheard += 1;
+            tracing::warn!(action = %action.id, "overdue action has no team lead or senior manager to escalate to");
+            continue;
+        }
         let agency = action
             .agency_code
             .as_deref()
             .and_then(|c| state.engine.agencies.get(c));
         let overdue_by = calendar.working_days_between(action.due_date, today);
-        let done = write_transaction(conn, |conn| {
+        let done = write_transaction(conn, |conn| -> Result<bool, AppError> {
             let marked = diesel::update(
                 agreed_actions::table
                     .find(&action.id)
@@ -257,31 +302,25 @@ pub fn escalate(
                     "action_escalation",
                     Some(&action.case_id),
                     &lead.email,
-                    Language::English,
+                    Language::parse(&lead.language).unwrap_or(Language::English),
                     |lang| {
                         json!({
                             "team_lead_name": lead.name, "reference": reference, "title": action.title,
                             "owner_name": action.owner_name,
                             "agency": agency.map(|a| match lang { Language::English => a.name_en.clone(), Language::Welsh => a.name_cy.clone() }).unwrap_or_default(),
                             "due": long_date(action.due_date, lang), "working_days_overdue": overdue_by,
-                            "case_url": format!("{}/api/cases/{}", state.mailer.public_url, action.case_id),
+                            "case_url": format!("{}/cases/{}", state.mailer.public_url, reference),
                         })
                     },
                     now,
                 )?;
             }
-            Ok::<bool, AppError>(true)
-        })?;
-        if done {
-            if leads.is_empty() {
-                unheard += 1;
-                tracing::warn!(action = %action.id, "overdue action has no team lead to escalate to");
-            } else {
-                sent += 1;
-            }
-        }
+            Ok(true)
+        });
+        tally(done, &action.id, &mut sent, &mut failed);
     }
     Ok(format!(
-        "{sent} actions escalated; {unheard} had no team lead to tell"
+        "{sent} actions escalated; {unheard} had no team lead to tell{}",
+        failures(failed)
     ))
 }

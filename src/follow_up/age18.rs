@@ -35,10 +35,11 @@ pub fn system_actor() -> Actor {
 
 pub fn run(state: &AppState, conn: &mut DbConn, now: DateTime<Utc>) -> Result<String, AppError> {
     let today = london_date(now);
-    let started = start_tracks(state, conn, now, today)?;
-    let handed = birthdays(state, conn, now, today)?;
+    let (started, failed_start) = start_tracks(state, conn, now, today)?;
+    let (handed, failed_handover) = birthdays(state, conn, now, today)?;
     Ok(format!(
-        "{started} age-18 tracks started; {handed} cases reached 18"
+        "{started} age-18 tracks started; {handed} cases reached 18{}",
+        super::action_notices::failures(failed_start + failed_handover)
     ))
 }
 
@@ -64,11 +65,20 @@ fn people_to_tell(conn: &mut DbConn, case: &CaseRow) -> Result<Vec<UserRow>, App
         people.push(lead);
         people.extend(leads);
     }
+    if people.is_empty() {
+        // Nobody leads the case any more: the authority's team leads hear instead.
+        people = users::table
+            .filter(users::role.eq("team_lead"))
+            .filter(users::active.eq(true))
+            .filter(users::authority_code.eq(&case.located_authority))
+            .select(UserRow::as_select())
+            .load(conn)?;
+    }
     Ok(people)
 }
 
 fn case_url(mailer: &Mailer, case: &CaseRow) -> String {
-    format!("{}/api/cases/{}", mailer.public_url, case.id)
+    format!("{}/cases/{}", mailer.public_url, case.reference)
 }
 
 /// Tells the lead of the case and their team leads that the age-18 track has started, with the
@@ -93,7 +103,7 @@ pub fn announce_started(
             "age18_started",
             Some(&case.id),
             &person.email,
-            Language::English,
+            Language::parse(&person.language).unwrap_or(Language::English),
             |lang| {
                 json!({
                     "recipient_name": person.name, "reference": case.reference,
@@ -114,11 +124,11 @@ fn start_tracks(
     conn: &mut DbConn,
     now: DateTime<Utc>,
     today: NaiveDate,
-) -> Result<usize, AppError> {
+) -> Result<(usize, usize), AppError> {
     let engine = &state.engine;
     let track = engine.settings.transition_workflow.clone();
     if engine.registry.latest(&track).is_none() {
-        return Ok(0);
+        return Ok((0, 0));
     }
     // A day's margin either side of the exact test below, which knows about 29 February.
     let born_by = today
@@ -136,7 +146,7 @@ fn start_tracks(
         .select(CaseRow::as_select())
         .load(conn)?;
     let actor = system_actor();
-    let mut started = 0;
+    let (mut started, mut failed) = (0, 0);
     for candidate in candidates {
         let dob = candidate.child_date_of_birth;
         if date_at_age_months(dob, engine.settings.transition_age_months) > today
@@ -144,7 +154,7 @@ fn start_tracks(
         {
             continue;
         }
-        let done = write_transaction(conn, |conn| {
+        let done = write_transaction(conn, |conn| -> Result<bool, AppError> {
             let case: CaseRow = cases::table
                 .find(&candidate.id)
                 .select(CaseRow::as_select())
@@ -170,13 +180,18 @@ fn start_tracks(
                 ))
                 .execute(conn)?;
             announce_started(&state.mailer, conn, &case, now)?;
-            Ok::<bool, AppError>(true)
-        })?;
-        if done {
-            started += 1;
+            Ok(true)
+        });
+        match done {
+            Ok(true) => started += 1,
+            Ok(false) => {}
+            Err(e) => {
+                failed += 1;
+                tracing::error!(case = %candidate.reference, error = %e, "could not start the age-18 track; the next run tries again");
+            }
         }
     }
-    Ok(started)
+    Ok((started, failed))
 }
 
 fn running(conn: &mut DbConn, case_id: &str) -> Result<Vec<CaseWorkflowRow>, AppError> {
@@ -192,7 +207,7 @@ fn birthdays(
     conn: &mut DbConn,
     now: DateTime<Utc>,
     today: NaiveDate,
-) -> Result<usize, AppError> {
+) -> Result<(usize, usize), AppError> {
     let born_by = today
         .checked_sub_months(Months::new(18 * 12))
         .map(|d| d.succ_opt().unwrap_or(d))
@@ -206,13 +221,18 @@ fn birthdays(
         ))
         .select(cases::id)
         .load(conn)?;
-    let mut reached = 0;
+    let (mut reached, mut failed) = (0, 0);
     for case_id in candidates {
-        if hand_over(state, conn, &case_id, now, today)? {
-            reached += 1;
+        match hand_over(state, conn, &case_id, now, today) {
+            Ok(true) => reached += 1,
+            Ok(false) => {}
+            Err(e) => {
+                failed += 1;
+                tracing::error!(case = %case_id, error = %e, "could not close the plan at 18; the next run tries again");
+            }
         }
     }
-    Ok(reached)
+    Ok((reached, failed))
 }
 
 /// On or after the 18th birthday: closes the child protection pathway, hands the adult track
@@ -352,7 +372,7 @@ fn hand_over(
                 "age18_handover",
                 Some(case_id),
                 &person.email,
-                Language::English,
+                Language::parse(&person.language).unwrap_or(Language::English),
                 |lang| {
                     json!({
                         "recipient_name": person.name, "reference": case.reference,

@@ -324,6 +324,25 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(ToString::to_string).unwrap_or_default()
 }
 
+/// The cases one CSV list names (none for the timeliness figures).
+pub fn csv_case_ids<'a>(dashboard: &'a Dashboard, list: &str) -> Vec<&'a str> {
+    let l = &dashboard.lists;
+    let mut ids: Vec<&str> = match list {
+        "overdue_steps" => l.overdue_steps.iter().map(|s| s.case_id.as_str()).collect(),
+        "overdue_actions" => l
+            .overdue_actions
+            .iter()
+            .map(|a| a.case_id.as_str())
+            .collect(),
+        "reviews_due" => l.reviews_due.iter().map(|r| r.case_id.as_str()).collect(),
+        "turning_18" => l.turning_18.iter().map(|t| t.case_id.as_str()).collect(),
+        _ => Vec::new(),
+    };
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
 /// One list of the dashboard as CSV, with a header row.
 pub fn csv(dashboard: &Dashboard, list: &str) -> Result<String, AppError> {
     let mut w = csv::Writer::from_writer(Vec::new());

@@ -31,7 +31,7 @@ pub fn run(state: &AppState, conn: &mut DbConn, now: DateTime<Utc>) -> Result<St
         .select(UserRow::as_select())
         .load(conn)?;
     let mut by_authority: BTreeMap<String, Lists> = BTreeMap::new();
-    let (mut sent, mut quiet) = (0, 0);
+    let (mut sent, mut quiet, mut failed) = (0, 0, 0);
     for lead in &leads {
         if !by_authority.contains_key(&lead.authority_code) {
             let found = lists(
@@ -50,17 +50,17 @@ pub fn run(state: &AppState, conn: &mut DbConn, now: DateTime<Utc>) -> Result<St
             continue;
         }
         let case_ids = l.case_ids();
-        write_transaction(conn, |conn| {
+        let queued = write_transaction(conn, |conn| {
             state.mailer.queue(
                 conn,
                 "daily_digest",
                 None,
                 &lead.email,
-                Language::English,
+                Language::parse(&lead.language).unwrap_or(Language::English),
                 |lang| {
                     json!({
                         "team_lead_name": lead.name, "date": long_date(today, lang),
-                        "dashboard_url": format!("{}/api/dashboard", state.mailer.public_url),
+                        "dashboard_url": format!("{}/dashboard", state.mailer.public_url),
                         "overdue_steps": l.overdue_steps.iter().map(|s| json!({"reference": s.reference, "step": s.step, "due": local_time::date_time(s.due_at, lang)})).collect::<Vec<_>>(),
                         "overdue_actions": l.overdue_actions.iter().map(|a| json!({"reference": a.reference, "title": a.title, "owner_name": a.owner_name, "due": long_date(a.due_date, lang)})).collect::<Vec<_>>(),
                         "reviews_due": l.reviews_due.iter().map(|r| json!({"reference": r.reference, "review": r.review, "due": local_time::date_time(r.due_at, lang)})).collect::<Vec<_>>(),
@@ -80,10 +80,17 @@ pub fn run(state: &AppState, conn: &mut DbConn, now: DateTime<Utc>) -> Result<St
                 "digest",
                 now.naive_utc(),
             )
-        })?;
-        sent += 1;
+        });
+        match queued {
+            Ok(()) => sent += 1,
+            Err(e) => {
+                failed += 1;
+                tracing::error!(user = %lead.id, error = %e, "could not queue this team lead's digest");
+            }
+        }
     }
     Ok(format!(
-        "{sent} digests queued; {quiet} team leads had nothing to report"
+        "{sent} digests queued; {quiet} team leads had nothing to report{}",
+        super::action_notices::failures(failed)
     ))
 }

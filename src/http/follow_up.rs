@@ -153,10 +153,29 @@ pub async fn dashboard_csv(
 ) -> Result<HttpResponse, AppError> {
     let list = list.into_inner();
     let name = list.strip_suffix(".csv").unwrap_or(&list).to_string();
-    let built = dashboard_for(&state, actor, req.path().to_string(), period.into_inner()).await?;
-    let body = dashboard::csv(&built, &name)?;
+    let path = req.path().to_string();
+    let list_name = name.clone();
+    let period = period.into_inner();
+    let (built, body) = with_conn(&state, move |s, conn| {
+        let now = s.engine.now();
+        let built = dashboard::build(conn, &s.engine, &actor, &period, now)?;
+        let body = dashboard::csv(&built, &list_name)?;
+        // Logged once the list is known, for the cases it names.
+        let named = dashboard::csv_case_ids(&built, &list_name);
+        access_log::record(
+            conn,
+            &actor.id,
+            &named,
+            Access::List,
+            &path,
+            now.naive_utc(),
+        )?;
+        Ok((built, body))
+    })
+    .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .insert_header((
             "Content-Disposition",
             format!(

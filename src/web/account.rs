@@ -36,6 +36,7 @@ fn sign_in_form(
     page: &PageContext,
     status: StatusCode,
     email: &str,
+    next: &str,
     error_key: Option<&str>,
 ) -> HttpResponse {
     let error = error_key.map(|k| state.pages.word(&page.lang, k));
@@ -47,20 +48,37 @@ fn sign_in_form(
         "sign_in",
         page,
         json!({"title": state.pages.word(&page.lang, "sign_in"), "email": email,
-               "error": error, "errors": errors}),
+               "next": next, "error": error, "errors": errors}),
     ) {
         Ok(body) => html(status, body),
         Err(e) => HttpResponse::from_error(e),
     }
 }
 
-pub async fn sign_in_page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+#[derive(serde::Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+pub async fn sign_in_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    next: web::Query<Next>,
+) -> HttpResponse {
+    let next = local_path(next.next.as_deref());
     let token = req
         .cookie(session::PRE_COOKIE)
         .map(|c| c.value().to_string())
         .filter(|v| v.len() == 64)
         .unwrap_or_else(session::random_token);
-    let mut response = sign_in_form(&state, &anonymous(&req, &token), StatusCode::OK, "", None);
+    let mut response = sign_in_form(
+        &state,
+        &anonymous(&req, &token),
+        StatusCode::OK,
+        "",
+        &next,
+        None,
+    );
     let _ = response.add_cookie(&cookie(&state, session::PRE_COOKIE, token, 1));
     response
 }
@@ -81,6 +99,7 @@ pub async fn sign_in(
         return Ok(super::refused_csrf(&state, &page));
     }
     let email = first(&form, "email").unwrap_or("").trim().to_string();
+    let next = local_path(first(&form, "next"));
     let password = first(&form, "password").unwrap_or("").to_string();
     if email.is_empty() || password.is_empty() || email.len() > 320 || password.len() > 1000 {
         return Ok(sign_in_form(
@@ -88,6 +107,7 @@ pub async fn sign_in(
             &page,
             StatusCode::BAD_REQUEST,
             &email,
+            &next,
             Some("sign_in_missing"),
         ));
     }
@@ -110,7 +130,7 @@ pub async fn sign_in(
     .await?;
     Ok(match outcome {
         SignIn::Ok { token, .. } => {
-            let mut r = see_other("/cases");
+            let mut r = see_other(&next);
             let _ = r.add_cookie(&cookie(
                 &state,
                 session::COOKIE,
@@ -124,6 +144,7 @@ pub async fn sign_in(
             &page,
             StatusCode::UNAUTHORIZED,
             &email,
+            &next,
             Some("sign_in_refused"),
         ),
         SignIn::TooManyAttempts => sign_in_form(
@@ -131,6 +152,7 @@ pub async fn sign_in(
             &page,
             StatusCode::TOO_MANY_REQUESTS,
             &email,
+            &next,
             Some("sign_in_too_many"),
         ),
     })
@@ -158,9 +180,15 @@ pub async fn sign_out(
 }
 
 /// Only a path on this service: never somewhere else (`//host`, `https://…`).
-fn local_path(back: Option<&str>) -> String {
+pub fn local_path(back: Option<&str>) -> String {
+    // Only plain path characters: browsers drop tabs and newlines from a URL, so `/<tab>/host`
+    // would otherwise become `//host`, another site.
+    let plain = |p: &str| {
+        p.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/-_.~%?=&".contains(c))
+    };
     match back {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_string(),
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && plain(p) => p.to_string(),
         _ => "/cases".to_string(),
     }
 }
@@ -213,6 +241,8 @@ mod tests {
         );
         assert_eq!(local_path(Some("//evil.example/x")), "/cases");
         assert_eq!(local_path(Some("https://evil.example")), "/cases");
+        assert_eq!(local_path(Some("/\t/evil.example")), "/cases");
+        assert_eq!(local_path(Some("/\\evil.example")), "/cases");
         assert_eq!(local_path(None), "/cases");
     }
 }

@@ -509,6 +509,17 @@ pub async fn apply_event(
             &path,
             s.engine.now().naive_utc(),
         )?;
+        if attempt.is_err() {
+            // The refused form comes back with the whole case page: a read as well.
+            access_log::record(
+                conn,
+                &actor.id,
+                &[&c.id],
+                Access::Read,
+                &path,
+                s.engine.now().naive_utc(),
+            )?;
+        }
         match attempt {
             Ok(_) => Ok(Ok(c.reference.clone())),
             Err(e) => {

@@ -83,6 +83,8 @@ fn form_page(
         "starts_at": get("starts_at"), "ends_at": get("ends_at"), "location": get("location"),
         "online_link": get("online_link"), "rationale": get("confirm_warnings_rationale"),
         "invitees": invitees, "agencies": agencies, "errors": errors,
+        "form_token": typed.and_then(|f| first(f, "form_token")).filter(|t| t.len() == 64)
+            .map(str::to_string).unwrap_or_else(super::session::random_token),
     });
     match state.pages.render("meeting_new", page, data) {
         Ok(body) => html(status, body),
@@ -180,9 +182,10 @@ pub async fn convene(
     let key = key.into_inner();
     let mut page = user.page(&req);
     page.path = format!("/cases/{key}/meetings/new");
-    if !super::csrf_ok(&user, &form) {
+    if !super::csrf_ok(&user, &form) || first(&form, "form_token").is_none_or(|t| t.len() != 64) {
         return Ok(super::refused_csrf(&state, &page));
     }
+    let token = first(&form, "form_token").unwrap_or("").to_string();
     let rows = form
         .iter()
         .filter_map(|(k, _)| {
@@ -230,8 +233,19 @@ pub async fn convene(
     let path = req.path().to_string();
     let lookup = key.clone();
     let outcome = with_conn(&state, move |s, conn| {
+        use super::session::{claim_submission, finish_submission, Submission};
         let c = case::visible_case(conn, &actor, &lookup)?;
+        // The same form sent again (a double click) convenes no second meeting.
+        match claim_submission(conn, &token, &actor.id, s.engine.now().naive_utc())? {
+            Submission::New => {}
+            _ => return Ok((c.reference, Ok(String::new()))),
+        }
         let result = meeting::schedule(&s.engine, &s.mailer, conn, &actor, &request);
+        finish_submission(
+            conn,
+            &token,
+            result.as_ref().ok().map(|_| c.reference.as_str()),
+        )?;
         let access = if result.is_ok() {
             Access::Write
         } else {

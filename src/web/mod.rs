@@ -188,8 +188,26 @@ pub async fn signed_in(
     req: &HttpRequest,
     state: &web::Data<AppState>,
 ) -> Result<WebUser, HttpResponse> {
+    // Back here after signing in (a link from an email lands on sign-in first).
+    let back = match req.query_string() {
+        "" => req.path().to_string(),
+        q => format!("{}?{q}", req.path()),
+    };
+    // Only plain path characters get through `local_path`; of those, these four would be
+    // read as part of the sign-in page's own query.
+    let encoded: String = account::local_path(Some(&back))
+        .chars()
+        .map(|c| match c {
+            '%' => "%25".to_string(),
+            '&' => "%26".to_string(),
+            '=' => "%3D".to_string(),
+            '?' => "%3F".to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    let to_sign_in = see_other(&format!("/sign-in?next={encoded}"));
     let Some(cookie) = req.cookie(session::COOKIE).map(|c| c.value().to_string()) else {
-        return Err(see_other("/sign-in"));
+        return Err(to_sign_in);
     };
     let found = crate::http::cases::with_conn(state, move |s, conn| {
         session::current(conn, &cookie, s.engine.now().naive_utc())
@@ -198,9 +216,9 @@ pub async fn signed_in(
     match found {
         Ok(Some((row, csrf))) => match Actor::from_row(&row) {
             Ok(actor) => Ok(WebUser { row, actor, csrf }),
-            Err(_) => Err(see_other("/sign-in")),
+            Err(_) => Err(to_sign_in),
         },
-        _ => Err(see_other("/sign-in")),
+        _ => Err(to_sign_in),
     }
 }
 
@@ -320,4 +338,6 @@ pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
             "camera=(), microphone=(), geolocation=()",
         ))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
+        // Ignored over plain HTTP; behind TLS, browsers keep to HTTPS for a year.
+        .add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"))
 }

@@ -105,19 +105,23 @@ pub async fn dashboard_csv(
     let (body, authority) = with_conn(&state, move |s, conn| {
         let now = s.engine.now();
         let d = dashboard::build(conn, &s.engine, &actor, &period, now)?;
+        let body = dashboard::csv(&d, &list_name)?;
+        // Logged once the list is known, for the cases it names.
+        let named = dashboard::csv_case_ids(&d, &list_name);
         access_log::record(
             conn,
             &actor.id,
-            &d.lists.case_ids(),
+            &named,
             Access::List,
             &path,
             now.naive_utc(),
         )?;
-        Ok((dashboard::csv(&d, &list_name)?, d.authority))
+        Ok((body, d.authority))
     })
     .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .insert_header((
             "Content-Disposition",
             format!("attachment; filename=\"{name}-{authority}.csv\""),
