@@ -118,16 +118,30 @@ pub async fn sign_in(
         .map(|a| a.ip().to_string())
         .unwrap_or_default();
     let typed_email = email.clone();
-    let outcome = with_conn(&state, move |s, conn| {
-        session::sign_in(
-            conn,
-            &typed_email,
-            &password,
-            &address,
-            s.engine.now().naive_utc(),
-        )
+    let begun = with_conn(&state, move |s, conn| {
+        session::begin_sign_in(conn, &typed_email, &address, s.engine.now().naive_utc())
     })
     .await?;
+    let outcome = match begun {
+        None => SignIn::TooManyAttempts,
+        Some((attempt, user)) => {
+            let checked = user.clone();
+            let matched =
+                web::block(move || session::password_matches(checked.as_ref(), &password))
+                    .await
+                    .map_err(|e| AppError::Internal(format!("password check: {e}")))?;
+            match (matched, user) {
+                (true, Some(user)) => {
+                    let token = with_conn(&state, move |s, conn| {
+                        session::open_session(conn, &attempt, &user, s.engine.now().naive_utc())
+                    })
+                    .await?;
+                    SignIn::Ok { token }
+                }
+                _ => SignIn::Refused,
+            }
+        }
+    };
     Ok(match outcome {
         SignIn::Ok { token, .. } => {
             let mut r = see_other(&next);

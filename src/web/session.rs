@@ -40,7 +40,7 @@ pub fn same_token(a: &str, b: &str) -> bool {
 
 #[derive(Debug)]
 pub enum SignIn {
-    Ok { token: String, user: Box<UserRow> },
+    Ok { token: String },
     Refused,
     TooManyAttempts,
 }
@@ -63,64 +63,75 @@ fn failures_since(
     Ok(q.count().get_result(conn)?)
 }
 
-/// Checks an email and password. Attempts are counted before the (deliberately slow) hash is
-/// checked, so guessing costs the guesser, not the service.
-pub fn sign_in(
+/// The first step of signing in: refuse if there have been too many failures, else record this
+/// attempt as failed (until the password proves right) and return the stored hash. The attempt
+/// is written before the slow check so that attempts sent at once count against each other,
+/// and no database connection is held while the hash is checked.
+pub fn begin_sign_in(
     conn: &mut DbConn,
     email: &str,
-    password_typed: &str,
     address: &str,
     now: NaiveDateTime,
-) -> Result<SignIn, AppError> {
+) -> Result<Option<(String, Option<UserRow>)>, AppError> {
     let account = email.trim().to_lowercase();
     let since = now - Duration::minutes(WINDOW_MINUTES);
     if failures_since(conn, true, &account, since)? >= PER_ACCOUNT
         || failures_since(conn, false, address, since)? >= PER_ADDRESS
     {
-        return Ok(SignIn::TooManyAttempts);
+        return Ok(None);
     }
+    let attempt = uuid::Uuid::new_v4().to_string();
+    diesel::insert_into(sign_in_attempts::table)
+        .values((
+            sign_in_attempts::id.eq(&attempt),
+            sign_in_attempts::account.eq(&account),
+            sign_in_attempts::address.eq(address),
+            sign_in_attempts::at.eq(now),
+            sign_in_attempts::succeeded.eq(false),
+        ))
+        .execute(conn)?;
     let user: Option<UserRow> = users::table
         .filter(users::email.eq(&account))
         .filter(users::active.eq(true))
         .select(UserRow::as_select())
         .get_result(conn)
         .optional()?;
-    let matched = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
-        Some(stored) => password::verify(stored, password_typed),
+    Ok(Some((attempt, user)))
+}
+
+/// The slow part, with no connection held: true when the password is the user's.
+pub fn password_matches(user: Option<&UserRow>, typed: &str) -> bool {
+    match user.and_then(|u| u.password_hash.as_deref()) {
+        Some(stored) => password::verify(stored, typed),
         None => {
             // The same work for an unknown account, so the time taken does not tell.
-            let _ = password::hash(password_typed);
+            let _ = password::hash(typed);
             false
         }
-    };
-    diesel::insert_into(sign_in_attempts::table)
+    }
+}
+
+/// The last step for a right password: the attempt marked good and a session opened.
+pub fn open_session(
+    conn: &mut DbConn,
+    attempt: &str,
+    user: &UserRow,
+    now: NaiveDateTime,
+) -> Result<String, AppError> {
+    diesel::update(sign_in_attempts::table.find(attempt))
+        .set(sign_in_attempts::succeeded.eq(true))
+        .execute(conn)?;
+    let token = random_token();
+    diesel::insert_into(web_sessions::table)
         .values((
-            sign_in_attempts::id.eq(uuid::Uuid::new_v4().to_string()),
-            sign_in_attempts::account.eq(&account),
-            sign_in_attempts::address.eq(address),
-            sign_in_attempts::at.eq(now),
-            sign_in_attempts::succeeded.eq(matched),
+            web_sessions::token_hash.eq(hash_token(&token)),
+            web_sessions::user_id.eq(&user.id),
+            web_sessions::csrf_token.eq(random_token()),
+            web_sessions::created_at.eq(now),
+            web_sessions::expires_at.eq(now + Duration::hours(SESSION_HOURS)),
         ))
         .execute(conn)?;
-    match (matched, user) {
-        (true, Some(user)) => {
-            let token = random_token();
-            diesel::insert_into(web_sessions::table)
-                .values((
-                    web_sessions::token_hash.eq(hash_token(&token)),
-                    web_sessions::user_id.eq(&user.id),
-                    web_sessions::csrf_token.eq(random_token()),
-                    web_sessions::created_at.eq(now),
-                    web_sessions::expires_at.eq(now + Duration::hours(SESSION_HOURS)),
-                ))
-                .execute(conn)?;
-            Ok(SignIn::Ok {
-                token,
-                user: Box::new(user),
-            })
-        }
-        _ => Ok(SignIn::Refused),
-    }
+    Ok(token)
 }
 
 /// The signed-in user of a session cookie, with the session's CSRF token.
