@@ -309,13 +309,14 @@ on_both_backends! {
         let (s, _) = app.get(&app.chair, "/api/dashboard");
         assert_eq!(s, 403, "the dashboard is for team leads");
 
-        // Holding the core group schedules the next within a month.
-        let (s, b) = app.event(&app.chair, &id, json!({"event": "hold_core_group", "facts": {"core_group_held_on": "2026-12-10"}}));
+        // Holding the core group schedules the next within a month of the day it met (recorded
+        // two days later, on the 10th, the next is still due a month after the 8th).
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "hold_core_group", "facts": {"core_group_held_on": "2026-12-08"}}));
         assert_eq!(s, 200, "{b}");
         let list = reviews(app);
         let core: Vec<(i64, String, String)> = list.as_array().expect("list").iter().filter(|r| r["kind"] == "core_group")
             .map(|r| (r["number"].as_i64().unwrap_or(0), r["status"].as_str().unwrap_or("").to_string(), r["due_at"].as_str().unwrap_or("").to_string())).collect();
-        assert_eq!(core, vec![(1, "held".into(), "2026-12-09T23:59:59Z".into()), (2, "due".into(), "2027-01-10T23:59:59Z".into())]);
+        assert_eq!(core, vec![(1, "held".into(), "2026-12-09T23:59:59Z".into()), (2, "due".into(), "2027-01-08T23:59:59Z".into())]);
 
         // Ending the plan ends its reviews.
         let (s, b) = app.event(&app.chair, &id, json!({"event": "end_plan", "rationale": "Deregistered at the review conference: risk reduced.", "facts": {"plan_end_reason": "deregistered_at_review"}}));

@@ -35,6 +35,7 @@ pub fn hold_and_schedule(
     wf: &Workflow,
     running: &CaseWorkflowRow,
     kind: &str,
+    sent_facts: &serde_json::Map<String, Value>,
     now: DateTime<Utc>,
     calendar: &WorkingCalendar,
 ) -> Result<Value, AppError> {
@@ -60,8 +61,22 @@ pub fn hold_and_schedule(
         .filter(plan_reviews::kind.eq(kind))
         .count()
         .get_result(conn)?;
-    let deadline = if before == 0 { &spec.first } else { &spec.then };
-    let due = due_at(deadline, now, calendar);
+    let (deadline, from_fact) = if before == 0 {
+        (&spec.first, spec.first_from_fact.as_ref())
+    } else {
+        (&spec.then, spec.held_on_fact.as_ref())
+    };
+    // Counted from the date the event gives (midday in Wales that day), else from now; never
+    // from a date in the future.
+    let from = from_fact
+        .and_then(|f| sent_facts.get(f))
+        .and_then(Value::as_str)
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .and_then(|d| d.and_hms_opt(12, 0, 0))
+        .and_then(|t| crate::calendar::london_to_utc(t).ok())
+        .filter(|t| *t <= now)
+        .unwrap_or(now);
+    let due = due_at(deadline, from, calendar);
     let row = PlanReviewRow {
         id: uuid::Uuid::new_v4().to_string(),
         case_id: running.case_id.clone(),

@@ -84,6 +84,12 @@ pub struct ReviewKind {
     pub title: String,
     pub first: DeadlineSpec,
     pub then: DeadlineSpec,
+    /// A date fact sent with the event that schedules the first review (the plan agreed on):
+    /// the first deadline counts from it rather than from when it was recorded.
+    pub first_from_fact: Option<String>,
+    /// A date fact sent with the event that records a review held: the next deadline counts
+    /// from the day it was held, so a review recorded late does not move the next one later.
+    pub held_on_fact: Option<String>,
     #[serde(default)]
     pub rules: Vec<String>,
 }

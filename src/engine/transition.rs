@@ -639,6 +639,7 @@ impl Engine {
                 &wf,
                 &running,
                 kind,
+                &new_facts,
                 now,
                 &self.calendar,
             )?);

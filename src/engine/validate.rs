@@ -54,6 +54,14 @@ pub fn validate(file: &WorkflowFile) -> Result<(), Vec<String>> {
         }
         check_deadline(&kind.first, &format!("review kind '{name}', first"), &mut p);
         check_deadline(&kind.then, &format!("review kind '{name}', then"), &mut p);
+        for fact in kind.first_from_fact.iter().chain(kind.held_on_fact.iter()) {
+            match file.facts.get(fact) {
+                Some(spec) if spec.kind == crate::engine::definition::FactType::Date => {}
+                _ => p(format!(
+                    "review kind '{name}': '{fact}' is not a declared fact of type date"
+                )),
+            }
+        }
     }
 
     let mut ids = BTreeSet::new();
