@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::forms::{first, Submitted};
 use super::session::{self, SignIn};
-use super::{anonymous_language, html, message_page, see_other, signed_in, PageContext, LANGUAGES};
+use super::{anonymous_language, html, see_other, signed_in, PageContext, LANGUAGES};
 use crate::app::AppState;
 use crate::error::AppError;
 use crate::http::cases::with_conn;
@@ -223,13 +223,7 @@ pub async fn language(
     let code = code.into_inner();
     if !LANGUAGES.contains(&code.as_str()) {
         let page = anonymous(&req, "");
-        return Ok(message_page(
-            &state,
-            &page,
-            StatusCode::NOT_FOUND,
-            "not_found_heading",
-            "not_found_body",
-        ));
+        return Ok(super::not_found_page(&state, &page));
     }
     if let Ok(user) = signed_in(&req, &state).await {
         let (id, lang) = (user.row.id.clone(), code.clone());

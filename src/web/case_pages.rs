@@ -412,13 +412,7 @@ pub async fn case_page(
     .await;
     Ok(match data {
         Ok(d) => rendered(&state, "case", &page, StatusCode::OK, d),
-        Err(AppError::NotFound(_)) => super::message_page(
-            &state,
-            &page,
-            StatusCode::NOT_FOUND,
-            "not_found_heading",
-            "not_found_body",
-        ),
+        Err(AppError::NotFound(_)) => super::not_found_page(&state, &page),
         Err(e) => return Err(e),
     })
 }
@@ -538,13 +532,7 @@ pub async fn apply_event(
     Ok(match outcome {
         Ok(Ok(reference)) => see_other(&format!("/cases/{reference}")),
         Ok(Err((status, data))) => rendered(&state, "case", &page, status, data),
-        Err(AppError::NotFound(_)) => super::message_page(
-            &state,
-            &page,
-            StatusCode::NOT_FOUND,
-            "not_found_heading",
-            "not_found_body",
-        ),
+        Err(AppError::NotFound(_)) => super::not_found_page(&state, &page),
         Err(e) => return Err(e),
     })
 }

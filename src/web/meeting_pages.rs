@@ -128,13 +128,7 @@ pub async fn new_meeting(
                 json!([]),
             )
         }
-        Err(AppError::NotFound(_)) => super::message_page(
-            &state,
-            &page,
-            StatusCode::NOT_FOUND,
-            "not_found_heading",
-            "not_found_body",
-        ),
+        Err(AppError::NotFound(_)) => super::not_found_page(&state, &page),
         Err(e) => return Err(e),
     })
 }
@@ -273,13 +267,7 @@ pub async fn convene(
             Some(&form),
             summary(&e),
         ),
-        Err(AppError::NotFound(_)) => super::message_page(
-            &state,
-            &page,
-            StatusCode::NOT_FOUND,
-            "not_found_heading",
-            "not_found_body",
-        ),
+        Err(AppError::NotFound(_)) => super::not_found_page(&state, &page),
         Err(e) => return Err(e),
     })
 }

@@ -86,13 +86,7 @@ pub async fn record_page(
             let data = page_data(&state, &page, &view, None, json!([]));
             render(&state, &page, StatusCode::OK, data)
         }
-        Err(AppError::NotFound(_)) => super::message_page(
-            &state,
-            &page,
-            StatusCode::NOT_FOUND,
-            "not_found_heading",
-            "not_found_body",
-        ),
+        Err(AppError::NotFound(_)) => super::not_found_page(&state, &page),
         Err(e) => return Err(e),
     })
 }
@@ -167,13 +161,7 @@ pub async fn record(
             let data = page_data(&state, &page, &view, Some(&form), errors);
             render(&state, &page, e.status_code(), data)
         }
-        Err(AppError::NotFound(_)) => super::message_page(
-            &state,
-            &page,
-            StatusCode::NOT_FOUND,
-            "not_found_heading",
-            "not_found_body",
-        ),
+        Err(AppError::NotFound(_)) => super::not_found_page(&state, &page),
         Err(e) => return Err(e),
     })
 }

@@ -255,6 +255,18 @@ impl Pages {
     }
 }
 
+/// "Page not found": for a page that does not exist and for a case the person may not see
+/// alike, so that the answer does not tell which.
+pub fn not_found_page(state: &AppState, page: &PageContext) -> HttpResponse {
+    message_page(
+        state,
+        page,
+        StatusCode::NOT_FOUND,
+        "not_found_heading",
+        "not_found_body",
+    )
+}
+
 /// Checks a form's CSRF token against the session's.
 pub fn csrf_ok(user: &WebUser, form: &forms::Submitted) -> bool {
     forms::first(form, "csrf").is_some_and(|t| session::same_token(t, &user.csrf))

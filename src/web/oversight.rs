@@ -140,13 +140,7 @@ pub async fn workflow(
     };
     let page = user.page(&req);
     let Some(wf) = state.engine.registry.latest(&name) else {
-        return message_page(
-            &state,
-            &page,
-            StatusCode::NOT_FOUND,
-            "not_found_heading",
-            "not_found_body",
-        );
+        return super::not_found_page(&state, &page);
     };
     let deadline = |d: &crate::engine::definition::DeadlineSpec| {
         let amount = d
