@@ -375,6 +375,8 @@ on_both_backends! {
         assert_eq!(at_run(&app, utc(2026, 11, 26, 8, 0), JobName::Digest), "0 digests queued; 1 team leads had nothing to report");
         // Friday: the decision is a working day late.
         assert_eq!(at_run(&app, utc(2026, 11, 27, 8, 0), JobName::Digest), "1 digests queued; 0 team leads had nothing to report");
+        // Run again by hand the same morning: nothing twice.
+        assert_eq!(run_job(&app, JobName::Digest), "0 digests queued; 0 team leads had nothing to report; 1 already had today's");
         // Boxing Day substitute: no digest.
         assert!(at_run(&app, utc(2026, 12, 28, 8, 0), JobName::Digest).contains("not a working day"));
         let all = settle(&sink, 1);

@@ -12,7 +12,7 @@ use super::overdue::Scope;
 use crate::app::AppState;
 use crate::calendar::london_date;
 use crate::db::models::UserRow;
-use crate::db::schema::users;
+use crate::db::schema::{outbox, users};
 use crate::db::{write_transaction, DbConn};
 use crate::domain::access_log::{self, Access};
 use crate::domain::action::long_date;
@@ -31,8 +31,21 @@ pub fn run(state: &AppState, conn: &mut DbConn, now: DateTime<Utc>) -> Result<St
         .select(UserRow::as_select())
         .load(conn)?;
     let mut by_authority: BTreeMap<String, Lists> = BTreeMap::new();
-    let (mut sent, mut quiet, mut failed) = (0, 0, 0);
+    let (mut sent, mut quiet, mut failed, mut already) = (0, 0, 0, 0);
+    // One digest a day each: a run by hand after the morning's (or a second replica's run under
+    // another schedule) sends nothing twice.
+    let start_of_today =
+        crate::calendar::end_of_london_day(today - chrono::Duration::days(1)).naive_utc();
+    let sent_today: Vec<String> = outbox::table
+        .filter(outbox::kind.eq("daily_digest"))
+        .filter(outbox::created_at.gt(start_of_today))
+        .select(outbox::recipient)
+        .load(conn)?;
     for lead in &leads {
+        if sent_today.contains(&lead.email) {
+            already += 1;
+            continue;
+        }
         if !by_authority.contains_key(&lead.authority_code) {
             let found = lists(
                 conn,
@@ -89,8 +102,13 @@ pub fn run(state: &AppState, conn: &mut DbConn, now: DateTime<Utc>) -> Result<St
             }
         }
     }
+    let already = if already > 0 {
+        format!("; {already} already had today's")
+    } else {
+        String::new()
+    };
     Ok(format!(
-        "{sent} digests queued; {quiet} team leads had nothing to report{}",
+        "{sent} digests queued; {quiet} team leads had nothing to report{already}{}",
         super::action_notices::failures(failed)
     ))
 }
