@@ -112,7 +112,7 @@ pub async fn record_departure(
 }
 
 /// Builds the dashboard and logs it as a read of every case it names.
-async fn dashboard_for(
+pub async fn dashboard_for(
     state: &web::Data<AppState>,
     actor: crate::domain::user::Actor,
     path: String,
@@ -151,16 +151,31 @@ pub async fn dashboard_csv(
     list: web::Path<String>,
     period: web::Query<Period>,
 ) -> Result<HttpResponse, AppError> {
-    let list = list.into_inner();
-    let name = list.strip_suffix(".csv").unwrap_or(&list).to_string();
-    let path = req.path().to_string();
+    csv_download(
+        &state,
+        actor,
+        req.path().to_string(),
+        &list,
+        period.into_inner(),
+    )
+    .await
+}
+
+/// One dashboard list as a CSV download, for the API and the page alike. The access log
+/// records a read of the cases that list names, once the list is known to exist.
+pub async fn csv_download(
+    state: &web::Data<AppState>,
+    actor: crate::domain::user::Actor,
+    path: String,
+    list: &str,
+    period: Period,
+) -> Result<HttpResponse, AppError> {
+    let name = list.strip_suffix(".csv").unwrap_or(list).to_string();
     let list_name = name.clone();
-    let period = period.into_inner();
-    let (built, body) = with_conn(&state, move |s, conn| {
+    let (built, body) = with_conn(state, move |s, conn| {
         let now = s.engine.now();
         let built = dashboard::build(conn, &s.engine, &actor, &period, now)?;
         let body = dashboard::csv(&built, &list_name)?;
-        // Logged once the list is known, for the cases it names.
         let named = dashboard::csv_case_ids(&built, &list_name);
         access_log::record(
             conn,

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::forms::{first, Submitted};
 use super::session::{self, SignIn};
-use super::{anonymous_language, html, see_other, signed_in, PageContext, LANGUAGES};
+use super::{anonymous_language, see_other, signed_in, PageContext, LANGUAGES};
 use crate::app::AppState;
 use crate::error::AppError;
 use crate::http::cases::with_conn;
@@ -44,15 +44,14 @@ fn sign_in_form(
         Some(e) => json!([{"id": "email", "message": e}]),
         None => json!([]),
     };
-    match state.pages.render(
+    super::page_response(
+        state,
         "sign_in",
         page,
+        status,
         json!({"title": state.pages.word(&page.lang, "sign_in"), "email": email,
                "next": next, "error": error, "errors": errors}),
-    ) {
-        Ok(body) => html(status, body),
-        Err(e) => HttpResponse::from_error(e),
-    }
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -177,12 +176,8 @@ pub async fn sign_out(
     req: HttpRequest,
     form: web::Form<Submitted>,
 ) -> Result<HttpResponse, AppError> {
-    let user = match signed_in(&req, &state).await {
-        Ok(u) => u,
-        Err(redirect) => return Ok(redirect),
-    };
-    if !super::csrf_ok(&user, &form) {
-        return Ok(super::refused_csrf(&state, &user.page(&req)));
+    if let Err(refused) = super::signed_in_post(&req, &state, &form, "/cases".into()).await {
+        return Ok(refused);
     }
     if let Some(c) = req.cookie(session::COOKIE) {
         let value = c.value().to_string();

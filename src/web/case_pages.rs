@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde_json::{json, Map, Value};
 
 use super::forms::{self, Prefill, Submitted};
-use super::{html, see_other, signed_in, WebUser};
+use super::{see_other, signed_in, WebUser};
 use crate::app::AppState;
 use crate::db::models::CaseRow;
 use crate::db::DbConn;
@@ -30,19 +30,6 @@ pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
     match signed_in(&req, &state).await {
         Ok(_) => see_other("/cases"),
         Err(redirect) => redirect,
-    }
-}
-
-fn rendered(
-    state: &AppState,
-    name: &str,
-    page: &super::PageContext,
-    status: StatusCode,
-    data: Value,
-) -> HttpResponse {
-    match state.pages.render(name, page, data) {
-        Ok(body) => html(status, body),
-        Err(e) => e.error_response(),
     }
 }
 
@@ -78,7 +65,7 @@ pub async fn my_cases(
     })
     .await?;
     let title = state.pages.word(&page.lang, "my_cases");
-    Ok(rendered(
+    Ok(super::page_response(
         &state,
         "cases",
         &page,
@@ -152,7 +139,7 @@ fn report_page(
         "located_authority": get("located_authority"), "residence_authority": get("residence_authority"),
         "looked_after": typed.and_then(|f| forms::first(f, "looked_after")).is_some(),
     });
-    rendered(
+    super::page_response(
         state,
         "new_report",
         page,
@@ -208,17 +195,11 @@ pub async fn record_report(
     req: HttpRequest,
     form: web::Form<Submitted>,
 ) -> Result<HttpResponse, AppError> {
-    let user = match signed_in(&req, &state).await {
-        Ok(u) => u,
-        Err(r) => return Ok(r),
-    };
     let form = form.into_inner();
-    let mut page = user.page(&req);
-    // The language link of a refused form leads back to the form, not to where it was sent.
-    page.path = "/cases/new".into();
-    if !super::csrf_ok(&user, &form) {
-        return Ok(super::refused_csrf(&state, &page));
-    }
+    let (user, page) = match super::signed_in_post(&req, &state, &form, "/cases/new".into()).await {
+        Ok(signed) => signed,
+        Err(refused) => return Ok(refused),
+    };
     if forms::first(&form, "form_token").is_none_or(|t| t.len() != 64) {
         return Ok(super::refused_csrf(&state, &page));
     }
@@ -411,7 +392,7 @@ pub async fn case_page(
     })
     .await;
     Ok(match data {
-        Ok(d) => rendered(&state, "case", &page, StatusCode::OK, d),
+        Ok(d) => super::page_response(&state, "case", &page, StatusCode::OK, d),
         Err(AppError::NotFound(_)) => super::not_found_page(&state, &page),
         Err(e) => return Err(e),
     })
@@ -423,17 +404,13 @@ pub async fn apply_event(
     key: web::Path<String>,
     form: web::Form<Submitted>,
 ) -> Result<HttpResponse, AppError> {
-    let user = match signed_in(&req, &state).await {
-        Ok(u) => u,
-        Err(r) => return Ok(r),
-    };
     let form = form.into_inner();
     let key = key.into_inner();
-    let mut page = user.page(&req);
-    page.path = format!("/cases/{key}");
-    if !super::csrf_ok(&user, &form) {
-        return Ok(super::refused_csrf(&state, &page));
-    }
+    let (user, page) =
+        match super::signed_in_post(&req, &state, &form, format!("/cases/{key}")).await {
+            Ok(signed) => signed,
+            Err(refused) => return Ok(refused),
+        };
     let lang = page.lang.clone();
     let actor = user.actor.clone();
     let path = req.path().to_string();
@@ -531,7 +508,7 @@ pub async fn apply_event(
     .await;
     Ok(match outcome {
         Ok(Ok(reference)) => see_other(&format!("/cases/{reference}")),
-        Ok(Err((status, data))) => rendered(&state, "case", &page, status, data),
+        Ok(Err((status, data))) => super::page_response(&state, "case", &page, status, data),
         Err(AppError::NotFound(_)) => super::not_found_page(&state, &page),
         Err(e) => return Err(e),
     })

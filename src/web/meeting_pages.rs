@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde_json::{json, Value};
 
 use super::forms::{first, Submitted};
-use super::{html, see_other, signed_in, PageContext};
+use super::{see_other, signed_in, PageContext};
 use crate::app::AppState;
 use crate::domain::access_log::{self, Access};
 use crate::domain::case;
@@ -86,10 +86,7 @@ fn form_page(
         "form_token": typed.and_then(|f| first(f, "form_token")).filter(|t| t.len() == 64)
             .map(str::to_string).unwrap_or_else(super::session::random_token),
     });
-    match state.pages.render("meeting_new", page, data) {
-        Ok(body) => html(status, body),
-        Err(e) => e.error_response(),
-    }
+    super::page_response(state, "meeting_new", page, status, data)
 }
 
 pub async fn new_meeting(
@@ -168,15 +165,14 @@ pub async fn convene(
     key: web::Path<String>,
     form: web::Form<Submitted>,
 ) -> Result<HttpResponse, AppError> {
-    let user = match signed_in(&req, &state).await {
-        Ok(u) => u,
-        Err(r) => return Ok(r),
-    };
     let form = form.into_inner();
     let key = key.into_inner();
-    let mut page = user.page(&req);
-    page.path = format!("/cases/{key}/meetings/new");
-    if !super::csrf_ok(&user, &form) || first(&form, "form_token").is_none_or(|t| t.len() != 64) {
+    let back = format!("/cases/{key}/meetings/new");
+    let (user, page) = match super::signed_in_post(&req, &state, &form, back).await {
+        Ok(signed) => signed,
+        Err(refused) => return Ok(refused),
+    };
+    if first(&form, "form_token").is_none_or(|t| t.len() != 64) {
         return Ok(super::refused_csrf(&state, &page));
     }
     let token = first(&form, "form_token").unwrap_or("").to_string();

@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde_json::{json, Value};
 
 use super::forms::{first, Submitted};
-use super::{html, see_other, signed_in, PageContext};
+use super::{see_other, signed_in, PageContext};
 use crate::app::AppState;
 use crate::domain::access_log::{self, Access};
 use crate::domain::meeting::{self, AttendanceInput, RecordRequest};
@@ -49,10 +49,7 @@ fn page_data(
 }
 
 fn render(state: &AppState, page: &PageContext, status: StatusCode, data: Value) -> HttpResponse {
-    match state.pages.render("meeting_record", page, data) {
-        Ok(body) => html(status, body),
-        Err(e) => e.error_response(),
-    }
+    super::page_response(state, "meeting_record", page, status, data)
 }
 
 pub async fn record_page(
@@ -97,17 +94,13 @@ pub async fn record(
     id: web::Path<String>,
     form: web::Form<Submitted>,
 ) -> Result<HttpResponse, AppError> {
-    let user = match signed_in(&req, &state).await {
-        Ok(u) => u,
-        Err(r) => return Ok(r),
-    };
     let form = form.into_inner();
     let id = id.into_inner();
-    let mut page = user.page(&req);
-    page.path = format!("/meetings/{id}/record");
-    if !super::csrf_ok(&user, &form) {
-        return Ok(super::refused_csrf(&state, &page));
-    }
+    let back = format!("/meetings/{id}/record");
+    let (user, page) = match super::signed_in_post(&req, &state, &form, back).await {
+        Ok(signed) => signed,
+        Err(refused) => return Ok(refused),
+    };
     let actor = user.actor.clone();
     let path = req.path().to_string();
     let typed = form.clone();

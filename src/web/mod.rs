@@ -222,6 +222,38 @@ pub async fn signed_in(
     }
 }
 
+/// A rendered page as a response; a template fault answers with the one error type.
+pub fn page_response(
+    state: &AppState,
+    name: &str,
+    page: &PageContext,
+    status: StatusCode,
+    data: Value,
+) -> HttpResponse {
+    match state.pages.render(name, page, data) {
+        Ok(body) => html(status, body),
+        Err(e) => HttpResponse::from_error(e),
+    }
+}
+
+/// The start of every signed-in form post: the person, and the page context whose language
+/// link leads back to `back` (the form, not where it was sent). A missing sign-in answers with
+/// the redirect; a missing or wrong CSRF token with a plain refusal.
+pub async fn signed_in_post(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    form: &forms::Submitted,
+    back: String,
+) -> Result<(WebUser, PageContext), HttpResponse> {
+    let user = signed_in(req, state).await?;
+    let mut page = user.page(req);
+    page.path = back;
+    if !csrf_ok(&user, form) {
+        return Err(refused_csrf(state, &page));
+    }
+    Ok((user, page))
+}
+
 /// A plain page that says what went wrong and offers nothing but a way back.
 pub fn message_page(
     state: &AppState,
@@ -230,18 +262,16 @@ pub fn message_page(
     heading_key: &str,
     body_key: &str,
 ) -> HttpResponse {
-    let body = state.pages.render(
+    page_response(
+        state,
         "message",
         page,
+        status,
         json!({"heading_key": heading_key, "body_key": body_key,
                "title": state.pages.word(&page.lang, heading_key),
                "heading": state.pages.word(&page.lang, heading_key),
                "body": state.pages.word(&page.lang, body_key)}),
-    );
-    match body {
-        Ok(b) => html(status, b),
-        Err(e) => HttpResponse::from_error(e),
-    }
+    )
 }
 
 impl Pages {

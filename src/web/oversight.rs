@@ -1,15 +1,13 @@
 //! The team lead's dashboard page (with CSV downloads) and the workflow pages: each workflow
 //! drawn as a diagram, with each step's guidance and deadline.
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::{html, message_page, signed_in, svg};
+use super::{message_page, signed_in, svg};
 use crate::app::AppState;
-use crate::domain::access_log::{self, Access};
 use crate::error::AppError;
-use crate::follow_up::dashboard::{self, Period};
-use crate::http::cases::with_conn;
+use crate::follow_up::dashboard::Period;
 use crate::mail::local_time::{self, Language};
 
 pub async fn dashboard(
@@ -30,20 +28,7 @@ pub async fn dashboard(
     let actor = user.actor.clone();
     let path = req.path().to_string();
     let period = period.into_inner();
-    let built = with_conn(&state, move |s, conn| {
-        let now = s.engine.now();
-        let d = dashboard::build(conn, &s.engine, &actor, &period, now)?;
-        access_log::record(
-            conn,
-            &actor.id,
-            &d.lists.case_ids(),
-            Access::List,
-            &path,
-            now.naive_utc(),
-        )?;
-        Ok(d)
-    })
-    .await;
+    let built = crate::http::follow_up::dashboard_for(&state, actor, path, period).await;
     let d = match built {
         Ok(d) => d,
         Err(AppError::Forbidden(_)) => {
@@ -81,10 +66,13 @@ pub async fn dashboard(
         })).collect::<Vec<_>>(),
         "chart": if bars.is_empty() { String::new() } else { svg::share_bars(&chart_title, &bars) },
     });
-    Ok(match state.pages.render("dashboard", &page, data) {
-        Ok(body) => html(StatusCode::OK, body),
-        Err(e) => e.error_response(),
-    })
+    Ok(super::page_response(
+        &state,
+        "dashboard",
+        &page,
+        StatusCode::OK,
+        data,
+    ))
 }
 
 pub async fn dashboard_csv(
@@ -97,36 +85,14 @@ pub async fn dashboard_csv(
         Ok(u) => u,
         Err(r) => return Ok(r),
     };
-    let actor = user.actor.clone();
-    let path = req.path().to_string();
-    let name = list.into_inner().trim_end_matches(".csv").to_string();
-    let period = period.into_inner();
-    let list_name = name.clone();
-    let (body, authority) = with_conn(&state, move |s, conn| {
-        let now = s.engine.now();
-        let d = dashboard::build(conn, &s.engine, &actor, &period, now)?;
-        let body = dashboard::csv(&d, &list_name)?;
-        // Logged once the list is known, for the cases it names.
-        let named = dashboard::csv_case_ids(&d, &list_name);
-        access_log::record(
-            conn,
-            &actor.id,
-            &named,
-            Access::List,
-            &path,
-            now.naive_utc(),
-        )?;
-        Ok((body, d.authority))
-    })
-    .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"{name}-{authority}.csv\""),
-        ))
-        .body(body))
+    crate::http::follow_up::csv_download(
+        &state,
+        user.actor,
+        req.path().to_string(),
+        &list,
+        period.into_inner(),
+    )
+    .await
 }
 
 pub async fn workflow(
@@ -164,8 +130,5 @@ pub async fn workflow(
             "events": wf.transitions_from(&s.id).map(|t| json!({"title": t.title, "to": wf.state(&t.to).map(|x| x.title.clone()), "decline": t.decline})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     });
-    match state.pages.render("workflow", &page, data) {
-        Ok(body) => html(StatusCode::OK, body),
-        Err(e) => e.error_response(),
-    }
+    super::page_response(&state, "workflow", &page, StatusCode::OK, data)
 }
