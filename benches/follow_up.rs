@@ -11,13 +11,14 @@ use std::time::{Duration, Instant};
 use diesel::{Connection, RunQueryDsl};
 
 use safeguard::app::{prepare, AppState};
-use safeguard::calendar::london_date;
-use safeguard::clock::{Clock, ManualClock};
 use safeguard::config::Config;
-use safeguard::db::DbConn;
-use safeguard::domain::user::{add_user, Actor, NewUser};
-use safeguard::engine::definition::RoleName;
+use safeguard::domain::user::{add_user, NewUser};
 use safeguard::follow_up::{action_notices, dashboard, overdue};
+use safeguard::identity::Actor;
+use safeguard::identity::RoleName;
+use safeguard::storage::DbConn;
+use safeguard::time::clock::{Clock, ManualClock};
+use safeguard::time::wales::london_date;
 
 const RUNS: usize = 15;
 

@@ -10,13 +10,14 @@ use chrono::TimeZone;
 use serde_json::json;
 
 use safeguard::app::prepare;
-use safeguard::clock::{Clock, ManualClock};
 use safeguard::config::Config;
 use safeguard::domain::case::{create_case, NewCaseRequest};
 use safeguard::domain::meeting::{schedule, MeetingRequest};
-use safeguard::domain::user::{add_user, Actor, NewUser};
-use safeguard::engine::definition::RoleName;
+use safeguard::domain::user::{add_user, NewUser};
+use safeguard::identity::Actor;
+use safeguard::identity::RoleName;
 use safeguard::mail::worker::{deliver_due, Delivery};
+use safeguard::time::clock::{Clock, ManualClock};
 
 #[path = "../tests/support/smtp.rs"]
 mod smtp;

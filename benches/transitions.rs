@@ -11,12 +11,13 @@ use diesel::{Connection, RunQueryDsl};
 use serde_json::{json, Map, Value};
 
 use safeguard::app::{prepare, AppState};
-use safeguard::clock::{Clock, ManualClock};
 use safeguard::config::Config;
 use safeguard::domain::case::{create_case, NewCaseRequest};
-use safeguard::domain::user::{add_user, Actor, NewUser};
-use safeguard::engine::definition::RoleName;
+use safeguard::domain::user::{add_user, NewUser};
 use safeguard::engine::EventRequest;
+use safeguard::identity::Actor;
+use safeguard::identity::RoleName;
+use safeguard::time::clock::{Clock, ManualClock};
 
 fn obj(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()

@@ -4,15 +4,15 @@ use std::sync::Arc;
 
 use actix_web::dev::{Server, ServerHandle};
 
-use crate::calendar::WorkingCalendar;
-use crate::clock::Clock;
 use crate::config::Config;
-use crate::db::{self, DbPool};
-use crate::domain::agency::AgencyDirectory;
 use crate::engine::{Engine, EngineSettings, WorkflowRegistry};
 use crate::error::AppError;
 use crate::mail::worker::{Delivery, OutboxWorker};
 use crate::mail::Mailer;
+use crate::reference::agencies::AgencyDirectory;
+use crate::reference::calendar::WorkingCalendar;
+use crate::storage::{self, DbPool};
+use crate::time::clock::Clock;
 
 /// Shared by every request handler.
 #[derive(Clone)]
@@ -28,8 +28,8 @@ pub struct AppState {
 /// Opens and migrates the database, stores reference data, loads and records the workflows.
 /// Fails, with the reason, on anything invalid: the service does not start half-configured.
 pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppError> {
-    if config.backend() == db::Backend::Sqlite {
-        let path = std::path::Path::new(db::sqlite_path(&config.database_url));
+    if config.backend() == storage::Backend::Sqlite {
+        let path = std::path::Path::new(storage::sqlite_path(&config.database_url));
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| {
                 AppError::Startup(format!(
@@ -44,13 +44,13 @@ pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppErr
     let pages = Arc::new(crate::web::Pages::load(&config.mail.templates_dir)?);
     let agencies = AgencyDirectory::load(Some(&config.extra_agencies()))?;
     let mut registry = WorkflowRegistry::load_dir(&config.workflows_dir)?;
-    let pool = db::connect_pool(&config.database_url, config.pool_size)?;
+    let pool = storage::connect_pool(&config.database_url, config.pool_size)?;
     {
         let mut conn = pool
             .get()
             .map_err(|e| AppError::Startup(format!("cannot connect to the database: {e}")))?;
-        db::run_migrations(&mut conn)?;
-        agencies.store(&mut conn)?;
+        storage::run_migrations(&mut conn)?;
+        storage::reference::store_agencies(&mut conn, &agencies)?;
         registry.sync_with_database(&mut conn, clock.now().naive_utc())?;
     }
     let engine = Engine {

@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::db::Backend;
 use crate::error::AppError;
+use crate::mail::settings::{parse_reminders, MailConfig};
+use crate::storage::Backend;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -32,53 +33,6 @@ pub struct JobsConfig {
     pub reminder_working_days: u32,
     /// Team leads hear of an action this many working days after it fell due.
     pub escalation_working_days: u32,
-}
-
-/// Email settings. With no SMTP URL, messages are written as `.eml` files under the data folder.
-#[derive(Debug, Clone)]
-pub struct MailConfig {
-    pub smtp_url: Option<String>,
-    pub from: lettre::message::Mailbox,
-    /// Base of the links in emails, such as https://safeguard.council.example
-    pub public_url: String,
-    pub templates_dir: PathBuf,
-    /// An operator's folder whose files replace any shipped template of the same path.
-    pub template_overrides: Option<PathBuf>,
-    /// Secret for signed links; several replicas must share it. Without it a secret is
-    /// generated once in the data folder.
-    pub link_secret: Option<String>,
-    /// Reminder offsets before a meeting, such as `2wd,2h` (working days, hours).
-    pub reminders: Vec<ReminderOffset>,
-    pub poll_interval_ms: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReminderOffset {
-    WorkingDays(u32),
-    Hours(u32),
-}
-
-pub fn parse_reminders(raw: &str) -> Result<Vec<ReminderOffset>, AppError> {
-    raw.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            let bad = || {
-                AppError::Startup(format!(
-                    "SAFEGUARD_REMINDERS: {s:?} is not a reminder offset such as 2wd or 2h"
-                ))
-            };
-            if let Some(n) = s.strip_suffix("wd") {
-                n.parse()
-                    .map(ReminderOffset::WorkingDays)
-                    .map_err(|_| bad())
-            } else if let Some(n) = s.strip_suffix('h') {
-                n.parse().map(ReminderOffset::Hours).map_err(|_| bad())
-            } else {
-                Err(bad())
-            }
-        })
-        .collect()
 }
 
 /// The file form: every key optional; the environment wins over the file.
@@ -217,7 +171,7 @@ impl Config {
             if !(u.starts_with("smtp://") || u.starts_with("smtps://")) {
                 return Err(AppError::Startup(format!(
                     "SAFEGUARD_SMTP_URL must start with smtp:// or smtps://; got {:?}",
-                    crate::db::redact(u)
+                    crate::storage::redact(u)
                 )));
             }
         }
@@ -430,6 +384,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mail::settings::ReminderOffset;
     use std::collections::HashMap;
 
     fn with(vars: &[(&str, &str)]) -> Result<Config, AppError> {

@@ -4,11 +4,12 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::app::AppState;
-use crate::db::schema::users;
 use crate::domain::case::{create_case, ChildInput, NewCaseRequest};
-use crate::domain::user::{add_user, Actor, NewUser};
+use crate::domain::user::{add_user, NewUser};
 use crate::engine::EventRequest;
 use crate::error::AppError;
+use crate::identity::Actor;
+use crate::storage::schema::users;
 
 const DEMO_CHAIR_EMAIL: &str = "demo.chair@example.invalid";
 
@@ -71,7 +72,7 @@ pub fn load(state: &AppState) -> Result<String, AppError> {
     let actor = Actor {
         id: chair_id,
         name: "Demo Chair".into(),
-        role: crate::engine::definition::RoleName::Chair,
+        role: crate::identity::RoleName::Chair,
         team: "Demo safeguarding team".into(),
         authority: "la-cardiff".into(),
     };

@@ -4,16 +4,18 @@
 #![recursion_limit = "256"]
 
 pub mod app;
-pub mod calendar;
-pub mod clock;
 pub mod config;
-pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod follow_up;
 pub mod http;
+pub mod i18n;
+pub mod identity;
 pub mod jobs;
 pub mod mail;
+pub mod reference;
+pub mod storage;
+pub mod time;
 pub mod web;

@@ -5,12 +5,12 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 
 use safeguard::app;
-use safeguard::clock::{Clock, SystemClock};
 use safeguard::config::Config;
 use safeguard::domain::audit;
 use safeguard::domain::user::{add_user, NewUser};
 use safeguard::engine::{graph, WorkflowRegistry};
 use safeguard::error::AppError;
+use safeguard::time::clock::{Clock, SystemClock};
 
 /// Strategy meetings for children at risk of sexual exploitation, under the Wales Safeguarding
 /// Procedures.
@@ -204,7 +204,7 @@ fn run_with_database(
     clock: Arc<dyn Clock>,
 ) -> Result<ExitCode, AppError> {
     let bind = config.bind;
-    let url = safeguard::db::redact(&config.database_url);
+    let url = safeguard::storage::redact(&config.database_url);
     let state = app::prepare(config, clock.clone())?;
     match command {
         Command::Serve => {
@@ -235,7 +235,7 @@ fn run_with_database(
         } => {
             let password = if password_stdin {
                 let p = password_from_stdin()?;
-                safeguard::domain::password::check_policy(&p)?;
+                safeguard::identity::password::check_policy(&p)?;
                 Some(p)
             } else {
                 None
@@ -254,7 +254,7 @@ fn run_with_database(
                 clock.now().naive_utc(),
             )?;
             if let Some(p) = password {
-                safeguard::domain::password::set_password(&mut conn, &email, &p)?;
+                safeguard::domain::user::set_password(&mut conn, &email, &p)?;
                 println!("password set: {email} can sign in to the pages.");
             }
             println!("user {id} added.\ntoken (shown once, keep it safe): {token}");
@@ -265,7 +265,7 @@ fn run_with_database(
         } => {
             let p = password_from_stdin()?;
             let mut conn = state.pool.get()?;
-            safeguard::domain::password::set_password(&mut conn, &email, &p)?;
+            safeguard::domain::user::set_password(&mut conn, &email, &p)?;
             println!("password set for {email}");
             Ok(ExitCode::SUCCESS)
         }

@@ -323,8 +323,8 @@ on_both_backends! {
         assert!(diesel::sql_query(edit).execute(&mut *conn).is_err(), "the audit trail must refuse edits");
         // ...so someone determined removes it first. verify still sees the edit.
         let disable = match &*conn {
-            safeguard::db::DbConn::Sqlite(_) => "DROP TRIGGER audit_events_no_update",
-            safeguard::db::DbConn::Postgres(_) => "ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_edit",
+            safeguard::storage::DbConn::Sqlite(_) => "DROP TRIGGER audit_events_no_update",
+            safeguard::storage::DbConn::Postgres(_) => "ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_edit",
         };
         diesel::sql_query(disable).execute(&mut *conn).expect("drop guard");
         diesel::sql_query(edit).execute(&mut *conn).expect("tamper");

@@ -392,7 +392,7 @@ on_both_backends! {
 }
 
 fn run_counts(app: &TestApp) -> Vec<(String, i64)> {
-    use safeguard::db::schema::job_runs;
+    use safeguard::storage::schema::job_runs;
     let mut conn = app.conn();
     job_runs::table
         .group_by(job_runs::job)
@@ -403,7 +403,7 @@ fn run_counts(app: &TestApp) -> Vec<(String, i64)> {
 }
 
 fn latest_digest(app: &TestApp) -> String {
-    use safeguard::db::schema::job_runs;
+    use safeguard::storage::schema::job_runs;
     let mut conn = app.conn();
     let t: chrono::NaiveDateTime = job_runs::table
         .filter(job_runs::job.eq("digest"))

@@ -102,7 +102,7 @@ fn assert_no_child_details(messages: &[Received]) {
 }
 
 fn outbox_status(app: &TestApp) -> Vec<(String, String, i32)> {
-    use safeguard::db::schema::outbox;
+    use safeguard::storage::schema::outbox;
     let mut conn = app.conn();
     outbox::table
         .select((outbox::kind, outbox::status, outbox::attempts))
@@ -443,7 +443,7 @@ fn two_replicas_deliver_each_invitation_once() {
         got.iter().map(|m| m.to.join(",")).collect();
     assert_eq!(recipients.len(), 200, "each invitee exactly once");
     let sent: i64 = {
-        use safeguard::db::schema::outbox;
+        use safeguard::storage::schema::outbox;
         let mut conn = app.conn();
         outbox::table
             .filter(outbox::kind.eq("invitation"))

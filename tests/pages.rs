@@ -249,7 +249,7 @@ on_both_backends! {
         assert_eq!(again.status, 303);
         let mut conn = app.conn();
         use diesel::prelude::*;
-        let meetings: i64 = safeguard::db::schema::meetings::table.count().get_result(&mut conn).expect("count");
+        let meetings: i64 = safeguard::storage::schema::meetings::table.count().get_result(&mut conn).expect("count");
         assert_eq!(meetings, 1, "one meeting, one set of invitations");
     }
 }
@@ -262,7 +262,7 @@ on_both_backends! {
         assert_eq!(web.get("/cases").status, 200);
         {
             let mut conn = app.conn();
-            safeguard::domain::password::set_password(&mut conn, &person.email, "a brand new passphrase").expect("reset");
+            safeguard::domain::user::set_password(&mut conn, &person.email, "a brand new passphrase").expect("reset");
         }
         let a = web.get("/dashboard?from=2026-11-01");
         assert_eq!((a.status, a.location.as_str()), (303, "/sign-in?next=/dashboard%3Ffrom%3D2026-11-01"), "the old session is over");

@@ -5,12 +5,12 @@ mod support;
 use std::sync::Arc;
 
 use safeguard::app::prepare;
-use safeguard::clock::ManualClock;
 use safeguard::config::Config;
 use safeguard::domain::case::{create_case, visible_case, NewCaseRequest};
-use safeguard::domain::user::Actor;
-use safeguard::engine::definition::RoleName;
 use safeguard::engine::EventRequest;
+use safeguard::identity::Actor;
+use safeguard::identity::RoleName;
+use safeguard::time::clock::ManualClock;
 use serde_json::json;
 use support::*;
 
@@ -47,7 +47,7 @@ fn state_for(
     .expect("config");
     prepare(
         config,
-        ManualClock::new(start_time()) as Arc<dyn safeguard::clock::Clock>,
+        ManualClock::new(start_time()) as Arc<dyn safeguard::time::clock::Clock>,
     )
 }
 

@@ -2,10 +2,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::models::AccessLogRow;
-use crate::db::schema::access_log;
-use crate::db::DbConn;
 use crate::error::AppError;
+use crate::storage::models::AccessLogRow;
+use crate::storage::schema::access_log;
+use crate::storage::DbConn;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Access {

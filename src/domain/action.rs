@@ -6,29 +6,22 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::calendar::london_date;
-use crate::db::models::{ActionUpdateRow, AgreedActionRow, CaseRow};
-use crate::db::schema::{action_updates, agreed_actions, cases, meeting_cases, meeting_invitees};
-use crate::db::{write_transaction, DbConn};
 use crate::domain::audit;
 use crate::error::AppError;
+use crate::i18n::Language;
 use crate::mail::links::Purpose;
-use crate::mail::local_time::{self, Language};
 use crate::mail::{message, outbox, Mailer};
+use crate::storage::models::{ActionUpdateRow, AgreedActionRow, CaseRow};
+use crate::storage::schema::{
+    action_updates, agreed_actions, cases, meeting_cases, meeting_invitees,
+};
+use crate::storage::{write_transaction, DbConn};
+use crate::time::wales;
+use crate::time::wales::london_date;
+use crate::time::wales::long_date;
 
 /// How long an owner's link works: long enough to see an action through (assumption: 60 days).
 pub const LINK_DAYS: i64 = 60;
-
-pub fn long_date(d: chrono::NaiveDate, lang: Language) -> String {
-    let noon = d
-        .and_hms_opt(12, 0, 0)
-        .map(|t| t.and_utc())
-        .unwrap_or_default();
-    let s = local_time::date_time(noon, lang);
-    s.rsplit_once(',')
-        .map(|(day, _)| day.to_string())
-        .unwrap_or(s)
-}
 
 /// The reader's language: what they chose as a meeting invitee on this case, else English.
 pub fn language_of(conn: &mut DbConn, case_id: &str, email: &str) -> Result<Language, AppError> {
@@ -161,7 +154,7 @@ pub fn page_data(
             "id": a.id, "title": a.title, "due": long_date(a.due_date, Language::English), "status": a.status,
             "open": a.status == "open",
             "updates": updates.iter().filter(|u| u.action_id == a.id).map(|u| json!({
-                "at": local_time::date_time(u.at.and_utc(), Language::English), "note": u.note,
+                "at": wales::date_time(u.at.and_utc(), Language::English), "note": u.note,
             })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     }))

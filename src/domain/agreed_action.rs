@@ -6,17 +6,18 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::calendar::{london_date, WorkingCalendar};
-use crate::db::models::{ActionUpdateRow, AgreedActionRow, CaseRow, UserRow};
-use crate::db::schema::{action_updates, agreed_actions, users};
-use crate::db::{write_transaction, DbConn};
-use crate::domain::agency::AgencyDirectory;
 use crate::domain::audit;
 use crate::domain::child::names_child;
-use crate::domain::user::Actor;
-use crate::engine::definition::RoleName;
 use crate::error::AppError;
+use crate::identity::Actor;
+use crate::identity::RoleName;
 use crate::mail::Mailer;
+use crate::reference::agencies::AgencyDirectory;
+use crate::reference::calendar::WorkingCalendar;
+use crate::storage::models::{ActionUpdateRow, AgreedActionRow, CaseRow, UserRow};
+use crate::storage::schema::{action_updates, agreed_actions, users};
+use crate::storage::{write_transaction, DbConn};
+use crate::time::wales::london_date;
 
 /// Who an action belongs to, always with an address the reminders can go to.
 pub struct Owner {

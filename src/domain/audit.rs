@@ -6,10 +6,10 @@ use diesel::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::db::models::AuditEventRow;
-use crate::db::schema::{audit_events, cases};
-use crate::db::DbConn;
 use crate::error::AppError;
+use crate::storage::models::AuditEventRow;
+use crate::storage::schema::{audit_events, cases};
+use crate::storage::DbConn;
 
 pub const GENESIS: &str = "genesis";
 

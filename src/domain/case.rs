@@ -4,21 +4,20 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::calendar::london_date;
-use crate::db::models::{AgreedActionRow, CaseRow, CaseWorkflowRow, InvolvementRow};
-use crate::db::schema::{
-    agreed_actions, case_involvements, case_workflows, cases, reference_counters,
-    timescale_departures,
-};
-use crate::db::{write_transaction, DbConn};
 use crate::domain::audit::{self, AuditEntry, GENESIS};
-use crate::domain::child;
-use crate::domain::user::Actor;
-use crate::engine::definition::RoleName;
 use crate::engine::facts::validate_facts;
 use crate::engine::transition::case_facts;
 use crate::engine::Engine;
 use crate::error::AppError;
+use crate::identity::Actor;
+use crate::identity::RoleName;
+use crate::storage::models::{AgreedActionRow, CaseRow, CaseWorkflowRow, InvolvementRow};
+use crate::storage::schema::{
+    agreed_actions, case_involvements, case_workflows, cases, reference_counters,
+    timescale_departures,
+};
+use crate::storage::{write_transaction, DbConn};
+use crate::time::wales::london_date;
 
 pub const EXISTING_PLANS: &[&str] = &["none", "care_and_support", "child_protection", "both"];
 
@@ -169,7 +168,7 @@ pub fn create_case(
             "child.date_of_birth is in the future",
         ));
     }
-    if child::eighteenth_birthday(dob) <= today {
+    if crate::time::age::eighteenth_birthday(dob) <= today {
         return Err(AppError::unprocessable(
             "not_a_child",
             "child.date_of_birth",
@@ -291,7 +290,7 @@ pub fn create_case(
         let (mut seq, mut head) = (row.seq, row.hash);
         let mut to_start = vec![primary.name().to_string()];
         // R16/R17: a child already past the transition age starts the age-18 track at once.
-        if child::date_at_age_months(dob, engine.settings.transition_age_months) <= today
+        if crate::time::age::date_at_age_months(dob, engine.settings.transition_age_months) <= today
             && engine
                 .registry
                 .latest(&engine.settings.transition_workflow)
@@ -345,7 +344,7 @@ pub fn visible_case(conn: &mut DbConn, actor: &Actor, key: &str) -> Result<CaseR
 /// The person who leads a case: the chair or team lead who last applied an event to it, else
 /// whoever recorded it. Actions the service creates by itself are theirs, and they hear of them.
 pub fn lead_user(conn: &mut DbConn, case: &CaseRow) -> Result<String, AppError> {
-    use crate::db::schema::{audit_events, users};
+    use crate::storage::schema::{audit_events, users};
     let lead: Option<String> = audit_events::table
         .inner_join(users::table.on(users::id.eq(audit_events::actor_id)))
         .filter(audit_events::case_id.eq(&case.id))
@@ -653,8 +652,8 @@ pub fn view_case(engine: &Engine, conn: &mut DbConn, case: &CaseRow) -> Result<C
         child: json!({
             "name": case.child_name,
             "date_of_birth": case.child_date_of_birth.to_string(),
-            "age": child::age_years(case.child_date_of_birth, today),
-            "eighteenth_birthday": child::eighteenth_birthday(case.child_date_of_birth).to_string(),
+            "age": crate::time::age::age_years(case.child_date_of_birth, today),
+            "eighteenth_birthday": crate::time::age::eighteenth_birthday(case.child_date_of_birth).to_string(),
             "gender": case.child_gender,
             "located_authority": case.located_authority,
             "residence_authority": case.residence_authority,
@@ -689,8 +688,8 @@ pub fn view_case(engine: &Engine, conn: &mut DbConn, case: &CaseRow) -> Result<C
 
 /// The case history from the audit trail, oldest first.
 pub fn history(conn: &mut DbConn, case: &CaseRow) -> Result<Vec<Value>, AppError> {
-    use crate::db::models::AuditEventRow;
-    use crate::db::schema::{audit_events, users};
+    use crate::storage::models::AuditEventRow;
+    use crate::storage::schema::{audit_events, users};
     let rows: Vec<(AuditEventRow, Option<String>)> = audit_events::table
         .left_join(users::table.on(users::id.eq(audit_events::actor_id)))
         .filter(audit_events::case_id.eq(&case.id))
@@ -733,7 +732,7 @@ pub fn add_involvement(
     case_id: &str,
     req: &NewInvolvement,
 ) -> Result<i64, AppError> {
-    use crate::db::schema::users;
+    use crate::storage::schema::users;
     if !matches!(actor.role, RoleName::Chair | RoleName::TeamLead) {
         return Err(AppError::Forbidden(
             "only a chair or team lead may involve people in a case".into(),

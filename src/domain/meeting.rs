@@ -7,22 +7,26 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::calendar::{london_date, london_to_utc};
-use crate::config::ReminderOffset;
-use crate::db::models::{CaseRow, CaseWorkflowRow, InviteeRow, MeetingRow};
-use crate::db::schema::{case_workflows, cases, meeting_cases, meeting_invitees, meetings, users};
-use crate::db::{write_transaction, DbConn};
 use crate::domain::audit;
 use crate::domain::case::visible_case;
-use crate::domain::user::Actor;
-use crate::engine::definition::RoleName;
 use crate::engine::transition::MIN_RATIONALE;
 use crate::engine::Engine;
 use crate::error::AppError;
+use crate::i18n::Language;
+use crate::identity::Actor;
+use crate::identity::RoleName;
 use crate::mail::ics::{self, Method};
 use crate::mail::links::Purpose;
-use crate::mail::local_time::{self, Language};
+use crate::mail::settings::ReminderOffset;
 use crate::mail::{message, outbox, Mailer};
+use crate::storage::models::{CaseRow, CaseWorkflowRow, InviteeRow, MeetingRow};
+use crate::storage::schema::{
+    case_workflows, cases, meeting_cases, meeting_invitees, meetings, users,
+};
+use crate::storage::{write_transaction, DbConn};
+use crate::time::wales;
+use crate::time::wales::london_date;
+use crate::time::wales::london_to_utc;
 
 /// (code, English, Welsh, the main-pathway step it belongs to)
 pub const KINDS: &[(&str, &str, &str, Option<&str>)] = &[
@@ -330,7 +334,7 @@ fn scheduling_warnings(
                     .unwrap_or("");
                 warnings.push(format!(
                     "{reference}: this step is due by {}; the meeting is after that deadline",
-                    local_time::date_time(due, Language::English)
+                    wales::date_time(due, Language::English)
                 ));
             }
         }
@@ -480,7 +484,7 @@ fn queue_email(
     let rendered = mailer.templates.render_bilingual(template, preferred, |lang| {
         let mut data = json!({
             "invitee_name": invitee.name, "kind": kind_name(&m.kind, lang), "references": ctx.references,
-            "starts": local_time::date_time(starts, lang), "ends_time": local_time::time(ends),
+            "starts": wales::date_time(starts, lang), "ends_time": wales::time(ends),
             "location": m.location, "online_link": m.online_link, "chair_name": ctx.chair_name,
             "respond_url": url, "updated": m.sequence > 0, "reason": "",
         });
@@ -1079,7 +1083,7 @@ pub fn record(
             chair_name: chair_name(conn, &meeting.chair_user_id)?,
         };
         for inv in &invitees {
-            let extra = |lang: Language| json!({"summary": summary, "next_meeting": next.map(|t| local_time::date_time(t, lang))});
+            let extra = |lang: Language| json!({"summary": summary, "next_meeting": next.map(|t| wales::date_time(t, lang))});
             queue_email(
                 conn,
                 mailer,
@@ -1107,7 +1111,7 @@ pub fn view(
         "id": meeting.id, "kind": meeting.kind, "status": meeting.status, "sequence": meeting.sequence,
         "uid": meeting.uid,
         "starts_at": meeting.starts_at.and_utc(), "ends_at": meeting.ends_at.and_utc(),
-        "starts_at_local": local_time::date_time(meeting.starts_at.and_utc(), Language::English),
+        "starts_at_local": wales::date_time(meeting.starts_at.and_utc(), Language::English),
         "location": meeting.location, "online_link": meeting.online_link,
         "chair_user_id": meeting.chair_user_id,
         "cases": visible.iter().map(|c| json!({"id": c.id, "reference": c.reference})).collect::<Vec<_>>(),
@@ -1130,8 +1134,8 @@ pub fn suggested_invitees(
     conn: &mut DbConn,
     case: &CaseRow,
 ) -> Result<Vec<Value>, AppError> {
-    use crate::db::models::InvolvementRow;
-    use crate::db::schema::case_involvements;
+    use crate::storage::models::InvolvementRow;
+    use crate::storage::schema::case_involvements;
     let mut out: Vec<Value> = Vec::new();
     let mut agencies_listed: Vec<String> = Vec::new();
     let mut add_agency = |out: &mut Vec<Value>, code: &str, role: &str| {
@@ -1276,8 +1280,8 @@ pub fn answer_page_data(
     Ok(json!({
         "invitee_name": invitee.name, "kind_en": kind_name(&meeting.kind, Language::English),
         "kind_cy": kind_name(&meeting.kind, Language::Welsh), "references": references,
-        "starts_en": local_time::date_time(starts, Language::English), "starts_cy": local_time::date_time(starts, Language::Welsh),
-        "ends_time": local_time::time(meeting.ends_at.and_utc()), "location": meeting.location,
+        "starts_en": wales::date_time(starts, Language::English), "starts_cy": wales::date_time(starts, Language::Welsh),
+        "ends_time": wales::time(meeting.ends_at.and_utc()), "location": meeting.location,
         "cancelled": meeting.status == "cancelled",
         "response": if invitee.response == "pending" { Value::Null } else { Value::String(invitee.response.clone()) },
         "action": action,

@@ -6,16 +6,16 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::calendar::WorkingCalendar;
-use crate::db::models::{CaseRow, CaseWorkflowRow, PlanReviewRow, TimescaleDepartureRow};
-use crate::db::schema::{case_workflows, plan_reviews, timescale_departures};
-use crate::db::{write_transaction, DbConn};
 use crate::domain::audit;
-use crate::domain::user::Actor;
 use crate::engine::deadline::due_at;
-use crate::engine::definition::RoleName;
 use crate::engine::Workflow;
 use crate::error::AppError;
+use crate::identity::Actor;
+use crate::identity::RoleName;
+use crate::reference::calendar::WorkingCalendar;
+use crate::storage::models::{CaseRow, CaseWorkflowRow, PlanReviewRow, TimescaleDepartureRow};
+use crate::storage::schema::{case_workflows, plan_reviews, timescale_departures};
+use crate::storage::{write_transaction, DbConn};
 
 /// Ends the reviews still due on a workflow that has reached its end.
 pub fn cancel_due(conn: &mut DbConn, case_workflow_id: &str) -> Result<usize, AppError> {
@@ -73,7 +73,7 @@ pub fn hold_and_schedule(
         .and_then(Value::as_str)
         .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
         .and_then(|d| d.and_hms_opt(12, 0, 0))
-        .and_then(|t| crate::calendar::london_to_utc(t).ok())
+        .and_then(|t| crate::time::wales::london_to_utc(t).ok())
         .filter(|t| *t <= now)
         .unwrap_or(now);
     let due = due_at(deadline, from, calendar);

@@ -1,66 +1,15 @@
-//! Users, roles and API tokens. A token is shown once; only its SHA-256 is stored, so a copy
-//! of the database does not let anyone sign in.
+//! User accounts: adding one with its API token (shown once; only its SHA-256 is stored, so a
+//! copy of the database does not let anyone sign in), finding one by token, setting a password.
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
-use crate::db::models::UserRow;
-use crate::db::schema::users;
-use crate::db::DbConn;
-use crate::domain::agency::AgencyDirectory;
-use crate::engine::definition::RoleName;
 use crate::error::AppError;
-
-pub fn parse_role(s: &str) -> Option<RoleName> {
-    match s {
-        "chair" => Some(RoleName::Chair),
-        "practitioner" => Some(RoleName::Practitioner),
-        "team_lead" => Some(RoleName::TeamLead),
-        "senior_manager" => Some(RoleName::SeniorManager),
-        "administrator" => Some(RoleName::Administrator),
-        _ => None,
-    }
-}
-
-pub fn role_str(r: RoleName) -> &'static str {
-    match r {
-        RoleName::Chair => "chair",
-        RoleName::Practitioner => "practitioner",
-        RoleName::TeamLead => "team_lead",
-        RoleName::SeniorManager => "senior_manager",
-        RoleName::Administrator => "administrator",
-        RoleName::System => "system",
-    }
-}
-
-/// The signed-in user, as the engine and the access rules see them.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub id: String,
-    pub name: String,
-    pub role: RoleName,
-    pub team: String,
-    pub authority: String,
-}
-
-impl Actor {
-    pub fn from_row(row: &UserRow) -> Result<Actor, AppError> {
-        Ok(Actor {
-            id: row.id.clone(),
-            name: row.name.clone(),
-            role: parse_role(&row.role).ok_or_else(|| {
-                AppError::Internal(format!("user {} has role {}", row.id, row.role))
-            })?,
-            team: row.team.clone(),
-            authority: row.authority_code.clone(),
-        })
-    }
-}
-
-pub fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
+use crate::identity::{hash_token, parse_role};
+use crate::reference::agencies::AgencyDirectory;
+use crate::storage::models::UserRow;
+use crate::storage::schema::users;
+use crate::storage::DbConn;
 
 pub struct NewUser<'a> {
     pub name: &'a str,
@@ -151,4 +100,25 @@ pub fn find_by_token(conn: &mut DbConn, token: &str) -> Result<Option<UserRow>, 
         .select(UserRow::as_select())
         .get_result(conn)
         .optional()?)
+}
+
+/// Sets (or resets, by an administrator) the password of the user with this email, and ends
+/// their sessions: a reset after a suspected compromise must lock out whoever got in.
+pub fn set_password(conn: &mut DbConn, email: &str, password: &str) -> Result<(), AppError> {
+    use crate::storage::schema::web_sessions;
+    crate::identity::password::check_policy(password)?;
+    let hashed = crate::identity::password::hash(password)?;
+    crate::storage::write_transaction(conn, |conn| {
+        let id: String = users::table
+            .filter(users::email.eq(email.trim().to_lowercase()))
+            .select(users::id)
+            .get_result(conn)
+            .optional()?
+            .ok_or(AppError::NotFound("user"))?;
+        diesel::update(users::table.find(&id))
+            .set(users::password_hash.eq(Some(hashed)))
+            .execute(conn)?;
+        diesel::delete(web_sessions::table.filter(web_sessions::user_id.eq(&id))).execute(conn)?;
+        Ok(())
+    })
 }

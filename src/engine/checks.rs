@@ -2,9 +2,8 @@
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
-use crate::db::models::CaseRow;
-use crate::domain::agency::AgencyDirectory;
-use crate::domain::child;
+use crate::reference::agencies::AgencyDirectory;
+use crate::storage::models::CaseRow;
 
 pub const KNOWN_CHECKS: &[&str] = &[
     "participants_include_police_and_social_services",
@@ -61,7 +60,9 @@ pub fn run(name: &str, ctx: &CheckContext<'_>) -> bool {
             ctx.case.existing_plan != "none" || ctx.case.looked_after || ctx.case.in_secure_estate
         }
         // R16: duties continue until the 18th birthday.
-        "child_is_18" => child::eighteenth_birthday(ctx.case.child_date_of_birth) <= ctx.today,
+        "child_is_18" => {
+            crate::time::age::eighteenth_birthday(ctx.case.child_date_of_birth) <= ctx.today
+        }
         // R9
         "attendance_recorded" => ctx
             .facts

@@ -3,7 +3,9 @@
 use chrono::{DateTime, Duration, Months, Utc};
 
 use super::definition::DeadlineSpec;
-use crate::calendar::{end_of_london_day, london_date, WorkingCalendar};
+use crate::reference::calendar::WorkingCalendar;
+use crate::time::wales::end_of_london_day;
+use crate::time::wales::london_date;
 
 pub fn due_at(
     spec: &DeadlineSpec,

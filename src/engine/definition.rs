@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::identity::RoleName;
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkflowFile {
@@ -120,20 +122,6 @@ pub struct DeadlineSpec {
     pub hours: Option<u32>,
     pub months: Option<u32>,
     pub source: String,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum RoleName {
-    Chair,
-    Practitioner,
-    TeamLead,
-    /// May record a departure from a timescale (WSP); sees cases like a team lead.
-    SeniorManager,
-    Administrator,
-    /// The service itself, applying what the calendar decides (the 18th birthday). No user
-    /// can hold it.
-    System,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -6,8 +6,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::{Map, Value};
 
 use super::definition::{FactSpec, FactType};
-use crate::domain::agency::AgencyDirectory;
 use crate::error::AppError;
+use crate::reference::agencies::AgencyDirectory;
 
 const MAX_TEXT: usize = 10_000;
 

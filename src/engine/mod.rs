@@ -13,9 +13,9 @@ pub mod validate;
 
 use std::sync::Arc;
 
-use crate::calendar::WorkingCalendar;
-use crate::clock::Clock;
-use crate::domain::agency::AgencyDirectory;
+use crate::reference::agencies::AgencyDirectory;
+use crate::reference::calendar::WorkingCalendar;
+use crate::time::clock::Clock;
 
 pub use registry::{Workflow, WorkflowRegistry};
 pub use transition::{AgreedActionInput, EventRequest, TransitionOutcome};

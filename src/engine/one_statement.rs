@@ -5,8 +5,8 @@ use chrono::NaiveDateTime;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
 use diesel::{PgConnection, QueryableByName, RunQueryDsl};
 
-use crate::db::models::{AuditEventRow, CaseRow, CaseWorkflowRow};
 use crate::error::AppError;
+use crate::storage::models::{AuditEventRow, CaseRow, CaseWorkflowRow};
 
 const SQL: &str = "\
 WITH claim AS (

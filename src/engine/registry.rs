@@ -8,9 +8,9 @@ use sha2::{Digest, Sha256};
 
 use super::definition::{State, Transition, WorkflowFile};
 use super::validate::validate;
-use crate::db::schema::workflow_definitions;
-use crate::db::DbConn;
 use crate::error::AppError;
+use crate::storage::schema::workflow_definitions;
+use crate::storage::DbConn;
 
 #[derive(Debug)]
 pub struct Workflow {

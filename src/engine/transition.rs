@@ -10,17 +10,18 @@ use serde_json::{json, Map, Value};
 
 use super::checks::CheckContext;
 use super::deadline::due_at;
-use super::definition::{Effect, RoleName, Transition};
+use super::definition::{Effect, Transition};
 use super::facts::validate_facts;
 use super::guards::{condition_holds, unmet, GuardContext, Missing};
 use super::{Engine, Workflow};
-use crate::calendar::london_date;
-use crate::db::models::{AgreedActionRow, CaseRow, CaseWorkflowRow, StepHistoryRow};
-use crate::db::schema::{agreed_actions, case_workflows, cases, meeting_cases, step_history};
-use crate::db::{write_transaction, DbConn};
 use crate::domain::audit::{self, AuditEntry};
-use crate::domain::user::{role_str, Actor};
 use crate::error::AppError;
+use crate::identity::RoleName;
+use crate::identity::{role_str, Actor};
+use crate::storage::models::{AgreedActionRow, CaseRow, CaseWorkflowRow, StepHistoryRow};
+use crate::storage::schema::{agreed_actions, case_workflows, cases, meeting_cases, step_history};
+use crate::storage::{write_transaction, DbConn};
+use crate::time::wales::london_date;
 
 pub const MIN_RATIONALE: usize = 20;
 const MAX_RATIONALE: usize = 10_000;
@@ -362,7 +363,7 @@ impl Engine {
         actor: &Actor,
         case: &CaseRow,
     ) -> Result<Option<(String, String)>, AppError> {
-        use crate::db::schema::users;
+        use crate::storage::schema::users;
         let id = if actor.role == RoleName::System {
             crate::domain::case::lead_user(conn, case)?
         } else {

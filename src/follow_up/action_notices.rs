@@ -7,14 +7,16 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::app::AppState;
-use crate::calendar::{end_of_london_day, london_date};
-use crate::db::models::{AgreedActionRow, UserRow};
-use crate::db::schema::{agreed_actions, cases, meetings, users};
-use crate::db::{write_transaction, DbConn};
-use crate::domain::action::{language_of, long_date, LINK_DAYS};
+use crate::domain::action::{language_of, LINK_DAYS};
 use crate::error::AppError;
+use crate::i18n::Language;
 use crate::mail::links::Purpose;
-use crate::mail::local_time::Language;
+use crate::storage::models::{AgreedActionRow, UserRow};
+use crate::storage::schema::{agreed_actions, cases, meetings, users};
+use crate::storage::{write_transaction, DbConn};
+use crate::time::wales::end_of_london_day;
+use crate::time::wales::london_date;
+use crate::time::wales::long_date;
 
 /// Which notice: each has its own column, so each goes once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

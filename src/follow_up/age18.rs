@@ -8,19 +8,22 @@ use diesel::prelude::*;
 use serde_json::{json, Map, Value};
 
 use crate::app::AppState;
-use crate::calendar::london_date;
-use crate::db::models::{AgreedActionRow, CaseRow, CaseWorkflowRow, MeetingRow, UserRow};
-use crate::db::schema::{agreed_actions, case_workflows, cases, meeting_cases, meetings, users};
-use crate::db::{write_transaction, DbConn};
-use crate::domain::action::long_date;
 use crate::domain::audit;
-use crate::domain::child::{date_at_age_months, eighteenth_birthday};
-use crate::domain::user::Actor;
-use crate::engine::definition::RoleName;
 use crate::engine::EventRequest;
 use crate::error::AppError;
-use crate::mail::local_time::{self, Language};
+use crate::i18n::Language;
+use crate::identity::Actor;
+use crate::identity::RoleName;
 use crate::mail::Mailer;
+use crate::storage::models::{AgreedActionRow, CaseRow, CaseWorkflowRow, MeetingRow, UserRow};
+use crate::storage::schema::{
+    agreed_actions, case_workflows, cases, meeting_cases, meetings, users,
+};
+use crate::storage::{write_transaction, DbConn};
+use crate::time::age::{date_at_age_months, eighteenth_birthday};
+use crate::time::wales;
+use crate::time::wales::london_date;
+use crate::time::wales::long_date;
 
 /// The service, when it applies what the calendar decides.
 pub fn system_actor() -> Actor {
@@ -344,7 +347,7 @@ fn hand_over(
             .select(AgreedActionRow::as_select())
             .load(conn)?;
         let start_of_birthday =
-            crate::calendar::end_of_london_day(birthday - chrono::Duration::days(1));
+            crate::time::wales::end_of_london_day(birthday - chrono::Duration::days(1));
         let meetings_after: Vec<MeetingRow> = meetings::table
             .inner_join(meeting_cases::table)
             .filter(meeting_cases::case_id.eq(case_id))
@@ -380,7 +383,7 @@ fn hand_over(
                         "open_actions": open_actions.len(),
                         "meetings_after": meetings_after.iter().map(|m| json!({
                             "kind": crate::domain::meeting::kind_name(&m.kind, lang),
-                            "starts": local_time::date_time(m.starts_at.and_utc(), lang),
+                            "starts": wales::date_time(m.starts_at.and_utc(), lang),
                         })).collect::<Vec<Value>>(),
                         "case_url": case_url(&state.mailer, &case),
                     })

@@ -8,13 +8,15 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::overdue::{self, OverdueAction, OverdueStep, ReviewDue, Scope, TurningEighteen};
-use crate::calendar::{end_of_london_day, london_date, WorkingCalendar};
-use crate::db::schema::{cases, step_history, users};
-use crate::db::DbConn;
-use crate::domain::user::Actor;
-use crate::engine::definition::RoleName;
 use crate::engine::Engine;
 use crate::error::AppError;
+use crate::identity::Actor;
+use crate::identity::RoleName;
+use crate::reference::calendar::WorkingCalendar;
+use crate::storage::schema::{cases, step_history, users};
+use crate::storage::DbConn;
+use crate::time::wales::end_of_london_day;
+use crate::time::wales::london_date;
 
 /// Reviews due within this many working days are listed (the default).
 pub const REVIEW_WINDOW_WORKING_DAYS: u32 = 10;

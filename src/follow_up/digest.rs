@@ -10,14 +10,15 @@ use serde_json::json;
 use super::dashboard::{lists, Lists};
 use super::overdue::Scope;
 use crate::app::AppState;
-use crate::calendar::london_date;
-use crate::db::models::UserRow;
-use crate::db::schema::{outbox, users};
-use crate::db::{write_transaction, DbConn};
 use crate::domain::access_log::{self, Access};
-use crate::domain::action::long_date;
 use crate::error::AppError;
-use crate::mail::local_time::{self, Language};
+use crate::i18n::Language;
+use crate::storage::models::UserRow;
+use crate::storage::schema::{outbox, users};
+use crate::storage::{write_transaction, DbConn};
+use crate::time::wales;
+use crate::time::wales::london_date;
+use crate::time::wales::long_date;
 
 pub fn run(state: &AppState, conn: &mut DbConn, now: DateTime<Utc>) -> Result<String, AppError> {
     let today = london_date(now);
@@ -35,7 +36,7 @@ pub fn run(state: &AppState, conn: &mut DbConn, now: DateTime<Utc>) -> Result<St
     // One digest a day each: a run by hand after the morning's (or a second replica's run under
     // another schedule) sends nothing twice.
     let start_of_today =
-        crate::calendar::end_of_london_day(today - chrono::Duration::days(1)).naive_utc();
+        crate::time::wales::end_of_london_day(today - chrono::Duration::days(1)).naive_utc();
     let sent_today: Vec<String> = outbox::table
         .filter(outbox::kind.eq("daily_digest"))
         .filter(outbox::created_at.gt(start_of_today))
@@ -74,9 +75,9 @@ pub fn run(state: &AppState, conn: &mut DbConn, now: DateTime<Utc>) -> Result<St
                     json!({
                         "team_lead_name": lead.name, "date": long_date(today, lang),
                         "dashboard_url": format!("{}/dashboard", state.mailer.public_url),
-                        "overdue_steps": l.overdue_steps.iter().map(|s| json!({"reference": s.reference, "step": s.step, "due": local_time::date_time(s.due_at, lang)})).collect::<Vec<_>>(),
+                        "overdue_steps": l.overdue_steps.iter().map(|s| json!({"reference": s.reference, "step": s.step, "due": wales::date_time(s.due_at, lang)})).collect::<Vec<_>>(),
                         "overdue_actions": l.overdue_actions.iter().map(|a| json!({"reference": a.reference, "title": a.title, "owner_name": a.owner_name, "due": long_date(a.due_date, lang)})).collect::<Vec<_>>(),
-                        "reviews_due": l.reviews_due.iter().map(|r| json!({"reference": r.reference, "review": r.review, "due": local_time::date_time(r.due_at, lang)})).collect::<Vec<_>>(),
+                        "reviews_due": l.reviews_due.iter().map(|r| json!({"reference": r.reference, "review": r.review, "due": wales::date_time(r.due_at, lang)})).collect::<Vec<_>>(),
                         "turning_18": l.turning_18.iter().map(|t| json!({"reference": t.reference, "birthday": long_date(t.birthday, lang)})).collect::<Vec<_>>(),
                         "count_overdue_steps": l.overdue_steps.len(), "count_overdue_actions": l.overdue_actions.len(),
                         "count_reviews_due": l.reviews_due.len(), "count_turning_18": l.turning_18.len(),

@@ -6,14 +6,15 @@ use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::calendar::{london_date, WorkingCalendar};
-use crate::db::schema::{
-    agreed_actions, case_workflows, cases, plan_reviews, timescale_departures,
-};
-use crate::db::DbConn;
-use crate::domain::child::eighteenth_birthday;
 use crate::engine::Engine;
 use crate::error::AppError;
+use crate::reference::calendar::WorkingCalendar;
+use crate::storage::schema::{
+    agreed_actions, case_workflows, cases, plan_reviews, timescale_departures,
+};
+use crate::storage::DbConn;
+use crate::time::age::eighteenth_birthday;
+use crate::time::wales::london_date;
 
 /// Whose cases: those located or resident in one authority, or every case.
 #[derive(Debug, Clone)]

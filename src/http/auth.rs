@@ -5,8 +5,9 @@ use std::pin::Pin;
 use actix_web::{web, FromRequest, HttpRequest};
 
 use crate::app::AppState;
-use crate::domain::user::{find_by_token, Actor};
+use crate::domain::user::find_by_token;
 use crate::error::AppError;
+use crate::identity::Actor;
 
 /// The authenticated caller.
 pub struct SignedIn(pub Actor);
@@ -34,7 +35,7 @@ impl FromRequest for SignedIn {
             })
             .await??;
             let user = user.ok_or(AppError::Unauthorized)?;
-            Ok(SignedIn(Actor::from_row(&user)?))
+            Ok(SignedIn(user.actor()?))
         })
     }
 }

@@ -13,7 +13,7 @@ use crate::error::AppError;
 pub async fn with_conn<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, AppError>
 where
     T: Send + 'static,
-    F: FnOnce(&AppState, &mut crate::db::DbConn) -> Result<T, AppError> + Send + 'static,
+    F: FnOnce(&AppState, &mut crate::storage::DbConn) -> Result<T, AppError> + Send + 'static,
 {
     let state = state.clone();
     web::block(move || {
@@ -26,7 +26,7 @@ where
 /// Writes to one case the actor may see, logging the write, or the refused write.
 pub async fn writing_case<T, F>(
     state: &web::Data<AppState>,
-    actor: crate::domain::user::Actor,
+    actor: crate::identity::Actor,
     path: String,
     key: String,
     f: F,
@@ -35,9 +35,9 @@ where
     T: Send + 'static,
     F: FnOnce(
             &AppState,
-            &mut crate::db::DbConn,
-            &crate::domain::user::Actor,
-            &crate::db::models::CaseRow,
+            &mut crate::storage::DbConn,
+            &crate::identity::Actor,
+            &crate::storage::models::CaseRow,
         ) -> Result<T, AppError>
         + Send
         + 'static,
@@ -66,7 +66,7 @@ where
 /// Reads one case the actor may see, logging the read first.
 pub async fn reading_case<T, F>(
     state: &web::Data<AppState>,
-    actor: crate::domain::user::Actor,
+    actor: crate::identity::Actor,
     path: String,
     key: String,
     f: F,
@@ -75,8 +75,8 @@ where
     T: Send + 'static,
     F: FnOnce(
             &AppState,
-            &mut crate::db::DbConn,
-            &crate::db::models::CaseRow,
+            &mut crate::storage::DbConn,
+            &crate::storage::models::CaseRow,
         ) -> Result<T, AppError>
         + Send
         + 'static,
@@ -220,7 +220,7 @@ pub async fn access_log(
     let path = req.path().to_string();
     let rows = with_conn(&state, move |s, conn| {
         let c = case::visible_case(conn, &actor, &key)?;
-        if actor.role != crate::engine::definition::RoleName::TeamLead {
+        if actor.role != crate::identity::RoleName::TeamLead {
             return Err(AppError::Forbidden(
                 "only a team lead may read a case's access log".into(),
             ));

@@ -6,12 +6,12 @@ use serde_json::json;
 use super::auth::SignedIn;
 use super::cases::{reading_case, with_conn, writing_case};
 use crate::app::AppState;
-use crate::calendar::london_date;
 use crate::domain::access_log::{self, Access};
 use crate::domain::agreed_action::{self, ActionChange, ActionSummary, NewAction, Services};
 use crate::domain::review::{self, DepartureRequest};
 use crate::error::AppError;
 use crate::follow_up::dashboard::{self, Period};
+use crate::time::wales::london_date;
 
 pub async fn list_actions(
     state: web::Data<AppState>,
@@ -114,7 +114,7 @@ pub async fn record_departure(
 /// Builds the dashboard and logs it as a read of every case it names.
 pub async fn dashboard_for(
     state: &web::Data<AppState>,
-    actor: crate::domain::user::Actor,
+    actor: crate::identity::Actor,
     path: String,
     period: Period,
 ) -> Result<dashboard::Dashboard, AppError> {
@@ -165,7 +165,7 @@ pub async fn dashboard_csv(
 /// records a read of the cases that list names, once the list is known to exist.
 pub async fn csv_download(
     state: &web::Data<AppState>,
-    actor: crate::domain::user::Actor,
+    actor: crate::identity::Actor,
     path: String,
     list: &str,
     period: Period,

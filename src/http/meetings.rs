@@ -9,13 +9,13 @@ use crate::domain::access_log::{self, Access};
 use crate::domain::meeting::{
     self, Answer, CancelRequest, MeetingRequest, RecordRequest, RescheduleRequest,
 };
-use crate::engine::definition::RoleName;
 use crate::error::AppError;
+use crate::identity::RoleName;
 use crate::mail::links::{LinkError, Purpose};
 
 fn log_cases(
     state: &AppState,
-    conn: &mut crate::db::DbConn,
+    conn: &mut crate::storage::DbConn,
     actor: &str,
     ids: &[&str],
     access: Access,
@@ -34,15 +34,15 @@ fn log_cases(
 /// Shows a meeting after `change` (if any) and logs the access to each child's case it shows.
 fn shown_after<F>(
     s: &AppState,
-    conn: &mut crate::db::DbConn,
-    actor: &crate::domain::user::Actor,
+    conn: &mut crate::storage::DbConn,
+    actor: &crate::identity::Actor,
     id: &str,
     access: Access,
     path: &str,
     change: F,
 ) -> Result<serde_json::Value, AppError>
 where
-    F: FnOnce(&AppState, &mut crate::db::DbConn) -> Result<(), AppError>,
+    F: FnOnce(&AppState, &mut crate::storage::DbConn) -> Result<(), AppError>,
 {
     change(s, conn)?;
     let (m, cases) = meeting::visible_meeting(conn, actor, id)?;

@@ -5,9 +5,9 @@ use serde_json::json;
 
 use super::auth::SignedIn;
 use crate::app::AppState;
-use crate::domain::user::role_str;
 use crate::engine::graph;
 use crate::error::AppError;
+use crate::identity::role_str;
 
 pub async fn me(SignedIn(actor): SignedIn) -> HttpResponse {
     HttpResponse::Ok().json(json!({

@@ -14,9 +14,9 @@ use serde::Serialize;
 
 use super::JobName;
 use crate::app::AppState;
-use crate::db::schema::job_runs;
-use crate::db::DbConn;
 use crate::error::AppError;
+use crate::storage::schema::job_runs;
+use crate::storage::DbConn;
 
 /// Claims `(job, scheduled_for)` for this replica. False when another replica has it.
 pub fn claim(

@@ -2,9 +2,9 @@
 //! delivers them.
 pub mod ics;
 pub mod links;
-pub mod local_time;
 pub mod message;
 pub mod outbox;
+pub mod settings;
 pub mod templates;
 pub mod worker;
 
@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use lettre::message::Mailbox;
 
-use crate::config::{MailConfig, ReminderOffset};
 use crate::error::AppError;
 use links::LinkSigner;
+use settings::{MailConfig, ReminderOffset};
 use templates::Templates;
 
 /// What the parts of the service that send email share.
@@ -49,12 +49,12 @@ impl Mailer {
     #[allow(clippy::too_many_arguments)]
     pub fn queue(
         &self,
-        conn: &mut crate::db::DbConn,
+        conn: &mut crate::storage::DbConn,
         template: &str,
         case_id: Option<&str>,
         recipient: &str,
-        preferred: local_time::Language,
-        data_for: impl Fn(local_time::Language) -> serde_json::Value,
+        preferred: crate::i18n::Language,
+        data_for: impl Fn(crate::i18n::Language) -> serde_json::Value,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), AppError> {
         let rendered = self

@@ -5,10 +5,10 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::db::models::OutboxRow;
-use crate::db::schema::outbox;
-use crate::db::{write_transaction, DbConn};
 use crate::error::AppError;
+use crate::storage::models::OutboxRow;
+use crate::storage::schema::outbox;
+use crate::storage::{write_transaction, DbConn};
 
 pub const PENDING: &str = "pending";
 pub const SENT: &str = "sent";

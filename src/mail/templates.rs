@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use handlebars::Handlebars;
 use serde_json::{json, Value};
 
-use super::local_time::Language;
 use crate::error::AppError;
+use crate::i18n::Language;
 
 pub const EMAILS: &[&str] = &[
     "invitation",

@@ -11,10 +11,10 @@ use lettre::address::Envelope;
 use lettre::{Address, SmtpTransport, Transport};
 
 use super::outbox;
-use crate::clock::Clock;
-use crate::db::models::OutboxRow;
-use crate::db::DbPool;
 use crate::error::AppError;
+use crate::storage::models::OutboxRow;
+use crate::storage::DbPool;
+use crate::time::clock::Clock;
 
 pub enum Delivery {
     Smtp(Box<SmtpTransport>),

@@ -8,15 +8,16 @@ use serde_json::{json, Map, Value};
 use super::forms::{self, Prefill, Submitted};
 use super::{see_other, signed_in, WebUser};
 use crate::app::AppState;
-use crate::db::models::CaseRow;
-use crate::db::DbConn;
 use crate::domain::access_log::{self, Access};
 use crate::domain::case::{self, CaseFilter, NewCaseRequest};
 use crate::engine::transition::case_facts;
 use crate::engine::EventRequest;
 use crate::error::AppError;
 use crate::http::cases::{reading_case, with_conn};
-use crate::mail::local_time::{self, Language};
+use crate::i18n::Language;
+use crate::storage::models::CaseRow;
+use crate::storage::DbConn;
+use crate::time::wales;
 
 fn language(lang: &str) -> Language {
     if lang == "cy" {
@@ -57,7 +58,7 @@ pub async fn my_cases(
                     "reference": c.reference,
                     "step": c.state.as_deref().and_then(|st| primary.state(st).map(|x| x.title.clone())).unwrap_or_default(),
                     "status": c.status,
-                    "next_deadline": c.next_deadline.map(|d| local_time::date_time(d, lang)),
+                    "next_deadline": c.next_deadline.map(|d| wales::date_time(d, lang)),
                     "overdue": c.overdue,
                 })
             })
@@ -274,7 +275,7 @@ fn case_data(
 ) -> Result<Value, AppError> {
     let engine = &state.engine;
     let welsh = lang == "cy";
-    let when = |t: chrono::DateTime<chrono::Utc>| local_time::date_time(t, language(lang));
+    let when = |t: chrono::DateTime<chrono::Utc>| wales::date_time(t, language(lang));
     let view = case::view_case(engine, conn, case)?;
     let allowed = engine.allowed_events(conn, case, user.actor.role)?;
     let recorded = case_facts(case);
@@ -325,14 +326,14 @@ fn case_data(
             "events": events,
         }));
     }
-    let meetings: Vec<crate::db::models::MeetingRow> = {
-        use crate::db::schema::{meeting_cases, meetings};
+    let meetings: Vec<crate::storage::models::MeetingRow> = {
+        use crate::storage::schema::{meeting_cases, meetings};
         use diesel::prelude::*;
         meetings::table
             .inner_join(meeting_cases::table)
             .filter(meeting_cases::case_id.eq(&case.id))
             .order(meetings::starts_at)
-            .select(crate::db::models::MeetingRow::as_select())
+            .select(crate::storage::models::MeetingRow::as_select())
             .load(conn)?
     };
     let history = case::history(conn, case)?;
@@ -356,8 +357,8 @@ fn case_data(
         "title": case.reference,
         "case": {
             "reference": case.reference, "child_name": case.child_name,
-            "date_of_birth": crate::domain::action::long_date(case.child_date_of_birth, language(lang)),
-            "age": crate::domain::child::age_years(case.child_date_of_birth, engine.today()),
+            "date_of_birth": crate::time::wales::long_date(case.child_date_of_birth, language(lang)),
+            "age": crate::time::age::age_years(case.child_date_of_birth, engine.today()),
             "located": engine.agencies.get(&case.located_authority).map(|a| if welsh { a.name_cy.clone() } else { a.name_en.clone() }),
             "residence": engine.agencies.get(&case.residence_authority).map(|a| if welsh { a.name_cy.clone() } else { a.name_en.clone() }),
             "status": case.status, "version": case.version,
@@ -370,7 +371,7 @@ fn case_data(
             "id": m.id, "kind": crate::domain::meeting::kind_name(&m.kind, language(lang)),
             "starts": when(m.starts_at.and_utc()), "status": m.status, "to_record": m.status == "scheduled",
         })).collect::<Vec<_>>(),
-        "can_convene": matches!(user.actor.role, crate::engine::definition::RoleName::Chair | crate::engine::definition::RoleName::TeamLead),
+        "can_convene": matches!(user.actor.role, crate::identity::RoleName::Chair | crate::identity::RoleName::TeamLead),
     }))
 }
 

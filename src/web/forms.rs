@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use crate::calendar::london_to_utc;
-use crate::domain::agency::AgencyDirectory;
 use crate::engine::definition::{FactSpec, FactType, Transition};
 use crate::engine::{AgreedActionInput, Workflow};
 use crate::error::AppError;
+use crate::reference::agencies::AgencyDirectory;
+use crate::time::wales::london_to_utc;
 
 /// What the user typed, as submitted (names repeat for multiple choices).
 pub type Submitted = Vec<(String, String)>;
@@ -46,7 +46,7 @@ pub fn for_people(t: &Transition) -> bool {
     t.roles.is_empty()
         || t.roles
             .iter()
-            .any(|r| *r != crate::engine::definition::RoleName::System)
+            .any(|r| *r != crate::identity::RoleName::System)
 }
 
 /// The facts an event's form asks for, in the order its guards name them.

@@ -13,7 +13,8 @@ use crate::domain::access_log::{self, Access};
 use crate::domain::meeting::{self, AttendanceInput, RecordRequest};
 use crate::error::AppError;
 use crate::http::cases::with_conn;
-use crate::mail::local_time::{self, Language};
+use crate::i18n::Language;
+use crate::time::wales;
 
 fn page_data(
     state: &AppState,
@@ -30,7 +31,7 @@ fn page_data(
     let starts = view["starts_at"]
         .as_str()
         .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-        .map(|t| local_time::date_time(t.with_timezone(&chrono::Utc), lang))
+        .map(|t| wales::date_time(t.with_timezone(&chrono::Utc), lang))
         .unwrap_or_default();
     json!({
         "title": state.pages.word(&page.lang, "record_meeting"),

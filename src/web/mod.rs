@@ -20,9 +20,9 @@ use handlebars::Handlebars;
 use serde_json::{json, Value};
 
 use crate::app::AppState;
-use crate::db::models::UserRow;
-use crate::domain::user::Actor;
 use crate::error::AppError;
+use crate::identity::Actor;
+use crate::storage::models::UserRow;
 
 pub const LANGUAGES: &[&str] = &["en", "cy"];
 const TEMPLATES: &[&str] = &[
@@ -214,7 +214,7 @@ pub async fn signed_in(
     })
     .await;
     match found {
-        Ok(Some((row, csrf))) => match Actor::from_row(&row) {
+        Ok(Some((row, csrf))) => match row.actor() {
             Ok(actor) => Ok(WebUser { row, actor, csrf }),
             Err(_) => Err(to_sign_in),
         },

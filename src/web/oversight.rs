@@ -8,7 +8,8 @@ use super::{message_page, signed_in, svg};
 use crate::app::AppState;
 use crate::error::AppError;
 use crate::follow_up::dashboard::Period;
-use crate::mail::local_time::{self, Language};
+use crate::i18n::Language;
+use crate::time::wales;
 
 pub async fn dashboard(
     state: web::Data<AppState>,
@@ -49,8 +50,8 @@ pub async fn dashboard(
         .chain(d.timeliness_by_authority.iter())
         .filter_map(|t| t.share_within_timescale.map(|s| (t.group.clone(), s)))
         .collect();
-    let when = |t: chrono::DateTime<chrono::Utc>| local_time::date_time(t, lang);
-    let day = |d: chrono::NaiveDate| crate::domain::action::long_date(d, lang);
+    let when = |t: chrono::DateTime<chrono::Utc>| wales::date_time(t, lang);
+    let day = |d: chrono::NaiveDate| crate::time::wales::long_date(d, lang);
     let data = json!({
         "title": state.pages.word(&page.lang, "dashboard"),
         "period_from": d.period_from.to_string(), "period_to": d.period_to.to_string(),

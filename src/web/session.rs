@@ -5,12 +5,12 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use rand::RngCore;
 
-use crate::db::models::UserRow;
-use crate::db::schema::{sign_in_attempts, users, web_sessions};
-use crate::db::DbConn;
-use crate::domain::password;
-use crate::domain::user::hash_token;
 use crate::error::AppError;
+use crate::identity::hash_token;
+use crate::identity::password;
+use crate::storage::models::UserRow;
+use crate::storage::schema::{sign_in_attempts, users, web_sessions};
+use crate::storage::DbConn;
 
 pub const COOKIE: &str = "sg_session";
 /// The anonymous forms' CSRF token (double-submit: cookie and hidden field must match).
@@ -180,7 +180,7 @@ pub fn claim_submission(
     user_id: &str,
     now: NaiveDateTime,
 ) -> Result<Submission, AppError> {
-    use crate::db::schema::form_submissions;
+    use crate::storage::schema::form_submissions;
     use diesel::result::{DatabaseErrorKind, Error as DieselError};
     let inserted = diesel::insert_into(form_submissions::table)
         .values((
@@ -214,7 +214,7 @@ pub fn finish_submission(
     token: &str,
     outcome: Option<&str>,
 ) -> Result<(), AppError> {
-    use crate::db::schema::form_submissions;
+    use crate::storage::schema::form_submissions;
     match outcome {
         Some(o) => {
             diesel::update(form_submissions::table.find(token))

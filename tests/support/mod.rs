@@ -9,10 +9,10 @@ use diesel::{Connection, RunQueryDsl};
 use serde_json::{json, Value};
 
 use safeguard::app::{prepare, RunningService};
-use safeguard::clock::ManualClock;
 use safeguard::config::Config;
-use safeguard::db::PooledConn;
 use safeguard::domain::user::{add_user, NewUser};
+use safeguard::storage::PooledConn;
+use safeguard::time::clock::ManualClock;
 
 pub mod browser;
 pub mod smtp;
@@ -229,7 +229,7 @@ impl TestApp {
             self.clock_now().naive_utc(),
         )
         .expect("add user");
-        safeguard::domain::password::set_password(&mut conn, &email, TEST_PASSWORD)
+        safeguard::domain::user::set_password(&mut conn, &email, TEST_PASSWORD)
             .expect("set password");
         Person { id, token, email }
     }
@@ -261,7 +261,7 @@ impl TestApp {
     }
 
     pub fn clock_now(&self) -> chrono::DateTime<Utc> {
-        use safeguard::clock::Clock;
+        use safeguard::time::clock::Clock;
         self.clock.now()
     }
 

@@ -3,10 +3,7 @@
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use diesel::prelude::*;
 
-use crate::db::schema::users;
-use crate::db::DbConn;
 use crate::error::AppError;
 
 pub const MIN_LENGTH: usize = 12;
@@ -42,27 +39,6 @@ pub fn verify(stored: &str, password: &str) -> bool {
                 .is_ok()
         })
         .unwrap_or(false)
-}
-
-/// Sets (or resets, by an administrator) the password of the user with this email, and ends
-/// their sessions: a reset after a suspected compromise must lock out whoever got in.
-pub fn set_password(conn: &mut DbConn, email: &str, password: &str) -> Result<(), AppError> {
-    use crate::db::schema::web_sessions;
-    check_policy(password)?;
-    let hashed = hash(password)?;
-    crate::db::write_transaction(conn, |conn| {
-        let id: String = users::table
-            .filter(users::email.eq(email.trim().to_lowercase()))
-            .select(users::id)
-            .get_result(conn)
-            .optional()?
-            .ok_or(AppError::NotFound("user"))?;
-        diesel::update(users::table.find(&id))
-            .set(users::password_hash.eq(Some(hashed)))
-            .execute(conn)?;
-        diesel::delete(web_sessions::table.filter(web_sessions::user_id.eq(&id))).execute(conn)?;
-        Ok(())
-    })
 }
 
 #[cfg(test)]

@@ -3,13 +3,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
-use chrono_tz::Europe::London;
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use serde::Deserialize;
 
 use crate::error::AppError;
 
-pub const SHIPPED_BANK_HOLIDAYS: &str = include_str!("../reference/bank-holidays.toml");
+pub const SHIPPED_BANK_HOLIDAYS: &str = include_str!("../../reference/bank-holidays.toml");
 
 #[derive(Debug, Clone)]
 pub struct WorkingCalendar {
@@ -133,37 +132,6 @@ impl WorkingCalendar {
     }
 }
 
-/// The calendar date in Wales at an instant.
-pub fn london_date(t: DateTime<Utc>) -> NaiveDate {
-    t.with_timezone(&London).date_naive()
-}
-
-/// The last second of a day in Wales, as UTC: deadlines fall due at the end of the day, and
-/// the UTC hour of that moment moves with British Summer Time.
-pub fn end_of_london_day(date: NaiveDate) -> DateTime<Utc> {
-    let local = date.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN));
-    // 23:59:59 is never inside a clock change (they happen at 01:00 UTC), so `earliest` only
-    // guards against a future rule change.
-    match London.from_local_datetime(&local).earliest() {
-        Some(t) => t.with_timezone(&Utc),
-        None => Utc.from_utc_datetime(&local),
-    }
-}
-
-/// Local wall-clock time in Wales to UTC. A time that does not exist (the spring gap) or
-/// exists twice (the autumn repeat) is refused: for a meeting time, guessing is worse than asking.
-pub fn london_to_utc(local: chrono::NaiveDateTime) -> Result<DateTime<Utc>, &'static str> {
-    match London.from_local_datetime(&local) {
-        chrono::LocalResult::Single(t) => Ok(t.with_timezone(&Utc)),
-        chrono::LocalResult::None => {
-            Err("that time does not exist in Wales: the clocks go forward")
-        }
-        chrono::LocalResult::Ambiguous(_, _) => {
-            Err("that time happens twice in Wales: the clocks go back; give a UTC offset")
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,41 +172,6 @@ mod tests {
         assert_eq!(
             cal.working_days_between(d("2026-12-31"), d("2026-12-24")),
             0
-        );
-    }
-
-    #[test]
-    fn end_of_day_follows_summer_time() {
-        // Winter: 23:59:59 GMT is 23:59:59 UTC. Summer: BST is UTC+1.
-        assert_eq!(
-            end_of_london_day(d("2026-01-15")).to_rfc3339(),
-            "2026-01-15T23:59:59+00:00"
-        );
-        assert_eq!(
-            end_of_london_day(d("2026-07-15")).to_rfc3339(),
-            "2026-07-15T22:59:59+00:00"
-        );
-        // The days of the clock changes themselves.
-        assert_eq!(
-            end_of_london_day(d("2026-03-29")).to_rfc3339(),
-            "2026-03-29T22:59:59+00:00"
-        );
-        assert_eq!(
-            end_of_london_day(d("2026-10-25")).to_rfc3339(),
-            "2026-10-25T23:59:59+00:00"
-        );
-    }
-
-    #[test]
-    fn refuses_missing_and_repeated_local_times() {
-        let gap = d("2026-03-29").and_hms_opt(1, 30, 0).expect("time");
-        assert!(london_to_utc(gap).is_err());
-        let repeat = d("2026-10-25").and_hms_opt(1, 30, 0).expect("time");
-        assert!(london_to_utc(repeat).is_err());
-        let fine = d("2026-10-25").and_hms_opt(10, 0, 0).expect("time");
-        assert_eq!(
-            london_to_utc(fine).map(|t| t.to_rfc3339()),
-            Ok("2026-10-25T10:00:00+00:00".into())
         );
     }
 

@@ -259,3 +259,18 @@ pub struct TimescaleDepartureRow {
     pub recorded_by: String,
     pub recorded_at: NaiveDateTime,
 }
+
+impl UserRow {
+    /// The user as the engine and the access rules see them.
+    pub fn actor(&self) -> Result<crate::identity::Actor, crate::error::AppError> {
+        Ok(crate::identity::Actor {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            role: crate::identity::parse_role(&self.role).ok_or_else(|| {
+                crate::error::AppError::Internal(format!("user {} has role {}", self.id, self.role))
+            })?,
+            team: self.team.clone(),
+            authority: self.authority_code.clone(),
+        })
+    }
+}

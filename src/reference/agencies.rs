@@ -3,12 +3,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::db::models::AgencyRow;
-use crate::db::schema::agencies;
-use crate::db::DbConn;
 use crate::error::AppError;
 
 pub const SHIPPED_AGENCIES: &str = include_str!("../../reference/agencies.toml");
@@ -87,33 +83,6 @@ impl AgencyDirectory {
 
     pub fn all(&self) -> impl Iterator<Item = &Agency> {
         self.by_code.values()
-    }
-
-    /// Writes the directory to the database so foreign keys hold; names are refreshed.
-    pub fn store(&self, conn: &mut DbConn) -> Result<(), AppError> {
-        let existing: Vec<String> = agencies::table.select(agencies::code).load(conn)?;
-        for a in self.by_code.values() {
-            if existing.contains(&a.code) {
-                diesel::update(agencies::table.find(&a.code))
-                    .set((
-                        agencies::kind.eq(&a.kind),
-                        agencies::name_en.eq(&a.name_en),
-                        agencies::name_cy.eq(&a.name_cy),
-                    ))
-                    .execute(conn)?;
-            } else {
-                diesel::insert_into(agencies::table)
-                    .values(AgencyRow {
-                        code: a.code.clone(),
-                        kind: a.kind.clone(),
-                        name_en: a.name_en.clone(),
-                        name_cy: a.name_cy.clone(),
-                        shipped: true,
-                    })
-                    .execute(conn)?;
-            }
-        }
-        Ok(())
     }
 }
 

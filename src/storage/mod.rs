@@ -1,5 +1,6 @@
 //! One connection type over SQLite and PostgreSQL, chosen by the database URL's scheme.
 pub mod models;
+pub mod reference;
 pub mod schema;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};

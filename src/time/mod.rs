@@ -1,0 +1,4 @@
+//! Time: the injected clock, Wales local time, and ages.
+pub mod age;
+pub mod clock;
+pub mod wales;
