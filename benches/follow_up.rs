@@ -85,10 +85,10 @@ impl Dialect {
 fn load(state: &AppState, conn: &mut DbConn, cases: usize) -> Actor {
     let postgres = matches!(conn, DbConn::Postgres(_));
     let d = Dialect { postgres };
-    let now = state.engine.now().naive_utc();
+    let now = state.services.now().naive_utc();
     let (chair, _) = add_user(
         conn,
-        &state.engine.agencies,
+        &state.services.engine.agencies,
         NewUser {
             name: "Bench Chair",
             email: "bench.chair@example.invalid",
@@ -101,7 +101,7 @@ fn load(state: &AppState, conn: &mut DbConn, cases: usize) -> Actor {
     .expect("chair");
     let (lead, _) = add_user(
         conn,
-        &state.engine.agencies,
+        &state.services.engine.agencies,
         NewUser {
             name: "Bench Lead",
             email: "bench.lead@example.invalid",
@@ -192,22 +192,27 @@ fn run(label: &str, state: &AppState, cases: usize) {
     println!("{label}");
     let mut conn = state.pool.get().expect("connection");
     let lead = load(state, &mut conn, cases);
-    let now = state.engine.now();
+    let now = state.services.now();
     timed(
         "overdue scan (the overdue-scan job)",
         200,
-        || action_notices::overdue(state, &mut conn, now).expect("scan"),
+        || action_notices::overdue(&state.services, &mut conn, now).expect("scan"),
         |s| s.clone(),
     );
     timed(
         "overdue steps and actions, all of Wales",
         200,
         || {
-            let steps = overdue::overdue_steps(&mut conn, &state.engine, &overdue::Scope::All, now)
-                .expect("steps");
+            let steps = overdue::overdue_steps(
+                &mut conn,
+                &state.services.engine,
+                &overdue::Scope::All,
+                now,
+            )
+            .expect("steps");
             let actions = overdue::overdue_actions(
                 &mut conn,
-                &state.engine.calendar,
+                &state.services.engine.calendar,
                 &overdue::Scope::All,
                 london_date(now),
             )
@@ -223,7 +228,7 @@ fn run(label: &str, state: &AppState, cases: usize) {
         "  Cardiff: overdue steps",
         100,
         || {
-            overdue::overdue_steps(&mut conn, &state.engine, &cardiff, now)
+            overdue::overdue_steps(&mut conn, &state.services.engine, &cardiff, now)
                 .expect("steps")
                 .len()
         },
@@ -233,7 +238,7 @@ fn run(label: &str, state: &AppState, cases: usize) {
         "  Cardiff: overdue actions",
         100,
         || {
-            overdue::overdue_actions(&mut conn, &state.engine.calendar, &cardiff, today)
+            overdue::overdue_actions(&mut conn, &state.services.engine.calendar, &cardiff, today)
                 .expect("actions")
                 .len()
         },
@@ -245,7 +250,7 @@ fn run(label: &str, state: &AppState, cases: usize) {
         || {
             overdue::reviews_due(
                 &mut conn,
-                &state.engine,
+                &state.services.engine,
                 &cardiff,
                 now,
                 now + chrono::Duration::days(14),
@@ -274,7 +279,7 @@ fn run(label: &str, state: &AppState, cases: usize) {
         "  Cardiff: the four lists together",
         100,
         || {
-            dashboard::lists(&mut conn, &state.engine, &cardiff, now)
+            dashboard::lists(&mut conn, &state.services.engine, &cardiff, now)
                 .expect("lists")
                 .overdue_steps
                 .len()
@@ -287,7 +292,7 @@ fn run(label: &str, state: &AppState, cases: usize) {
         || {
             dashboard::build(
                 &mut conn,
-                &state.engine,
+                &state.services.engine,
                 &lead,
                 &dashboard::Period::default(),
                 now,

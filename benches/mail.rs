@@ -11,8 +11,9 @@ use serde_json::json;
 
 use safeguard::app::prepare;
 use safeguard::config::Config;
-use safeguard::domain::case::{create_case, NewCaseRequest};
 use safeguard::domain::meeting::{schedule, MeetingRequest};
+use safeguard::domain::report::{self, NewCaseRequest};
+use safeguard::domain::unit_of_work::Intent;
 use safeguard::domain::user::{add_user, NewUser};
 use safeguard::identity::Actor;
 use safeguard::identity::RoleName;
@@ -60,7 +61,7 @@ fn main() {
     let mut conn = state.pool.get().expect("connection");
     let (id, _) = add_user(
         &mut conn,
-        &state.engine.agencies,
+        &state.services.engine.agencies,
         NewUser {
             name: "Bench Chair",
             email: "bench.chair@example.invalid",
@@ -80,7 +81,13 @@ fn main() {
     };
     let req: NewCaseRequest = serde_json::from_value(json!({"child": {"name": "Bench Child", "date_of_birth": "2012-05-14",
         "gender": "female", "located_authority": "la-cardiff", "residence_authority": "la-cardiff"}})).expect("case");
-    let case = create_case(&state.engine, &mut conn, &actor, &req).expect("case");
+    let intent = Intent {
+        who: &actor.id,
+        path: "bench",
+        now: clock.now(),
+    };
+    let case =
+        report::record(&state.services, &mut conn, &intent, &actor, &req, None).expect("case");
 
     let started = Instant::now();
     for n in 0..meetings {
@@ -90,7 +97,7 @@ fn main() {
             "invitees": (0..invitees).map(|i| json!({"name": format!("Invitee {n}-{i}"), "email": format!("i{n}x{i}@partner.example"),
                 "role": "key worker", "language": if i % 2 == 0 { "en" } else { "cy" }})).collect::<Vec<_>>(),
         })).expect("meeting");
-        schedule(&state.engine, &state.mailer, &mut conn, &actor, &req).expect("schedule");
+        schedule(&state.services, &mut conn, &intent, &actor, &req, None).expect("schedule");
     }
     let queued_secs = started.elapsed().as_secs_f64();
     let emails = meetings * invitees * 3;

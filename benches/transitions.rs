@@ -12,9 +12,10 @@ use serde_json::{json, Map, Value};
 
 use safeguard::app::{prepare, AppState};
 use safeguard::config::Config;
-use safeguard::domain::case::{create_case, NewCaseRequest};
+use safeguard::domain::report::{self, NewCaseRequest};
+use safeguard::domain::transition::{self, EventRequest};
+use safeguard::domain::unit_of_work::Intent;
 use safeguard::domain::user::{add_user, NewUser};
-use safeguard::engine::EventRequest;
 use safeguard::identity::Actor;
 use safeguard::identity::RoleName;
 use safeguard::time::clock::{Clock, ManualClock};
@@ -77,10 +78,10 @@ type Step = (
 
 fn run(label: &str, state: &AppState, cases: usize) {
     let mut conn = state.pool.get().expect("connection");
-    let now = state.engine.now().naive_utc();
+    let now = state.services.now().naive_utc();
     let (id, _) = add_user(
         &mut conn,
-        &state.engine.agencies,
+        &state.services.engine.agencies,
         NewUser {
             name: "Bench Chair",
             email: "bench.chair@example.invalid",
@@ -123,7 +124,7 @@ fn run(label: &str, state: &AppState, cases: usize) {
             "practice_guides_referred": "Missing children practice guide", "child_views": "Wants to stay at school",
             "child_seen_alone": true, "child_told_about_support": true, "icpc_needed": false, "plan_kind": "care_and_support"})),
             None,
-            json!([{"title": "Return-home interview", "owner_name": "Attendee One", "agency": "la-cardiff"}]),
+            json!([{"title": "Return-home interview", "owner_name": "Attendee One", "owner_email": "attendee.one@example.invalid", "agency": "la-cardiff"}]),
         ),
         (
             "agree_plan",
@@ -133,7 +134,9 @@ fn run(label: &str, state: &AppState, cases: usize) {
         ),
         (
             "review_plan",
-            obj(json!({"review_held_on": "2026-11-25"})),
+            obj(
+                json!({"review_held_on": "2026-11-25", "child_views": "Feels safer since the plan began"}),
+            ),
             None,
             json!([]),
         ),
@@ -152,7 +155,13 @@ fn run(label: &str, state: &AppState, cases: usize) {
         let req: NewCaseRequest =
             serde_json::from_value(json!({"child": child, "facts": report})).expect("request");
         let t = Instant::now();
-        let case = create_case(&state.engine, &mut conn, &actor, &req).expect("create case");
+        let intent = Intent {
+            who: &actor.id,
+            path: "bench",
+            now: state.services.now(),
+        };
+        let case = report::record(&state.services, &mut conn, &intent, &actor, &req, None)
+            .expect("create case");
         creating += t.elapsed();
         let mut version = case.version;
         for (event, facts, rationale, actions) in &steps {
@@ -166,10 +175,9 @@ fn run(label: &str, state: &AppState, cases: usize) {
                 meeting_id: None,
             };
             let t = Instant::now();
-            let outcome = state
-                .engine
-                .apply_event(&mut conn, &actor, &case.id, &req)
-                .expect("transition");
+            let outcome =
+                transition::apply(&state.services, &mut conn, &intent, &actor, &case.id, &req)
+                    .expect("transition");
             let d = t.elapsed();
             in_transitions += d;
             latencies.push(d);

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use actix_web::dev::{Server, ServerHandle};
 
 use crate::config::Config;
+use crate::domain::Services;
 use crate::engine::{Engine, EngineSettings, WorkflowRegistry};
 use crate::error::AppError;
 use crate::mail::worker::{Delivery, OutboxWorker};
@@ -18,8 +19,8 @@ use crate::time::clock::Clock;
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
-    pub engine: Engine,
-    pub mailer: Mailer,
+    /// The engine, mailer and clock every unit of work uses.
+    pub services: Services,
     pub config: Arc<Config>,
     /// The pages people sign in to.
     pub pages: Arc<crate::web::Pages>,
@@ -44,30 +45,34 @@ pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppErr
     let pages = Arc::new(crate::web::Pages::load(&config.mail.templates_dir)?);
     let agencies = AgencyDirectory::load(Some(&config.extra_agencies()))?;
     let mut registry = WorkflowRegistry::load_dir(&config.workflows_dir)?;
-    let pool = storage::connect_pool(&config.database_url, config.pool_size)?;
+    let pool = storage::connect_pool(&config.database_url, config.pool_size, config.sqlite_sync)?;
     {
         let mut conn = pool
             .get()
             .map_err(|e| AppError::Startup(format!("cannot connect to the database: {e}")))?;
         storage::run_migrations(&mut conn)?;
         storage::reference::store_agencies(&mut conn, &agencies)?;
-        registry.sync_with_database(&mut conn, clock.now().naive_utc())?;
+        crate::domain::workflow_store::sync_with_database(
+            &mut registry,
+            &mut conn,
+            clock.now().naive_utc(),
+        )?;
     }
     let engine = Engine {
         registry: Arc::new(registry),
         calendar: Arc::new(calendar),
         agencies: Arc::new(agencies),
-        clock,
         settings: EngineSettings {
             transition_age_months: config.transition_age_months,
-            ..EngineSettings::default()
         },
-        mailer: Some(mailer.clone()),
     };
     Ok(AppState {
         pool,
-        engine,
-        mailer,
+        services: Services {
+            engine,
+            mailer,
+            clock,
+        },
         config: Arc::new(config),
         pages,
     })
@@ -95,7 +100,7 @@ pub fn start_outbox_worker(state: &AppState) -> Result<OutboxWorker, AppError> {
     )?;
     Ok(OutboxWorker::spawn(
         state.pool.clone(),
-        state.engine.clock.clone(),
+        state.services.clock.clone(),
         delivery,
         std::time::Duration::from_millis(state.config.mail.poll_interval_ms),
     ))

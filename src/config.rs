@@ -18,6 +18,9 @@ pub struct Config {
     pub pool_size: u32,
     pub max_body_bytes: usize,
     pub transition_age_months: u32,
+    /// How SQLite makes a commit durable: `normal` (survives a crash of the process) or `full`
+    /// (survives a power cut too).
+    pub sqlite_sync: crate::storage::SqliteSync,
     pub mail: MailConfig,
     pub jobs: JobsConfig,
 }
@@ -47,6 +50,7 @@ struct ConfigFile {
     pool_size: Option<u32>,
     max_body_bytes: Option<usize>,
     transition_age_months: Option<u32>,
+    sqlite_synchronous: Option<String>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
     public_url: Option<String>,
@@ -150,6 +154,18 @@ impl Config {
             17 * 12 + 6,
         )?;
 
+        let sqlite_sync = match pick(env, "SAFEGUARD_SQLITE_SYNCHRONOUS", file.sqlite_synchronous)
+            .as_deref()
+            .map(str::trim)
+        {
+            None | Some("normal") => crate::storage::SqliteSync::Normal,
+            Some("full") => crate::storage::SqliteSync::Full,
+            Some(other) => {
+                return Err(AppError::Startup(format!(
+                    "SAFEGUARD_SQLITE_SYNCHRONOUS must be normal or full; got {other:?}"
+                )))
+            }
+        };
         let from_raw = pick(env, "SAFEGUARD_MAIL_FROM", file.mail_from)
             .unwrap_or_else(|| "Safeguarding service <no-reply@safeguard.invalid>".into());
         let from = from_raw.parse().map_err(|_| {
@@ -290,6 +306,7 @@ impl Config {
             pool_size,
             max_body_bytes,
             transition_age_months,
+            sqlite_sync,
         };
         config.validate()?;
         Ok(config)

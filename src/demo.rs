@@ -1,50 +1,42 @@
 //! A synthetic demo data set so that a new user has something to look at. Every name is
 //! obviously invented ("Demo Child A"); no real people, no real-looking Welsh names.
 use diesel::prelude::*;
-use serde_json::json;
+use serde::Deserialize;
+use serde_json::{Map, Value};
 
 use crate::app::AppState;
-use crate::domain::case::{create_case, ChildInput, NewCaseRequest};
+use crate::domain::report::{self, ChildInput, NewCaseRequest};
+use crate::domain::transition::{self, EventRequest};
+use crate::domain::unit_of_work::Intent;
 use crate::domain::user::{add_user, NewUser};
-use crate::engine::EventRequest;
 use crate::error::AppError;
 use crate::identity::Actor;
 use crate::storage::schema::users;
 
 const DEMO_CHAIR_EMAIL: &str = "demo.chair@example.invalid";
+const DEMO: &str = include_str!("../reference/demo.toml");
 
-fn child(
-    letter: &str,
-    dob: &str,
-    located: &str,
-    residence: &str,
-    looked_after: bool,
-) -> ChildInput {
-    ChildInput {
-        name: format!("Demo Child {letter}"),
-        date_of_birth: dob.into(),
-        gender: "not recorded (demo)".into(),
-        located_authority: located.into(),
-        residence_authority: residence.into(),
-        looked_after,
-        existing_plan: "none".into(),
-        in_secure_estate: false,
-    }
+#[derive(Deserialize)]
+struct Demo {
+    report_facts: Map<String, Value>,
+    cases: Vec<DemoCase>,
 }
 
-fn report_facts() -> serde_json::Map<String, serde_json::Value> {
-    let v = json!({
-        "immediate_risk": false, "s130_harm": true, "s130_care_needs": true,
-        "care_needs_parents_cannot_meet": true, "iaa_referral_consent": "given",
-        "section47_grounds": "yes", "trafficking_suspected": false, "report_by_phone": true,
-        "signs_physical": "none observed", "signs_emotional": "withdrawn at school (demo text)",
-        "signs_material": "new phone, unexplained (demo text)", "signs_behavioural": "missing overnight twice (demo text)",
-    });
-    v.as_object().cloned().unwrap_or_default()
+#[derive(Deserialize)]
+struct DemoCase {
+    letter: String,
+    age_years: i32,
+    extra_days: i64,
+    located: String,
+    residence: String,
+    looked_after: bool,
+    events: Vec<String>,
 }
 
 /// Loads the demo: a chair in Cardiff and three cases at different steps. Prints the token.
 pub fn load(state: &AppState) -> Result<String, AppError> {
+    let demo: Demo = toml::from_str(DEMO)
+        .map_err(|e| AppError::Internal(format!("reference/demo.toml: {e}")))?;
     let mut conn = state.pool.get()?;
     let existing: i64 = users::table
         .filter(users::email.eq(DEMO_CHAIR_EMAIL))
@@ -56,10 +48,11 @@ pub fn load(state: &AppState) -> Result<String, AppError> {
                 .into(),
         );
     }
-    let now = state.engine.now();
+    let svc = &state.services;
+    let now = svc.now();
     let (chair_id, token) = add_user(
         &mut conn,
-        &state.engine.agencies,
+        &svc.engine.agencies,
         NewUser {
             name: "Demo Chair",
             email: DEMO_CHAIR_EMAIL,
@@ -76,62 +69,64 @@ pub fn load(state: &AppState) -> Result<String, AppError> {
         team: "Demo safeguarding team".into(),
         authority: "la-cardiff".into(),
     };
-    let today = state.engine.today();
-    let years_ago = |y: i32, extra_days: i64| {
-        (today - chrono::Duration::days(extra_days))
-            .with_year_safe(chrono::Datelike::year(&today) - y)
-            .to_string()
+    let intent = Intent {
+        who: &actor.id,
+        path: "cli:demo",
+        now,
     };
-    let engine = &state.engine;
-    let a = create_case(
-        engine,
-        &mut conn,
-        &actor,
-        &NewCaseRequest {
-            child: child("A", &years_ago(14, 40), "la-cardiff", "la-cardiff", false),
-            facts: report_facts(),
-            involvements: vec![],
-        },
-    )?;
-    let b = create_case(
-        engine,
-        &mut conn,
-        &actor,
-        &NewCaseRequest {
-            child: child("B", &years_ago(15, 100), "la-cardiff", "la-newport", false),
-            facts: report_facts(),
-            involvements: vec![],
-        },
-    )?;
-    engine.apply_event(
-        &mut conn,
-        &actor,
-        &b.id,
-        &EventRequest {
-            event: "accept_report".into(),
-            workflow: None,
-            expected_version: b.version,
-            rationale: None,
-            facts: Default::default(),
-            agreed_actions: vec![],
-            meeting_id: None,
-        },
-    )?;
-    let c = create_case(
-        engine,
-        &mut conn,
-        &actor,
-        &NewCaseRequest {
-            child: child("C", &years_ago(17, 220), "la-cardiff", "la-cardiff", true),
-            facts: report_facts(),
-            involvements: vec![],
-        },
-    )?;
+    let today = svc.today();
+    let mut references = Vec::new();
+    for c in &demo.cases {
+        let dob = (today - chrono::Duration::days(c.extra_days))
+            .with_year_safe(chrono::Datelike::year(&today) - c.age_years);
+        let case = report::record(
+            svc,
+            &mut conn,
+            &intent,
+            &actor,
+            &NewCaseRequest {
+                child: ChildInput {
+                    name: format!("Demo Child {}", c.letter),
+                    date_of_birth: dob.to_string(),
+                    gender: "not recorded (demo)".into(),
+                    located_authority: c.located.clone(),
+                    residence_authority: c.residence.clone(),
+                    looked_after: c.looked_after,
+                    existing_plan: "none".into(),
+                    in_secure_estate: false,
+                },
+                facts: demo.report_facts.clone(),
+                involvements: vec![],
+            },
+            None,
+        )?;
+        let mut version = case.version;
+        for event in &c.events {
+            version = transition::apply(
+                svc,
+                &mut conn,
+                &intent,
+                &actor,
+                &case.id,
+                &EventRequest {
+                    event: event.clone(),
+                    workflow: None,
+                    expected_version: version,
+                    rationale: None,
+                    facts: Default::default(),
+                    agreed_actions: vec![],
+                    meeting_id: None,
+                },
+            )?
+            .version;
+        }
+        references.push(case.reference);
+    }
     Ok(format!(
-        "demo data loaded: cases {}, {}, {} (Demo Child A, B and C; all synthetic).\n\
+        "demo data loaded: cases {} (Demo Child A, B and C; all synthetic).\n\
          Demo Chair (Cardiff) token, shown once: {token}\n\
          try: curl -H 'Authorization: Bearer {token}' http://127.0.0.1:8080/api/cases",
-        a.reference, b.reference, c.reference
+        references.join(", ")
     ))
 }
 

@@ -243,7 +243,7 @@ fn run_with_database(
             let mut conn = state.pool.get()?;
             let (id, token) = add_user(
                 &mut conn,
-                &state.engine.agencies,
+                &state.services.engine.agencies,
                 NewUser {
                     name: &name,
                     email: &email,

@@ -49,8 +49,8 @@ fn edited_workflows(from: &str, to: &str) -> tempfile::TempDir {
 fn workflows_check_accepts_the_shipped_files() {
     let o = safeguard(&["workflows", "check"], &[]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("ok  cse-strategy v2"));
-    assert!(text(&o).contains("ok  age18-transition v2"));
+    assert!(text(&o).contains("ok  cse-strategy v3"));
+    assert!(text(&o).contains("ok  age18-transition v3"));
 }
 
 #[test]

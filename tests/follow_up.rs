@@ -526,9 +526,9 @@ on_both_backends! {
         assert_eq!(at_run(&app, utc(2030, 3, 1, 6, 0), JobName::AgeTrigger), "0 age-18 tracks started; 2 cases reached 18");
         assert_eq!(run_job(&app, JobName::AgeTrigger), "0 age-18 tracks started; 0 cases reached 18");
         assert_eq!(status_of(&app, &chair.token, &charlie), ("handed_over".to_string(), vec![
-            ("cse-strategy".to_string(), "closed".to_string()), ("age18-transition".to_string(), "handed_over".to_string())]));
+            ("cse-strategy".to_string(), "plan_closed".to_string()), ("age18-transition".to_string(), "handed_over_at_18".to_string())]));
         assert_eq!(status_of(&app, &chair.token, &bravo), ("open".to_string(), vec![
-            ("cse-strategy".to_string(), "closed".to_string()), ("age18-transition".to_string(), "transition_planning".to_string())]));
+            ("cse-strategy".to_string(), "plan_closed".to_string()), ("age18-transition".to_string(), "transition_planning".to_string())]));
         let (_, h) = app.get(&chair.token, &format!("/api/cases/{bravo}/history"));
         let handover = h["history"].as_array().expect("history").iter().find(|e| e["kind"] == "handover").cloned().expect("handover record");
         assert_eq!(handover["payload"]["birthday"], "2030-03-01");

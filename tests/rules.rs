@@ -460,7 +460,7 @@ on_both_backends! {
                 .collect::<Vec<_>>()
         };
         assert_eq!(due(app), vec!["core_group 1 due 2026-12-09T23:59:59Z", "review_conference 1 due 2027-02-25T23:59:59Z"]);
-        let (s, b) = app.event(&app.chair, &id, json!({"event": "review_plan", "facts": {"review_held_on": "2026-11-25"}}));
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "review_plan", "facts": {"review_held_on": "2026-11-25", "child_views": "Says the plan is helping"}}));
         assert_eq!(s, 200, "{b}");
         // Later review conferences every 6 months (summer time by then).
         assert!(due(app).contains(&"review_conference 2 due 2027-05-25T22:59:59Z".to_string()), "{:?}", due(app));
@@ -469,5 +469,79 @@ on_both_backends! {
         let (_, case) = app.get(&app.chair, &format!("/api/cases/{id}"));
         assert_eq!(case["status"], "closed");
         assert_eq!(case["version"], 7);
+    }
+}
+
+/// A case at the plan-in-place step, its plan agreed on 25 November 2026.
+fn case_with_plan(app: &TestApp) -> String {
+    let id = case_at_strategy_meeting(app);
+    let (s, b) = complete(app, &id, meeting_facts(), one_action());
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = app.event(
+        &app.chair,
+        &id,
+        json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25"}}),
+    );
+    assert_eq!(s, 200, "{b}");
+    id
+}
+
+on_both_backends! {
+    /// R22 at every review: the child's views heard at the strategy meeting do not answer for a
+    /// review conference; each review records its own.
+    fn r22_each_review_hears_the_child_again(app) {
+        let id = case_with_plan(app);
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "review_plan", "facts": {"review_held_on": "2026-11-25"}}));
+        assert_eq!(s, 422, "{b}");
+        assert_eq!(missing_names(&b), vec!["child_views"]);
+        assert_eq!(b["field"], "facts.child_views");
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "review_plan", "facts": {"review_held_on": "2026-11-25", "child_views": "First review: wants more time with friends"}}));
+        assert_eq!(s, 200, "{b}");
+        // The second review is not met by the first review's views either.
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "review_plan", "facts": {"review_held_on": "2026-11-25"}}));
+        assert_eq!(s, 422, "{b}");
+        assert_eq!(missing_names(&b), vec!["child_views"]);
+    }
+}
+
+on_both_backends! {
+    /// A second review without a date of its own is refused, naming the field; each date stays
+    /// with the review that recorded it.
+    fn each_review_records_its_own_date(app) {
+        let id = case_with_plan(app);
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "review_plan", "facts": {"review_held_on": "2026-11-24", "child_views": "First review views"}}));
+        assert_eq!(s, 200, "{b}");
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "review_plan", "facts": {"child_views": "Second review views"}}));
+        assert_eq!(s, 422, "{b}");
+        assert_eq!(missing_names(&b), vec!["review_held_on"]);
+        assert_eq!(b["field"], "facts.review_held_on");
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "review_plan", "facts": {"review_held_on": "2026-11-25", "child_views": "Second review views"}}));
+        assert_eq!(s, 200, "{b}");
+        let (_, h) = app.get(&app.chair, &format!("/api/cases/{id}/history"));
+        let reviews: Vec<(String, String)> = h["history"].as_array().expect("history").iter()
+            .filter(|e| e["event"] == "review_plan")
+            .map(|e| (e["payload"]["facts"]["review_held_on"].as_str().unwrap_or("").to_string(),
+                      e["payload"]["facts"]["child_views"].as_str().unwrap_or("").to_string()))
+            .collect();
+        assert_eq!(reviews, vec![
+            ("2026-11-24".to_string(), "First review views".to_string()),
+            ("2026-11-25".to_string(), "Second review views".to_string()),
+        ]);
+        // Per-event facts are not kept on the case as if they held for good.
+        let (_, case) = app.get(&app.chair, &format!("/api/cases/{id}"));
+        assert!(case["facts"].get("review_held_on").is_none(), "{}", case["facts"]);
+        assert_eq!(case["facts"]["plan_agreed_on"], "2026-11-25", "lasting facts stay on the case");
+    }
+}
+
+on_both_backends! {
+    fn each_core_group_records_its_own_date(app) {
+        let id = case_with_plan(app);
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "hold_core_group", "facts": {"core_group_held_on": "2026-11-25"}}));
+        assert_eq!(s, 200, "{b}");
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "hold_core_group"}));
+        assert_eq!(s, 422, "{b}");
+        assert_eq!(missing_names(&b), vec!["core_group_held_on"]);
+        assert_eq!(b["field"], "facts.core_group_held_on");
     }
 }

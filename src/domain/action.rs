@@ -6,6 +6,8 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::access_log::Access;
+use super::unit_of_work::{self, Intent};
 use crate::domain::audit;
 use crate::error::AppError;
 use crate::i18n::Language;
@@ -15,7 +17,7 @@ use crate::storage::models::{ActionUpdateRow, AgreedActionRow, CaseRow};
 use crate::storage::schema::{
     action_updates, agreed_actions, cases, meeting_cases, meeting_invitees,
 };
-use crate::storage::{write_transaction, DbConn};
+use crate::storage::DbConn;
 use crate::time::wales;
 use crate::time::wales::london_date;
 use crate::time::wales::long_date;
@@ -131,6 +133,26 @@ fn owned(conn: &mut DbConn, holder: &LinkHolder) -> Result<Vec<AgreedActionRow>,
 /// reference, never the child's name.
 pub fn page_data(
     conn: &mut DbConn,
+    path: &str,
+    holder: &LinkHolder,
+    action_url: &str,
+    message: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Value, AppError> {
+    let who = super::meeting::link_holder(&holder.email);
+    let intent = Intent {
+        who: &who,
+        path,
+        now,
+    };
+    unit_of_work::read(conn, &intent, Access::Read, |conn, touched| {
+        touched.case(&holder.case_id);
+        owner_page(conn, holder, action_url, message)
+    })
+}
+
+fn owner_page(
+    conn: &mut DbConn,
     holder: &LinkHolder,
     action_url: &str,
     message: Option<&str>,
@@ -173,77 +195,87 @@ pub struct OwnerUpdate {
 /// on the case like any other write.
 pub fn update_from_link(
     conn: &mut DbConn,
+    path: &str,
     holder: &LinkHolder,
     update: &OwnerUpdate,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let note = update.note.trim();
-    if note.is_empty() || note.chars().count() > 2000 {
-        return Err(AppError::bad_request(
-            "invalid_note",
-            "note",
-            "the update must be 1 to 2000 characters",
-        ));
-    }
-    if !matches!(update.status.as_str(), "done" | "open" | "more_time") {
-        return Err(AppError::bad_request(
-            "invalid_choice",
-            "status",
-            "status must be done, open or more_time",
-        ));
-    }
-    let asks_more_time = update.status == "more_time";
-    let naive_now = now.naive_utc();
-    write_transaction(conn, |conn| {
-        let action = owned(conn, holder)?
-            .into_iter()
-            .find(|a| a.id == update.action_id)
-            .ok_or(AppError::NotFound("action"))?;
-        if action.status != "open" {
-            return Err(AppError::Conflict {
-                code: "action_closed",
-                message: format!("the action is already {}", action.status),
-            });
+    let who = super::meeting::link_holder(&holder.email);
+    let intent = Intent {
+        who: &who,
+        path,
+        now,
+    };
+    unit_of_work::write(conn, &intent, |conn, touched| {
+        touched.case(&holder.case_id);
+        let note = update.note.trim();
+        if note.is_empty() || note.chars().count() > 2000 {
+            return Err(AppError::bad_request(
+                "invalid_note",
+                "note",
+                "the update must be 1 to 2000 characters",
+            ));
         }
-        let new_status = (update.status == "done").then(|| "done".to_string());
-        diesel::insert_into(action_updates::table)
-            .values(ActionUpdateRow {
-                id: uuid::Uuid::new_v4().to_string(),
-                action_id: action.id.clone(),
-                case_id: action.case_id.clone(),
-                at: naive_now,
-                by_name: action.owner_name.clone(),
-                by_email: Some(holder.email.clone()),
-                by_user_id: None,
-                note: if asks_more_time {
-                    format!("Asks for more time: {note}")
-                } else {
-                    note.to_string()
-                },
-                new_status: new_status.clone(),
-            })
-            .execute(conn)?;
-        if let Some(s) = &new_status {
-            diesel::update(agreed_actions::table.find(&action.id))
-                .set((
-                    agreed_actions::status.eq(s),
-                    agreed_actions::updated_at.eq(naive_now),
-                ))
+        if !matches!(update.status.as_str(), "done" | "open" | "more_time") {
+            return Err(AppError::bad_request(
+                "invalid_choice",
+                "status",
+                "status must be done, open or more_time",
+            ));
+        }
+        let asks_more_time = update.status == "more_time";
+        let naive_now = now.naive_utc();
+        {
+            let action = owned(conn, holder)?
+                .into_iter()
+                .find(|a| a.id == update.action_id)
+                .ok_or(AppError::NotFound("action"))?;
+            if action.status != "open" {
+                return Err(AppError::Conflict {
+                    code: "action_closed",
+                    message: format!("the action is already {}", action.status),
+                });
+            }
+            let new_status = (update.status == "done").then(|| "done".to_string());
+            diesel::insert_into(action_updates::table)
+                .values(ActionUpdateRow {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    action_id: action.id.clone(),
+                    case_id: action.case_id.clone(),
+                    at: naive_now,
+                    by_name: action.owner_name.clone(),
+                    by_email: Some(holder.email.clone()),
+                    by_user_id: None,
+                    note: if asks_more_time {
+                        format!("Asks for more time: {note}")
+                    } else {
+                        note.to_string()
+                    },
+                    new_status: new_status.clone(),
+                })
                 .execute(conn)?;
+            if let Some(s) = &new_status {
+                diesel::update(agreed_actions::table.find(&action.id))
+                    .set((
+                        agreed_actions::status.eq(s),
+                        agreed_actions::updated_at.eq(naive_now),
+                    ))
+                    .execute(conn)?;
+            }
+            // No account: the audit names the link holder by address.
+            audit::record_on_case(
+                conn,
+                &action.case_id,
+                &format!("link:{}", holder.email),
+                if asks_more_time {
+                    "action_more_time_asked"
+                } else {
+                    "action_updated"
+                },
+                json!({"action_id": action.id, "title": action.title, "note": note, "new_status": new_status}),
+                naive_now,
+            )?;
+            Ok(())
         }
-        // No account: the audit names the link holder by address.
-        audit::record_on_case(
-            conn,
-            &action.case_id,
-            &format!("link:{}", holder.email),
-            if asks_more_time {
-                "action_more_time_asked"
-            } else {
-                "action_updated"
-            },
-            json!({"action_id": action.id, "title": action.title, "note": note, "new_status": new_status}),
-            naive_now,
-        )?;
-        Ok(())
     })
 }

@@ -1,30 +1,24 @@
 //! Agreed actions as users of the service keep them: agreeing one outside a meeting, updating,
 //! completing, cancelling (with a rationale), giving more time. Each change is one transaction
-//! with its audit entry. Owners without an account use their signed link (`action.rs`).
+//! of a unit of work on the case (`unit_of_work::on_case`), with its audit entry. Owners without
+//! an account use their signed link (`action.rs`).
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::Services;
 use crate::domain::audit;
 use crate::domain::child::names_child;
+use crate::engine::decide::parse_due_date;
+use crate::engine::Owner;
 use crate::error::AppError;
 use crate::identity::Actor;
 use crate::identity::RoleName;
-use crate::mail::Mailer;
-use crate::reference::agencies::AgencyDirectory;
-use crate::reference::calendar::WorkingCalendar;
 use crate::storage::models::{ActionUpdateRow, AgreedActionRow, CaseRow, UserRow};
 use crate::storage::schema::{action_updates, agreed_actions, users};
-use crate::storage::{write_transaction, DbConn};
+use crate::storage::DbConn;
 use crate::time::wales::london_date;
-
-/// Who an action belongs to, always with an address the reminders can go to.
-pub struct Owner {
-    pub name: String,
-    pub email: String,
-    pub user_id: Option<String>,
-}
 
 /// An owner is a user of the service (`owner_user_id`) or someone reached by email
 /// (`owner_email` with `owner_name`); an owner nobody can reach is refused.
@@ -69,7 +63,7 @@ pub fn resolve_owner(
                 } else {
                     name.to_string()
                 },
-                email: user.email,
+                email: Some(user.email),
                 user_id: Some(user.id),
             })
         }
@@ -90,7 +84,7 @@ pub fn resolve_owner(
             }
             Ok(Owner {
                 name: name.to_string(),
-                email: email.to_lowercase(),
+                email: Some(email.to_lowercase()),
                 user_id: None,
             })
         }
@@ -100,25 +94,6 @@ pub fn resolve_owner(
             "an action needs an owner who can be reminded: owner_email, or owner_user_id of a user of the service",
         )),
     }
-}
-
-/// A due date as typed: `YYYY-MM-DD`, not before today in Wales.
-pub fn parse_due_date(raw: &str, field: &str, today: NaiveDate) -> Result<NaiveDate, AppError> {
-    let d = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
-        AppError::bad_request(
-            "invalid_date",
-            field,
-            format!("{field} must be a date as YYYY-MM-DD; got {raw:?}"),
-        )
-    })?;
-    if d < today {
-        return Err(AppError::unprocessable(
-            "due_date_in_past",
-            field,
-            format!("{field} {d} is in the past"),
-        ));
-    }
-    Ok(d)
 }
 
 fn may_manage(actor: &Actor) -> Result<(), AppError> {
@@ -148,16 +123,10 @@ pub struct NewAction {
     pub due_working_days: Option<u32>,
 }
 
-pub struct Services<'a> {
-    pub calendar: &'a WorkingCalendar,
-    pub agencies: &'a AgencyDirectory,
-    pub mailer: &'a Mailer,
-}
-
 /// Agrees an action on a case outside a meeting record, emails its owner, audits it.
 pub fn create(
     conn: &mut DbConn,
-    services: &Services<'_>,
+    services: &Services,
     actor: &Actor,
     case: &CaseRow,
     input: &NewAction,
@@ -180,7 +149,7 @@ pub fn create(
         ));
     }
     if let Some(code) = &input.agency {
-        if services.agencies.get(code).is_none() {
+        if services.engine.agencies.get(code).is_none() {
             return Err(AppError::unprocessable(
                 "unknown_agency",
                 "agency",
@@ -198,7 +167,9 @@ pub fn create(
             ))
         }
         (Some(raw), None) => parse_due_date(raw, "due_date", today)?,
-        (None, Some(n)) if (1..=260).contains(&n) => services.calendar.add_working_days(today, n),
+        (None, Some(n)) if (1..=260).contains(&n) => {
+            services.engine.calendar.add_working_days(today, n)
+        }
         (None, Some(_)) => {
             return Err(AppError::bad_request(
                 "invalid_due",
@@ -206,10 +177,10 @@ pub fn create(
                 "due_working_days must be 1 to 260",
             ))
         }
-        (None, None) => services.calendar.add_working_days(today, 5),
+        (None, None) => services.engine.calendar.add_working_days(today, 5),
     };
     let naive_now = now.naive_utc();
-    write_transaction(conn, |conn| {
+    {
         let owner = resolve_owner(
             conn,
             &input.owner_name,
@@ -231,7 +202,7 @@ pub fn create(
             kind: None,
             title: title.to_string(),
             owner_name: owner.name,
-            owner_email: Some(owner.email),
+            owner_email: owner.email,
             owner_user_id: owner.user_id,
             agency_code: input.agency.clone(),
             due_date: due,
@@ -259,7 +230,7 @@ pub fn create(
             naive_now,
         )?;
         crate::domain::action::queue_owner_emails(
-            services.mailer,
+            &services.mailer,
             conn,
             case,
             "Agreed action",
@@ -267,7 +238,7 @@ pub fn create(
             now,
         )?;
         Ok(row)
-    })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -326,7 +297,7 @@ pub fn change(
         .map(|raw| parse_due_date(raw, "due_date", today))
         .transpose()?;
     let naive_now = now.naive_utc();
-    write_transaction(conn, |conn| {
+    {
         let action: AgreedActionRow = agreed_actions::table
             .find(action_id)
             .filter(agreed_actions::case_id.eq(&case.id))
@@ -402,7 +373,7 @@ pub fn change(
             naive_now,
         )?;
         Ok(updated)
-    })
+    }
 }
 
 #[derive(Debug, Serialize)]

@@ -1,324 +1,23 @@
-//! Cases: creating one from a report, who may see it, and what a reader is shown.
-use chrono::{DateTime, NaiveDate, Utc};
+//! Cases: who may see one, what a reader is shown, and involving others in one.
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::domain::audit::{self, AuditEntry, GENESIS};
-use crate::engine::facts::validate_facts;
-use crate::engine::transition::case_facts;
-use crate::engine::Engine;
+use super::input;
+use super::unit_of_work::{self, Intent};
+use super::Services;
+use crate::domain::audit;
+use crate::domain::transition::case_facts;
 use crate::error::AppError;
 use crate::identity::Actor;
 use crate::identity::RoleName;
 use crate::storage::models::{AgreedActionRow, CaseRow, CaseWorkflowRow, InvolvementRow};
 use crate::storage::schema::{
-    agreed_actions, case_involvements, case_workflows, cases, reference_counters,
-    timescale_departures,
+    agreed_actions, case_involvements, case_workflows, cases, timescale_departures,
 };
-use crate::storage::{write_transaction, DbConn};
+use crate::storage::{lock_cases, DbConn};
 use crate::time::wales::london_date;
-
-pub const EXISTING_PLANS: &[&str] = &["none", "care_and_support", "child_protection", "both"];
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChildInput {
-    pub name: String,
-    /// YYYY-MM-DD
-    pub date_of_birth: String,
-    pub gender: String,
-    /// Agency code of the local authority where the child is located (R6).
-    pub located_authority: String,
-    /// Agency code of the local authority of ordinary residence.
-    pub residence_authority: String,
-    #[serde(default)]
-    pub looked_after: bool,
-    /// none, care_and_support, child_protection or both (R8).
-    #[serde(default = "none")]
-    pub existing_plan: String,
-    #[serde(default)]
-    pub in_secure_estate: bool,
-}
-
-fn none() -> String {
-    "none".into()
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct InvolvementInput {
-    pub agency: String,
-    pub role: String,
-    pub person_name: Option<String>,
-    pub person_email: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewCaseRequest {
-    pub child: ChildInput,
-    /// Facts recorded with the report (R1, R2, R3, R23 ...), as the primary workflow declares them.
-    #[serde(default)]
-    pub facts: Map<String, Value>,
-    #[serde(default)]
-    pub involvements: Vec<InvolvementInput>,
-}
-
-fn field_len(value: &str, field: &str, max: usize) -> Result<String, AppError> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(AppError::bad_request(
-            "required",
-            field,
-            format!("{field} must not be empty"),
-        ));
-    }
-    if v.chars().count() > max {
-        return Err(AppError::bad_request(
-            "too_long",
-            field,
-            format!("{field} is longer than {max} characters"),
-        ));
-    }
-    Ok(v.to_string())
-}
-
-fn local_authority(engine: &Engine, code: &str, field: &str) -> Result<String, AppError> {
-    match engine.agencies.kind_of(code) {
-        Some("local_authority") => Ok(code.to_string()),
-        Some(_) => Err(AppError::unprocessable(
-            "not_a_local_authority",
-            field,
-            format!("{code:?} is an agency but not a local authority"),
-        )),
-        None => Err(AppError::unprocessable(
-            "unknown_authority",
-            field,
-            format!("no local authority has the code {code:?}; GET /api/agencies lists them"),
-        )),
-    }
-}
-
-/// The next reference for the year, such as CSE-2026-000123. Runs inside the case's transaction.
-fn next_reference(conn: &mut DbConn, year: i32) -> Result<String, AppError> {
-    let bump = |conn: &mut DbConn| {
-        diesel::update(reference_counters::table.find(year))
-            .set(reference_counters::last_value.eq(reference_counters::last_value + 1))
-            .execute(conn)
-    };
-    if bump(conn)? == 0 {
-        // First case of the year. Two replicas may race to start the counter: the insert runs
-        // in a savepoint so the loser can fall back to bumping the winner's row.
-        let inserted = conn.transaction(|conn| {
-            diesel::insert_into(reference_counters::table)
-                .values((
-                    reference_counters::year.eq(year),
-                    reference_counters::last_value.eq(1),
-                ))
-                .execute(conn)
-        });
-        match inserted {
-            Ok(_) => {}
-            Err(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            )) => {
-                bump(conn)?;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let n: i32 = reference_counters::table
-        .find(year)
-        .select(reference_counters::last_value)
-        .get_result(conn)?;
-    Ok(format!("CSE-{year}-{n:06}"))
-}
-
-pub fn create_case(
-    engine: &Engine,
-    conn: &mut DbConn,
-    actor: &Actor,
-    req: &NewCaseRequest,
-) -> Result<CaseRow, AppError> {
-    if actor.role == RoleName::Administrator {
-        return Err(AppError::Forbidden(
-            "administrators manage the service and do not record reports".into(),
-        ));
-    }
-    let now = engine.now();
-    let today = london_date(now);
-    let c = &req.child;
-    let name = field_len(&c.name, "child.name", 200)?;
-    let dob = NaiveDate::parse_from_str(c.date_of_birth.trim(), "%Y-%m-%d").map_err(|_| {
-        AppError::bad_request(
-            "invalid_date",
-            "child.date_of_birth",
-            format!(
-                "child.date_of_birth must be a date YYYY-MM-DD; got {:?}",
-                c.date_of_birth
-            ),
-        )
-    })?;
-    if dob > today {
-        return Err(AppError::unprocessable(
-            "date_of_birth_in_future",
-            "child.date_of_birth",
-            "child.date_of_birth is in the future",
-        ));
-    }
-    if crate::time::age::eighteenth_birthday(dob) <= today {
-        return Err(AppError::unprocessable(
-            "not_a_child",
-            "child.date_of_birth",
-            "the person is 18 or over: child protection procedures end at 18 (R16); use the adult safeguarding route",
-        ));
-    }
-    let gender = field_len(&c.gender, "child.gender", 50)?;
-    let located = local_authority(engine, &c.located_authority, "child.located_authority")?;
-    let residence = local_authority(engine, &c.residence_authority, "child.residence_authority")?;
-    if !EXISTING_PLANS.contains(&c.existing_plan.as_str()) {
-        return Err(AppError::bad_request(
-            "invalid_choice",
-            "child.existing_plan",
-            format!(
-                "child.existing_plan must be one of {}",
-                EXISTING_PLANS.join(", ")
-            ),
-        ));
-    }
-    let primary = engine.registry.primary();
-    let facts = validate_facts(&primary.def.facts, &req.facts, &engine.agencies, now)?;
-    for (i, inv) in req.involvements.iter().enumerate() {
-        if engine.agencies.get(&inv.agency).is_none() {
-            return Err(AppError::unprocessable(
-                "unknown_agency",
-                format!("involvements[{i}].agency"),
-                format!("no agency has the code {:?}", inv.agency),
-            ));
-        }
-        field_len(&inv.role, &format!("involvements[{i}].role"), 100)?;
-        if let Some(e) = &inv.person_email {
-            if e.parse::<lettre::Address>().is_err() {
-                return Err(AppError::bad_request(
-                    "invalid_email",
-                    format!("involvements[{i}].person_email"),
-                    format!("{e:?} is not an email address"),
-                ));
-            }
-        }
-    }
-
-    write_transaction(conn, |conn| {
-        let naive_now = now.naive_utc();
-        let id = uuid::Uuid::new_v4().to_string();
-        let reference = next_reference(conn, chrono::Datelike::year(&today))?;
-        let mut case = CaseRow {
-            id: id.clone(),
-            reference,
-            child_name: name.clone(),
-            child_date_of_birth: dob,
-            child_gender: gender.clone(),
-            located_authority: located.clone(),
-            residence_authority: residence.clone(),
-            looked_after: c.looked_after,
-            existing_plan: c.existing_plan.clone(),
-            in_secure_estate: c.in_secure_estate,
-            facts: Value::Object(facts.clone()).to_string(),
-            status: "open".into(),
-            version: 1,
-            audit_seq: 0,
-            audit_head: GENESIS.into(),
-            created_by: actor.id.clone(),
-            created_at: naive_now,
-            updated_at: naive_now,
-        };
-        diesel::insert_into(cases::table)
-            .values(&case)
-            .execute(conn)?;
-        let mut involvements = vec![InvolvementRow {
-            id: uuid::Uuid::new_v4().to_string(),
-            case_id: id.clone(),
-            agency_code: actor.authority.clone(),
-            person_name: Some(actor.name.clone()),
-            person_email: None,
-            role: "recorded the report".into(),
-            user_id: Some(actor.id.clone()),
-            created_at: naive_now,
-        }];
-        for inv in &req.involvements {
-            involvements.push(InvolvementRow {
-                id: uuid::Uuid::new_v4().to_string(),
-                case_id: id.clone(),
-                agency_code: inv.agency.clone(),
-                person_name: inv.person_name.clone(),
-                person_email: inv.person_email.clone(),
-                role: inv.role.trim().to_string(),
-                user_id: None,
-                created_at: naive_now,
-            });
-        }
-        for inv in &involvements {
-            diesel::insert_into(case_involvements::table)
-                .values(inv)
-                .execute(conn)?;
-        }
-        let row = audit::append(
-            conn,
-            &id,
-            0,
-            GENESIS,
-            naive_now,
-            AuditEntry {
-                actor_id: actor.id.clone(),
-                kind: "case_created",
-                payload: json!({
-                    "reference": case.reference,
-                    "child": {
-                        "date_of_birth": dob.to_string(), "gender": gender,
-                        "located_authority": located, "residence_authority": residence,
-                        "looked_after": c.looked_after, "existing_plan": c.existing_plan,
-                        "in_secure_estate": c.in_secure_estate,
-                    },
-                    "facts": facts,
-                    "involvements": req.involvements,
-                }),
-                ..AuditEntry::default()
-            },
-        )?;
-        let (mut seq, mut head) = (row.seq, row.hash);
-        let mut to_start = vec![primary.name().to_string()];
-        // R16/R17: a child already past the transition age starts the age-18 track at once.
-        if crate::time::age::date_at_age_months(dob, engine.settings.transition_age_months) <= today
-            && engine
-                .registry
-                .latest(&engine.settings.transition_workflow)
-                .is_some()
-        {
-            to_start.push(engine.settings.transition_workflow.clone());
-        }
-        let mut track_started = false;
-        for wf in to_start {
-            if let Some((s, h)) =
-                engine.start_workflow_in(conn, &case, &wf, actor, now, seq, &head)?
-            {
-                seq = s;
-                head = h;
-                track_started |= wf == engine.settings.transition_workflow;
-            }
-        }
-        if let (true, Some(mailer)) = (track_started, &engine.mailer) {
-            crate::follow_up::age18::announce_started(mailer, conn, &case, now)?;
-        }
-        diesel::update(cases::table.find(&id))
-            .set((cases::audit_seq.eq(seq), cases::audit_head.eq(&head)))
-            .execute(conn)?;
-        case.audit_seq = seq;
-        case.audit_head = head;
-        Ok(case)
-    })
-}
 
 /// Finds a case by id or reference if `actor` may see it: a user of the authority where the
 /// child is located or resident, or anyone recorded as involved. Anything else is "not found",
@@ -398,7 +97,7 @@ pub struct CaseSummary {
 
 /// Cases the actor may see, newest first, filtered. The child's name is not in a list.
 pub fn list_cases(
-    engine: &Engine,
+    svc: &Services,
     conn: &mut DbConn,
     actor: &Actor,
     filter: &CaseFilter,
@@ -414,7 +113,8 @@ pub fn list_cases(
     if actor.role == RoleName::Administrator {
         return Ok(Vec::new());
     }
-    let now = engine.now().naive_utc();
+    let engine = &svc.engine;
+    let now = svc.now().naive_utc();
     let involved = case_involvements::table
         .filter(case_involvements::user_id.eq(actor.id.clone()))
         .select(case_involvements::case_id);
@@ -576,8 +276,9 @@ pub struct CaseView {
     pub updated_at: DateTime<Utc>,
 }
 
-pub fn view_case(engine: &Engine, conn: &mut DbConn, case: &CaseRow) -> Result<CaseView, AppError> {
-    let now = engine.now();
+pub fn view_case(svc: &Services, conn: &mut DbConn, case: &CaseRow) -> Result<CaseView, AppError> {
+    let engine = &svc.engine;
+    let now = svc.now();
     let today = london_date(now);
     let running: Vec<CaseWorkflowRow> = case_workflows::table
         .filter(case_workflows::case_id.eq(&case.id))
@@ -723,52 +424,45 @@ pub struct NewInvolvement {
     pub user_email: Option<String>,
 }
 
-/// Records a person or agency as involved in the case (and so, for a user, able to see it).
-/// Audited and versioned like a transition: giving someone access is a decision.
+/// Records a person or agency as involved in the case (and so, for a user, able to see it), as
+/// one unit of work. Audited and versioned like a transition: giving someone access is a
+/// decision.
 pub fn add_involvement(
-    engine: &Engine,
+    svc: &Services,
     conn: &mut DbConn,
+    intent: &Intent<'_>,
     actor: &Actor,
-    case_id: &str,
+    key: &str,
     req: &NewInvolvement,
 ) -> Result<i64, AppError> {
     use crate::storage::schema::users;
-    if !matches!(actor.role, RoleName::Chair | RoleName::TeamLead) {
-        return Err(AppError::Forbidden(
-            "only a chair or team lead may involve people in a case".into(),
-        ));
-    }
-    if engine.agencies.get(&req.agency).is_none() {
-        return Err(AppError::unprocessable(
-            "unknown_agency",
-            "agency",
-            format!("no agency has the code {:?}", req.agency),
-        ));
-    }
-    let role = field_len(&req.role, "role", 100)?;
-    if let Some(e) = &req.person_email {
-        if e.parse::<lettre::Address>().is_err() {
-            return Err(AppError::bad_request(
-                "invalid_email",
-                "person_email",
-                format!("{e:?} is not an email address"),
+    let now = intent.now.naive_utc();
+    unit_of_work::write(conn, intent, |conn, touched| {
+        let case = visible_case(conn, actor, key)?;
+        touched.case(&case.id);
+        if !matches!(actor.role, RoleName::Chair | RoleName::TeamLead) {
+            return Err(AppError::Forbidden(
+                "only a chair or team lead may involve people in a case".into(),
             ));
         }
-    }
-    let now = engine.now().naive_utc();
-    write_transaction(conn, |conn| {
+        if svc.engine.agencies.get(&req.agency).is_none() {
+            return Err(AppError::unprocessable(
+                "unknown_agency",
+                "agency",
+                format!("no agency has the code {:?}", req.agency),
+            ));
+        }
+        let role = input::field_len(&req.role, "role", 100)?;
+        if let Some(e) = &req.person_email {
+            input::email(e, "person_email")?;
+        }
+        lock_cases(conn, &[&case.id])?;
         let case: CaseRow = cases::table
-            .find(case_id)
+            .find(&case.id)
             .select(CaseRow::as_select())
             .get_result(conn)?;
         if case.version != req.expected_version {
-            return Err(AppError::Conflict {
-                code: "stale_version",
-                message: format!(
-                    "the case has changed since you read it (you saw version {}, it is now {}); reload it and try again",
-                    req.expected_version, case.version
-                ),
-            });
+            return Err(super::transition::stale(req.expected_version, case.version));
         }
         let user: Option<(String, String)> = match &req.user_email {
             Some(email) => Some(

@@ -1,10 +1,49 @@
-//! The safeguarding domain: cases, children, agencies, users, the audit trail and access log.
+//! The safeguarding domain: one unit of work for each thing a person does (record a report,
+//! apply an event, convene or record a meeting, agree or update an action, involve someone,
+//! use a signed link), each loading what the engine needs, asking it to decide, and writing the
+//! decision with its audit entry, access-log line, outbox rows and form token in one
+//! transaction. Also who may see what, and what a reader is shown.
 pub mod access_log;
 pub mod action;
+pub mod age18;
 pub mod agreed_action;
 pub mod audit;
 pub mod case;
 pub mod child;
+pub mod form_token;
+pub mod input;
 pub mod meeting;
+pub mod report;
 pub mod review;
+pub mod transition;
+pub mod unit_of_work;
 pub mod user;
+pub mod workflow_store;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::engine::Engine;
+use crate::mail::Mailer;
+use crate::time::clock::Clock;
+use crate::time::wales::london_date;
+
+/// What every unit of work needs besides its connection: the engine that decides, the mailer
+/// that composes what the decision sends, and the clock.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub engine: Engine,
+    pub mailer: Mailer,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Services {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        london_date(self.now())
+    }
+}

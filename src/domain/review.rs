@@ -1,21 +1,19 @@
 //! Reviews of a plan (core groups, review conferences) and a senior manager's departures from
 //! a timescale. Reviews are scheduled by workflow effects (`review = "core_group"`), in the
-//! transition's own transaction; a departure stops a step or review counting as overdue.
+//! transition's own transaction; a departure stops a step or review counting as overdue. A
+//! departure is written inside a unit of work on the case (`unit_of_work::on_case`).
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::domain::audit;
-use crate::engine::deadline::due_at;
-use crate::engine::Workflow;
 use crate::error::AppError;
 use crate::identity::Actor;
 use crate::identity::RoleName;
-use crate::reference::calendar::WorkingCalendar;
 use crate::storage::models::{CaseRow, CaseWorkflowRow, PlanReviewRow, TimescaleDepartureRow};
 use crate::storage::schema::{case_workflows, plan_reviews, timescale_departures};
-use crate::storage::{write_transaction, DbConn};
+use crate::storage::DbConn;
 
 /// Ends the reviews still due on a workflow that has reached its end.
 pub fn cancel_due(conn: &mut DbConn, case_workflow_id: &str) -> Result<usize, AppError> {
@@ -26,76 +24,6 @@ pub fn cancel_due(conn: &mut DbConn, case_workflow_id: &str) -> Result<usize, Ap
     )
     .set(plan_reviews::status.eq("cancelled"))
     .execute(conn)?)
-}
-
-/// Marks the review of `kind` now due as held and schedules the next one. Returns what the
-/// audit entry records.
-pub fn hold_and_schedule(
-    conn: &mut DbConn,
-    wf: &Workflow,
-    running: &CaseWorkflowRow,
-    kind: &str,
-    sent_facts: &serde_json::Map<String, Value>,
-    now: DateTime<Utc>,
-    calendar: &WorkingCalendar,
-) -> Result<Value, AppError> {
-    let spec = wf
-        .def
-        .review_kinds
-        .get(kind)
-        .ok_or_else(|| AppError::Internal(format!("review kind {kind} is not declared")))?;
-    let naive_now = now.naive_utc();
-    let held = diesel::update(
-        plan_reviews::table
-            .filter(plan_reviews::case_workflow_id.eq(&running.id))
-            .filter(plan_reviews::kind.eq(kind))
-            .filter(plan_reviews::status.eq("due")),
-    )
-    .set((
-        plan_reviews::status.eq("held"),
-        plan_reviews::held_at.eq(Some(naive_now)),
-    ))
-    .execute(conn)?;
-    let before: i64 = plan_reviews::table
-        .filter(plan_reviews::case_workflow_id.eq(&running.id))
-        .filter(plan_reviews::kind.eq(kind))
-        .count()
-        .get_result(conn)?;
-    let (deadline, from_fact) = if before == 0 {
-        (&spec.first, spec.first_from_fact.as_ref())
-    } else {
-        (&spec.then, spec.held_on_fact.as_ref())
-    };
-    // Counted from the date the event gives (midday in Wales that day), else from now; never
-    // from a date in the future.
-    let from = from_fact
-        .and_then(|f| sent_facts.get(f))
-        .and_then(Value::as_str)
-        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        .and_then(|d| d.and_hms_opt(12, 0, 0))
-        .and_then(|t| crate::time::wales::london_to_utc(t).ok())
-        .filter(|t| *t <= now)
-        .unwrap_or(now);
-    let due = due_at(deadline, from, calendar);
-    let row = PlanReviewRow {
-        id: uuid::Uuid::new_v4().to_string(),
-        case_id: running.case_id.clone(),
-        case_workflow_id: running.id.clone(),
-        kind: kind.to_string(),
-        number: before as i32 + 1,
-        due_at: due.naive_utc(),
-        due_source: deadline.source.clone(),
-        status: "due".into(),
-        held_at: None,
-        created_at: naive_now,
-    };
-    diesel::insert_into(plan_reviews::table)
-        .values(&row)
-        .execute(conn)?;
-    Ok(json!({
-        "kind": kind, "held_previous": held > 0, "next_id": row.id, "next_number": row.number,
-        "next_due_at": due.to_rfc3339(), "source": deadline.source,
-    }))
 }
 
 #[derive(Debug, Serialize)]
@@ -192,7 +120,7 @@ pub fn record_departure(
         ));
     }
     let naive_now = now.naive_utc();
-    write_transaction(conn, |conn| {
+    {
         let mut row = TimescaleDepartureRow {
             id: uuid::Uuid::new_v4().to_string(),
             case_id: case.id.clone(),
@@ -281,5 +209,5 @@ pub fn record_departure(
             naive_now,
         )?;
         Ok(row)
-    })
+    }
 }

@@ -116,7 +116,7 @@ pub fn set_password(conn: &mut DbConn, email: &str, password: &str) -> Result<()
             .optional()?
             .ok_or(AppError::NotFound("user"))?;
         diesel::update(users::table.find(&id))
-            .set(users::password_hash.eq(Some(hashed)))
+            .set(users::password_hash.eq(Some(&hashed)))
             .execute(conn)?;
         diesel::delete(web_sessions::table.filter(web_sessions::user_id.eq(&id))).execute(conn)?;
         Ok(())

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::contract::{EventTag, FactTag, StateTag, WorkflowRole};
 use crate::identity::RoleName;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -17,6 +18,8 @@ pub struct WorkflowFile {
     /// The main pathway every new case starts on. Exactly one loaded workflow name has it.
     #[serde(default)]
     pub primary: bool,
+    /// What else the service uses it for (the age-18 track).
+    pub role: Option<WorkflowRole>,
     pub initial: String,
     #[serde(default)]
     pub rules: Vec<String>,
@@ -28,6 +31,9 @@ pub struct WorkflowFile {
     /// and how long each later one may be after the one before.
     #[serde(default)]
     pub review_kinds: BTreeMap<String, ReviewKind>,
+    /// The kinds of meeting chairs convene on this pathway, and their names in both languages.
+    #[serde(default)]
+    pub meeting_kinds: BTreeMap<String, MeetingKind>,
     /// Effects applied when the workflow starts on a case.
     #[serde(default)]
     pub start_effects: Vec<Effect>,
@@ -64,6 +70,20 @@ pub struct FactSpec {
     pub options: Vec<String>,
     #[serde(default)]
     pub rules: Vec<String>,
+    /// A value that belongs to one event, not to the case: a guard on it is met only by the
+    /// value sent with the event itself. Facts required by an event that can happen more than
+    /// once on a case (a review, a core group) are per event whatever this says.
+    #[serde(default)]
+    pub per_event: bool,
+    #[serde(default)]
+    pub tags: Vec<FactTag>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeetingKind {
+    pub title: String,
+    pub title_cy: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -111,6 +131,11 @@ pub struct State {
     pub deadline: Option<DeadlineSpec>,
     #[serde(default)]
     pub terminal: bool,
+    #[serde(default)]
+    pub tags: Vec<StateTag>,
+    /// The kind of meeting (of `meeting_kinds`) held at this step: a meeting of that kind
+    /// convened after the step's deadline is warned about.
+    pub meeting_kind: Option<String>,
 }
 
 /// Exactly one of the units is set. `source` names the procedure paragraph or says
@@ -147,6 +172,8 @@ pub struct Transition {
     pub effects: Vec<Effect>,
     /// Replaces the target state's own deadline (a review cycle after the first review).
     pub deadline: Option<DeadlineSpec>,
+    #[serde(default)]
+    pub tags: Vec<EventTag>,
 }
 
 /// Something that must be true before a transition. Exactly one `requires*`/`check`/

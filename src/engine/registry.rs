@@ -1,16 +1,14 @@
 //! Loads every workflow file, validates it, and keeps each version a running case may need.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
-use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
+use super::contract::WorkflowRole;
 use super::definition::{State, Transition, WorkflowFile};
 use super::validate::validate;
 use crate::error::AppError;
-use crate::storage::schema::workflow_definitions;
-use crate::storage::DbConn;
 
 #[derive(Debug)]
 pub struct Workflow {
@@ -18,6 +16,8 @@ pub struct Workflow {
     pub origin: String,
     pub source: String,
     pub sha256: String,
+    /// Facts whose guards are met only by the value sent with the event itself.
+    pub per_event: BTreeSet<String>,
     states: HashMap<String, usize>,
     transitions: HashMap<(String, String), usize>,
 }
@@ -47,6 +47,7 @@ impl Workflow {
             }
         }
         Ok(Workflow {
+            per_event: per_event_facts(&def),
             sha256: hex::encode(Sha256::digest(source.as_bytes())),
             source: source.to_string(),
             origin: origin.to_string(),
@@ -74,6 +75,10 @@ impl Workflow {
             .map(|i| &self.def.transitions[*i])
     }
 
+    pub fn is_per_event(&self, fact: &str) -> bool {
+        self.per_event.contains(fact)
+    }
+
     pub fn has_event(&self, event: &str) -> bool {
         self.def.transitions.iter().any(|t| t.event == event)
     }
@@ -84,6 +89,44 @@ impl Workflow {
             .iter()
             .filter(move |t| t.from.iter().any(|f| f == state))
     }
+}
+
+/// Facts that belong to one event: marked so, required by an event that can happen again on the
+/// same case (one whose starting state can be reached from where it leads), or the date a review
+/// was held.
+fn per_event_facts(def: &WorkflowFile) -> BTreeSet<String> {
+    let reachable_from = |start: &str| -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut queue = vec![start.to_string()];
+        while let Some(s) = queue.pop() {
+            if seen.insert(s.clone()) {
+                for t in def.transitions.iter().filter(|t| t.from.contains(&s)) {
+                    queue.push(t.to.clone());
+                }
+            }
+        }
+        seen
+    };
+    let mut out: BTreeSet<String> = def
+        .facts
+        .iter()
+        .filter(|(_, f)| f.per_event)
+        .map(|(n, _)| n.clone())
+        .collect();
+    for t in &def.transitions {
+        let again = reachable_from(&t.to);
+        if t.from.iter().any(|f| again.contains(f)) {
+            for g in &t.guards {
+                out.extend(g.requires.iter().chain(g.requires_true.iter()).cloned());
+            }
+        }
+    }
+    out.extend(
+        def.review_kinds
+            .values()
+            .filter_map(|k| k.held_on_fact.clone()),
+    );
+    out
 }
 
 /// Every loaded workflow, by name and version.
@@ -117,7 +160,7 @@ impl WorkflowRegistry {
         Ok(registry)
     }
 
-    fn insert(&mut self, wf: Workflow) -> Result<(), AppError> {
+    pub fn insert(&mut self, wf: Workflow) -> Result<(), AppError> {
         let versions = self.by_name.entry(wf.name().to_string()).or_default();
         if let Some(existing) = versions.get(&wf.version()) {
             if existing.sha256 != wf.sha256 {
@@ -188,6 +231,15 @@ impl WorkflowRegistry {
             .expect("check_whole guarantees one primary workflow")
     }
 
+    /// The newest version of the workflow that plays `role`, if one is loaded.
+    pub fn with_role(&self, role: WorkflowRole) -> Option<Arc<Workflow>> {
+        self.by_name
+            .values()
+            .filter_map(|v| v.values().next_back())
+            .find(|w| w.def.role == Some(role))
+            .cloned()
+    }
+
     /// The newest version of each workflow.
     pub fn latest_all(&self) -> Vec<Arc<Workflow>> {
         self.by_name
@@ -196,62 +248,15 @@ impl WorkflowRegistry {
             .collect()
     }
 
+    /// Every version of every workflow.
+    pub fn every_version(&self) -> impl Iterator<Item = &Arc<Workflow>> {
+        self.by_name.values().flat_map(|v| v.values())
+    }
+
     pub fn all_versions(&self, name: &str) -> Vec<Arc<Workflow>> {
         self.by_name
             .get(name)
             .map(|v| v.values().cloned().collect())
             .unwrap_or_default()
-    }
-
-    /// Records each loaded version in the database, and loads back any version that running
-    /// cases use but the folder no longer has, so a case keeps the version it started with.
-    /// A version whose text changed without a new version number is refused.
-    pub fn sync_with_database(
-        &mut self,
-        conn: &mut DbConn,
-        now: chrono::NaiveDateTime,
-    ) -> Result<(), AppError> {
-        let stored: Vec<(String, i32, String, String)> = workflow_definitions::table
-            .select((
-                workflow_definitions::name,
-                workflow_definitions::version,
-                workflow_definitions::sha256,
-                workflow_definitions::source,
-            ))
-            .load(conn)?;
-        for (name, version, sha, source) in &stored {
-            let version = u32::try_from(*version).unwrap_or(0);
-            match self.get(name, version) {
-                Some(loaded) if &loaded.sha256 != sha => {
-                    return Err(AppError::Startup(format!(
-                        "{}: workflow '{name}' version {version} differs from the copy cases already use; \
-                         raise `version` when changing a workflow",
-                        loaded.origin
-                    )));
-                }
-                Some(_) => {}
-                None => {
-                    let origin = format!("database copy of {name} v{version}");
-                    self.insert(Workflow::parse(source, &origin)?)?;
-                }
-            }
-        }
-        for wf in self.by_name.values().flat_map(|v| v.values()) {
-            let known = stored
-                .iter()
-                .any(|(n, v, _, _)| n == wf.name() && *v as u32 == wf.version());
-            if !known {
-                diesel::insert_into(workflow_definitions::table)
-                    .values((
-                        workflow_definitions::name.eq(wf.name()),
-                        workflow_definitions::version.eq(wf.version() as i32),
-                        workflow_definitions::sha256.eq(&wf.sha256),
-                        workflow_definitions::source.eq(&wf.source),
-                        workflow_definitions::first_loaded_at.eq(now),
-                    ))
-                    .execute(conn)?;
-            }
-        }
-        Ok(())
     }
 }

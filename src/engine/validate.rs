@@ -2,7 +2,7 @@
 //! the problem. The service will not start with one.
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
-use super::checks::KNOWN_CHECKS;
+use super::checks;
 use super::definition::*;
 
 pub fn validate(file: &WorkflowFile) -> Result<(), Vec<String>> {
@@ -79,6 +79,22 @@ pub fn validate(file: &WorkflowFile) -> Result<(), Vec<String>> {
         if let Some(d) = &state.deadline {
             check_deadline(d, &format!("state '{}'", state.id), &mut p);
         }
+        if let Some(kind) = &state.meeting_kind {
+            if !file.meeting_kinds.contains_key(kind) {
+                p(format!(
+                    "state '{}': meeting kind '{kind}' is not declared under meeting_kinds",
+                    state.id
+                ));
+            }
+        }
+    }
+    for (name, kind) in &file.meeting_kinds {
+        if kind.title.trim().is_empty() || kind.title_cy.trim().is_empty() {
+            p(format!("meeting kind '{name}': a title is empty"));
+        }
+    }
+    for problem in super::contract::check(file) {
+        p(problem);
     }
     if !ids.contains(file.initial.as_str()) {
         p(format!("initial state '{}' is not defined", file.initial));
@@ -166,9 +182,9 @@ fn check_rules(rules: &[String], at: &str, p: &mut impl FnMut(String)) {
         let ok = r
             .strip_prefix('R')
             .and_then(|n| n.parse::<u32>().ok())
-            .is_some_and(|n| (1..=24).contains(&n));
+            .is_some_and(|n| (1..=31).contains(&n));
         if !ok {
-            p(format!("{at}: rule id {r:?} is not one of R1 to R24"));
+            p(format!("{at}: rule id {r:?} is not one of R1 to R31"));
         }
     }
 }
@@ -279,11 +295,24 @@ fn check_guard(file: &WorkflowFile, g: &Guard, at: &str, p: &mut impl FnMut(Stri
         }
     }
     if let Some(check) = &g.check {
-        if !KNOWN_CHECKS.contains(&check.as_str()) {
-            p(format!(
+        match checks::named(check) {
+            None => p(format!(
                 "{at}: check '{check}' is not one of {}",
-                KNOWN_CHECKS.join(", ")
-            ));
+                checks::CHECKS
+                    .iter()
+                    .map(|c| c.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            Some(c) => {
+                for tag in c.reads {
+                    if file.fact_tagged(*tag).is_none() {
+                        p(format!(
+                            "{at}: check '{check}' reads the fact tagged {tag:?}, and no fact carries that tag"
+                        ));
+                    }
+                }
+            }
         }
     }
     if g.message.trim().is_empty() {

@@ -6,8 +6,9 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::app::AppState;
+use super::Settings;
 use crate::domain::action::{language_of, LINK_DAYS};
+use crate::domain::Services;
 use crate::error::AppError;
 use crate::i18n::Language;
 use crate::mail::links::Purpose;
@@ -51,7 +52,7 @@ fn open_actions_due(
 
 /// Queues the owner's email and marks the action, unless someone else already did.
 fn notify_owner(
-    state: &AppState,
+    svc: &Services,
     conn: &mut DbConn,
     notice: Notice,
     (action, reference): &Candidate,
@@ -60,7 +61,7 @@ fn notify_owner(
     let Some(email) = action.owner_email.clone() else {
         return Ok(false);
     };
-    let mailer = &state.mailer;
+    let mailer = &svc.mailer;
     write_transaction(conn, |conn| {
         let naive_now = now.naive_utc();
         let marked = match notice {
@@ -135,15 +136,16 @@ pub fn failures(failed: usize) -> String {
 /// Owners of open actions due within the configured working days are reminded once. An action
 /// agreed today is not: its owner has just been told.
 pub fn reminders(
-    state: &AppState,
+    svc: &Services,
+    settings: &Settings,
     conn: &mut DbConn,
     now: DateTime<Utc>,
 ) -> Result<String, AppError> {
     let today = london_date(now);
-    let until = state
+    let until = svc
         .engine
         .calendar
-        .add_working_days(today, state.config.jobs.reminder_working_days);
+        .add_working_days(today, settings.reminder_working_days);
     let agreed_before_today = end_of_london_day(today - Duration::days(1)).naive_utc();
     let (mut sent, mut failed) = (0, 0);
     for candidate in open_actions_due(conn, Notice::Reminder, Some(today), until)? {
@@ -151,7 +153,7 @@ pub fn reminders(
             continue;
         }
         tally(
-            notify_owner(state, conn, Notice::Reminder, &candidate, now),
+            notify_owner(svc, conn, Notice::Reminder, &candidate, now),
             &candidate.0.id,
             &mut sent,
             &mut failed,
@@ -162,19 +164,15 @@ pub fn reminders(
 
 /// On a working day, owners of open actions whose due date has passed are told once: on the
 /// first working day after it, or the next one the service runs.
-pub fn overdue(
-    state: &AppState,
-    conn: &mut DbConn,
-    now: DateTime<Utc>,
-) -> Result<String, AppError> {
+pub fn overdue(svc: &Services, conn: &mut DbConn, now: DateTime<Utc>) -> Result<String, AppError> {
     let today = london_date(now);
-    if !state.engine.calendar.is_working_day(today) {
+    if !svc.engine.calendar.is_working_day(today) {
         return Ok(format!("{today} is not a working day; no notices"));
     }
     let (mut sent, mut failed) = (0, 0);
     for candidate in open_actions_due(conn, Notice::Overdue, None, today - Duration::days(1))? {
         tally(
-            notify_owner(state, conn, Notice::Overdue, &candidate, now),
+            notify_owner(svc, conn, Notice::Overdue, &candidate, now),
             &candidate.0.id,
             &mut sent,
             &mut failed,
@@ -244,16 +242,17 @@ fn escalation_recipients(
 
 /// On a working day, actions overdue by the configured working days go to a team lead, once.
 pub fn escalate(
-    state: &AppState,
+    svc: &Services,
+    settings: &Settings,
     conn: &mut DbConn,
     now: DateTime<Utc>,
 ) -> Result<String, AppError> {
     let today = london_date(now);
-    let calendar = &state.engine.calendar;
+    let calendar = &svc.engine.calendar;
     if !calendar.is_working_day(today) {
         return Ok(format!("{today} is not a working day; no escalations"));
     }
-    let threshold = calendar.working_days_before(today, state.config.jobs.escalation_working_days);
+    let threshold = calendar.working_days_before(today, settings.escalation_working_days);
     let candidates: Vec<(AgreedActionRow, String, String)> = agreed_actions::table
         .inner_join(cases::table)
         .filter(agreed_actions::status.eq("open"))
@@ -285,7 +284,7 @@ pub fn escalate(
         let agency = action
             .agency_code
             .as_deref()
-            .and_then(|c| state.engine.agencies.get(c));
+            .and_then(|c| svc.engine.agencies.get(c));
         let overdue_by = calendar.working_days_between(action.due_date, today);
         let done = write_transaction(conn, |conn| -> Result<bool, AppError> {
             let marked = diesel::update(
@@ -299,7 +298,7 @@ pub fn escalate(
                 return Ok(false);
             }
             for lead in &leads {
-                state.mailer.queue(
+                svc.mailer.queue(
                     conn,
                     "action_escalation",
                     Some(&action.case_id),
@@ -311,7 +310,7 @@ pub fn escalate(
                             "owner_name": action.owner_name,
                             "agency": agency.map(|a| match lang { Language::English => a.name_en.clone(), Language::Welsh => a.name_cy.clone() }).unwrap_or_default(),
                             "due": long_date(action.due_date, lang), "working_days_overdue": overdue_by,
-                            "case_url": format!("{}/cases/{}", state.mailer.public_url, reference),
+                            "case_url": format!("{}/cases/{}", svc.mailer.public_url, reference),
                         })
                     },
                     now,

@@ -9,8 +9,8 @@ use serde_json::json;
 
 use super::dashboard::{lists, Lists};
 use super::overdue::Scope;
-use crate::app::AppState;
 use crate::domain::access_log::{self, Access};
+use crate::domain::Services;
 use crate::error::AppError;
 use crate::i18n::Language;
 use crate::storage::models::UserRow;
@@ -20,9 +20,9 @@ use crate::time::wales;
 use crate::time::wales::london_date;
 use crate::time::wales::long_date;
 
-pub fn run(state: &AppState, conn: &mut DbConn, now: DateTime<Utc>) -> Result<String, AppError> {
+pub fn run(svc: &Services, conn: &mut DbConn, now: DateTime<Utc>) -> Result<String, AppError> {
     let today = london_date(now);
-    if !state.engine.calendar.is_working_day(today) {
+    if !svc.engine.calendar.is_working_day(today) {
         return Ok(format!("{today} is not a working day; no digest"));
     }
     let leads: Vec<UserRow> = users::table
@@ -50,7 +50,7 @@ pub fn run(state: &AppState, conn: &mut DbConn, now: DateTime<Utc>) -> Result<St
         if !by_authority.contains_key(&lead.authority_code) {
             let found = lists(
                 conn,
-                &state.engine,
+                &svc.engine,
                 &Scope::Authority(lead.authority_code.clone()),
                 now,
             )?;
@@ -65,7 +65,7 @@ pub fn run(state: &AppState, conn: &mut DbConn, now: DateTime<Utc>) -> Result<St
         }
         let case_ids = l.case_ids();
         let queued = write_transaction(conn, |conn| {
-            state.mailer.queue(
+            svc.mailer.queue(
                 conn,
                 "daily_digest",
                 None,
@@ -74,7 +74,7 @@ pub fn run(state: &AppState, conn: &mut DbConn, now: DateTime<Utc>) -> Result<St
                 |lang| {
                     json!({
                         "team_lead_name": lead.name, "date": long_date(today, lang),
-                        "dashboard_url": format!("{}/dashboard", state.mailer.public_url),
+                        "dashboard_url": format!("{}/dashboard", svc.mailer.public_url),
                         "overdue_steps": l.overdue_steps.iter().map(|s| json!({"reference": s.reference, "step": s.step, "due": wales::date_time(s.due_at, lang)})).collect::<Vec<_>>(),
                         "overdue_actions": l.overdue_actions.iter().map(|a| json!({"reference": a.reference, "title": a.title, "owner_name": a.owner_name, "due": long_date(a.due_date, lang)})).collect::<Vec<_>>(),
                         "reviews_due": l.reviews_due.iter().map(|r| json!({"reference": r.reference, "review": r.review, "due": wales::date_time(r.due_at, lang)})).collect::<Vec<_>>(),

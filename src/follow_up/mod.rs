@@ -5,3 +5,12 @@ pub mod age18;
 pub mod dashboard;
 pub mod digest;
 pub mod overdue;
+
+/// How hard actions are chased, from the service's configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Owners are reminded this many working days before an action is due.
+    pub reminder_working_days: u32,
+    /// Team leads hear of an action this many working days after it fell due.
+    pub escalation_working_days: u32,
+}

@@ -1,19 +1,24 @@
-//! Case routes: report, list, read, apply an event, allowed events, history.
+//! Case routes: report, list, read, apply an event, allowed events, history, involvements.
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::auth::SignedIn;
 use crate::app::AppState;
 use crate::domain::access_log::{self, Access};
-use crate::domain::case::{self, CaseFilter, NewCaseRequest, NewInvolvement};
-use crate::engine::EventRequest;
+use crate::domain::case::{self, CaseFilter, NewInvolvement};
+use crate::domain::report::{self, NewCaseRequest};
+use crate::domain::transition::{self, EventRequest};
+use crate::domain::unit_of_work::{self, Intent};
 use crate::error::AppError;
+use crate::identity::{Actor, RoleName};
+use crate::storage::models::CaseRow;
+use crate::storage::DbConn;
 
 /// Runs blocking database work off the async threads with a pooled connection.
 pub async fn with_conn<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, AppError>
 where
     T: Send + 'static,
-    F: FnOnce(&AppState, &mut crate::storage::DbConn) -> Result<T, AppError> + Send + 'static,
+    F: FnOnce(&AppState, &mut DbConn) -> Result<T, AppError> + Send + 'static,
 {
     let state = state.clone();
     web::block(move || {
@@ -23,75 +28,48 @@ where
     .await?
 }
 
-/// Writes to one case the actor may see, logging the write, or the refused write.
+/// A change to one case the actor may see, as one unit of work (`unit_of_work::on_case`).
 pub async fn writing_case<T, F>(
     state: &web::Data<AppState>,
-    actor: crate::identity::Actor,
+    actor: Actor,
     path: String,
     key: String,
-    f: F,
+    mut f: F,
 ) -> Result<T, AppError>
 where
     T: Send + 'static,
-    F: FnOnce(
-            &AppState,
-            &mut crate::storage::DbConn,
-            &crate::identity::Actor,
-            &crate::storage::models::CaseRow,
-        ) -> Result<T, AppError>
-        + Send
-        + 'static,
+    F: FnMut(&AppState, &mut DbConn, &Actor, &CaseRow) -> Result<T, AppError> + Send + 'static,
 {
     with_conn(state, move |s, conn| {
-        let c = case::visible_case(conn, &actor, &key)?;
-        let result = f(s, conn, &actor, &c);
-        let access = if result.is_ok() {
-            Access::Write
-        } else {
-            Access::WriteRefused
+        let intent = Intent {
+            who: &actor.id,
+            path: &path,
+            now: s.services.now(),
         };
-        access_log::record(
-            conn,
-            &actor.id,
-            &[&c.id],
-            access,
-            &path,
-            s.engine.now().naive_utc(),
-        )?;
-        result
+        unit_of_work::on_case(conn, &intent, &actor, &key, |conn, c| f(s, conn, &actor, c))
     })
     .await
 }
 
-/// Reads one case the actor may see, logging the read first.
+/// Reads one case the actor may see, logged before the answer leaves.
 pub async fn reading_case<T, F>(
     state: &web::Data<AppState>,
-    actor: crate::identity::Actor,
+    actor: Actor,
     path: String,
     key: String,
     f: F,
 ) -> Result<T, AppError>
 where
     T: Send + 'static,
-    F: FnOnce(
-            &AppState,
-            &mut crate::storage::DbConn,
-            &crate::storage::models::CaseRow,
-        ) -> Result<T, AppError>
-        + Send
-        + 'static,
+    F: FnOnce(&AppState, &mut DbConn, &CaseRow) -> Result<T, AppError> + Send + 'static,
 {
     with_conn(state, move |s, conn| {
-        let c = case::visible_case(conn, &actor, &key)?;
-        access_log::record(
-            conn,
-            &actor.id,
-            &[&c.id],
-            Access::Read,
-            &path,
-            s.engine.now().naive_utc(),
-        )?;
-        f(s, conn, &c)
+        let intent = Intent {
+            who: &actor.id,
+            path: &path,
+            now: s.services.now(),
+        };
+        unit_of_work::reading_case(conn, &intent, &actor, &key, |conn, c| f(s, conn, c))
     })
     .await
 }
@@ -104,16 +82,13 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let view = with_conn(&state, move |s, conn| {
-        let created = case::create_case(&s.engine, conn, &actor, &body)?;
-        access_log::record(
-            conn,
-            &actor.id,
-            &[&created.id],
-            Access::Write,
-            &path,
-            s.engine.now().naive_utc(),
-        )?;
-        case::view_case(&s.engine, conn, &created)
+        let intent = Intent {
+            who: &actor.id,
+            path: &path,
+            now: s.services.now(),
+        };
+        let created = report::record(&s.services, conn, &intent, &actor, &body, None)?;
+        case::view_case(&s.services, conn, &created)
     })
     .await?;
     Ok(HttpResponse::Created()
@@ -129,17 +104,16 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let path = req.uri().to_string();
     let cases = with_conn(&state, move |s, conn| {
-        let cases = case::list_cases(&s.engine, conn, &actor, &filter)?;
-        let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
-        access_log::record(
-            conn,
-            &actor.id,
-            &ids,
-            Access::List,
-            &path,
-            s.engine.now().naive_utc(),
-        )?;
-        Ok(cases)
+        let intent = Intent {
+            who: &actor.id,
+            path: &path,
+            now: s.services.now(),
+        };
+        unit_of_work::read(conn, &intent, Access::List, |conn, touched| {
+            let cases = case::list_cases(&s.services, conn, &actor, &filter)?;
+            touched.cases(cases.iter().map(|c| c.id.as_str()));
+            Ok(cases)
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(json!({ "cases": cases })))
@@ -153,7 +127,7 @@ pub async fn read(
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let view = reading_case(&state, actor, path, key.into_inner(), |s, conn, c| {
-        case::view_case(&s.engine, conn, c)
+        case::view_case(&s.services, conn, c)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -167,13 +141,15 @@ pub async fn apply_event(
     body: web::Json<EventRequest>,
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
-    let outcome = writing_case(
-        &state,
-        actor,
-        path,
-        key.into_inner(),
-        move |s, conn, actor, c| s.engine.apply_event(conn, actor, &c.id, &body),
-    )
+    let key = key.into_inner();
+    let outcome = with_conn(&state, move |s, conn| {
+        let intent = Intent {
+            who: &actor.id,
+            path: &path,
+            now: s.services.now(),
+        };
+        transition::apply(&s.services, conn, &intent, &actor, &key, &body)
+    })
     .await?;
     Ok(HttpResponse::Ok().json(outcome))
 }
@@ -189,7 +165,7 @@ pub async fn allowed_events(
     let allowed = reading_case(&state, actor, path, key.into_inner(), move |s, conn, c| {
         Ok(json!({
             "version": c.version,
-            "events": s.engine.allowed_events(conn, c, role)?,
+            "events": transition::allowed_events(&s.services, conn, c, role)?,
         }))
     })
     .await?;
@@ -217,22 +193,14 @@ pub async fn access_log(
     req: HttpRequest,
     key: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    // Refused alike for every case, seen or not, so the refusal tells nothing about one.
+    if actor.role != RoleName::TeamLead {
+        return Err(AppError::Forbidden(
+            "only a team lead may read a case's access log".into(),
+        ));
+    }
     let path = req.path().to_string();
-    let rows = with_conn(&state, move |s, conn| {
-        let c = case::visible_case(conn, &actor, &key)?;
-        if actor.role != crate::identity::RoleName::TeamLead {
-            return Err(AppError::Forbidden(
-                "only a team lead may read a case's access log".into(),
-            ));
-        }
-        access_log::record(
-            conn,
-            &actor.id,
-            &[&c.id],
-            Access::Read,
-            &path,
-            s.engine.now().naive_utc(),
-        )?;
+    let rows = reading_case(&state, actor, path, key.into_inner(), |_, conn, c| {
         access_log::for_case(conn, &c.id)
     })
     .await?;
@@ -251,13 +219,15 @@ pub async fn add_involvement(
     body: web::Json<NewInvolvement>,
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
-    let version = writing_case(
-        &state,
-        actor,
-        path,
-        key.into_inner(),
-        move |s, conn, actor, c| case::add_involvement(&s.engine, conn, actor, &c.id, &body),
-    )
+    let key = key.into_inner();
+    let version = with_conn(&state, move |s, conn| {
+        let intent = Intent {
+            who: &actor.id,
+            path: &path,
+            now: s.services.now(),
+        };
+        case::add_involvement(&s.services, conn, &intent, &actor, &key, &body)
+    })
     .await?;
     Ok(HttpResponse::Created().json(json!({ "version": version })))
 }

@@ -7,7 +7,7 @@ use super::auth::SignedIn;
 use super::cases::{reading_case, with_conn, writing_case};
 use crate::app::AppState;
 use crate::domain::access_log::{self, Access};
-use crate::domain::agreed_action::{self, ActionChange, ActionSummary, NewAction, Services};
+use crate::domain::agreed_action::{self, ActionChange, ActionSummary, NewAction};
 use crate::domain::review::{self, DepartureRequest};
 use crate::error::AppError;
 use crate::follow_up::dashboard::{self, Period};
@@ -21,7 +21,7 @@ pub async fn list_actions(
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let actions = reading_case(&state, actor, path, key.into_inner(), |s, conn, c| {
-        agreed_action::list(conn, c, s.engine.today())
+        agreed_action::list(conn, c, s.services.today())
     })
     .await?;
     Ok(HttpResponse::Ok().json(json!({ "actions": actions })))
@@ -41,16 +41,11 @@ pub async fn create_action(
         path,
         key.into_inner(),
         move |s, conn, actor, c| {
-            let services = Services {
-                calendar: &s.engine.calendar,
-                agencies: &s.engine.agencies,
-                mailer: &s.mailer,
-            };
-            agreed_action::create(conn, &services, actor, c, &body, s.engine.now())
+            agreed_action::create(conn, &s.services, actor, c, &body, s.services.now())
         },
     )
     .await?;
-    let today = london_date(state.engine.now());
+    let today = london_date(state.services.now());
     Ok(HttpResponse::Created().json(ActionSummary::of(&row, today)))
 }
 
@@ -64,10 +59,10 @@ pub async fn change_action(
     let path = req.path().to_string();
     let (key, action_id) = ids.into_inner();
     let row = writing_case(&state, actor, path, key, move |s, conn, actor, c| {
-        agreed_action::change(conn, actor, c, &action_id, &body, s.engine.now())
+        agreed_action::change(conn, actor, c, &action_id, &body, s.services.now())
     })
     .await?;
-    let today = london_date(state.engine.now());
+    let today = london_date(state.services.now());
     Ok(HttpResponse::Ok().json(ActionSummary::of(&row, today)))
 }
 
@@ -79,7 +74,12 @@ pub async fn reviews(
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let list = reading_case(&state, actor, path, key.into_inner(), |s, conn, c| {
-        review::reviews_of(conn, &s.engine, &c.id, s.engine.now().naive_utc())
+        review::reviews_of(
+            conn,
+            &s.services.engine,
+            &c.id,
+            s.services.now().naive_utc(),
+        )
     })
     .await?;
     Ok(HttpResponse::Ok().json(json!({ "reviews": list })))
@@ -99,8 +99,8 @@ pub async fn record_departure(
         path,
         key.into_inner(),
         move |s, conn, actor, c| {
-            let primary = s.engine.registry.primary().name().to_string();
-            review::record_departure(conn, &primary, actor, c, &body, s.engine.now())
+            let primary = s.services.engine.registry.primary().name().to_string();
+            review::record_departure(conn, &primary, actor, c, &body, s.services.now())
         },
     )
     .await?;
@@ -119,8 +119,8 @@ pub async fn dashboard_for(
     period: Period,
 ) -> Result<dashboard::Dashboard, AppError> {
     with_conn(state, move |s, conn| {
-        let now = s.engine.now();
-        let built = dashboard::build(conn, &s.engine, &actor, &period, now)?;
+        let now = s.services.now();
+        let built = dashboard::build(conn, &s.services.engine, &actor, &period, now)?;
         access_log::record(
             conn,
             &actor.id,
@@ -173,8 +173,8 @@ pub async fn csv_download(
     let name = list.strip_suffix(".csv").unwrap_or(list).to_string();
     let list_name = name.clone();
     let (built, body) = with_conn(state, move |s, conn| {
-        let now = s.engine.now();
-        let built = dashboard::build(conn, &s.engine, &actor, &period, now)?;
+        let now = s.services.now();
+        let built = dashboard::build(conn, &s.services.engine, &actor, &period, now)?;
         let body = dashboard::csv(&built, &list_name)?;
         let named = dashboard::csv_case_ids(&built, &list_name);
         access_log::record(

@@ -20,7 +20,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
     .await??;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "status": "ready",
-        "workflows": state.engine.registry.latest_all().iter()
+        "workflows": state.services.engine.registry.latest_all().iter()
             .map(|w| format!("{} v{}", w.name(), w.version())).collect::<Vec<_>>(),
     })))
 }

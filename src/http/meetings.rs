@@ -5,50 +5,20 @@ use serde_json::json;
 use super::auth::SignedIn;
 use super::cases::{reading_case, with_conn};
 use crate::app::AppState;
-use crate::domain::access_log::{self, Access};
 use crate::domain::meeting::{
     self, Answer, CancelRequest, MeetingRequest, RecordRequest, RescheduleRequest,
 };
+use crate::domain::unit_of_work::Intent;
 use crate::error::AppError;
-use crate::identity::RoleName;
+use crate::identity::{Actor, RoleName};
 use crate::mail::links::{LinkError, Purpose};
 
-fn log_cases(
-    state: &AppState,
-    conn: &mut crate::storage::DbConn,
-    actor: &str,
-    ids: &[&str],
-    access: Access,
-    path: &str,
-) -> Result<(), AppError> {
-    access_log::record(
-        conn,
-        actor,
-        ids,
-        access,
+fn intent<'a>(s: &AppState, actor: &'a Actor, path: &'a str) -> Intent<'a> {
+    Intent {
+        who: &actor.id,
         path,
-        state.engine.now().naive_utc(),
-    )
-}
-
-/// Shows a meeting after `change` (if any) and logs the access to each child's case it shows.
-fn shown_after<F>(
-    s: &AppState,
-    conn: &mut crate::storage::DbConn,
-    actor: &crate::identity::Actor,
-    id: &str,
-    access: Access,
-    path: &str,
-    change: F,
-) -> Result<serde_json::Value, AppError>
-where
-    F: FnOnce(&AppState, &mut crate::storage::DbConn) -> Result<(), AppError>,
-{
-    change(s, conn)?;
-    let (m, cases) = meeting::visible_meeting(conn, actor, id)?;
-    let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
-    log_cases(s, conn, &actor.id, &ids, access, path)?;
-    meeting::view(conn, &m, &cases)
+        now: s.services.now(),
+    }
 }
 
 pub async fn create(
@@ -59,11 +29,28 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let view = with_conn(&state, move |s, conn| {
-        let id = meeting::schedule(&s.engine, &s.mailer, conn, &actor, &body)?;
-        shown_after(s, conn, &actor, &id, Access::Write, &path, |_, _| Ok(()))
+        let id = meeting::schedule(
+            &s.services,
+            conn,
+            &intent(s, &actor, &path),
+            &actor,
+            &body,
+            None,
+        )?;
+        shown(conn, &actor, &id)
     })
     .await?;
     Ok(HttpResponse::Created().json(view))
+}
+
+/// The meeting as it is after a change the actor has just made (and which was logged).
+fn shown(
+    conn: &mut crate::storage::DbConn,
+    actor: &Actor,
+    id: &str,
+) -> Result<serde_json::Value, AppError> {
+    let (m, cases) = meeting::visible_meeting(conn, actor, id)?;
+    meeting::view(conn, &m, &cases)
 }
 
 pub async fn read(
@@ -74,7 +61,7 @@ pub async fn read(
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let view = with_conn(&state, move |s, conn| {
-        shown_after(s, conn, &actor, &id, Access::Read, &path, |_, _| Ok(()))
+        meeting::read(conn, &intent(s, &actor, &path), &actor, &id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -89,9 +76,15 @@ pub async fn reschedule(
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let view = with_conn(&state, move |s, conn| {
-        shown_after(s, conn, &actor, &id, Access::Write, &path, |s, conn| {
-            meeting::reschedule(&s.engine, &s.mailer, conn, &actor, &id, &body)
-        })
+        meeting::reschedule(
+            &s.services,
+            conn,
+            &intent(s, &actor, &path),
+            &actor,
+            &id,
+            &body,
+        )?;
+        shown(conn, &actor, &id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -106,9 +99,15 @@ pub async fn cancel(
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let view = with_conn(&state, move |s, conn| {
-        shown_after(s, conn, &actor, &id, Access::Write, &path, |s, conn| {
-            meeting::cancel(&s.engine, &s.mailer, conn, &actor, &id, &body)
-        })
+        meeting::cancel(
+            &s.services,
+            conn,
+            &intent(s, &actor, &path),
+            &actor,
+            &id,
+            &body,
+        )?;
+        shown(conn, &actor, &id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -123,9 +122,15 @@ pub async fn record(
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let view = with_conn(&state, move |s, conn| {
-        shown_after(s, conn, &actor, &id, Access::Write, &path, |s, conn| {
-            meeting::record(&s.engine, &s.mailer, conn, &actor, &id, &body)
-        })
+        meeting::record(
+            &s.services,
+            conn,
+            &intent(s, &actor, &path),
+            &actor,
+            &id,
+            &body,
+        )?;
+        shown(conn, &actor, &id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -139,7 +144,7 @@ pub async fn suggested_invitees(
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let list = reading_case(&state, actor, path, key.into_inner(), |s, conn, c| {
-        meeting::suggested_invitees(&s.engine, conn, c)
+        meeting::suggested_invitees(&s.services.engine, conn, c)
     })
     .await?;
     Ok(HttpResponse::Ok().json(json!({ "invitees": list })))
@@ -173,6 +178,7 @@ fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
 fn invalid_link(state: &AppState, e: LinkError) -> HttpResponse {
     let expired = e == LinkError::Expired;
     let body = state
+        .services
         .mailer
         .templates
         .page("link_invalid", &json!({ "expired": expired }))
@@ -189,21 +195,24 @@ fn invalid_link(state: &AppState, e: LinkError) -> HttpResponse {
 /// follow links); the answer is a POST.
 pub async fn answer_page(
     state: web::Data<AppState>,
+    req: HttpRequest,
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let invitee_id = match state
-        .mailer
-        .links
-        .verify(&token, Purpose::Respond, state.engine.now())
-    {
-        Ok(id) => id,
-        Err(e) => return Ok(invalid_link(&state, e)),
-    };
+    let invitee_id =
+        match state
+            .services
+            .mailer
+            .links
+            .verify(&token, Purpose::Respond, state.services.now())
+        {
+            Ok(id) => id,
+            Err(e) => return Ok(invalid_link(&state, e)),
+        };
     let action = format!("/respond/{}", token.as_str());
+    let path = req.path().to_string();
     let page = with_conn(&state, move |s, conn| {
-        let (invitee, meeting) = meeting::invitee_and_meeting(conn, &invitee_id)?;
-        let data = meeting::answer_page_data(conn, &invitee, &meeting, &action)?;
-        s.mailer.templates.page("respond", &data)
+        let data = meeting::answer_page_data(&s.services, conn, &path, &invitee_id, &action)?;
+        s.services.mailer.templates.page("respond", &data)
     })
     .await?;
     Ok(html(actix_web::http::StatusCode::OK, page))
@@ -211,29 +220,29 @@ pub async fn answer_page(
 
 pub async fn answer(
     state: web::Data<AppState>,
+    req: HttpRequest,
     token: web::Path<String>,
     form: web::Form<Answer>,
 ) -> Result<HttpResponse, AppError> {
-    let invitee_id = match state
-        .mailer
-        .links
-        .verify(&token, Purpose::Respond, state.engine.now())
-    {
-        Ok(id) => id,
-        Err(e) => return Ok(invalid_link(&state, e)),
-    };
+    let invitee_id =
+        match state
+            .services
+            .mailer
+            .links
+            .verify(&token, Purpose::Respond, state.services.now())
+        {
+            Ok(id) => id,
+            Err(e) => return Ok(invalid_link(&state, e)),
+        };
+    let path = req.path().to_string();
     let page = with_conn(&state, move |s, conn| {
-        let (invitee, meeting) = meeting::record_answer(&s.engine, conn, &invitee_id, &form)?;
-        let (_, refs) = (
-            0,
-            meeting::answer_page_data(conn, &invitee, &meeting, "")?["references"].clone(),
-        );
+        let (invitee, refs) = meeting::record_answer(&s.services, conn, &path, &invitee_id, &form)?;
         let (en, cy) = if invitee.response == "accepted" {
             ("attending", "yn bresennol")
         } else {
             ("not attending", "ddim yn bresennol")
         };
-        s.mailer.templates.page(
+        s.services.mailer.templates.page(
             "respond_done",
             &json!({"answer_en": en, "answer_cy": cy, "references": refs}),
         )
@@ -246,16 +255,19 @@ fn actions_holder(
     state: &AppState,
     token: &str,
 ) -> Result<crate::domain::action::LinkHolder, LinkError> {
-    let subject = state
-        .mailer
-        .links
-        .verify(token, Purpose::Actions, state.engine.now())?;
+    let subject =
+        state
+            .services
+            .mailer
+            .links
+            .verify(token, Purpose::Actions, state.services.now())?;
     crate::domain::action::LinkHolder::from_subject(&subject).ok_or(LinkError::Invalid)
 }
 
 /// An action owner's page, reached from their email without an account.
 pub async fn actions_page(
     state: web::Data<AppState>,
+    req: HttpRequest,
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let holder = match actions_holder(&state, &token) {
@@ -263,9 +275,17 @@ pub async fn actions_page(
         Err(e) => return Ok(invalid_link(&state, e)),
     };
     let action = format!("/actions/{}", token.as_str());
+    let path = req.path().to_string();
     let page = with_conn(&state, move |s, conn| {
-        let data = crate::domain::action::page_data(conn, &holder, &action, None)?;
-        s.mailer.templates.page("actions", &data)
+        let data = crate::domain::action::page_data(
+            conn,
+            &path,
+            &holder,
+            &action,
+            None,
+            s.services.now(),
+        )?;
+        s.services.mailer.templates.page("actions", &data)
     })
     .await?;
     Ok(html(actix_web::http::StatusCode::OK, page))
@@ -273,6 +293,7 @@ pub async fn actions_page(
 
 pub async fn actions_update(
     state: web::Data<AppState>,
+    req: HttpRequest,
     token: web::Path<String>,
     form: web::Form<crate::domain::action::OwnerUpdate>,
 ) -> Result<HttpResponse, AppError> {
@@ -281,15 +302,19 @@ pub async fn actions_update(
         Err(e) => return Ok(invalid_link(&state, e)),
     };
     let action = format!("/actions/{}", token.as_str());
+    let path = req.path().to_string();
     let page = with_conn(&state, move |s, conn| {
-        crate::domain::action::update_from_link(conn, &holder, &form, s.engine.now())?;
+        let now = s.services.now();
+        crate::domain::action::update_from_link(conn, &path, &holder, &form, now)?;
         let data = crate::domain::action::page_data(
             conn,
+            &path,
             &holder,
             &action,
             Some("Saved. / Wedi’i gadw."),
+            now,
         )?;
-        s.mailer.templates.page("actions", &data)
+        s.services.mailer.templates.page("actions", &data)
     })
     .await?;
     Ok(html(actix_web::http::StatusCode::OK, page))

@@ -17,11 +17,13 @@ pub async fn me(SignedIn(actor): SignedIn) -> HttpResponse {
 }
 
 pub async fn agencies(state: web::Data<AppState>, _user: SignedIn) -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "agencies": state.engine.agencies.all().collect::<Vec<_>>() }))
+    HttpResponse::Ok()
+        .json(json!({ "agencies": state.services.engine.agencies.all().collect::<Vec<_>>() }))
 }
 
 pub async fn workflows(state: web::Data<AppState>, _user: SignedIn) -> HttpResponse {
     let list: Vec<_> = state
+        .services
         .engine
         .registry
         .latest_all()
@@ -30,7 +32,7 @@ pub async fn workflows(state: web::Data<AppState>, _user: SignedIn) -> HttpRespo
             json!({
                 "name": w.name(), "version": w.version(), "title": w.def.title,
                 "description": w.def.description, "primary": w.def.primary,
-                "versions": state.engine.registry.all_versions(w.name()).iter().map(|v| v.version()).collect::<Vec<_>>(),
+                "versions": state.services.engine.registry.all_versions(w.name()).iter().map(|v| v.version()).collect::<Vec<_>>(),
                 "rules": w.def.rules,
             })
         })
@@ -51,8 +53,8 @@ fn find(
     version: Option<u32>,
 ) -> Result<std::sync::Arc<crate::engine::Workflow>, AppError> {
     match version {
-        Some(v) => state.engine.registry.get(name, v),
-        None => state.engine.registry.latest(name),
+        Some(v) => state.services.engine.registry.get(name, v),
+        None => state.services.engine.registry.latest(name),
     }
     .ok_or(AppError::NotFound("workflow"))
 }

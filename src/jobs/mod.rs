@@ -140,12 +140,21 @@ impl JobSchedule {
 /// Runs one job for `now` and says what it did, in a line for the log and `job_runs`.
 pub fn run(state: &AppState, job: JobName, now: DateTime<Utc>) -> Result<String, AppError> {
     let mut conn = state.pool.get()?;
+    let svc = &state.services;
+    let settings = crate::follow_up::Settings {
+        reminder_working_days: state.config.jobs.reminder_working_days,
+        escalation_working_days: state.config.jobs.escalation_working_days,
+    };
     match job {
-        JobName::AgeTrigger => crate::follow_up::age18::run(state, &mut conn, now),
-        JobName::ReminderScan => crate::follow_up::action_notices::reminders(state, &mut conn, now),
-        JobName::OverdueScan => crate::follow_up::action_notices::overdue(state, &mut conn, now),
-        JobName::Escalation => crate::follow_up::action_notices::escalate(state, &mut conn, now),
-        JobName::Digest => crate::follow_up::digest::run(state, &mut conn, now),
+        JobName::AgeTrigger => crate::follow_up::age18::run(svc, &mut conn, now),
+        JobName::ReminderScan => {
+            crate::follow_up::action_notices::reminders(svc, &settings, &mut conn, now)
+        }
+        JobName::OverdueScan => crate::follow_up::action_notices::overdue(svc, &mut conn, now),
+        JobName::Escalation => {
+            crate::follow_up::action_notices::escalate(svc, &settings, &mut conn, now)
+        }
+        JobName::Digest => crate::follow_up::digest::run(svc, &mut conn, now),
     }
 }
 

@@ -83,7 +83,7 @@ pub fn run_claimed(
     scheduled_for: DateTime<Utc>,
     replica: &str,
 ) -> Result<Option<RunReport>, AppError> {
-    let now = state.engine.now();
+    let now = state.services.now();
     let mut conn = state.pool.get()?;
     if !claim(
         &mut conn,
@@ -107,7 +107,7 @@ pub fn run_claimed(
         job,
         scheduled_for.naive_utc(),
         &outcome,
-        state.engine.now().naive_utc(),
+        state.services.now().naive_utc(),
     )?;
     tracing::info!(job = job.as_str(), %scheduled_for, outcome, "job ran");
     Ok(Some(RunReport {
@@ -124,7 +124,7 @@ pub fn tick(
     since: DateTime<Utc>,
     replica: &str,
 ) -> Result<Vec<RunReport>, AppError> {
-    let now = state.engine.now();
+    let now = state.services.now();
     let mut reports = Vec::new();
     for schedule in state.config.jobs.schedules.iter() {
         let last = {
@@ -144,7 +144,7 @@ pub fn tick(
 
 /// Runs a job now, outside its schedule (`safeguard jobs run NAME`).
 pub fn run_now(state: &AppState, job: JobName) -> Result<Option<RunReport>, AppError> {
-    let now = state.engine.now();
+    let now = state.services.now();
     run_claimed(state, job, now, "manual")
 }
 
@@ -160,7 +160,7 @@ pub struct JobStatus {
 
 /// Each job with its schedule, next run and last outcome.
 pub fn status(state: &AppState) -> Result<Vec<JobStatus>, AppError> {
-    let now = state.engine.now();
+    let now = state.services.now();
     let mut conn = state.pool.get()?;
     let mut out = Vec::new();
     for s in state.config.jobs.schedules.iter() {
@@ -196,7 +196,7 @@ impl JobScheduler {
             "replica-{}",
             &uuid::Uuid::new_v4().simple().to_string()[..8]
         );
-        let started = state.engine.now();
+        let started = state.services.now();
         let thread = std::thread::spawn(move || {
             while !flag.load(Ordering::Relaxed) {
                 if let Err(e) = tick(&state, started, &replica) {

@@ -1,4 +1,5 @@
 //! One connection type over SQLite and PostgreSQL, chosen by the database URL's scheme.
+pub mod crash;
 pub mod models;
 pub mod reference;
 pub mod schema;
@@ -45,31 +46,47 @@ pub fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://").unwrap_or(url)
 }
 
+/// How SQLite makes a commit durable (`PRAGMA synchronous`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqliteSync {
+    /// Durable across a crash of the process; the last commits may be lost in a power cut.
+    Normal,
+    /// Durable across a power cut too, at the cost of a flush of the WAL at every commit.
+    Full,
+}
+
 #[derive(Debug)]
-struct SessionSettings;
+struct SessionSettings {
+    sync: SqliteSync,
+}
 
 impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SessionSettings {
     fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
         if let DbConn::Sqlite(c) = conn {
             // WAL lets readers proceed during a write; NORMAL sync is durable across a process
-            // crash and loses at most the last commits on power loss, the usual WAL trade.
+            // crash and loses at most the last commits on power loss, the usual WAL trade
+            // (FULL, a setting, survives the power cut too).
             // The busy timeout comes first so that even switching to WAL waits for a lock held by a
             // connection opened alongside; it makes concurrent writers queue instead of failing.
             // Reads map the file (up to 256 MiB) rather than copying pages through read calls:
             // the dashboard and scans over a large database touch scattered pages.
-            c.batch_execute(
+            let sync = match self.sync {
+                SqliteSync::Normal => "NORMAL",
+                SqliteSync::Full => "FULL",
+            };
+            c.batch_execute(&format!(
                 "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                 PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; \
                  PRAGMA wal_autocheckpoint = 10000; PRAGMA cache_size = -32000; \
-                 PRAGMA mmap_size = 268435456;",
-            )
+                 PRAGMA mmap_size = 268435456;"
+            ))
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
         Ok(())
     }
 }
 
-pub fn connect_pool(url: &str, max_size: u32) -> Result<DbPool, AppError> {
+pub fn connect_pool(url: &str, max_size: u32, sync: SqliteSync) -> Result<DbPool, AppError> {
     let target = match Backend::of_url(url) {
         Backend::Postgres => url.to_string(),
         Backend::Sqlite => sqlite_path(url).to_string(),
@@ -77,7 +94,7 @@ pub fn connect_pool(url: &str, max_size: u32) -> Result<DbPool, AppError> {
     let manager = ConnectionManager::<DbConn>::new(target);
     Pool::builder()
         .max_size(max_size)
-        .connection_customizer(Box::new(SessionSettings))
+        .connection_customizer(Box::new(SessionSettings { sync }))
         .build(manager)
         .map_err(|e| AppError::Startup(format!("cannot open database {}: {e}", redact(url))))
 }
@@ -111,28 +128,92 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<usize, AppError> {
     applied.map_err(|e| AppError::Startup(format!("database migration failed: {e}")))
 }
 
-/// Runs `f` in one transaction. On SQLite the transaction starts with `BEGIN IMMEDIATE` so a
-/// writer takes the write lock first and waits on the busy timeout, instead of failing when
-/// it upgrades a read lock mid-way.
-pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+/// Errors worth running a transaction again for: PostgreSQL refused it because another
+/// transaction got in the way (a serialisation failure or a deadlock), not because of anything
+/// in it.
+pub trait Retryable {
+    fn is_retryable(&self) -> bool;
+}
+
+impl Retryable for diesel::result::Error {
+    fn is_retryable(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+            Error::DatabaseError(_, info) => info.message().contains("deadlock detected"),
+            _ => false,
+        }
+    }
+}
+
+impl Retryable for AppError {
+    fn is_retryable(&self) -> bool {
+        matches!(self, AppError::Database(e) if e.is_retryable())
+    }
+}
+
+/// Attempts of a transaction that another one got in the way of, before giving up.
+const ATTEMPTS: usize = 4;
+
+/// Runs `f` in one transaction, again (up to four times in all) when PostgreSQL refused it for
+/// getting in another transaction's way, so that a conflict between writers is decided by the
+/// data (a stale version is a 409) and never answers 500. On SQLite the transaction starts with
+/// `BEGIN IMMEDIATE`, so a writer takes the write lock first and waits on the busy timeout
+/// instead of failing when it upgrades a read lock mid-way.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, mut f: F) -> Result<T, E>
 where
-    F: FnOnce(&mut DbConn) -> Result<T, E>,
-    E: From<diesel::result::Error>,
+    F: FnMut(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error> + Retryable,
 {
-    match conn {
-        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-        DbConn::Postgres(_) => <DbConn as Connection>::TransactionManager::begin_transaction(conn)?,
-    }
-    match f(conn) {
-        Ok(value) => {
-            <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;
-            Ok(value)
+    let mut attempt = 1;
+    loop {
+        match conn {
+            DbConn::Sqlite(c) => {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+            }
+            DbConn::Postgres(_) => {
+                <DbConn as Connection>::TransactionManager::begin_transaction(conn)?
+            }
         }
-        Err(e) => {
-            // The caller's error is the one worth reporting; a failed rollback leaves the
-            // connection marked broken and r2d2 discards it.
-            let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
-            Err(e)
+        let outcome = match f(conn) {
+            Ok(value) => {
+                match <DbConn as Connection>::TransactionManager::commit_transaction(conn) {
+                    Ok(()) => return Ok(value),
+                    Err(e) => Err(E::from(e)),
+                }
+            }
+            Err(e) => Err(e),
+        };
+        // The caller's error is the one worth reporting; a failed rollback leaves the
+        // connection marked broken and r2d2 discards it.
+        let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+        match outcome {
+            Err(e) if e.is_retryable() && attempt < ATTEMPTS => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(
+                    5 * attempt as u64 + rand::random::<u64>() % 10,
+                ));
+            }
+            other => return other,
         }
     }
+}
+
+/// Takes the write lock on each of these cases, in a fixed order, at the start of a write
+/// transaction. On PostgreSQL two writers to one case then queue here, and the later one reads
+/// the version the first wrote (a 409, never a deadlock); on SQLite `BEGIN IMMEDIATE` already
+/// serialises writers.
+pub fn lock_cases(conn: &mut DbConn, ids: &[&str]) -> Result<(), diesel::result::Error> {
+    if let DbConn::Postgres(pg) = conn {
+        let mut sorted: Vec<&str> = ids.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        schema::cases::table
+            .filter(schema::cases::id.eq_any(&sorted))
+            .order(schema::cases::id)
+            .select(schema::cases::id)
+            .for_update()
+            .load::<String>(pg)?;
+    }
+    Ok(())
 }

@@ -118,7 +118,7 @@ pub async fn sign_in(
         .unwrap_or_default();
     let typed_email = email.clone();
     let begun = with_conn(&state, move |s, conn| {
-        session::begin_sign_in(conn, &typed_email, &address, s.engine.now().naive_utc())
+        session::begin_sign_in(conn, &typed_email, &address, s.services.now().naive_utc())
     })
     .await?;
     let outcome = match begun {
@@ -132,7 +132,7 @@ pub async fn sign_in(
             match (matched, user) {
                 (true, Some(user)) => {
                     let token = with_conn(&state, move |s, conn| {
-                        session::open_session(conn, &attempt, &user, s.engine.now().naive_utc())
+                        session::open_session(conn, &attempt, &user, s.services.now().naive_utc())
                     })
                     .await?;
                     SignIn::Ok { token }

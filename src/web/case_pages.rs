@@ -8,10 +8,12 @@ use serde_json::{json, Map, Value};
 use super::forms::{self, Prefill, Submitted};
 use super::{see_other, signed_in, WebUser};
 use crate::app::AppState;
-use crate::domain::access_log::{self, Access};
-use crate::domain::case::{self, CaseFilter, NewCaseRequest};
-use crate::engine::transition::case_facts;
-use crate::engine::EventRequest;
+use crate::domain::access_log::Access;
+use crate::domain::case::{self, CaseFilter};
+use crate::domain::form_token;
+use crate::domain::report::{self, NewCaseRequest};
+use crate::domain::transition::{self, case_facts, EventRequest};
+use crate::domain::unit_of_work::{self, Intent};
 use crate::error::AppError;
 use crate::http::cases::{reading_case, with_conn};
 use crate::i18n::Language;
@@ -47,10 +49,13 @@ pub async fn my_cases(
     let actor = user.actor.clone();
     let path = req.path().to_string();
     let rows = with_conn(&state, move |s, conn| {
-        let list = case::list_cases(&s.engine, conn, &actor, &CaseFilter::default())?;
-        let ids: Vec<&str> = list.iter().map(|c| c.id.as_str()).collect();
-        access_log::record(conn, &actor.id, &ids, Access::List, &path, s.engine.now().naive_utc())?;
-        let primary = s.engine.registry.primary();
+        let intent = Intent { who: &actor.id, path: &path, now: s.services.now() };
+        let list = unit_of_work::read(conn, &intent, Access::List, |conn, touched| {
+            let list = case::list_cases(&s.services, conn, &actor, &CaseFilter::default())?;
+            touched.cases(list.iter().map(|c| c.id.as_str()));
+            Ok(list)
+        })?;
+        let primary = s.services.engine.registry.primary();
         Ok(list
             .iter()
             .map(|c| {
@@ -82,7 +87,7 @@ fn report_facts(wf: &crate::engine::Workflow) -> Vec<String> {
         .transitions_from(&wf.def.initial)
         .filter(|t| forms::for_people(t))
     {
-        for n in forms::facts_for(t) {
+        for n in forms::facts_for(wf, t) {
             if !names.contains(&n) {
                 names.push(n);
             }
@@ -92,7 +97,7 @@ fn report_facts(wf: &crate::engine::Workflow) -> Vec<String> {
 }
 
 fn report_fields(state: &AppState, typed: Option<&Submitted>, welsh: bool) -> Vec<forms::Field> {
-    let wf = state.engine.registry.primary();
+    let wf = state.services.engine.registry.primary();
     let names = report_facts(&wf);
     let empty = Map::new();
     let prefill = match typed {
@@ -107,7 +112,7 @@ fn report_fields(state: &AppState, typed: Option<&Submitted>, welsh: bool) -> Ve
                 name,
                 spec,
                 &prefill,
-                &state.engine.agencies,
+                &state.services.engine.agencies,
                 welsh,
             )
         })
@@ -129,6 +134,7 @@ fn report_page(
             .to_string()
     };
     let authorities: Vec<Value> = state
+        .services
         .engine
         .agencies
         .all()
@@ -204,7 +210,7 @@ pub async fn record_report(
     if forms::first(&form, "form_token").is_none_or(|t| t.len() != 64) {
         return Ok(super::refused_csrf(&state, &page));
     }
-    let wf = state.engine.registry.primary();
+    let wf = state.services.engine.registry.primary();
     let names = report_facts(&wf);
     let outcome = forms::facts_from(&wf, &names, &form).and_then(|facts| {
         let get = |k: &str| forms::first(&form, k).unwrap_or("").trim().to_string();
@@ -233,24 +239,22 @@ pub async fn record_report(
     let path = req.path().to_string();
     let token = forms::first(&form, "form_token").unwrap_or("").to_string();
     let created = with_conn(&state, move |s, conn| {
-        use super::session::{claim_submission, finish_submission, Submission};
-        let now = s.engine.now().naive_utc();
-        // A second submission of the same form leads to the case the first one recorded.
-        match claim_submission(conn, &token, &actor.id, now)? {
-            Submission::Done(reference) => return Ok(reference),
-            Submission::InProgress => return Ok(String::new()),
-            Submission::New => {}
+        // A second send of the same form leads to the case the first one recorded.
+        if let Some(reference) = form_token::outcome(conn, &token, &actor.id)? {
+            return Ok(reference);
         }
-        match case::create_case(&s.engine, conn, &actor, &request) {
-            Ok(c) => {
-                access_log::record(conn, &actor.id, &[&c.id], Access::Write, &path, now)?;
-                finish_submission(conn, &token, Some(&c.reference))?;
-                Ok(c.reference)
-            }
-            Err(e) => {
-                finish_submission(conn, &token, None)?;
-                Err(e)
-            }
+        let intent = Intent {
+            who: &actor.id,
+            path: &path,
+            now: s.services.now(),
+        };
+        match report::record(&s.services, conn, &intent, &actor, &request, Some(&token)) {
+            Ok(c) => Ok(c.reference),
+            Err(AppError::Conflict {
+                code: "form_already_sent",
+                ..
+            }) => Ok(form_token::outcome(conn, &token, &actor.id)?.unwrap_or_default()),
+            Err(e) => Err(e),
         }
     })
     .await;
@@ -273,11 +277,11 @@ fn case_data(
     lang: &str,
     failed: Option<(&str, &Submitted)>,
 ) -> Result<Value, AppError> {
-    let engine = &state.engine;
+    let engine = &state.services.engine;
     let welsh = lang == "cy";
     let when = |t: chrono::DateTime<chrono::Utc>| wales::date_time(t, language(lang));
-    let view = case::view_case(engine, conn, case)?;
-    let allowed = engine.allowed_events(conn, case, user.actor.role)?;
+    let view = case::view_case(&state.services, conn, case)?;
+    let allowed = transition::allowed_events(&state.services, conn, case, user.actor.role)?;
     let recorded = case_facts(case);
     let mut workflows = Vec::new();
     for w in view.workflows.iter().filter(|w| !w.finished) {
@@ -297,7 +301,7 @@ fn case_data(
                 Some(f) => Prefill::Typed(f),
                 None => Prefill::Recorded(&recorded),
             };
-            let names = forms::facts_for(t);
+            let names = forms::facts_for(&wf, t);
             let fields: Vec<forms::Field> = forms::specs(&wf, &names)
                 .values()
                 .map(|(name, spec)| {
@@ -358,7 +362,7 @@ fn case_data(
         "case": {
             "reference": case.reference, "child_name": case.child_name,
             "date_of_birth": crate::time::wales::long_date(case.child_date_of_birth, language(lang)),
-            "age": crate::time::age::age_years(case.child_date_of_birth, engine.today()),
+            "age": crate::time::age::age_years(case.child_date_of_birth, state.services.today()),
             "located": engine.agencies.get(&case.located_authority).map(|a| if welsh { a.name_cy.clone() } else { a.name_en.clone() }),
             "residence": engine.agencies.get(&case.residence_authority).map(|a| if welsh { a.name_cy.clone() } else { a.name_en.clone() }),
             "status": case.status, "version": case.version,
@@ -368,7 +372,7 @@ fn case_data(
         "reviews": view.reviews.iter().map(|r| json!({"title": r.title, "number": r.number, "due": when(r.due_at), "status": r.status, "overdue": r.overdue})).collect::<Vec<_>>(),
         "timeline": timeline,
         "meetings": meetings.iter().map(|m| json!({
-            "id": m.id, "kind": crate::domain::meeting::kind_name(&m.kind, language(lang)),
+            "id": m.id, "kind": crate::domain::meeting::kind_name(engine, &m.kind, language(lang)),
             "starts": when(m.starts_at.and_utc()), "status": m.status, "to_record": m.status == "scheduled",
         })).collect::<Vec<_>>(),
         "can_convene": matches!(user.actor.role, crate::identity::RoleName::Chair | crate::identity::RoleName::TeamLead),
@@ -415,20 +419,25 @@ pub async fn apply_event(
     let lang = page.lang.clone();
     let actor = user.actor.clone();
     let path = req.path().to_string();
-    // Applied, or refused: then the page again with what is missing and what was typed.
+    // Applied, or refused: then the page again with what is missing and what was typed. The
+    // form is read inside the unit of work, so a form that does not parse is a refusal too.
     let outcome = with_conn(&state, move |s, conn| {
-        let c = &case::visible_case(conn, &actor, &key)?;
-        let actor = &actor;
         let get = |k: &str| forms::first(&form, k).unwrap_or("").trim().to_string();
         let event = get("event");
         let workflow = get("workflow");
-        let attempt = (|| {
-            let wf_row = case::view_case(&s.engine, conn, c)?
+        let intent = Intent {
+            who: &actor.id,
+            path: &path,
+            now: s.services.now(),
+        };
+        let attempt = unit_of_work::on_case(conn, &intent, &actor, &key, |conn, c| {
+            let wf_row = case::view_case(&s.services, conn, c)?
                 .workflows
                 .into_iter()
                 .find(|w| w.workflow == workflow && !w.finished)
                 .ok_or(AppError::NotFound("workflow"))?;
             let wf = s
+                .services
                 .engine
                 .registry
                 .get(&wf_row.workflow, wf_row.workflow_version as u32)
@@ -440,7 +449,7 @@ pub async fn apply_event(
                     "that step is not open now; the case may have moved on",
                 )
             })?;
-            let facts = forms::facts_from(&wf, &forms::facts_for(t), &form)?;
+            let facts = forms::facts_from(&wf, &forms::facts_for(&wf, t), &form)?;
             let expected_version = get("expected_version").parse::<i64>().map_err(|_| {
                 AppError::bad_request(
                     "invalid_version",
@@ -449,9 +458,10 @@ pub async fn apply_event(
                 )
             })?;
             let rationale = Some(get("rationale")).filter(|r| !r.is_empty());
-            s.engine.apply_event(
+            transition::apply_within(
+                &s.services,
                 conn,
-                actor,
+                &actor,
                 &c.id,
                 &EventRequest {
                     event: event.clone(),
@@ -466,43 +476,25 @@ pub async fn apply_event(
                     },
                     meeting_id: None,
                 },
+                intent.now,
             )
-        })();
-        let access = if attempt.is_ok() {
-            Access::Write
-        } else {
-            Access::WriteRefused
-        };
-        access_log::record(
-            conn,
-            &actor.id,
-            &[&c.id],
-            access,
-            &path,
-            s.engine.now().naive_utc(),
-        )?;
-        if attempt.is_err() {
-            // The refused form comes back with the whole case page: a read as well.
-            access_log::record(
-                conn,
-                &actor.id,
-                &[&c.id],
-                Access::Read,
-                &path,
-                s.engine.now().naive_utc(),
-            )?;
-        }
+            .map(|_| c.reference.clone())
+        });
         match attempt {
-            Ok(_) => Ok(Ok(c.reference.clone())),
+            Ok(reference) => Ok(Ok(reference)),
+            Err(AppError::NotFound(what)) => Err(AppError::NotFound(what)),
             Err(e) => {
-                let web_user = WebUser {
-                    row: user.row.clone(),
-                    actor: actor.clone(),
-                    csrf: user.csrf.clone(),
-                };
-                let mut data = case_data(s, conn, &web_user, c, &lang, Some((&event, &form)))?;
-                data["errors"] = summary(&event, &e);
-                Ok(Err((e.status_code(), data)))
+                // The refused form comes back with the whole case page: a read as well.
+                unit_of_work::reading_case(conn, &intent, &actor, &key, |conn, c| {
+                    let web_user = WebUser {
+                        row: user.row.clone(),
+                        actor: actor.clone(),
+                        csrf: user.csrf.clone(),
+                    };
+                    let mut data = case_data(s, conn, &web_user, c, &lang, Some((&event, &form)))?;
+                    data["errors"] = summary(&event, &e);
+                    Ok(Err((e.status_code(), data)))
+                })
             }
         }
     })

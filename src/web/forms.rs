@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+use crate::domain::transition::AgreedActionInput;
 use crate::engine::definition::{FactSpec, FactType, Transition};
-use crate::engine::{AgreedActionInput, Workflow};
+use crate::engine::Workflow;
 use crate::error::AppError;
 use crate::reference::agencies::AgencyDirectory;
 use crate::time::wales::london_to_utc;
@@ -28,19 +29,6 @@ fn all<'a>(form: &'a Submitted, name: &'a str) -> impl Iterator<Item = &'a str> 
         .map(|(_, v)| v.as_str())
 }
 
-/// Facts a named check reads, so that its inputs are on the form.
-fn facts_of_check(check: &str) -> &'static [&'static str] {
-    match check {
-        "participants_include_police_and_social_services"
-        | "participants_include_each_relevant_authority" => &["participants"],
-        "participants_include_youth_justice_when_involved" => {
-            &["participants", "youth_justice_involved"]
-        }
-        "attendance_recorded" => &["attendance"],
-        _ => &[],
-    }
-}
-
 /// Whether people apply the event (not only the service itself, as at 18).
 pub fn for_people(t: &Transition) -> bool {
     t.roles.is_empty()
@@ -50,7 +38,7 @@ pub fn for_people(t: &Transition) -> bool {
 }
 
 /// The facts an event's form asks for, in the order its guards name them.
-pub fn facts_for(t: &Transition) -> Vec<String> {
+pub fn facts_for(wf: &Workflow, t: &Transition) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     let mut add = |n: &str| {
         if !names.iter().any(|x| x == n) {
@@ -67,7 +55,8 @@ pub fn facts_for(t: &Transition) -> Vec<String> {
             add(f);
         }
         if let Some(c) = &g.check {
-            for f in facts_of_check(c) {
+            // A named check's facts, so that its inputs are on the form.
+            for f in crate::engine::checks::facts_read(c, &wf.def) {
                 add(f);
             }
         }

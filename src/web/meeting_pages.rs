@@ -9,9 +9,10 @@ use serde_json::{json, Value};
 use super::forms::{first, Submitted};
 use super::{see_other, signed_in, PageContext};
 use crate::app::AppState;
-use crate::domain::access_log::{self, Access};
 use crate::domain::case;
-use crate::domain::meeting::{self, InviteeInput, MeetingRequest, KINDS};
+use crate::domain::form_token;
+use crate::domain::meeting::{self, InviteeInput, MeetingRequest};
+use crate::domain::unit_of_work::Intent;
 use crate::error::AppError;
 use crate::http::cases::{reading_case, with_conn};
 
@@ -52,22 +53,31 @@ fn invitee_rows(suggested: &[Value], typed: Option<&Submitted>, rows: usize) -> 
         .collect()
 }
 
+/// The meeting form. `step_kind` is the kind of meeting the case's current step holds, chosen
+/// until the chair chooses another.
+#[allow(clippy::too_many_arguments)]
 fn form_page(
     state: &AppState,
     page: &PageContext,
     status: StatusCode,
     reference: &str,
+    step_kind: Option<&str>,
     invitees: Vec<Value>,
     typed: Option<&Submitted>,
     errors: Value,
 ) -> HttpResponse {
     let welsh = page.lang == "cy";
+    let engine = &state.services.engine;
+    let kinds = meeting::kind_codes(engine);
     let get = |k: &str| typed.and_then(|f| first(f, k)).unwrap_or("").to_string();
     let chosen_kind = typed
         .and_then(|f| first(f, "kind"))
-        .unwrap_or("strategy_meeting")
+        .or(step_kind)
+        .or(kinds.first().map(String::as_str))
+        .unwrap_or("")
         .to_string();
     let mut agencies: Vec<Value> = state
+        .services
         .engine
         .agencies
         .all()
@@ -77,8 +87,10 @@ fn form_page(
     let data = json!({
         "title": state.pages.word(&page.lang, "convene_meeting"),
         "reference": reference,
-        "kinds": KINDS.iter().enumerate().map(|(i, k)| json!({
-            "value": k.0, "label": if welsh { k.2 } else { k.1 }, "checked": chosen_kind == k.0, "first": i == 0,
+        "kinds": kinds.iter().enumerate().map(|(i, k)| json!({
+            "value": k,
+            "label": meeting::kind_name(engine, k, if welsh { crate::i18n::Language::Welsh } else { crate::i18n::Language::English }),
+            "checked": &chosen_kind == k, "first": i == 0,
         })).collect::<Vec<_>>(),
         "starts_at": get("starts_at"), "ends_at": get("ends_at"), "location": get("location"),
         "online_link": get("online_link"), "rationale": get("confirm_warnings_rationale"),
@@ -107,19 +119,21 @@ pub async fn new_meeting(
         |s, conn, c| {
             Ok((
                 c.reference.clone(),
-                meeting::suggested_invitees(&s.engine, conn, c)?,
+                meeting::suggested_invitees(&s.services.engine, conn, c)?,
+                meeting::kind_for_case(&s.services.engine, conn, c)?,
             ))
         },
     )
     .await;
     Ok(match found {
-        Ok((reference, suggested)) => {
+        Ok((reference, suggested, step_kind)) => {
             let rows = invitee_rows(&suggested, None, suggested.len() + EXTRA_ROWS);
             form_page(
                 &state,
                 &page,
                 StatusCode::OK,
                 &reference,
+                step_kind.as_deref(),
                 rows,
                 None,
                 json!([]),
@@ -223,32 +237,24 @@ pub async fn convene(
     let path = req.path().to_string();
     let lookup = key.clone();
     let outcome = with_conn(&state, move |s, conn| {
-        use super::session::{claim_submission, finish_submission, Submission};
         let c = case::visible_case(conn, &actor, &lookup)?;
         // The same form sent again (a double click) convenes no second meeting.
-        match claim_submission(conn, &token, &actor.id, s.engine.now().naive_utc())? {
-            Submission::New => {}
-            _ => return Ok((c.reference, Ok(String::new()))),
+        if form_token::outcome(conn, &token, &actor.id)?.is_some() {
+            return Ok((c.reference, Ok(String::new())));
         }
-        let result = meeting::schedule(&s.engine, &s.mailer, conn, &actor, &request);
-        finish_submission(
-            conn,
-            &token,
-            result.as_ref().ok().map(|_| c.reference.as_str()),
-        )?;
-        let access = if result.is_ok() {
-            Access::Write
-        } else {
-            Access::WriteRefused
+        let intent = Intent {
+            who: &actor.id,
+            path: &path,
+            now: s.services.now(),
         };
-        access_log::record(
-            conn,
-            &actor.id,
-            &[&c.id],
-            access,
-            &path,
-            s.engine.now().naive_utc(),
-        )?;
+        let result =
+            match meeting::schedule(&s.services, conn, &intent, &actor, &request, Some(&token)) {
+                Err(AppError::Conflict {
+                    code: "form_already_sent",
+                    ..
+                }) => Ok(String::new()),
+                other => other,
+            };
         Ok((c.reference, result))
     })
     .await;
@@ -259,6 +265,7 @@ pub async fn convene(
             &page,
             e.status_code(),
             &reference,
+            None,
             invitee_rows(&[], Some(&form), rows),
             Some(&form),
             summary(&e),

@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use super::forms::{first, Submitted};
 use super::{see_other, signed_in, PageContext};
 use crate::app::AppState;
-use crate::domain::access_log::{self, Access};
 use crate::domain::meeting::{self, AttendanceInput, RecordRequest};
+use crate::domain::unit_of_work::Intent;
 use crate::error::AppError;
 use crate::http::cases::with_conn;
 use crate::i18n::Language;
@@ -35,7 +35,7 @@ fn page_data(
         .unwrap_or_default();
     json!({
         "title": state.pages.word(&page.lang, "record_meeting"),
-        "id": view["id"], "kind": meeting::kind_name(view["kind"].as_str().unwrap_or(""), lang), "starts": starts,
+        "id": view["id"], "kind": meeting::kind_name(&state.services.engine, view["kind"].as_str().unwrap_or(""), lang), "starts": starts,
         "location": view["location"], "status": view["status"],
         "cases": view["cases"],
         "invitees": view["invitees"].as_array().into_iter().flatten().map(|i| {
@@ -66,17 +66,12 @@ pub async fn record_page(
     let actor = user.actor.clone();
     let path = req.path().to_string();
     let found = with_conn(&state, move |s, conn| {
-        let (m, cases) = meeting::visible_meeting(conn, &actor, &id)?;
-        let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
-        access_log::record(
-            conn,
-            &actor.id,
-            &ids,
-            Access::Read,
-            &path,
-            s.engine.now().naive_utc(),
-        )?;
-        meeting::view(conn, &m, &cases)
+        let intent = Intent {
+            who: &actor.id,
+            path: &path,
+            now: s.services.now(),
+        };
+        meeting::read(conn, &intent, &actor, &id)
     })
     .await;
     Ok(match found {
@@ -126,21 +121,12 @@ pub async fn record(
                 .map(str::to_string),
             attendance,
         };
-        let result = meeting::record(&s.engine, &s.mailer, conn, &actor, &id, &request);
-        let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
-        let access = if result.is_ok() {
-            Access::Write
-        } else {
-            Access::WriteRefused
+        let intent = Intent {
+            who: &actor.id,
+            path: &path,
+            now: s.services.now(),
         };
-        access_log::record(
-            conn,
-            &actor.id,
-            &ids,
-            access,
-            &path,
-            s.engine.now().naive_utc(),
-        )?;
+        let result = meeting::record(&s.services, conn, &intent, &actor, &id, &request);
         let first_case = cases
             .first()
             .map(|c| c.reference.clone())

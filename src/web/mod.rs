@@ -210,7 +210,7 @@ pub async fn signed_in(
         return Err(to_sign_in);
     };
     let found = crate::http::cases::with_conn(state, move |s, conn| {
-        session::current(conn, &cookie, s.engine.now().naive_utc())
+        session::current(conn, &cookie, s.services.now().naive_utc())
     })
     .await;
     match found {

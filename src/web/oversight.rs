@@ -106,7 +106,7 @@ pub async fn workflow(
         Err(r) => return r,
     };
     let page = user.page(&req);
-    let Some(wf) = state.engine.registry.latest(&name) else {
+    let Some(wf) = state.services.engine.registry.latest(&name) else {
         return super::not_found_page(&state, &page);
     };
     let deadline = |d: &crate::engine::definition::DeadlineSpec| {

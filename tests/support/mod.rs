@@ -218,7 +218,7 @@ impl TestApp {
         let mut conn = self.conn();
         let (id, token) = add_user(
             &mut conn,
-            &self.service.state.engine.agencies,
+            &self.service.state.services.engine.agencies,
             NewUser {
                 name,
                 email: &email,
@@ -245,7 +245,7 @@ impl TestApp {
         let mut conn = self.conn();
         let token = add_user(
             &mut conn,
-            &self.service.state.engine.agencies,
+            &self.service.state.services.engine.agencies,
             NewUser {
                 name: "Test User",
                 email: &email,

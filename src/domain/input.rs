@@ -1,0 +1,34 @@
+//! Checks on what people type that several units of work share. Each error names the field.
+use crate::error::AppError;
+
+/// Trimmed text of 1 to `max` characters.
+pub fn field_len(value: &str, field: &str, max: usize) -> Result<String, AppError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(AppError::bad_request(
+            "required",
+            field,
+            format!("{field} must not be empty"),
+        ));
+    }
+    if v.chars().count() > max {
+        return Err(AppError::bad_request(
+            "too_long",
+            field,
+            format!("{field} is longer than {max} characters"),
+        ));
+    }
+    Ok(v.to_string())
+}
+
+/// An email address as typed.
+pub fn email(value: &str, field: &str) -> Result<(), AppError> {
+    if value.trim().parse::<lettre::Address>().is_err() {
+        return Err(AppError::bad_request(
+            "invalid_email",
+            field,
+            format!("{value:?} is not an email address"),
+        ));
+    }
+    Ok(())
+}

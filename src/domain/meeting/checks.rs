@@ -1,0 +1,307 @@
+//! What a chair types when convening or changing a meeting, checked: times (Wales local time,
+//! the clock changes), the place, the invitees, reasons, and the warnings a chair may confirm
+//! with a rationale (past the step's deadline, not a working day, outside working hours).
+use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::domain::transition::MIN_RATIONALE;
+use crate::engine::Engine;
+use crate::error::AppError;
+use crate::i18n::Language;
+use crate::storage::models::{CaseRow, CaseWorkflowRow};
+use crate::storage::schema::case_workflows;
+use crate::storage::DbConn;
+use crate::time::wales::{self, london_date, london_to_utc};
+
+use super::InviteeInput;
+
+/// Text that goes into an email must not name any of the meeting's children.
+pub(super) fn refuse_child_names(
+    text: &str,
+    field: &str,
+    case_rows: &[CaseRow],
+) -> Result<(), AppError> {
+    if case_rows
+        .iter()
+        .any(|c| crate::domain::child::names_child(text, &c.child_name))
+    {
+        return Err(AppError::unprocessable(
+            "child_named",
+            field,
+            format!("{field} contains the child's name; emails carry only the case reference"),
+        ));
+    }
+    Ok(())
+}
+
+pub(super) fn parse_time(raw: &str, field: &str) -> Result<DateTime<Utc>, AppError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let local = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"))
+        .map_err(|_| {
+            AppError::bad_request(
+                "invalid_datetime",
+                field,
+                format!("{field} must be a Wales local time such as 2026-12-02T10:00, or a time with an offset; got {raw:?}"),
+            )
+        })?;
+    london_to_utc(local).map_err(|why| {
+        AppError::unprocessable("ambiguous_local_time", field, format!("{field}: {why}"))
+    })
+}
+
+pub(super) fn check_reason(reason: &str, field: &str) -> Result<String, AppError> {
+    let r = reason.trim();
+    if r.chars().count() < MIN_RATIONALE {
+        return Err(AppError::unprocessable(
+            "reason_too_short",
+            field,
+            format!("{field} must say why, in at least {MIN_RATIONALE} characters"),
+        ));
+    }
+    if r.chars().count() > 2000 {
+        return Err(AppError::bad_request(
+            "reason_too_long",
+            field,
+            format!("{field} is longer than 2000 characters"),
+        ));
+    }
+    Ok(r.to_string())
+}
+
+pub(super) struct Place {
+    pub location: Option<String>,
+    pub online_link: Option<String>,
+}
+
+pub(super) fn check_place(
+    location: &Option<String>,
+    online_link: &Option<String>,
+) -> Result<Place, AppError> {
+    let location = location
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    let online_link = online_link
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    if location.is_none() && online_link.is_none() {
+        return Err(AppError::bad_request(
+            "place_required",
+            "location",
+            "give a location, an online_link, or both",
+        ));
+    }
+    if location.as_ref().is_some_and(|l| l.chars().count() > 300) {
+        return Err(AppError::bad_request(
+            "too_long",
+            "location",
+            "location is longer than 300 characters",
+        ));
+    }
+    if let Some(link) = &online_link {
+        if !(link.starts_with("https://") || link.starts_with("http://"))
+            || link.len() > 500
+            || link.contains(char::is_whitespace)
+        {
+            return Err(AppError::bad_request(
+                "invalid_link",
+                "online_link",
+                "online_link must be an https:// address",
+            ));
+        }
+    }
+    Ok(Place {
+        location,
+        online_link,
+    })
+}
+
+pub(super) fn check_times(
+    now: DateTime<Utc>,
+    starts_raw: &str,
+    ends_raw: &str,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), AppError> {
+    let starts = parse_time(starts_raw, "starts_at")?;
+    let ends = parse_time(ends_raw, "ends_at")?;
+    if ends <= starts {
+        return Err(AppError::unprocessable(
+            "end_before_start",
+            "ends_at",
+            "ends_at must be after starts_at",
+        ));
+    }
+    if ends - starts > chrono::Duration::hours(12) {
+        return Err(AppError::unprocessable(
+            "too_long",
+            "ends_at",
+            "a meeting cannot last more than 12 hours",
+        ));
+    }
+    if starts < now {
+        return Err(AppError::unprocessable(
+            "in_the_past",
+            "starts_at",
+            "starts_at is in the past",
+        ));
+    }
+    Ok((starts, ends))
+}
+
+/// Reasons a chair should think twice about a time. Not refusals: the chair may confirm with a
+/// rationale, which is recorded.
+pub(super) fn scheduling_warnings(
+    engine: &Engine,
+    conn: &mut DbConn,
+    kind: &str,
+    starts: DateTime<Utc>,
+    ends: DateTime<Utc>,
+    case_rows: &[CaseRow],
+) -> Result<Vec<String>, AppError> {
+    let mut warnings = Vec::new();
+    let day = london_date(starts);
+    if !engine.calendar.is_working_day(day) {
+        let what = engine
+            .calendar
+            .holiday_name(day)
+            .map(|h| format!("a bank holiday ({h})"))
+            .unwrap_or_else(|| "a weekend".into());
+        warnings.push(format!("{} is {what}", day.format("%A %-d %B %Y")));
+    }
+    let local_start = starts.with_timezone(&chrono_tz::Europe::London).time();
+    let local_end = ends.with_timezone(&chrono_tz::Europe::London).time();
+    let open = NaiveTime::from_hms_opt(8, 0, 0).unwrap_or(NaiveTime::MIN);
+    let close = NaiveTime::from_hms_opt(18, 0, 0).unwrap_or(NaiveTime::MIN);
+    if local_start < open || local_end > close || london_date(ends) != day {
+        warnings.push(format!(
+            "the meeting runs {}–{}, outside working hours (08:00–18:00)",
+            local_start.format("%H:%M"),
+            local_end.format("%H:%M")
+        ));
+    }
+    {
+        let ids: Vec<&str> = case_rows.iter().map(|c| c.id.as_str()).collect();
+        let rows: Vec<CaseWorkflowRow> = case_workflows::table
+            .filter(case_workflows::case_id.eq_any(&ids))
+            .filter(case_workflows::finished_at.is_null())
+            .select(CaseWorkflowRow::as_select())
+            .load(conn)?;
+        // A case whose current step is held at a meeting of this kind, due before it starts.
+        let held_here = |cw: &&CaseWorkflowRow| {
+            super::kinds::step_kind(engine, &cw.workflow, cw.workflow_version as u32, &cw.state)
+                .is_some_and(|k| k == kind)
+        };
+        for cw in rows.iter().filter(held_here) {
+            if let Some(due) = cw.due_at.map(|d| d.and_utc()).filter(|d| *d < starts) {
+                let reference = case_rows
+                    .iter()
+                    .find(|c| c.id == cw.case_id)
+                    .map(|c| c.reference.as_str())
+                    .unwrap_or("");
+                warnings.push(format!(
+                    "{reference}: this step is due by {}; the meeting is after that deadline",
+                    wales::date_time(due, Language::English)
+                ));
+            }
+        }
+    }
+    Ok(warnings)
+}
+
+pub(super) fn confirm(
+    warnings: &[String],
+    rationale: &Option<String>,
+) -> Result<Option<String>, AppError> {
+    if warnings.is_empty() {
+        return Ok(rationale
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string));
+    }
+    match rationale
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => Err(AppError::Unprocessable {
+            code: "scheduling_warnings",
+            field: Some("starts_at".into()),
+            message: format!(
+                "please confirm this time with a rationale (confirm_warnings_rationale): {}",
+                warnings.join("; ")
+            ),
+            details: Some(json!({ "warnings": warnings })),
+        }),
+        Some(r) => check_reason(r, "confirm_warnings_rationale").map(Some),
+    }
+}
+
+pub(super) fn check_invitees(engine: &Engine, invitees: &[InviteeInput]) -> Result<(), AppError> {
+    if invitees.is_empty() || invitees.len() > 100 {
+        return Err(AppError::bad_request(
+            "invitees_required",
+            "invitees",
+            "invite between 1 and 100 people",
+        ));
+    }
+    for (i, inv) in invitees.iter().enumerate() {
+        let at = |f: &str| format!("invitees[{i}].{f}");
+        if inv.name.trim().is_empty() || inv.name.chars().count() > 200 {
+            return Err(AppError::bad_request(
+                "invalid_name",
+                at("name"),
+                "name must be 1 to 200 characters",
+            ));
+        }
+        if inv.email.trim().parse::<lettre::Address>().is_err() {
+            return Err(AppError::bad_request(
+                "invalid_email",
+                at("email"),
+                format!("{:?} is not an email address", inv.email),
+            ));
+        }
+        if Language::parse(&inv.language).is_none() {
+            return Err(AppError::bad_request(
+                "invalid_language",
+                at("language"),
+                "language must be en or cy",
+            ));
+        }
+        if inv.role.trim().is_empty() || inv.role.chars().count() > 100 {
+            return Err(AppError::bad_request(
+                "invalid_role",
+                at("role"),
+                "role must be 1 to 100 characters",
+            ));
+        }
+        if let Some(a) = &inv.agency {
+            if engine.agencies.get(a).is_none() {
+                return Err(AppError::unprocessable(
+                    "unknown_agency",
+                    at("agency"),
+                    format!("no agency has the code {a:?}"),
+                ));
+            }
+        }
+    }
+    let mut emails: Vec<String> = invitees
+        .iter()
+        .map(|i| i.email.trim().to_lowercase())
+        .collect();
+    emails.sort();
+    if emails.windows(2).any(|w| w[0] == w[1]) {
+        return Err(AppError::bad_request(
+            "duplicate_invitee",
+            "invitees",
+            "the same email address is invited twice",
+        ));
+    }
+    Ok(())
+}

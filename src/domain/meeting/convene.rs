@@ -1,0 +1,159 @@
+//! Convening a meeting: the meeting, its children's cases and invitees, each child's audit
+//! entry, and every invitation (with its calendar file) and reminder, in one unit of work.
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::access::may_convene;
+use super::checks::{
+    check_invitees, check_place, check_times, confirm, refuse_child_names, scheduling_warnings,
+};
+use super::invitations::{joined_references, queue_invitations, MeetingContext};
+use super::kinds::kind_codes;
+use super::MeetingRequest;
+use crate::domain::audit;
+use crate::domain::case::visible_case;
+use crate::domain::form_token;
+use crate::domain::unit_of_work::{self, Intent};
+use crate::domain::Services;
+use crate::error::AppError;
+use crate::identity::Actor;
+use crate::storage::crash::crash_point;
+use crate::storage::models::{CaseRow, InviteeRow, MeetingRow};
+use crate::storage::schema::{meeting_cases, meeting_invitees, meetings};
+use crate::storage::{lock_cases, DbConn};
+
+/// Convenes a meeting about one or more children's cases, as one unit of work. With a page
+/// form's one-time token, a second send of the same form makes no second meeting.
+pub fn schedule(
+    svc: &Services,
+    conn: &mut DbConn,
+    intent: &Intent<'_>,
+    actor: &Actor,
+    req: &MeetingRequest,
+    form_token: Option<&str>,
+) -> Result<String, AppError> {
+    let engine = &svc.engine;
+    may_convene(actor)?;
+    let kinds = kind_codes(engine);
+    if !kinds.contains(&req.kind) {
+        return Err(AppError::bad_request(
+            "invalid_choice",
+            "kind",
+            format!("kind must be one of {}", kinds.join(", ")),
+        ));
+    }
+    let now = intent.now;
+    let (starts, ends) = check_times(now, &req.starts_at, &req.ends_at)?;
+    let place = check_place(&req.location, &req.online_link)?;
+    check_invitees(engine, &req.invitees)?;
+    if req.cases.is_empty() || req.cases.len() > 30 {
+        return Err(AppError::bad_request(
+            "cases_required",
+            "cases",
+            "a meeting concerns between 1 and 30 children's cases",
+        ));
+    }
+    let naive_now = now.naive_utc();
+    unit_of_work::write(conn, intent, |conn, touched| {
+        let mut case_rows: Vec<CaseRow> = Vec::new();
+        for key in &req.cases {
+            let c = visible_case(conn, actor, key)?;
+            touched.case(&c.id);
+            if !case_rows.iter().any(|r| r.id == c.id) {
+                case_rows.push(c);
+            }
+        }
+        let ids: Vec<&str> = case_rows.iter().map(|c| c.id.as_str()).collect();
+        lock_cases(conn, &ids)?;
+        if let Some(l) = &place.location {
+            refuse_child_names(l, "location", &case_rows)?;
+        }
+        let warnings = scheduling_warnings(engine, conn, &req.kind, starts, ends, &case_rows)?;
+        let rationale = confirm(&warnings, &req.confirm_warnings_rationale)?;
+        if let Some(token) = form_token {
+            form_token::claim(conn, token, &actor.id, naive_now)?;
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let meeting = MeetingRow {
+            id: id.clone(),
+            kind: req.kind.clone(),
+            starts_at: starts.naive_utc(),
+            ends_at: ends.naive_utc(),
+            location: place.location.clone(),
+            online_link: place.online_link.clone(),
+            chair_user_id: actor.id.clone(),
+            status: "scheduled".into(),
+            sequence: 0,
+            uid: format!("{id}@safeguard"),
+            warnings: json!(warnings).to_string(),
+            warnings_rationale: rationale.clone(),
+            cancel_reason: None,
+            record_summary: None,
+            next_meeting_at: None,
+            created_at: naive_now,
+            updated_at: naive_now,
+        };
+        diesel::insert_into(meetings::table)
+            .values(&meeting)
+            .execute(conn)?;
+        for c in &case_rows {
+            diesel::insert_into(meeting_cases::table)
+                .values((
+                    meeting_cases::meeting_id.eq(&id),
+                    meeting_cases::case_id.eq(&c.id),
+                ))
+                .execute(conn)?;
+        }
+        let invitees: Vec<InviteeRow> = req
+            .invitees
+            .iter()
+            .map(|i| InviteeRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                meeting_id: id.clone(),
+                name: i.name.trim().to_string(),
+                email: i.email.trim().to_lowercase(),
+                agency_code: i.agency.clone(),
+                role: i.role.trim().to_string(),
+                language: i.language.clone(),
+                direct_knowledge: i.direct_knowledge,
+                response: "pending".into(),
+                response_reason: None,
+                responded_at: None,
+                attended: None,
+            })
+            .collect();
+        for inv in &invitees {
+            diesel::insert_into(meeting_invitees::table)
+                .values(inv)
+                .execute(conn)?;
+        }
+        let payload = json!({
+            "meeting_id": id, "kind": req.kind, "starts_at": starts, "ends_at": ends,
+            "location": place.location, "online_link": place.online_link,
+            "other_cases": case_rows.len() - 1,
+            "invitees": invitees.iter().map(|i| json!({"name": i.name, "agency": i.agency_code, "role": i.role, "direct_knowledge": i.direct_knowledge})).collect::<Vec<_>>(),
+            "warnings": warnings, "warnings_rationale": rationale,
+        });
+        for c in &case_rows {
+            audit::record_on_case(
+                conn,
+                &c.id,
+                &actor.id,
+                "meeting_scheduled",
+                payload.clone(),
+                naive_now,
+            )?;
+        }
+        let ctx = MeetingContext {
+            meeting: &meeting,
+            references: joined_references(&case_rows),
+            chair_name: actor.name.clone(),
+        };
+        queue_invitations(svc, conn, &ctx, &invitees)?;
+        crash_point("meeting.after_invitations");
+        if let Some(token) = form_token {
+            form_token::finish(conn, token, &id)?;
+        }
+        Ok(id)
+    })
+}

@@ -1,0 +1,99 @@
+//! Meetings: strategy discussions, strategy meetings, conferences and core groups, for one or
+//! more children. Each change (convene, reschedule, cancel, record, an invitee's answer) is one
+//! unit of work: the meeting, each child's audit entry, the emails and calendar files it sends
+//! and the access-log line of every case it touches commit together.
+mod access;
+mod answers;
+mod change;
+mod checks;
+mod convene;
+mod invitations;
+mod kinds;
+mod record;
+mod view;
+
+use serde::{Deserialize, Serialize};
+
+pub use access::visible_meeting;
+pub use answers::{answer_page_data, invitee_and_meeting, link_holder, record_answer};
+pub use change::{cancel, reschedule};
+pub use convene::schedule;
+pub use kinds::{kind_codes, kind_for_case, kind_name, step_kind};
+pub use record::record;
+pub use view::{read, suggested_invitees, view};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InviteeInput {
+    pub name: String,
+    pub email: String,
+    pub agency: Option<String>,
+    pub role: String,
+    /// en or cy; emails carry both languages, this one first.
+    #[serde(default = "english")]
+    pub language: String,
+    /// R9: whether they have direct knowledge of the child.
+    #[serde(default)]
+    pub direct_knowledge: bool,
+}
+
+fn english() -> String {
+    "en".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeetingRequest {
+    pub kind: String,
+    /// Wales local time (2026-12-02T10:00) or a time with an offset.
+    pub starts_at: String,
+    pub ends_at: String,
+    pub location: Option<String>,
+    pub online_link: Option<String>,
+    /// Case ids or references: one meeting may concern several children.
+    pub cases: Vec<String>,
+    pub invitees: Vec<InviteeInput>,
+    /// Given when the chair confirms a time the service warned about.
+    pub confirm_warnings_rationale: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleRequest {
+    pub starts_at: String,
+    pub ends_at: String,
+    pub location: Option<String>,
+    pub online_link: Option<String>,
+    pub reason: String,
+    pub confirm_warnings_rationale: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttendanceInput {
+    pub invitee_id: String,
+    pub attended: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordRequest {
+    /// The decisions and their basis, as sent to everyone invited. No child's name.
+    pub summary: String,
+    pub next_meeting_at: Option<String>,
+    #[serde(default)]
+    pub attendance: Vec<AttendanceInput>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Answer {
+    pub answer: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+}

@@ -1,0 +1,321 @@
+//! Recording a report of a child at risk: the case, who recorded it and who else is involved,
+//! the facts given with it, and the workflows it starts (the main pathway, and the age-18 track
+//! for a child already past the transition age), as one unit of work.
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::audit::{self, AuditEntry, GENESIS};
+use super::input;
+use super::unit_of_work::{self, Intent};
+use super::Services;
+use crate::engine::contract::WorkflowRole;
+use crate::engine::facts::validate_facts;
+use crate::engine::{Engine, Owner};
+use crate::error::AppError;
+use crate::identity::{Actor, RoleName};
+use crate::storage::crash::crash_point;
+use crate::storage::models::{CaseRow, InvolvementRow};
+use crate::storage::schema::{case_involvements, cases, reference_counters, users};
+use crate::storage::DbConn;
+use crate::time::age::date_at_age_months;
+use crate::time::wales::london_date;
+
+pub const EXISTING_PLANS: &[&str] = &["none", "care_and_support", "child_protection", "both"];
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChildInput {
+    pub name: String,
+    /// YYYY-MM-DD
+    pub date_of_birth: String,
+    pub gender: String,
+    /// Agency code of the local authority where the child is located (R6).
+    pub located_authority: String,
+    /// Agency code of the local authority of ordinary residence.
+    pub residence_authority: String,
+    #[serde(default)]
+    pub looked_after: bool,
+    /// none, care_and_support, child_protection or both (R8).
+    #[serde(default = "none")]
+    pub existing_plan: String,
+    #[serde(default)]
+    pub in_secure_estate: bool,
+}
+
+fn none() -> String {
+    "none".into()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvolvementInput {
+    pub agency: String,
+    pub role: String,
+    pub person_name: Option<String>,
+    pub person_email: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCaseRequest {
+    pub child: ChildInput,
+    /// Facts recorded with the report (R1, R2, R3, R23 ...), as the primary workflow declares them.
+    #[serde(default)]
+    pub facts: Map<String, Value>,
+    #[serde(default)]
+    pub involvements: Vec<InvolvementInput>,
+}
+
+fn local_authority(engine: &Engine, code: &str, field: &str) -> Result<String, AppError> {
+    match engine.agencies.kind_of(code) {
+        Some("local_authority") => Ok(code.to_string()),
+        Some(_) => Err(AppError::unprocessable(
+            "not_a_local_authority",
+            field,
+            format!("{code:?} is an agency but not a local authority"),
+        )),
+        None => Err(AppError::unprocessable(
+            "unknown_authority",
+            field,
+            format!("no local authority has the code {code:?}; GET /api/agencies lists them"),
+        )),
+    }
+}
+
+/// The next reference for the year, such as CSE-2026-000123. Runs inside the case's transaction.
+fn next_reference(conn: &mut DbConn, year: i32) -> Result<String, AppError> {
+    let bump = |conn: &mut DbConn| {
+        diesel::update(reference_counters::table.find(year))
+            .set(reference_counters::last_value.eq(reference_counters::last_value + 1))
+            .execute(conn)
+    };
+    if bump(conn)? == 0 {
+        // First case of the year. Two replicas may race to start the counter: the insert runs
+        // in a savepoint so the loser can fall back to bumping the winner's row.
+        let inserted = conn.transaction(|conn| {
+            diesel::insert_into(reference_counters::table)
+                .values((
+                    reference_counters::year.eq(year),
+                    reference_counters::last_value.eq(1),
+                ))
+                .execute(conn)
+        });
+        match inserted {
+            Ok(_) => {}
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => {
+                bump(conn)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let n: i32 = reference_counters::table
+        .find(year)
+        .select(reference_counters::last_value)
+        .get_result(conn)?;
+    Ok(format!("CSE-{year}-{n:06}"))
+}
+
+/// Records a report as one unit of work. With a page form's one-time token, a second send of the
+/// same form is refused with `form_already_sent` and makes nothing.
+pub fn record(
+    svc: &Services,
+    conn: &mut DbConn,
+    intent: &Intent<'_>,
+    actor: &Actor,
+    req: &NewCaseRequest,
+    form_token: Option<&str>,
+) -> Result<CaseRow, AppError> {
+    if actor.role == RoleName::Administrator {
+        return Err(AppError::Forbidden(
+            "administrators manage the service and do not record reports".into(),
+        ));
+    }
+    let engine = &svc.engine;
+    let now = intent.now;
+    let today = london_date(now);
+    let c = &req.child;
+    let name = input::field_len(&c.name, "child.name", 200)?;
+    let dob = NaiveDate::parse_from_str(c.date_of_birth.trim(), "%Y-%m-%d").map_err(|_| {
+        AppError::bad_request(
+            "invalid_date",
+            "child.date_of_birth",
+            format!(
+                "child.date_of_birth must be a date YYYY-MM-DD; got {:?}",
+                c.date_of_birth
+            ),
+        )
+    })?;
+    if dob > today {
+        return Err(AppError::unprocessable(
+            "date_of_birth_in_future",
+            "child.date_of_birth",
+            "child.date_of_birth is in the future",
+        ));
+    }
+    if crate::time::age::eighteenth_birthday(dob) <= today {
+        return Err(AppError::unprocessable(
+            "not_a_child",
+            "child.date_of_birth",
+            "the person is 18 or over: child protection procedures end at 18 (R16); use the adult safeguarding route",
+        ));
+    }
+    let gender = input::field_len(&c.gender, "child.gender", 50)?;
+    let located = local_authority(engine, &c.located_authority, "child.located_authority")?;
+    let residence = local_authority(engine, &c.residence_authority, "child.residence_authority")?;
+    if !EXISTING_PLANS.contains(&c.existing_plan.as_str()) {
+        return Err(AppError::bad_request(
+            "invalid_choice",
+            "child.existing_plan",
+            format!(
+                "child.existing_plan must be one of {}",
+                EXISTING_PLANS.join(", ")
+            ),
+        ));
+    }
+    let primary = engine.registry.primary();
+    let facts: Map<String, Value> =
+        validate_facts(&primary.def.facts, &req.facts, &engine.agencies, now)?;
+    // Facts that belong to one event stay with it (in the audit entry), not on the case.
+    let lasting: Map<String, Value> = facts
+        .iter()
+        .filter(|(k, _)| !primary.is_per_event(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for (i, inv) in req.involvements.iter().enumerate() {
+        if engine.agencies.get(&inv.agency).is_none() {
+            return Err(AppError::unprocessable(
+                "unknown_agency",
+                format!("involvements[{i}].agency"),
+                format!("no agency has the code {:?}", inv.agency),
+            ));
+        }
+        input::field_len(&inv.role, &format!("involvements[{i}].role"), 100)?;
+        if let Some(e) = &inv.person_email {
+            input::email(e, &format!("involvements[{i}].person_email"))?;
+        }
+    }
+
+    let actor_email: Option<String> = users::table
+        .find(&actor.id)
+        .select(users::email)
+        .get_result(conn)
+        .optional()?;
+    unit_of_work::write(conn, intent, |conn, touched| {
+        let naive_now = now.naive_utc();
+        if let Some(token) = form_token {
+            super::form_token::claim(conn, token, &actor.id, naive_now)?;
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let reference = next_reference(conn, chrono::Datelike::year(&today))?;
+        let mut case = CaseRow {
+            id: id.clone(),
+            reference,
+            child_name: name.clone(),
+            child_date_of_birth: dob,
+            child_gender: gender.clone(),
+            located_authority: located.clone(),
+            residence_authority: residence.clone(),
+            looked_after: c.looked_after,
+            existing_plan: c.existing_plan.clone(),
+            in_secure_estate: c.in_secure_estate,
+            facts: Value::Object(lasting.clone()).to_string(),
+            status: "open".into(),
+            version: 1,
+            audit_seq: 0,
+            audit_head: GENESIS.into(),
+            created_by: actor.id.clone(),
+            created_at: naive_now,
+            updated_at: naive_now,
+        };
+        diesel::insert_into(cases::table)
+            .values(&case)
+            .execute(conn)?;
+        touched.case(&id);
+        crash_point("report.after_case");
+        let mut involvements = vec![InvolvementRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            case_id: id.clone(),
+            agency_code: actor.authority.clone(),
+            person_name: Some(actor.name.clone()),
+            person_email: None,
+            role: "recorded the report".into(),
+            user_id: Some(actor.id.clone()),
+            created_at: naive_now,
+        }];
+        for inv in &req.involvements {
+            involvements.push(InvolvementRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                case_id: id.clone(),
+                agency_code: inv.agency.clone(),
+                person_name: inv.person_name.clone(),
+                person_email: inv.person_email.clone(),
+                role: inv.role.trim().to_string(),
+                user_id: None,
+                created_at: naive_now,
+            });
+        }
+        for inv in &involvements {
+            diesel::insert_into(case_involvements::table)
+                .values(inv)
+                .execute(conn)?;
+        }
+        let row = audit::append(
+            conn,
+            &id,
+            0,
+            GENESIS,
+            naive_now,
+            AuditEntry {
+                actor_id: actor.id.clone(),
+                kind: "case_created",
+                payload: json!({
+                    "reference": case.reference,
+                    "child": {
+                        "date_of_birth": dob.to_string(), "gender": gender,
+                        "located_authority": located, "residence_authority": residence,
+                        "looked_after": c.looked_after, "existing_plan": c.existing_plan,
+                        "in_secure_estate": c.in_secure_estate,
+                    },
+                    "facts": facts,
+                    "involvements": req.involvements,
+                }),
+                ..AuditEntry::default()
+            },
+        )?;
+        let (mut seq, mut head) = (row.seq, row.hash);
+        let snapshot = super::transition::case_snapshot(conn, &case)?;
+        let owner = Owner {
+            name: actor.name.clone(),
+            email: actor_email.clone(),
+            user_id: Some(actor.id.clone()),
+        };
+        let mut kinds = snapshot.action_kinds.clone();
+        let mut to_start = vec![primary.name().to_string()];
+        // R16/R17: a child already past the transition age starts the age-18 track at once.
+        if let Some(track) = engine.registry.with_role(WorkflowRole::Age18Track) {
+            if date_at_age_months(dob, engine.settings.transition_age_months) <= today {
+                to_start.push(track.name().to_string());
+            }
+        }
+        for name in &to_start {
+            let start = engine.start(name, &snapshot, &kinds, Some(&owner), now)?;
+            kinds.extend(start.actions.iter().filter_map(|a| a.kind.clone()));
+            (seq, head) =
+                super::transition::write_start(svc, conn, actor, &case, &start, seq, &head, now)?;
+        }
+        diesel::update(cases::table.find(&id))
+            .set((cases::audit_seq.eq(seq), cases::audit_head.eq(&head)))
+            .execute(conn)?;
+        case.audit_seq = seq;
+        case.audit_head = head;
+        if let Some(token) = form_token {
+            super::form_token::finish(conn, token, &case.reference)?;
+        }
+        Ok(case)
+    })
+}
