@@ -17,7 +17,7 @@ use safeguard::domain::unit_of_work::Intent;
 use safeguard::domain::user::{add_user, NewUser};
 use safeguard::identity::Actor;
 use safeguard::identity::RoleName;
-use safeguard::mail::worker::{deliver_due, Delivery};
+use safeguard::mail::worker::{drain, Delivery, Pacing};
 use safeguard::time::clock::{Clock, ManualClock};
 
 #[path = "../tests/support/smtp.rs"]
@@ -105,16 +105,21 @@ fn main() {
 
     let delivery = Delivery::from_config(Some(&sink.url()), dir.path()).expect("delivery");
     let started = Instant::now();
-    let mut delivered = 0;
-    loop {
-        let n = deliver_due(&state.pool, clock.as_ref(), &delivery, "bench").expect("deliver");
-        if n == 0 {
-            break;
-        }
-        delivered += n;
-    }
+    let run = drain(
+        &state.pool,
+        clock.as_ref(),
+        &delivery,
+        "bench",
+        Pacing::default(),
+    )
+    .expect("deliver");
+    let delivered = run.sent;
     let delivery_secs = started.elapsed().as_secs_f64();
-    let received = sink.wait_for(delivered).len();
+    let received = sink.messages().len();
+    assert_eq!(
+        received, delivered,
+        "every message the server accepted was marked sent, once"
+    );
     println!("safeguard email benchmark (SQLite, one connection, loopback SMTP)");
     println!(
         "rendered and queued: {emails} emails ({meetings} meetings x {invitees} invitees x invitation + 2 reminders) in {queued_secs:.2} s = {:.0} emails/s",

@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::domain::Services;
 use crate::engine::{Engine, EngineSettings, WorkflowRegistry};
 use crate::error::AppError;
-use crate::mail::worker::{Delivery, OutboxWorker};
+use crate::mail::worker::{Delivery, OutboxWorker, Pacing};
 use crate::mail::Mailer;
 use crate::reference::agencies::AgencyDirectory;
 use crate::reference::calendar::WorkingCalendar;
@@ -82,6 +82,9 @@ pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppErr
 pub fn serve(state: AppState, listener: TcpListener) -> Result<Server, AppError> {
     let server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
+            .wrap(actix_web::middleware::from_fn(
+                crate::http::input::refuse_control_characters,
+            ))
             .wrap(crate::web::security_headers())
             .wrap(actix_web::middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
             .configure(|cfg| crate::http::configure(cfg, state.clone()))
@@ -92,18 +95,34 @@ pub fn serve(state: AppState, listener: TcpListener) -> Result<Server, AppError>
     Ok(server)
 }
 
-/// Starts the outbox worker that delivers queued email.
-pub fn start_outbox_worker(state: &AppState) -> Result<OutboxWorker, AppError> {
-    let delivery = Delivery::from_config(
+/// How this service delivers email: through SMTP, or into `.eml` files.
+pub fn delivery(state: &AppState) -> Result<Delivery, AppError> {
+    Delivery::from_config(
         state.config.mail.smtp_url.as_deref(),
         &state.config.data_dir,
-    )?;
-    Ok(OutboxWorker::spawn(
+    )
+}
+
+/// How the outbox worker paces itself, with the configured retry period.
+pub fn pacing(state: &AppState) -> Pacing {
+    Pacing {
+        retry_for: chrono::Duration::hours(state.config.mail.retry_hours),
+        ..Pacing::default()
+    }
+}
+
+/// Starts the outbox worker that delivers queued email, unless configuration turns it off.
+pub fn start_outbox_worker(state: &AppState) -> Result<Option<OutboxWorker>, AppError> {
+    if !state.config.mail.worker {
+        return Ok(None);
+    }
+    Ok(Some(OutboxWorker::spawn(
         state.pool.clone(),
         state.services.clock.clone(),
-        delivery,
+        delivery(state)?,
         std::time::Duration::from_millis(state.config.mail.poll_interval_ms),
-    ))
+        pacing(state),
+    )))
 }
 
 /// Starts the periodic jobs, unless configuration turns them off.
@@ -153,7 +172,7 @@ impl RunningService {
         let handle = rx
             .recv()
             .map_err(|_| AppError::Startup("server thread ended early".into()))??;
-        let worker = Some(start_outbox_worker(&state)?);
+        let worker = start_outbox_worker(&state)?;
         let jobs = start_job_scheduler(&state);
         Ok(RunningService {
             state,

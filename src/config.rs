@@ -59,6 +59,8 @@ struct ConfigFile {
     link_secret: Option<String>,
     reminders: Option<String>,
     outbox_poll_ms: Option<u64>,
+    outbox_worker: Option<String>,
+    mail_retry_hours: Option<i64>,
     /// Cron expressions by job name, such as `digest = "0 0 8 * * Mon-Fri"`.
     jobs: Option<std::collections::BTreeMap<String, String>>,
     scheduler: Option<String>,
@@ -78,6 +80,17 @@ fn number<T: std::str::FromStr>(key: &str, raw: Option<String>, default: T) -> R
             .trim()
             .parse()
             .map_err(|_| AppError::Startup(format!("{key} must be a whole number; got {v:?}"))),
+    }
+}
+
+/// A setting that is `on` (the default) or `off`.
+fn on_off(key: &str, raw: Option<String>) -> Result<bool, AppError> {
+    match raw.as_deref().map(str::trim) {
+        None | Some("on") => Ok(true),
+        Some("off") => Ok(false),
+        Some(other) => Err(AppError::Startup(format!(
+            "{key} must be on or off; got {other:?}"
+        ))),
     }
 }
 
@@ -221,6 +234,19 @@ impl Config {
                 ),
                 1000,
             )?,
+            worker: on_off(
+                "SAFEGUARD_OUTBOX_WORKER",
+                pick(env, "SAFEGUARD_OUTBOX_WORKER", file.outbox_worker),
+            )?,
+            retry_hours: number(
+                "SAFEGUARD_MAIL_RETRY_HOURS",
+                pick(
+                    env,
+                    "SAFEGUARD_MAIL_RETRY_HOURS",
+                    file.mail_retry_hours.map(|n| n.to_string()),
+                ),
+                72,
+            )?,
         };
 
         let file_jobs = file.jobs.unwrap_or_default();
@@ -252,17 +278,10 @@ impl Config {
                 &origin,
             )?);
         }
-        let scheduler_raw =
-            pick(env, "SAFEGUARD_SCHEDULER", file.scheduler).unwrap_or_else(|| "on".into());
-        let enabled = match scheduler_raw.trim() {
-            "on" => true,
-            "off" => false,
-            other => {
-                return Err(AppError::Startup(format!(
-                    "SAFEGUARD_SCHEDULER must be on or off; got {other:?}"
-                )))
-            }
-        };
+        let enabled = on_off(
+            "SAFEGUARD_SCHEDULER",
+            pick(env, "SAFEGUARD_SCHEDULER", file.scheduler),
+        )?;
         let jobs = JobsConfig {
             schedules: std::sync::Arc::new(schedules),
             enabled,
@@ -347,6 +366,11 @@ impl Config {
                     p.display()
                 )));
             }
+        }
+        if !(1..=24 * 30).contains(&self.mail.retry_hours) {
+            return Err(AppError::Startup(
+                "SAFEGUARD_MAIL_RETRY_HOURS must be between 1 and 720".into(),
+            ));
         }
         if !(10..=60_000).contains(&self.mail.poll_interval_ms) {
             return Err(AppError::Startup(

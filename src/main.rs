@@ -72,6 +72,12 @@ enum JobsCommand {
 enum OutboxCommand {
     /// List email that could not be delivered, with the mail server's answer.
     Failed,
+    /// Put failed email back in the queue, to be sent now: one message by its id, or --all.
+    Retry {
+        id: Option<String>,
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -308,7 +314,8 @@ fn run_with_database(
             }
             for r in rows {
                 println!(
-                    "{}  {}  to {}  after {} attempt(s): {}",
+                    "{}  {}  {}  to {}  after {} attempt(s): {}",
+                    r.id,
                     r.created_at.format("%Y-%m-%d %H:%M"),
                     r.kind,
                     r.recipient,
@@ -317,6 +324,28 @@ fn run_with_database(
                 );
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Outbox {
+            command: OutboxCommand::Retry { id, all },
+        } => {
+            if id.is_none() && !all {
+                return Err(AppError::Startup(
+                    "give the id of a failed message (see `safeguard outbox failed`), or --all"
+                        .into(),
+                ));
+            }
+            let mut conn = state.pool.get()?;
+            let n = safeguard::mail::outbox::retry_failed(
+                &mut conn,
+                id.as_deref(),
+                state.services.now().naive_utc(),
+            )?;
+            println!("{n} message(s) back in the queue");
+            Ok(if n == 0 && id.is_some() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Jobs {
             command: JobsCommand::List,

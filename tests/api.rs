@@ -242,3 +242,66 @@ on_both_backends! {
         assert_eq!(h["history"].as_array().map(Vec::len), Some(3));
     }
 }
+
+on_both_backends! {
+    /// A NUL or other control character is a 400 naming the field, in a body, a path or a form,
+    /// and nothing is stored: PostgreSQL cannot keep a NUL at all.
+    fn control_characters_are_refused_naming_the_field(app) {
+        let mut c = child();
+        c["name"] = json!("Test\u{0}Child");
+        let (s, b) = app.post(&app.chair, "/api/cases", &json!({"child": c, "facts": report_facts()}));
+        assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (400, Some("control_character"), Some("child.name")), "{b}");
+        let mut facts = report_facts();
+        facts["signs_material"] = json!("a new phone\u{1b}[31m");
+        let (s, b) = app.post(&app.chair, "/api/cases", &json!({"child": child(), "facts": facts}));
+        assert_eq!((s, b["field"].as_str()), (400, Some("facts.signs_material")), "{b}");
+        let (s, b) = app.get(&app.chair, "/api/cases");
+        assert_eq!((s, b["cases"].as_array().map(Vec::len)), (200, Some(0)), "nothing was stored: {b}");
+        // Tabs and new lines in free text are fine.
+        let mut facts = report_facts();
+        facts["signs_behavioural"] = json!("returns home late\n\tmissing overnight twice");
+        let case = app.create_case(&app.chair, child(), facts);
+        let id = case["id"].as_str().expect("id");
+        let (s, b) = app.get(&app.chair, &format!("/api/cases/{id}%00"));
+        assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (400, Some("control_character"), Some("path")), "{b}");
+        let (s, b) = app.get(&app.chair, "/api/cases?state=report%00received");
+        assert_eq!((s, b["field"].as_str()), (400, Some("query")), "{b}");
+        let (s, b) = app.event(&app.chair, id, json!({"event": "accept_report\u{0}"}));
+        assert_eq!((s, b["field"].as_str()), (400, Some("event")), "{b}");
+        let (_, after) = app.get(&app.chair, &format!("/api/cases/{id}"));
+        assert_eq!(after["version"], 1, "the refused event changed nothing");
+    }
+}
+
+on_both_backends! {
+    /// Two chairs applying different events to one case at the same moment with the same
+    /// version: one is applied, the other gets 409 and changes nothing, every time, on both
+    /// backends (a deadlock or serialisation failure is retried, never a 500).
+    fn writers_racing_for_one_case_get_one_success_and_one_conflict(app) {
+        let other = app.user("chair", "la-cardiff");
+        let decline = json!({"event": "decline_report", "expected_version": 1,
+            "rationale": "Not a child at risk: the concern was about a different family.",
+            "facts": {"preventative_referral_considered": true, "preventative_referral_outcome": "Referred to the family support service"}});
+        let accept = json!({"event": "accept_report", "expected_version": 1});
+        let mut tally = std::collections::BTreeMap::new();
+        for _ in 0..12 {
+            let id = app.create_case(&app.chair, child(), report_facts())["id"].as_str().expect("id").to_string();
+            let path = format!("/api/cases/{id}/events");
+            let barrier = std::sync::Barrier::new(2);
+            let (a, b) = std::thread::scope(|s| {
+                let one = s.spawn(|| { barrier.wait(); app.post(&app.chair, &path, &accept).0 });
+                let two = s.spawn(|| { barrier.wait(); app.post(&other, &path, &decline).0 });
+                (one.join().expect("one"), two.join().expect("two"))
+            });
+            let mut pair = [a, b];
+            pair.sort();
+            *tally.entry(pair).or_insert(0) += 1;
+            let (_, case) = app.get(&app.chair, &format!("/api/cases/{id}"));
+            assert_eq!(case["version"], 2, "exactly one event was applied");
+            let (_, h) = app.get(&app.chair, &format!("/api/cases/{id}/history"));
+            assert_eq!(h["history"].as_array().map(Vec::len), Some(3), "one transition in the trail: {h}");
+        }
+        println!("12 races: {tally:?}");
+        assert_eq!(tally.get(&[200, 409]), Some(&12), "{tally:?}");
+    }
+}

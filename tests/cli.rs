@@ -31,18 +31,79 @@ fn text(o: &Output) -> String {
 
 /// A copy of the shipped workflows with one edit applied to cse-strategy.toml.
 fn edited_workflows(from: &str, to: &str) -> tempfile::TempDir {
+    edited_workflows_all(&[(from, to)], 1)
+}
+
+/// A copy of the shipped workflows with edits applied to cse-strategy.toml, each `count` times
+/// (0 for every occurrence).
+fn edited_workflows_all(edits: &[(&str, &str)], count: usize) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     for name in ["cse-strategy.toml", "age18-transition.toml"] {
-        let text = std::fs::read_to_string(format!("{WORKFLOWS}/{name}")).expect("read workflow");
-        let text = if name == "cse-strategy.toml" {
-            assert!(text.contains(from), "edit target {from:?} not found");
-            text.replacen(from, to, 1)
-        } else {
-            text
-        };
+        let mut text =
+            std::fs::read_to_string(format!("{WORKFLOWS}/{name}")).expect("read workflow");
+        if name == "cse-strategy.toml" {
+            for (from, to) in edits {
+                assert!(text.contains(from), "edit target {from:?} not found");
+                text = if count == 0 {
+                    text.replace(from, to)
+                } else {
+                    text.replacen(from, to, count)
+                };
+            }
+        }
         std::fs::write(dir.path().join(name), text).expect("write workflow");
     }
     dir
+}
+
+#[test]
+fn a_state_renamed_with_its_contract_tag_passes_and_one_without_it_is_refused() {
+    // A board renames the decision step everywhere it appears, keeping its tag: the check
+    // passes, because the code finds the step by the tag, not by its name.
+    let renamed = edited_workflows_all(&[("\"report_received\"", "\"decision_pending\"")], 0);
+    let o = safeguard(
+        &["workflows", "check", &renamed.path().display().to_string()],
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    // Renamed, and the tag lost on the way: refused, naming the tag the code relies on.
+    let untagged = edited_workflows_all(
+        &[
+            ("\"report_received\"", "\"decision_pending\""),
+            ("tags = [\"decision\"]\n", ""),
+        ],
+        0,
+    );
+    let o = safeguard(
+        &["workflows", "check", &untagged.path().display().to_string()],
+        &[],
+    );
+    assert!(!o.status.success());
+    let out = text(&o);
+    assert!(out.contains("cse-strategy.toml"), "{out}");
+    assert!(
+        out.contains(
+            "contract: the primary pathway needs a state tagged Decision (tags = [\"decision\"])"
+        ),
+        "{out}"
+    );
+    // The event the service applies at 18 loses its tag: refused, naming it.
+    let dir = edited_workflows("tags = [\"close_at_18\"]", "");
+    let out = text(&safeguard(
+        &["workflows", "check", &dir.path().display().to_string()],
+        &[],
+    ));
+    assert!(out.contains("tags = [\"close_at_18\"]"), "{out}");
+    // A check that reads a fact by its tag, with no fact tagged so: refused.
+    let dir = edited_workflows("tags = [\"discussion_participants\"]", "");
+    let out = text(&safeguard(
+        &["workflows", "check", &dir.path().display().to_string()],
+        &[],
+    ));
+    assert!(
+        out.contains("check 'participants_include_police_and_social_services' reads the fact tagged DiscussionParticipants, and no fact carries that tag"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -1,13 +1,14 @@
 //! The team lead's dashboard: the lists of what is late or coming up for their authority's
 //! cases, and timeliness over a chosen period, per team and per authority; each list also as
 //! CSV.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Months, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::overdue::{self, OverdueAction, OverdueStep, ReviewDue, Scope, TurningEighteen};
+use crate::engine::contract::StateTag;
 use crate::engine::Engine;
 use crate::error::AppError;
 use crate::identity::Actor;
@@ -276,21 +277,35 @@ fn timeliness(
         ))
         .load(conn)?;
     let calendar: &WorkingCalendar = &engine.calendar;
+    // The decision and the strategy discussion by their contract tags, in every version cases
+    // have run on: a board may rename either.
+    let tagged = |tag: StateTag| -> HashSet<String> {
+        engine
+            .registry
+            .all_versions(&primary)
+            .iter()
+            .filter_map(|wf| wf.def.state_tagged(tag).map(str::to_string))
+            .collect()
+    };
+    let (decision, discussion) = (
+        tagged(StateTag::Decision),
+        tagged(StateTag::StrategyDiscussion),
+    );
     let mut teams: BTreeMap<String, Tally> = BTreeMap::new();
     let mut authorities: HashMap<String, Tally> = HashMap::new();
     for (located, created_by, reported, state, left, due) in rows {
-        let days = match state.as_str() {
-            "report_received" | "strategy_discussion" => Some(calendar.working_days_between(
-                london_date(reported.and_utc()),
-                london_date(left.and_utc()),
-            )),
-            _ => None,
-        };
+        let (is_decision, is_discussion) = (decision.contains(&state), discussion.contains(&state));
+        let days = (is_decision || is_discussion).then(|| {
+            calendar
+                .working_days_between(london_date(reported.and_utc()), london_date(left.and_utc()))
+        });
         let add = |t: &mut Tally| {
-            match (state.as_str(), days) {
-                ("report_received", Some(d)) => t.to_decision.push(d),
-                ("strategy_discussion", Some(d)) => t.to_discussion.push(d),
-                _ => {}
+            if let Some(d) = days {
+                if is_decision {
+                    t.to_decision.push(d);
+                } else {
+                    t.to_discussion.push(d);
+                }
             }
             if let Some(due) = due {
                 t.with_timescale += 1;

@@ -78,7 +78,7 @@ pub async fn create(
     state: web::Data<AppState>,
     SignedIn(actor): SignedIn,
     req: HttpRequest,
-    body: web::Json<NewCaseRequest>,
+    body: crate::http::input::Json<NewCaseRequest>,
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let view = with_conn(&state, move |s, conn| {
@@ -138,7 +138,7 @@ pub async fn apply_event(
     SignedIn(actor): SignedIn,
     req: HttpRequest,
     key: web::Path<String>,
-    body: web::Json<EventRequest>,
+    body: crate::http::input::Json<EventRequest>,
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let key = key.into_inner();
@@ -216,7 +216,7 @@ pub async fn add_involvement(
     SignedIn(actor): SignedIn,
     req: HttpRequest,
     key: web::Path<String>,
-    body: web::Json<NewInvolvement>,
+    body: crate::http::input::Json<NewInvolvement>,
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let key = key.into_inner();

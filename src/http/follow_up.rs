@@ -32,7 +32,7 @@ pub async fn create_action(
     SignedIn(actor): SignedIn,
     req: HttpRequest,
     key: web::Path<String>,
-    body: web::Json<NewAction>,
+    body: crate::http::input::Json<NewAction>,
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let row = writing_case(
@@ -54,7 +54,7 @@ pub async fn change_action(
     SignedIn(actor): SignedIn,
     req: HttpRequest,
     ids: web::Path<(String, String)>,
-    body: web::Json<ActionChange>,
+    body: crate::http::input::Json<ActionChange>,
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let (key, action_id) = ids.into_inner();
@@ -90,7 +90,7 @@ pub async fn record_departure(
     SignedIn(actor): SignedIn,
     req: HttpRequest,
     key: web::Path<String>,
-    body: web::Json<DepartureRequest>,
+    body: crate::http::input::Json<DepartureRequest>,
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let row = writing_case(

@@ -25,7 +25,7 @@ pub async fn create(
     state: web::Data<AppState>,
     SignedIn(actor): SignedIn,
     req: HttpRequest,
-    body: web::Json<MeetingRequest>,
+    body: crate::http::input::Json<MeetingRequest>,
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let view = with_conn(&state, move |s, conn| {
@@ -72,7 +72,7 @@ pub async fn reschedule(
     SignedIn(actor): SignedIn,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<RescheduleRequest>,
+    body: crate::http::input::Json<RescheduleRequest>,
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let view = with_conn(&state, move |s, conn| {
@@ -95,7 +95,7 @@ pub async fn cancel(
     SignedIn(actor): SignedIn,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<CancelRequest>,
+    body: crate::http::input::Json<CancelRequest>,
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let view = with_conn(&state, move |s, conn| {
@@ -118,7 +118,7 @@ pub async fn record(
     SignedIn(actor): SignedIn,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<RecordRequest>,
+    body: crate::http::input::Json<RecordRequest>,
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let view = with_conn(&state, move |s, conn| {
@@ -222,7 +222,7 @@ pub async fn answer(
     state: web::Data<AppState>,
     req: HttpRequest,
     token: web::Path<String>,
-    form: web::Form<Answer>,
+    form: crate::http::input::Form,
 ) -> Result<HttpResponse, AppError> {
     let invitee_id =
         match state
@@ -236,7 +236,9 @@ pub async fn answer(
         };
     let path = req.path().to_string();
     let page = with_conn(&state, move |s, conn| {
-        let (invitee, refs) = meeting::record_answer(&s.services, conn, &path, &invitee_id, &form)?;
+        let answer: Answer = form.read()?;
+        let (invitee, refs) =
+            meeting::record_answer(&s.services, conn, &path, &invitee_id, &answer)?;
         let (en, cy) = if invitee.response == "accepted" {
             ("attending", "yn bresennol")
         } else {
@@ -295,7 +297,7 @@ pub async fn actions_update(
     state: web::Data<AppState>,
     req: HttpRequest,
     token: web::Path<String>,
-    form: web::Form<crate::domain::action::OwnerUpdate>,
+    form: crate::http::input::Form,
 ) -> Result<HttpResponse, AppError> {
     let holder = match actions_holder(&state, &token) {
         Ok(h) => h,
@@ -305,7 +307,8 @@ pub async fn actions_update(
     let path = req.path().to_string();
     let page = with_conn(&state, move |s, conn| {
         let now = s.services.now();
-        crate::domain::action::update_from_link(conn, &path, &holder, &form, now)?;
+        let update: crate::domain::action::OwnerUpdate = form.read()?;
+        crate::domain::action::update_from_link(conn, &path, &holder, &update, now)?;
         let data = crate::domain::action::page_data(
             conn,
             &path,

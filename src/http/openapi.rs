@@ -20,7 +20,8 @@ fn responses(ok: &str, extra: &[(&str, &str)]) -> Value {
     r
 }
 
-pub fn document() -> Value {
+/// The API document. The meeting kinds are those the primary workflow declares.
+pub fn document(meeting_kinds: &[String]) -> Value {
     let case_key = json!({"name": "key", "in": "path", "required": true,
         "description": "case id or reference (CSE-YYYY-NNNNNN)", "schema": {"type": "string"}});
     json!({
@@ -57,7 +58,7 @@ pub fn document() -> Value {
                     }}}
                 }},
                 "Meeting": {"type": "object", "required": ["kind", "starts_at", "ends_at", "cases", "invitees"], "properties": {
-                    "kind": {"enum": ["strategy_discussion", "strategy_meeting", "initial_child_protection_conference", "core_group", "review_conference"]},
+                    "kind": {"enum": meeting_kinds},
                     "starts_at": {"type": "string", "description": "Wales local time 2026-12-02T10:00, or RFC 3339 with an offset"},
                     "ends_at": {"type": "string"}, "location": {"type": "string"}, "online_link": {"type": "string"},
                     "cases": {"type": "array", "items": {"type": "string"}},
@@ -166,7 +167,7 @@ pub fn document() -> Value {
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["summary"], "properties": {
                     "summary": {"type": "string", "minLength": 20}, "next_meeting_at": {"type": "string"},
-                    "attendance": {"type": "array", "items": {"type": "object", "required": ["invitee_id", "attended"], "properties": {"invitee_id": {"type": "string"}, "attended": {"type": "boolean"}}}}}}}}},
+                    "attendees": {"type": "array", "items": {"type": "object", "required": ["invitee_id", "attended"], "properties": {"invitee_id": {"type": "string"}, "attended": {"type": "boolean"}}}}}}}}},
                 "responses": responses("meeting", &[("404", "no such meeting"), ("409", "cancelled or already recorded"), ("422", "not held yet, names the child, unknown invitee")])}},
             "/api/outbox/failed": {"get": {"summary": "mail that could not be delivered (administrators)", "responses": responses("failed mail", &[("403", "not an administrator")])}},
             "/respond/{token}": {
@@ -196,6 +197,11 @@ pub fn document() -> Value {
     })
 }
 
-pub async fn openapi(_user: SignedIn) -> HttpResponse {
-    HttpResponse::Ok().json(document())
+pub async fn openapi(
+    state: actix_web::web::Data<crate::app::AppState>,
+    _user: SignedIn,
+) -> HttpResponse {
+    HttpResponse::Ok().json(document(&crate::domain::meeting::kind_codes(
+        &state.services.engine,
+    )))
 }

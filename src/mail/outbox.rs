@@ -15,8 +15,16 @@ pub const SENT: &str = "sent";
 pub const FAILED: &str = "failed";
 pub const CANCELLED: &str = "cancelled";
 
-/// Attempts before a transient failure becomes a permanent one.
-pub const MAX_ATTEMPTS: i32 = 10;
+/// The message `id` while `holder` holds its lease: every mark a worker makes is conditional on
+/// it, so a worker whose lease ran out (and whose message another may have taken) changes nothing.
+macro_rules! held {
+    ($id:expr, $holder:expr) => {
+        outbox::table
+            .filter(outbox::id.eq($id))
+            .filter(outbox::leased_by.eq($holder))
+            .filter(outbox::status.eq(PENDING))
+    };
+}
 
 pub struct NewEmail<'a> {
     pub kind: &'a str,
@@ -55,21 +63,21 @@ pub fn enqueue(
             last_error: None,
             created_at: now,
             sent_at: None,
+            retried_at: None,
         })
         .execute(conn)?;
     Ok(())
 }
 
-/// Claims up to `limit` due rows for `worker`, for `lease`. A worker that dies loses its lease
-/// when it runs out and another worker picks the row up.
-pub fn claim(
+/// Claims up to `limit` due rows for the holder `claim_id` (unique to this claim), for `lease`.
+/// A worker that dies loses its lease when it runs out and another worker picks the row up.
+pub fn claim_as(
     conn: &mut DbConn,
-    worker: &str,
+    claim_id: &str,
     now: NaiveDateTime,
     lease: Duration,
     limit: i64,
 ) -> Result<Vec<OutboxRow>, AppError> {
-    let claim_id = format!("{worker}/{}", uuid::Uuid::new_v4().simple());
     let until = now + lease;
     let due = outbox::status
         .eq(PENDING)
@@ -92,7 +100,7 @@ pub fn claim(
                     .load(pg)?;
                 diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
                     .set((
-                        outbox::leased_by.eq(&claim_id),
+                        outbox::leased_by.eq(claim_id),
                         outbox::lease_until.eq(until),
                     ))
                     .execute(pg)?;
@@ -111,7 +119,7 @@ pub fn claim(
                     .load(conn)?;
                 diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
                     .set((
-                        outbox::leased_by.eq(&claim_id),
+                        outbox::leased_by.eq(claim_id),
                         outbox::lease_until.eq(until),
                     ))
                     .execute(conn)
@@ -119,14 +127,20 @@ pub fn claim(
         }
     }
     Ok(outbox::table
-        .filter(outbox::leased_by.eq(&claim_id))
+        .filter(outbox::leased_by.eq(claim_id))
         .filter(outbox::status.eq(PENDING))
         .select(OutboxRow::as_select())
         .load(conn)?)
 }
 
-pub fn mark_sent(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<(), AppError> {
-    diesel::update(outbox::table.find(id))
+/// Marks one message sent as soon as the server has accepted it. True when marked.
+pub fn mark_sent(
+    conn: &mut DbConn,
+    id: &str,
+    holder: &str,
+    now: NaiveDateTime,
+) -> Result<bool, AppError> {
+    Ok(diesel::update(held!(id, holder))
         .set((
             outbox::status.eq(SENT),
             outbox::sent_at.eq(Some(now)),
@@ -134,52 +148,108 @@ pub fn mark_sent(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<(), 
             outbox::lease_until.eq(None::<NaiveDateTime>),
             outbox::last_error.eq(None::<String>),
         ))
-        .execute(conn)?;
-    Ok(())
+        .execute(conn)?
+        == 1)
 }
 
-/// Exponential backoff: 30 s, 1 min, 2 min ... up to an hour between attempts.
+/// Keeps this worker's leases on messages it has not finished, while it is still sending.
+pub fn renew(
+    conn: &mut DbConn,
+    ids: &[&str],
+    holder: &str,
+    until: NaiveDateTime,
+) -> Result<usize, AppError> {
+    Ok(diesel::update(
+        outbox::table
+            .filter(outbox::id.eq_any(ids))
+            .filter(outbox::leased_by.eq(holder))
+            .filter(outbox::status.eq(PENDING)),
+    )
+    .set(outbox::lease_until.eq(Some(until)))
+    .execute(conn)?)
+}
+
+/// Exponential backoff: 30 s, 1 min, 2 min ... never more than an hour between attempts.
 pub fn backoff(attempts: i32) -> Duration {
     let exp = attempts.clamp(1, 8) - 1;
     Duration::seconds((30i64 << exp).min(3600))
 }
 
+/// A transient failure (the server could not be reached, or answered "try later"): tried again
+/// after the backoff, for as long as `retry_for` from when the message was queued. Only after
+/// that, or on a permanent refusal, is a message failed.
 pub fn mark_retry(
     conn: &mut DbConn,
     row: &OutboxRow,
+    holder: &str,
     error: &str,
     now: NaiveDateTime,
-) -> Result<(), AppError> {
+    retry_for: Duration,
+) -> Result<bool, AppError> {
     let attempts = row.attempts + 1;
-    if attempts >= MAX_ATTEMPTS {
+    let next = now + backoff(attempts);
+    if next > row.retried_at.unwrap_or(row.created_at) + retry_for {
         return mark_failed(
             conn,
             row,
-            &format!("gave up after {attempts} attempts: {error}"),
+            holder,
+            &format!(
+                "gave up after {attempts} attempts over {} hours: {error}",
+                retry_for.num_hours()
+            ),
         );
     }
-    diesel::update(outbox::table.find(&row.id))
+    Ok(diesel::update(held!(&row.id, holder))
         .set((
             outbox::attempts.eq(attempts),
-            outbox::not_before.eq(now + backoff(attempts)),
+            outbox::not_before.eq(next),
             outbox::lease_until.eq(None::<NaiveDateTime>),
             outbox::last_error.eq(Some(error.chars().take(1000).collect::<String>())),
         ))
-        .execute(conn)?;
-    Ok(())
+        .execute(conn)?
+        == 1)
 }
 
-pub fn mark_failed(conn: &mut DbConn, row: &OutboxRow, error: &str) -> Result<(), AppError> {
+pub fn mark_failed(
+    conn: &mut DbConn,
+    row: &OutboxRow,
+    holder: &str,
+    error: &str,
+) -> Result<bool, AppError> {
     tracing::warn!(outbox = %row.id, kind = %row.kind, error, "email failed permanently");
-    diesel::update(outbox::table.find(&row.id))
+    Ok(diesel::update(held!(&row.id, holder))
         .set((
             outbox::status.eq(FAILED),
             outbox::attempts.eq(row.attempts + 1),
             outbox::lease_until.eq(None::<NaiveDateTime>),
             outbox::last_error.eq(Some(error.chars().take(1000).collect::<String>())),
         ))
-        .execute(conn)?;
-    Ok(())
+        .execute(conn)?
+        == 1)
+}
+
+/// Puts failed messages back in the queue, due now: one by id, or every failed one. Returns how
+/// many. Their attempts start again, and so does the period they are retried for.
+pub fn retry_failed(
+    conn: &mut DbConn,
+    id: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<usize, AppError> {
+    let mut q = diesel::update(outbox::table)
+        .filter(outbox::status.eq(FAILED))
+        .into_boxed();
+    if let Some(id) = id {
+        q = q.filter(outbox::id.eq(id));
+    }
+    Ok(q.set((
+        outbox::status.eq(PENDING),
+        outbox::attempts.eq(0),
+        outbox::not_before.eq(now),
+        outbox::retried_at.eq(Some(now)),
+        outbox::lease_until.eq(None::<NaiveDateTime>),
+        outbox::leased_by.eq(None::<String>),
+    ))
+    .execute(conn)?)
 }
 
 /// Withdraws emails of `kind` for a meeting that have not gone yet (reminders of a meeting

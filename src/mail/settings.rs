@@ -19,6 +19,10 @@ pub struct MailConfig {
     /// Reminder offsets before a meeting, such as `2wd,2h` (working days, hours).
     pub reminders: Vec<ReminderOffset>,
     pub poll_interval_ms: u64,
+    /// Off in the tests, which deliver the outbox themselves (`worker::drain`).
+    pub worker: bool,
+    /// How long a transient failure is retried, from when the message was queued.
+    pub retry_hours: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

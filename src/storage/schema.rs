@@ -156,6 +156,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        retried_at -> Nullable<Timestamp>,
     }
 }
 

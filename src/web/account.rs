@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::forms::{first, Submitted};
+use super::forms::first;
 use super::session::{self, SignIn};
 use super::{anonymous_language, see_other, signed_in, PageContext, LANGUAGES};
 use crate::app::AppState;
@@ -85,7 +85,7 @@ pub async fn sign_in_page(
 pub async fn sign_in(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<Submitted>,
+    form: crate::http::input::Form,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let pre = req
@@ -174,9 +174,9 @@ pub async fn sign_in(
 pub async fn sign_out(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<Submitted>,
+    form: crate::http::input::Form,
 ) -> Result<HttpResponse, AppError> {
-    if let Err(refused) = super::signed_in_post(&req, &state, &form, "/cases".into()).await {
+    if let Err(refused) = super::signed_in_post(&req, &state, &form.0, "/cases".into()).await {
         return Ok(refused);
     }
     if let Some(c) = req.cookie(session::COOKIE) {

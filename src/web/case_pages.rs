@@ -200,7 +200,7 @@ fn summary(prefix: &str, e: &AppError) -> Value {
 pub async fn record_report(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<Submitted>,
+    form: crate::http::input::Form,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let (user, page) = match super::signed_in_post(&req, &state, &form, "/cases/new".into()).await {
@@ -407,7 +407,7 @@ pub async fn apply_event(
     state: web::Data<AppState>,
     req: HttpRequest,
     key: web::Path<String>,
-    form: web::Form<Submitted>,
+    form: crate::http::input::Form,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let key = key.into_inner();

@@ -177,7 +177,7 @@ pub async fn convene(
     state: web::Data<AppState>,
     req: HttpRequest,
     key: web::Path<String>,
-    form: web::Form<Submitted>,
+    form: crate::http::input::Form,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let key = key.into_inner();

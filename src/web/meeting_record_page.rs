@@ -88,7 +88,7 @@ pub async fn record(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<String>,
-    form: web::Form<Submitted>,
+    form: crate::http::input::Form,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let id = id.into_inner();
@@ -103,7 +103,7 @@ pub async fn record(
     let outcome = with_conn(&state, move |s, conn| {
         let (m, cases) = meeting::visible_meeting(conn, &actor, &id)?;
         let view = meeting::view(conn, &m, &cases)?;
-        let attendance = view["invitees"]
+        let attendees = view["invitees"]
             .as_array()
             .into_iter()
             .flatten()
@@ -119,7 +119,7 @@ pub async fn record(
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
                 .map(str::to_string),
-            attendance,
+            attendees,
         };
         let intent = Intent {
             who: &actor.id,

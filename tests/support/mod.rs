@@ -142,8 +142,10 @@ impl TestApp {
             ),
             ("SAFEGUARD_OUTBOX_POLL_MS", "25".to_string()),
             ("SAFEGUARD_PUBLIC_URL", "http://safeguard.test".to_string()),
-            // Tests run jobs themselves, on the injected clock.
+            // Tests run jobs themselves, on the injected clock, and deliver the outbox
+            // themselves (`drain_outbox`), so that they can count exactly what was sent.
             ("SAFEGUARD_SCHEDULER", "off".to_string()),
+            ("SAFEGUARD_OUTBOX_WORKER", "off".to_string()),
         ];
         let config = Config::from_sources(None, &|k| {
             extra
@@ -188,6 +190,7 @@ impl TestApp {
             ("SAFEGUARD_OUTBOX_POLL_MS", "25".to_string()),
             ("SAFEGUARD_PUBLIC_URL", "http://safeguard.test".to_string()),
             ("SAFEGUARD_SCHEDULER", "off".to_string()),
+            ("SAFEGUARD_OUTBOX_WORKER", "off".to_string()),
         ];
         if let Some(url) = &cfg.mail.smtp_url {
             vars.push(("SAFEGUARD_SMTP_URL", url.clone()));
@@ -198,6 +201,12 @@ impl TestApp {
         .expect("replica configuration");
         let state = prepare(config, ManualClock::new(self.clock_now())).expect("replica prepares");
         RunningService::start(state, "127.0.0.1:0").expect("replica starts")
+    }
+
+    /// Delivers everything the outbox holds that is due on the test's clock, as the worker would,
+    /// and returns what happened. Messages the SMTP server accepted are already in its sink.
+    pub fn drain_outbox(&self) -> safeguard::mail::worker::Delivered {
+        drain_service(&self.service, "test-worker")
     }
 
     pub fn conn(&self) -> PooledConn {
@@ -340,6 +349,20 @@ impl Drop for TestApp {
         // The worker must stop before its database goes, or it waits on a pool that cannot connect.
         self.service.stop();
     }
+}
+
+/// Delivers a service's due outbox as worker `name` would.
+pub fn drain_service(service: &RunningService, name: &str) -> safeguard::mail::worker::Delivered {
+    let state = &service.state;
+    let delivery = safeguard::app::delivery(state).expect("delivery");
+    safeguard::mail::worker::drain(
+        &state.pool,
+        state.services.clock.as_ref(),
+        &delivery,
+        name,
+        safeguard::app::pacing(state),
+    )
+    .expect("the outbox drains")
 }
 
 /// A test's own PostgreSQL database, dropped when the test ends, even if the service never

@@ -88,7 +88,7 @@ pub struct RecordRequest {
     pub summary: String,
     pub next_meeting_at: Option<String>,
     #[serde(default)]
-    pub attendance: Vec<AttendanceInput>,
+    pub attendees: Vec<AttendanceInput>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

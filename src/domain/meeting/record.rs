@@ -66,11 +66,11 @@ pub fn record(
             None => None,
         };
         let invitees = invitees_of(conn, id)?;
-        for (i, a) in req.attendance.iter().enumerate() {
+        for (i, a) in req.attendees.iter().enumerate() {
             if !invitees.iter().any(|inv| inv.id == a.invitee_id) {
                 return Err(AppError::unprocessable(
                     "unknown_invitee",
-                    format!("attendance[{i}].invitee_id"),
+                    format!("attendees[{i}].invitee_id"),
                     "not an invitee of this meeting",
                 ));
             }
@@ -101,20 +101,20 @@ pub fn record(
                     message: "the meeting was changed meanwhile; reload it".into(),
                 });
             }
-            for a in &req.attendance {
+            for a in &req.attendees {
                 diesel::update(meeting_invitees::table.find(&a.invitee_id))
                     .set(meeting_invitees::attended.eq(Some(a.attended)))
                     .execute(conn)?;
             }
             outbox::cancel_pending(conn, id, "reminder")?;
-            let attendance: Vec<Value> = invitees
+            let attendees: Vec<Value> = invitees
             .iter()
             .map(|inv| {
-                let attended = req.attendance.iter().find(|a| a.invitee_id == inv.id).map(|a| a.attended);
+                let attended = req.attendees.iter().find(|a| a.invitee_id == inv.id).map(|a| a.attended);
                 json!({"name": inv.name, "agency": inv.agency_code, "role": inv.role, "direct_knowledge": inv.direct_knowledge, "attended": attended})
             })
             .collect();
-            let payload = json!({"meeting_id": id, "kind": meeting.kind, "summary": summary, "attendance": attendance,
+            let payload = json!({"meeting_id": id, "kind": meeting.kind, "summary": summary, "attendees": attendees,
             "next_meeting_at": next, "children_in_meeting": case_rows.len()});
             for c in &case_rows {
                 audit::record_on_case(
