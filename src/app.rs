@@ -106,6 +106,7 @@ pub fn delivery(state: &AppState) -> Result<Delivery, AppError> {
 /// How the outbox worker paces itself, with the configured retry period.
 pub fn pacing(state: &AppState) -> Pacing {
     Pacing {
+        lease: chrono::Duration::seconds(state.config.mail.lease_seconds),
         retry_for: chrono::Duration::hours(state.config.mail.retry_hours),
         ..Pacing::default()
     }

@@ -60,6 +60,7 @@ struct ConfigFile {
     reminders: Option<String>,
     outbox_poll_ms: Option<u64>,
     outbox_worker: Option<String>,
+    outbox_lease_seconds: Option<i64>,
     mail_retry_hours: Option<i64>,
     /// Cron expressions by job name, such as `digest = "0 0 8 * * Mon-Fri"`.
     jobs: Option<std::collections::BTreeMap<String, String>>,
@@ -238,6 +239,15 @@ impl Config {
                 "SAFEGUARD_OUTBOX_WORKER",
                 pick(env, "SAFEGUARD_OUTBOX_WORKER", file.outbox_worker),
             )?,
+            lease_seconds: number(
+                "SAFEGUARD_OUTBOX_LEASE_SECONDS",
+                pick(
+                    env,
+                    "SAFEGUARD_OUTBOX_LEASE_SECONDS",
+                    file.outbox_lease_seconds.map(|n| n.to_string()),
+                ),
+                60,
+            )?,
             retry_hours: number(
                 "SAFEGUARD_MAIL_RETRY_HOURS",
                 pick(
@@ -366,6 +376,11 @@ impl Config {
                     p.display()
                 )));
             }
+        }
+        if !(2..=3600).contains(&self.mail.lease_seconds) {
+            return Err(AppError::Startup(
+                "SAFEGUARD_OUTBOX_LEASE_SECONDS must be between 2 and 3600".into(),
+            ));
         }
         if !(1..=24 * 30).contains(&self.mail.retry_hours) {
             return Err(AppError::Startup(

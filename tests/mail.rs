@@ -515,6 +515,12 @@ on_both_backends! {
         let (_, h) = app.get(&app.chair, &format!("/api/cases/{id}/history"));
         let last = h["history"].as_array().and_then(|l| l.last()).cloned().expect("entry");
         assert_eq!((last["kind"].as_str(), last["actor_id"].as_str()), (Some("action_updated"), Some("link:one@partner.example")));
+        // What the link holder read and did is in the case's access log, by their address.
+        let lead = app.user("team_lead", "la-cardiff");
+        let (_, log) = app.get(&lead, &format!("/api/cases/{id}/access-log"));
+        let by_link: Vec<&str> = log["access"].as_array().expect("list").iter()
+            .filter(|r| r["user_id"] == "link:one@partner.example").filter_map(|r| r["action"].as_str()).collect();
+        assert_eq!(by_link, vec!["read", "write", "read", "write_refused"], "opened, updated (and shown again), refused another's action");
         // A meeting that does not concern the case is refused.
         let (s, b) = app.event(&app.chair, &id, json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25"}, "meeting_id": "not-a-meeting"}));
         assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (422, Some("unknown_meeting"), Some("meeting_id")));

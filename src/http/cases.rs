@@ -38,7 +38,15 @@ pub async fn writing_case<T, F>(
 ) -> Result<T, AppError>
 where
     T: Send + 'static,
-    F: FnMut(&AppState, &mut DbConn, &Actor, &CaseRow) -> Result<T, AppError> + Send + 'static,
+    F: FnMut(
+            &AppState,
+            &mut DbConn,
+            &Actor,
+            &CaseRow,
+            chrono::DateTime<chrono::Utc>,
+        ) -> Result<T, AppError>
+        + Send
+        + 'static,
 {
     with_conn(state, move |s, conn| {
         let intent = Intent {
@@ -46,7 +54,10 @@ where
             path: &path,
             now: s.services.now(),
         };
-        unit_of_work::on_case(conn, &intent, &actor, &key, |conn, c| f(s, conn, &actor, c))
+        // One clock reading for the change, its audit entry and its access-log line.
+        unit_of_work::on_case(conn, &intent, &actor, &key, |conn, c| {
+            f(s, conn, &actor, c, intent.now)
+        })
     })
     .await
 }

@@ -40,8 +40,8 @@ pub async fn create_action(
         actor,
         path,
         key.into_inner(),
-        move |s, conn, actor, c| {
-            agreed_action::create(conn, &s.services, actor, c, &body, s.services.now())
+        move |s, conn, actor, c, now| {
+            agreed_action::create(conn, &s.services, actor, c, &body, now)
         },
     )
     .await?;
@@ -58,8 +58,8 @@ pub async fn change_action(
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let (key, action_id) = ids.into_inner();
-    let row = writing_case(&state, actor, path, key, move |s, conn, actor, c| {
-        agreed_action::change(conn, actor, c, &action_id, &body, s.services.now())
+    let row = writing_case(&state, actor, path, key, move |_, conn, actor, c, now| {
+        agreed_action::change(conn, actor, c, &action_id, &body, now)
     })
     .await?;
     let today = london_date(state.services.now());
@@ -98,9 +98,9 @@ pub async fn record_departure(
         actor,
         path,
         key.into_inner(),
-        move |s, conn, actor, c| {
+        move |s, conn, actor, c, now| {
             let primary = s.services.engine.registry.primary().name().to_string();
-            review::record_departure(conn, &primary, actor, c, &body, s.services.now())
+            review::record_departure(conn, &primary, actor, c, &body, now)
         },
     )
     .await?;

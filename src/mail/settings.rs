@@ -21,6 +21,8 @@ pub struct MailConfig {
     pub poll_interval_ms: u64,
     /// Off in the tests, which deliver the outbox themselves (`worker::drain`).
     pub worker: bool,
+    /// How long a worker's claim on a message lasts before another worker may take it over.
+    pub lease_seconds: i64,
     /// How long a transient failure is retried, from when the message was queued.
     pub retry_hours: i64,
 }

@@ -16,6 +16,7 @@ use safeguard::time::clock::ManualClock;
 
 pub mod browser;
 pub mod smtp;
+pub mod web;
 
 pub enum Backend {
     Sqlite,
@@ -112,21 +113,7 @@ impl TestApp {
             .with_env_filter("warn")
             .try_init();
         let dir = tempfile::tempdir().expect("temp dir");
-        let (database_url, pg) = match backend {
-            Backend::Sqlite => (dir.path().join("test.db").display().to_string(), None),
-            Backend::Postgres(admin) => {
-                let name = format!("sg_test_{}", uuid::Uuid::new_v4().simple());
-                let mut conn = diesel::PgConnection::establish(&admin)
-                    .expect("connect to PostgreSQL admin URL");
-                diesel::sql_query(format!("CREATE DATABASE {name}"))
-                    .execute(&mut conn)
-                    .expect("create test database");
-                (
-                    replace_db_name(&admin, &name),
-                    Some(PgDatabase { admin, name }),
-                )
-            }
-        };
+        let (database_url, pg) = fresh_database(backend, dir.path());
         let vars = [
             ("SAFEGUARD_DATA_DIR", dir.path().display().to_string()),
             ("SAFEGUARD_DATABASE_URL", database_url),
@@ -351,6 +338,26 @@ impl Drop for TestApp {
     }
 }
 
+/// A fresh database for a test that runs the service itself: a SQLite file in `dir`, or a new
+/// PostgreSQL database dropped when the guard goes.
+pub fn fresh_database(backend: Backend, dir: &std::path::Path) -> (String, Option<PgDatabase>) {
+    match backend {
+        Backend::Sqlite => (dir.join("test.db").display().to_string(), None),
+        Backend::Postgres(admin) => {
+            let name = format!("sg_test_{}", uuid::Uuid::new_v4().simple());
+            let mut conn =
+                diesel::PgConnection::establish(&admin).expect("connect to PostgreSQL admin URL");
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .expect("create test database");
+            (
+                replace_db_name(&admin, &name),
+                Some(PgDatabase { admin, name }),
+            )
+        }
+    }
+}
+
 /// Delivers a service's due outbox as worker `name` would.
 pub fn drain_service(service: &RunningService, name: &str) -> safeguard::mail::worker::Delivered {
     let state = &service.state;
@@ -367,7 +374,7 @@ pub fn drain_service(service: &RunningService, name: &str) -> safeguard::mail::w
 
 /// A test's own PostgreSQL database, dropped when the test ends, even if the service never
 /// started (a panic while preparing it).
-struct PgDatabase {
+pub struct PgDatabase {
     admin: String,
     name: String,
 }

@@ -14,11 +14,25 @@ pub struct Received {
     pub from: String,
     pub to: Vec<String>,
     pub raw: Vec<u8>,
+    /// When the server accepted it.
+    pub at: Instant,
 }
 
 impl Received {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.raw).to_string()
+    }
+
+    /// The Message-ID header, as sent.
+    pub fn message_id(&self) -> String {
+        let text = self.text();
+        text.lines()
+            .find_map(|l| {
+                l.strip_prefix("Message-ID:")
+                    .or_else(|| l.strip_prefix("Message-Id:"))
+            })
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
     }
 }
 
@@ -48,6 +62,7 @@ impl Handler for Sink {
             from: from.to_string(),
             to: to.to_vec(),
             raw: Vec::new(),
+            at: Instant::now(),
         });
         OK
     }
@@ -60,7 +75,8 @@ impl Handler for Sink {
     }
 
     fn data_end(&mut self) -> Response {
-        if let Some(c) = self.current.take() {
+        if let Some(mut c) = self.current.take() {
+            c.at = Instant::now();
             if let Ok(mut r) = self.received.lock() {
                 r.push(c);
             }

@@ -1,0 +1,130 @@
+//! A client of the pages over plain HTTP that keeps cookies and does not follow redirects, so
+//! each answer can be checked.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+
+use super::TestApp;
+
+/// A client that keeps cookies and does not follow redirects, so each answer can be checked.
+pub struct Web {
+    base: String,
+    agent: ureq::Agent,
+    cookies: std::sync::Mutex<HashMap<String, String>>,
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub location: String,
+    pub headers: HashMap<String, String>,
+    pub body: String,
+}
+
+impl Web {
+    pub fn new(app: &TestApp) -> Web {
+        Web::at(&app.base)
+    }
+
+    /// A client of the service at `base`.
+    pub fn at(base: &str) -> Web {
+        Web {
+            base: base.to_string(),
+            agent: ureq::AgentBuilder::new().redirects(0).build(),
+            cookies: Default::default(),
+        }
+    }
+
+    pub fn send(&self, method: &str, path: &str, form: Option<&[(&str, &str)]>) -> Answer {
+        self.try_send(method, path, form)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// As `send`, but a connection that fails (a service that has just died) is an error,
+    /// not a panic.
+    pub fn try_send(
+        &self,
+        method: &str,
+        path: &str,
+        form: Option<&[(&str, &str)]>,
+    ) -> Result<Answer, String> {
+        let cookie = self
+            .cookies
+            .lock()
+            .expect("cookies")
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let req = self
+            .agent
+            .request(method, &format!("{}{path}", self.base))
+            .set("Cookie", &cookie);
+        let result = match form {
+            Some(f) => req.send_form(f),
+            None => req.call(),
+        };
+        let r = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => return Err(e.to_string()),
+        };
+        for set in r.all("set-cookie") {
+            if let Some((k, rest)) = set.split_once('=') {
+                let v = rest.split(';').next().unwrap_or("").to_string();
+                self.cookies
+                    .lock()
+                    .expect("cookies")
+                    .insert(k.to_string(), v);
+            }
+        }
+        let headers = r
+            .headers_names()
+            .into_iter()
+            .filter_map(|n| r.header(&n).map(|v| (n.clone(), v.to_string())))
+            .collect();
+        let status = r.status();
+        let location = r.header("location").unwrap_or("").to_string();
+        let body = r.into_string().map_err(|e| e.to_string())?;
+        Ok(Answer {
+            status,
+            location,
+            headers,
+            body,
+        })
+    }
+
+    pub fn get(&self, path: &str) -> Answer {
+        self.send("GET", path, None)
+    }
+
+    pub fn post(&self, path: &str, form: &[(&str, &str)]) -> Answer {
+        self.send("POST", path, Some(form))
+    }
+
+    pub fn hidden(body: &str, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = body
+            .find(&marker)
+            .map(|i| i + marker.len())
+            .unwrap_or_else(|| panic!("no {name} in the page"));
+        let raw: String = body[start..].chars().take_while(|c| *c != '"').collect();
+        // As a browser reads the attribute.
+        raw.replace("&#x3D;", "=")
+            .replace("&#x2F;", "/")
+            .replace("&#x60;", "`")
+            .replace("&#x27;", "'")
+            .replace("&quot;", "\"")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    }
+
+    pub fn sign_in(&self, email: &str, password: &str) -> Answer {
+        let page = self.get("/sign-in");
+        let csrf = Web::hidden(&page.body, "csrf");
+        self.post(
+            "/sign-in",
+            &[("csrf", &csrf), ("email", email), ("password", password)],
+        )
+    }
+}
