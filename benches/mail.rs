@@ -13,7 +13,6 @@ use safeguard::app::prepare;
 use safeguard::config::Config;
 use safeguard::domain::meeting::{schedule, MeetingRequest};
 use safeguard::domain::report::{self, NewCaseRequest};
-use safeguard::domain::unit_of_work::Intent;
 use safeguard::domain::user::{add_user, NewUser};
 use safeguard::identity::Actor;
 use safeguard::identity::RoleName;
@@ -81,11 +80,7 @@ fn main() {
     };
     let req: NewCaseRequest = serde_json::from_value(json!({"child": {"name": "Bench Child", "date_of_birth": "2012-05-14",
         "gender": "female", "located_authority": "la-cardiff", "residence_authority": "la-cardiff"}})).expect("case");
-    let intent = Intent {
-        who: &actor.id,
-        path: "bench",
-        now: clock.now(),
-    };
+    let intent = state.services.intent(&actor.id, "bench");
     let case =
         report::record(&state.services, &mut conn, &intent, &actor, &req, None).expect("case");
 

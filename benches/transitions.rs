@@ -14,7 +14,6 @@ use safeguard::app::{prepare, AppState};
 use safeguard::config::Config;
 use safeguard::domain::report::{self, NewCaseRequest};
 use safeguard::domain::transition::{self, EventRequest};
-use safeguard::domain::unit_of_work::Intent;
 use safeguard::domain::user::{add_user, NewUser};
 use safeguard::identity::Actor;
 use safeguard::identity::RoleName;
@@ -155,11 +154,7 @@ fn run(label: &str, state: &AppState, cases: usize) {
         let req: NewCaseRequest =
             serde_json::from_value(json!({"child": child, "facts": report})).expect("request");
         let t = Instant::now();
-        let intent = Intent {
-            who: &actor.id,
-            path: "bench",
-            now: state.services.now(),
-        };
+        let intent = state.services.intent(&actor.id, "bench");
         let case = report::record(&state.services, &mut conn, &intent, &actor, &req, None)
             .expect("create case");
         creating += t.elapsed();
@@ -197,7 +192,13 @@ fn run(label: &str, state: &AppState, cases: usize) {
         wall.as_secs_f64(),
         peak_rss_kib() / 1024,
     );
-    let report = safeguard::domain::audit::verify(&mut conn).expect("verify");
+    let report = safeguard::domain::audit_verify::verify(
+        &mut conn,
+        &state.services.audit_key,
+        &state.services.engine,
+        &state.services.checkpoints,
+    )
+    .expect("verify");
     assert!(
         report.problems.is_empty(),
         "audit chain broken after the run"

@@ -41,16 +41,50 @@ pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppErr
         }
     }
     let calendar = WorkingCalendar::load(config.bank_holidays.as_deref())?;
+    let (audit_key, key_warning) = crate::domain::audit::AuditKey::load(
+        config.audit.key.as_deref(),
+        config.audit.key_file.as_deref(),
+        &config.data_dir,
+    )?;
+    if let Some(w) = key_warning {
+        tracing::warn!("{w}");
+    }
     let mailer = Mailer::from_config(&config.mail, &config.data_dir)?;
     let pages = Arc::new(crate::web::Pages::load(&config.mail.templates_dir)?);
     let agencies = AgencyDirectory::load(Some(&config.extra_agencies()))?;
     let mut registry = WorkflowRegistry::load_dir(&config.workflows_dir)?;
     let pool = storage::connect_pool(&config.database_url, config.pool_size, config.sqlite_sync)?;
+    match &config.migration_database_url {
+        // The owner migrates; the service's role may then only add to the audit and logs.
+        Some(owner_url) => {
+            let owner = storage::connect_pool(owner_url, 1, config.sqlite_sync)?;
+            let mut conn = owner.get().map_err(|e| {
+                AppError::Startup(format!("cannot connect as the database owner: {e}"))
+            })?;
+            storage::run_migrations(&mut conn)?;
+            storage::grant_service_role(&mut conn, &storage::user_of(&config.database_url)?)?;
+        }
+        None => {
+            let mut conn = pool
+                .get()
+                .map_err(|e| AppError::Startup(format!("cannot connect to the database: {e}")))?;
+            storage::run_migrations(&mut conn)?;
+        }
+    }
     {
         let mut conn = pool
             .get()
             .map_err(|e| AppError::Startup(format!("cannot connect to the database: {e}")))?;
-        storage::run_migrations(&mut conn)?;
+        if storage::owns_the_audit(&mut conn)? {
+            tracing::warn!(
+                "the service's database role owns the tables, and so could truncate the audit; set SAFEGUARD_MIGRATION_DATABASE_URL to an owner role and give the service a role of its own"
+            );
+        }
+    }
+    {
+        let mut conn = pool
+            .get()
+            .map_err(|e| AppError::Startup(format!("cannot connect to the database: {e}")))?;
         storage::reference::store_agencies(&mut conn, &agencies)?;
         crate::domain::workflow_store::sync_with_database(
             &mut registry,
@@ -72,6 +106,8 @@ pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppErr
             engine,
             mailer,
             clock,
+            audit_key: Arc::new(audit_key),
+            checkpoints: config.audit.checkpoints.clone(),
         },
         config: Arc::new(config),
         pages,

@@ -23,6 +23,28 @@ pub struct Config {
     pub sqlite_sync: crate::storage::SqliteSync,
     pub mail: MailConfig,
     pub jobs: JobsConfig,
+    pub audit: AuditConfig,
+    /// PostgreSQL: the owner role's URL, with which migrations run; the service then connects
+    /// with `database_url`, a role that may only add to the audit and access log.
+    pub migration_database_url: Option<String>,
+}
+
+/// Where the audit's key and checkpoints are kept: apart from the database.
+#[derive(Clone)]
+pub struct AuditConfig {
+    pub key: Option<String>,
+    pub key_file: Option<PathBuf>,
+    pub checkpoints: PathBuf,
+}
+
+impl std::fmt::Debug for AuditConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditConfig")
+            .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .field("key_file", &self.key_file)
+            .field("checkpoints", &self.checkpoints)
+            .finish()
+    }
 }
 
 /// Periodic jobs and the follow-up of agreed actions.
@@ -51,6 +73,10 @@ struct ConfigFile {
     max_body_bytes: Option<usize>,
     transition_age_months: Option<u32>,
     sqlite_synchronous: Option<String>,
+    migration_database_url: Option<String>,
+    audit_key: Option<String>,
+    audit_key_file: Option<String>,
+    audit_checkpoints: Option<String>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
     public_url: Option<String>,
@@ -324,7 +350,21 @@ impl Config {
             )?,
         };
 
+        let audit = AuditConfig {
+            key: pick(env, "SAFEGUARD_AUDIT_KEY", file.audit_key),
+            key_file: pick(env, "SAFEGUARD_AUDIT_KEY_FILE", file.audit_key_file).map(PathBuf::from),
+            checkpoints: pick(env, "SAFEGUARD_AUDIT_CHECKPOINTS", file.audit_checkpoints)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("audit-checkpoints.jsonl")),
+        };
+        let migration_database_url = pick(
+            env,
+            "SAFEGUARD_MIGRATION_DATABASE_URL",
+            file.migration_database_url,
+        );
         let config = Config {
+            audit,
+            migration_database_url,
             jobs,
             mail,
             data_dir,
@@ -342,6 +382,18 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), AppError> {
+        if self.audit.key.as_ref().is_some_and(|k| k.trim().len() < 32) {
+            return Err(AppError::Startup(
+                "SAFEGUARD_AUDIT_KEY must be at least 32 characters".into(),
+            ));
+        }
+        if let Some(u) = &self.migration_database_url {
+            if Backend::of_url(u) != Backend::Postgres || self.backend() != Backend::Postgres {
+                return Err(AppError::Startup(
+                    "SAFEGUARD_MIGRATION_DATABASE_URL is for PostgreSQL, beside a postgres:// SAFEGUARD_DATABASE_URL".into(),
+                ));
+            }
+        }
         if !(1..=256).contains(&self.pool_size) {
             return Err(AppError::Startup(
                 "SAFEGUARD_POOL_SIZE must be between 1 and 256".into(),

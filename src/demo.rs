@@ -7,7 +7,6 @@ use serde_json::{Map, Value};
 use crate::app::AppState;
 use crate::domain::report::{self, ChildInput, NewCaseRequest};
 use crate::domain::transition::{self, EventRequest};
-use crate::domain::unit_of_work::Intent;
 use crate::domain::user::{add_user, NewUser};
 use crate::error::AppError;
 use crate::identity::Actor;
@@ -69,11 +68,7 @@ pub fn load(state: &AppState) -> Result<String, AppError> {
         team: "Demo safeguarding team".into(),
         authority: "la-cardiff".into(),
     };
-    let intent = Intent {
-        who: &actor.id,
-        path: "cli:demo",
-        now,
-    };
+    let intent = svc.intent(&actor.id, "cli:demo");
     let today = svc.today();
     let mut references = Vec::new();
     for c in &demo.cases {

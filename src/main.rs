@@ -6,7 +6,6 @@ use clap::{Parser, Subcommand};
 
 use safeguard::app;
 use safeguard::config::Config;
-use safeguard::domain::audit;
 use safeguard::domain::user::{add_user, NewUser};
 use safeguard::engine::{graph, WorkflowRegistry};
 use safeguard::error::AppError;
@@ -52,10 +51,32 @@ enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
-    /// Periodic jobs (reminders, overdue notices, escalation, digest, age 18).
+    /// Periodic jobs (reminders, overdue notices, escalation, digest, age 18, checkpoints).
     Jobs {
         #[command(subcommand)]
         command: JobsCommand,
+    },
+    /// Case records as a whole: destruction under a retention rule.
+    Case {
+        #[command(subcommand)]
+        command: CaseCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CaseCommand {
+    /// Destroy a case whose retention period is over: its tombstone (reference, dates, who
+    /// authorised it, the rule) goes to the audit checkpoints first. Runs as the database owner
+    /// (SAFEGUARD_MIGRATION_DATABASE_URL on PostgreSQL).
+    Destroy {
+        #[arg(long)]
+        reference: String,
+        /// Who authorised the destruction, as the council's records name them.
+        #[arg(long)]
+        authorised_by: String,
+        /// The retention rule it falls under.
+        #[arg(long)]
+        rule: String,
     },
 }
 
@@ -134,8 +155,15 @@ fn password_from_stdin() -> Result<String, AppError> {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute every case's hash chain and report any entry changed, removed or reordered.
-    Verify,
+    /// Recompute every case's keyed chain, replay each trail against its case, check the access
+    /// log and security events, and compare everything with the signed checkpoints.
+    Verify {
+        /// A copy of the checkpoint file kept elsewhere: the host's file must agree with it.
+        #[arg(long)]
+        copy: Option<PathBuf>,
+    },
+    /// Sign every chain's head and seal the finished days of the logs, in the checkpoint file.
+    Checkpoint,
 }
 
 fn main() -> ExitCode {
@@ -281,28 +309,103 @@ fn run_with_database(
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit {
-            command: AuditCommand::Verify,
+            command: AuditCommand::Verify { copy },
         } => {
             let mut conn = state.pool.get()?;
-            let report = audit::verify(&mut conn)?;
+            let svc = &state.services;
+            let mut report = safeguard::domain::audit_verify::verify(
+                &mut conn,
+                &svc.audit_key,
+                &svc.engine,
+                &svc.checkpoints,
+            )?;
+            if let Some(copy) = &copy {
+                report
+                    .problems
+                    .extend(safeguard::domain::checkpoint::compare_with_copy(
+                        &svc.checkpoints,
+                        copy,
+                    )?);
+            }
+            let summary = format!(
+                "{} cases, {} entries ({} unkeyed, covered by a checkpoint), {} access-log lines, {} security events, {} checkpoint lines, {} destroyed cases with tombstones",
+                report.cases,
+                report.entries,
+                report.legacy_entries,
+                report.access_lines,
+                report.security_events,
+                report.checkpoint_lines,
+                report.tombstones
+            );
             if report.problems.is_empty() {
-                println!(
-                    "audit trail intact: {} cases, {} entries",
-                    report.cases, report.entries
-                );
+                println!("audit trail intact: {summary}");
+                if report.checkpoint_lines == 0 {
+                    println!("no checkpoint yet: run `safeguard audit checkpoint`, and keep copies of {} elsewhere", svc.checkpoints.display());
+                }
                 Ok(ExitCode::SUCCESS)
             } else {
                 for p in &report.problems {
                     println!("TAMPERED  {p}");
                 }
                 println!(
-                    "audit trail BROKEN: {} problem(s) in {} cases, {} entries",
-                    report.problems.len(),
-                    report.cases,
-                    report.entries
+                    "audit trail BROKEN: {} problem(s); {summary}",
+                    report.problems.len()
                 );
                 Ok(ExitCode::from(2))
             }
+        }
+        Command::Audit {
+            command: AuditCommand::Checkpoint,
+        } => {
+            let mut conn = state.pool.get()?;
+            let svc = &state.services;
+            let w = safeguard::domain::checkpoint::write(
+                &mut conn,
+                &svc.audit_key,
+                &svc.checkpoints,
+                svc.now(),
+            )?;
+            println!(
+                "checkpoint line {} written to {}: {} of {} cases moved on since the last, {} days sealed",
+                w.line,
+                svc.checkpoints.display(),
+                w.cases_changed,
+                w.cases,
+                w.days_sealed
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Case {
+            command:
+                CaseCommand::Destroy {
+                    reference,
+                    authorised_by,
+                    rule,
+                },
+        } => {
+            let pool = match &state.config.migration_database_url {
+                Some(owner) => {
+                    safeguard::storage::connect_pool(owner, 1, state.config.sqlite_sync)?
+                }
+                None => state.pool.clone(),
+            };
+            let mut conn = pool.get()?;
+            let t = safeguard::domain::destruction::destroy(
+                &state.services,
+                &mut conn,
+                &safeguard::domain::destruction::Destruction {
+                    reference: &reference,
+                    authorised_by: &authorised_by,
+                    rule: &rule,
+                },
+            )?;
+            println!(
+                "{} destroyed ({} audit entries); its tombstone is in {}",
+                t.reference,
+                t.entries,
+                state.services.checkpoints.display()
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Outbox {
             command: OutboxCommand::Failed,

@@ -425,15 +425,15 @@ on_both_backends! {
             let b = s.spawn(|| tick(&replica.state, since, "replica-b").expect("tick b"));
             (a.join().expect("a"), b.join().expect("b"))
         });
-        assert_eq!(a.len() + b.len(), 5, "five jobs, each run by one replica: {a:?} {b:?}");
-        let once: Vec<(String, i64)> = ["age-trigger", "digest", "escalation", "overdue-scan", "reminder-scan"].iter().map(|j| (j.to_string(), 1)).collect();
+        assert_eq!(a.len() + b.len(), 6, "six jobs, each run by one replica: {a:?} {b:?}");
+        let once: Vec<(String, i64)> = ["age-trigger", "audit-checkpoint", "digest", "escalation", "overdue-scan", "reminder-scan"].iter().map(|j| (j.to_string(), 1)).collect();
         assert_eq!(run_counts(app), once);
         assert_eq!(latest_digest(app), "2026-11-30T08:00:00+00:00");
 
         // Down from Monday to Thursday 10:00: one catch-up run of each, for Thursday's time.
         app.clock.set(utc(2026, 12, 3, 10, 0));
         let caught_up = tick(&app.service.state, since, "replica-a").expect("tick");
-        assert_eq!(caught_up.len(), 5, "{caught_up:?}");
+        assert_eq!(caught_up.len(), 6, "{caught_up:?}");
         assert_eq!(latest_digest(app), "2026-12-03T08:00:00+00:00");
         assert!(tick(&app.service.state, since, "replica-a").expect("tick").is_empty(), "nothing twice");
         assert!(run_counts(app).iter().all(|(_, n)| *n == 2), "{:?}", run_counts(app));
@@ -566,7 +566,9 @@ on_both_backends! {
         for address in [&chair.email, &lead.email] {
             let mail = mail_to(&sink, address);
             assert_eq!(mail.len(), 1, "{address}");
-            assert!(mail[0].1.contains(&reference) && mail[0].1.contains("Monday 1 March 2027"), "{}", mail[0].1);
+            assert!(mail[0].1.contains(&reference) && mail[0].1.contains("Turns 18: in March 2027"), "{}", mail[0].1);
+            // The month, never the day: a date of a birthday gives the date of birth.
+            assert!(!mail[0].1.contains("1 March 2027") && !mail[0].1.contains("1 Mawrth 2027"), "{}", mail[0].1);
             assert!(mail[0].1.contains("Refer to adult services"), "the actions are listed: {}", mail[0].1);
         }
         for m in &all {

@@ -9,7 +9,6 @@ use safeguard::config::Config;
 use safeguard::domain::case::visible_case;
 use safeguard::domain::report::{self, NewCaseRequest};
 use safeguard::domain::transition::{self, EventRequest};
-use safeguard::domain::unit_of_work::Intent;
 use safeguard::identity::Actor;
 use safeguard::identity::RoleName;
 use safeguard::time::clock::ManualClock;
@@ -77,7 +76,7 @@ on_both_backends! {
         let (_, me) = app.get(&app.chair, "/api/me");
         let actor = Actor { id: me["id"].as_str().expect("id").into(), name: "T".into(), role: RoleName::Chair, team: "T".into(), authority: "la-cardiff".into() };
         let mut conn = state.pool.get().expect("conn");
-        let intent = Intent { who: &actor.id, path: "test", now: state.services.now() };
+        let intent = state.services.intent(&actor.id, "test");
         // The old case goes on under the shipped version.
         let old_id = old["id"].as_str().expect("id");
         let outcome = transition::apply(&state.services, &mut conn, &intent, &actor, old_id, &EventRequest {

@@ -2,6 +2,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::audit::AuditKey;
+use super::checkpoint::access_mac;
 use crate::error::AppError;
 use crate::storage::models::AccessLogRow;
 use crate::storage::schema::access_log;
@@ -17,7 +19,7 @@ pub enum Access {
 }
 
 impl Access {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Access::Read => "read",
             Access::List => "list",
@@ -29,6 +31,7 @@ impl Access {
 
 pub fn record(
     conn: &mut DbConn,
+    key: &AuditKey,
     user_id: &str,
     case_ids: &[&str],
     access: Access,
@@ -40,13 +43,18 @@ pub fn record(
     }
     let rows: Vec<AccessLogRow> = case_ids
         .iter()
-        .map(|case_id| AccessLogRow {
-            id: uuid::Uuid::new_v4().to_string(),
-            user_id: user_id.to_string(),
-            case_id: case_id.to_string(),
-            action: access.as_str().to_string(),
-            path: path.chars().take(500).collect(),
-            at,
+        .map(|case_id| {
+            let id = uuid::Uuid::new_v4().to_string();
+            let path: String = path.chars().take(500).collect();
+            AccessLogRow {
+                mac: access_mac(key, &id, user_id, case_id, access.as_str(), &path, at),
+                id,
+                user_id: user_id.to_string(),
+                case_id: case_id.to_string(),
+                action: access.as_str().to_string(),
+                path,
+                at,
+            }
         })
         .collect();
     // diesel's MultiConnection has no multi-row insert on SQLite; one transaction around the

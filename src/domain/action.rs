@@ -7,7 +7,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::access_log::Access;
-use super::unit_of_work::{self, Intent};
+use super::unit_of_work;
+use super::Services;
 use crate::domain::audit;
 use crate::error::AppError;
 use crate::i18n::Language;
@@ -132,6 +133,7 @@ fn owned(conn: &mut DbConn, holder: &LinkHolder) -> Result<Vec<AgreedActionRow>,
 /// Values for the owner's page: their actions on that case and the updates to them; the case
 /// reference, never the child's name.
 pub fn page_data(
+    svc: &Services,
     conn: &mut DbConn,
     path: &str,
     holder: &LinkHolder,
@@ -140,11 +142,7 @@ pub fn page_data(
     now: DateTime<Utc>,
 ) -> Result<Value, AppError> {
     let who = super::meeting::link_holder(&holder.email);
-    let intent = Intent {
-        who: &who,
-        path,
-        now,
-    };
+    let intent = svc.intent_at(&who, path, now);
     unit_of_work::read(conn, &intent, Access::Read, |conn, touched| {
         touched.case(&holder.case_id);
         owner_page(conn, holder, action_url, message)
@@ -194,6 +192,7 @@ pub struct OwnerUpdate {
 /// An owner's update through their link: one of their own open actions on that case, audited
 /// on the case like any other write.
 pub fn update_from_link(
+    svc: &Services,
     conn: &mut DbConn,
     path: &str,
     holder: &LinkHolder,
@@ -201,11 +200,7 @@ pub fn update_from_link(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let who = super::meeting::link_holder(&holder.email);
-    let intent = Intent {
-        who: &who,
-        path,
-        now,
-    };
+    let intent = svc.intent_at(&who, path, now);
     unit_of_work::write(conn, &intent, |conn, touched| {
         touched.case(&holder.case_id);
         let note = update.note.trim();
@@ -265,6 +260,7 @@ pub fn update_from_link(
             // No account: the audit names the link holder by address.
             audit::record_on_case(
                 conn,
+                &svc.audit_key,
                 &action.case_id,
                 &format!("link:{}", holder.email),
                 if asks_more_time {

@@ -22,7 +22,7 @@ use crate::storage::schema::{
 };
 use crate::storage::{lock_cases, DbConn};
 use crate::time::age::{date_at_age_months, eighteenth_birthday};
-use crate::time::wales::{self, long_date};
+use crate::time::wales::{self, long_date, month_year};
 
 /// The service, when it applies what the calendar decides.
 pub fn system_actor() -> Actor {
@@ -96,7 +96,7 @@ pub fn announce_started(
             |lang| {
                 json!({
                     "recipient_name": person.name, "reference": case.reference,
-                    "birthday": long_date(birthday, lang),
+                    "birthday_month": month_year(birthday, lang),
                     "actions": actions.iter().map(|a| json!({"title": a.title, "due": long_date(a.due_date, lang)})).collect::<Vec<_>>(),
                     "case_url": case_url(mailer, case),
                 })
@@ -156,8 +156,7 @@ pub fn start_track(
             &actor,
             &case,
             &start,
-            case.audit_seq,
-            &case.audit_head,
+            (case.audit_seq, &case.audit_head, case.version + 1),
             now,
         )?;
         diesel::update(cases::table.find(&case.id))
@@ -342,6 +341,7 @@ pub fn hand_over(
             .load(conn)?;
         audit::record_on_case(
             conn,
+            &svc.audit_key,
             case_id,
             &actor.id,
             "handover",
@@ -363,7 +363,7 @@ pub fn hand_over(
                 |lang| {
                     json!({
                         "recipient_name": person.name, "reference": case.reference,
-                        "birthday": long_date(birthday, lang), "handed_over": handed_over,
+                        "birthday_month": month_year(birthday, lang), "handed_over": handed_over,
                         "open_actions": open_actions.len(),
                         "meetings_after": meetings_after.iter().map(|m| json!({
                             "kind": super::meeting::kind_name(engine, &m.kind, lang),

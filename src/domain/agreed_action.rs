@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::Services;
-use crate::domain::audit;
+use crate::domain::audit::{self, AuditKey};
 use crate::domain::child::names_child;
 use crate::engine::decide::parse_due_date;
 use crate::engine::Owner;
@@ -221,6 +221,7 @@ pub fn create(
             .execute(conn)?;
         audit::record_on_case(
             conn,
+            &services.audit_key,
             &case.id,
             &actor.id,
             "action_agreed",
@@ -256,6 +257,7 @@ pub struct ActionChange {
 /// A change to an open action by a chair, team lead, senior manager, or the user who owns it.
 pub fn change(
     conn: &mut DbConn,
+    key: &AuditKey,
     actor: &Actor,
     case: &CaseRow,
     action_id: &str,
@@ -364,6 +366,7 @@ pub fn change(
             .execute(conn)?;
         audit::record_on_case(
             conn,
+            key,
             &case.id,
             &actor.id,
             "action_updated",

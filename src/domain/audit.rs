@@ -1,8 +1,14 @@
-//! The audit trail: append-only, one chain per case. Each entry's hash covers its own content
-//! and the previous entry's hash, and the case row keeps the newest hash, so editing, removing
-//! or reordering any entry is detected by `verify`.
+//! The audit trail: append-only, one chain per case. Each entry's hash is an HMAC, with a key
+//! kept apart from the database, over its own content and the previous entry's hash; the case
+//! row keeps the newest. Someone who can edit the database but not read the key can neither
+//! change an entry, nor add one, nor recompute a chain. `verify` recomputes every chain,
+//! replays each trail against the case it belongs to (state, version, facts, child), checks the
+//! keyed access log, and compares it all with the checkpoints kept outside the database.
+use std::path::{Path, PathBuf};
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -12,6 +18,108 @@ use crate::storage::schema::{audit_events, cases};
 use crate::storage::DbConn;
 
 pub const GENESIS: &str = "genesis";
+
+/// Keyed hashes carry this prefix; an entry without it was written before the trail was keyed.
+const KEYED: &str = "k1:";
+
+/// The audit key: what makes the trail's hashes unforgeable by someone who has the database
+/// but not the key. Never printed.
+#[derive(Clone)]
+pub struct AuditKey {
+    key: Vec<u8>,
+    /// Where it came from, for the start-up warning and `audit verify`'s report.
+    pub origin: String,
+}
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AuditKey(<redacted>, from {})", self.origin)
+    }
+}
+
+impl AuditKey {
+    pub fn from_secret(secret: &[u8], origin: &str) -> Result<AuditKey, AppError> {
+        if secret.len() < 32 {
+            return Err(AppError::Startup(format!(
+                "the audit key from {origin} is shorter than 32 bytes"
+            )));
+        }
+        Ok(AuditKey {
+            key: secret.to_vec(),
+            origin: origin.to_string(),
+        })
+    }
+
+    /// The key from `SAFEGUARD_AUDIT_KEY`, else the file `SAFEGUARD_AUDIT_KEY_FILE` names, else a
+    /// file generated once in the data folder. Returns a warning to log when the key sits beside
+    /// the database, where it does not stop someone who has the whole folder.
+    pub fn load(
+        secret: Option<&str>,
+        file: Option<&Path>,
+        data_dir: &Path,
+    ) -> Result<(AuditKey, Option<String>), AppError> {
+        if let Some(s) = secret {
+            return Ok((
+                AuditKey::from_secret(s.trim().as_bytes(), "SAFEGUARD_AUDIT_KEY")?,
+                None,
+            ));
+        }
+        let (path, generated): (PathBuf, bool) = match file {
+            Some(p) => (p.to_path_buf(), false),
+            None => (data_dir.join("audit-key"), true),
+        };
+        if !path.exists() {
+            if !generated {
+                return Err(AppError::Startup(format!(
+                    "SAFEGUARD_AUDIT_KEY_FILE names {}, which does not exist",
+                    path.display()
+                )));
+            }
+            let mut bytes = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
+            write_private(&path, hex::encode(bytes).as_bytes())?;
+        }
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| AppError::Startup(format!("cannot read {}: {e}", path.display())))?;
+        let key = AuditKey::from_secret(text.trim().as_bytes(), &path.display().to_string())?;
+        let beside = path
+            .canonicalize()
+            .ok()
+            .zip(data_dir.canonicalize().ok())
+            .is_some_and(|(k, d)| k.starts_with(d));
+        let warning = beside.then(|| {
+            format!(
+                "the audit key is kept in the data folder ({}): whoever has that folder can rewrite the audit trail unseen; set SAFEGUARD_AUDIT_KEY or SAFEGUARD_AUDIT_KEY_FILE to a key kept elsewhere",
+                path.display()
+            )
+        });
+        Ok((key, warning))
+    }
+
+    /// HMAC-SHA256 of `text`, in hex.
+    pub fn mac(&self, text: &[u8]) -> String {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
+        mac.update(text);
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+/// Writes a secret only its owner may read.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| AppError::Startup(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    std::fs::write(path, bytes)
+        .map_err(|e| AppError::Startup(format!("cannot write {}: {e}", path.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok(())
+}
 
 /// What one audit entry says, before it is chained.
 #[derive(Debug, Clone, Default)]
@@ -25,6 +133,8 @@ pub struct AuditEntry {
     pub decline: bool,
     pub rationale: Option<String>,
     pub payload: serde_json::Value,
+    /// The case's version once the unit of work that writes this entry commits.
+    pub case_version: i64,
 }
 
 #[derive(Serialize)]
@@ -44,8 +154,15 @@ struct Hashed<'a> {
     prev_hash: &'a str,
 }
 
-fn hash_of(row: &AuditEventRow) -> String {
-    let content = Hashed {
+#[derive(Serialize)]
+struct KeyedContent<'a> {
+    #[serde(flatten)]
+    entry: Hashed<'a>,
+    case_version: i64,
+}
+
+fn hashed(row: &AuditEventRow) -> Hashed<'_> {
+    Hashed {
         case_id: &row.case_id,
         seq: row.seq,
         at: row.at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
@@ -59,15 +176,30 @@ fn hash_of(row: &AuditEventRow) -> String {
         rationale: row.rationale.as_deref(),
         payload: &row.payload,
         prev_hash: &row.prev_hash,
+    }
+}
+
+/// The keyed hash of an entry. Struct fields serialise in declaration order, so the text is
+/// stable.
+pub fn keyed_hash(key: &AuditKey, row: &AuditEventRow) -> String {
+    let content = KeyedContent {
+        entry: hashed(row),
+        case_version: row.case_version,
     };
-    // Struct fields serialise in declaration order, so this text is stable.
     let text = serde_json::to_string(&content).unwrap_or_default();
+    format!("{KEYED}{}", key.mac(text.as_bytes()))
+}
+
+/// The unkeyed hash entries had before the trail was keyed.
+fn legacy_hash(row: &AuditEventRow) -> String {
+    let text = serde_json::to_string(&hashed(row)).unwrap_or_default();
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 /// Builds the next row of a case's chain. The caller inserts it and stores `(seq, hash)` on the
 /// case in the same transaction.
 pub fn next_row(
+    key: &AuditKey,
     case_id: &str,
     prev_seq: i64,
     prev_hash: &str,
@@ -89,21 +221,23 @@ pub fn next_row(
         payload: entry.payload.to_string(),
         prev_hash: prev_hash.to_string(),
         hash: String::new(),
+        case_version: entry.case_version,
     };
-    row.hash = hash_of(&row);
+    row.hash = keyed_hash(key, &row);
     row
 }
 
-/// Appends an entry to a case's chain and moves the case's head. Returns the new sequence number.
+/// Appends an entry to a case's chain. The caller moves the case's head.
 pub fn append(
     conn: &mut DbConn,
+    key: &AuditKey,
     case_id: &str,
     prev_seq: i64,
     prev_hash: &str,
     at: NaiveDateTime,
     entry: AuditEntry,
 ) -> Result<AuditEventRow, AppError> {
-    let row = next_row(case_id, prev_seq, prev_hash, at, entry);
+    let row = next_row(key, case_id, prev_seq, prev_hash, at, entry);
     diesel::insert_into(audit_events::table)
         .values(&row)
         .execute(conn)?;
@@ -115,6 +249,7 @@ pub fn append(
 /// number: the later gets a conflict and its transaction is undone.
 pub fn record_on_case(
     conn: &mut DbConn,
+    key: &AuditKey,
     case_id: &str,
     actor_id: &str,
     kind: &'static str,
@@ -129,9 +264,10 @@ pub fn record_on_case(
         actor_id: actor_id.to_string(),
         kind,
         payload,
+        case_version: version + 1,
         ..AuditEntry::default()
     };
-    let row = append(conn, case_id, seq, &head, now, entry).map_err(|e| match e {
+    let row = append(conn, key, case_id, seq, &head, now, entry).map_err(|e| match e {
         AppError::Database(diesel::result::Error::DatabaseError(
             diesel::result::DatabaseErrorKind::UniqueViolation,
             _,
@@ -152,68 +288,25 @@ pub fn record_on_case(
     Ok(())
 }
 
-#[derive(Debug, Serialize)]
-pub struct VerifyReport {
-    pub cases: usize,
-    pub entries: usize,
-    pub problems: Vec<String>,
+/// How one stored entry's hash stands.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EntryHash {
+    Keyed,
+    /// Written before the trail was keyed: trusted only as far as a checkpoint covers it.
+    Legacy,
+    Wrong,
 }
 
-/// Recomputes every chain. Reports each broken link by case reference and sequence number.
-pub fn verify(conn: &mut DbConn) -> Result<VerifyReport, AppError> {
-    let heads: Vec<(String, String, i64, String)> = cases::table
-        .select((
-            cases::id,
-            cases::reference,
-            cases::audit_seq,
-            cases::audit_head,
-        ))
-        .order(cases::reference)
-        .load(conn)?;
-    let mut report = VerifyReport {
-        cases: heads.len(),
-        entries: 0,
-        problems: Vec::new(),
-    };
-    for (case_id, reference, head_seq, head_hash) in heads {
-        let rows: Vec<AuditEventRow> = audit_events::table
-            .filter(audit_events::case_id.eq(&case_id))
-            .order(audit_events::seq)
-            .select(AuditEventRow::as_select())
-            .load(conn)?;
-        report.entries += rows.len();
-        let mut prev = GENESIS.to_string();
-        for (i, row) in rows.iter().enumerate() {
-            let expected_seq = i as i64 + 1;
-            if row.seq != expected_seq {
-                report.problems.push(format!(
-                    "{reference}: entry {expected_seq} is missing (found {})",
-                    row.seq
-                ));
-                break;
-            }
-            if row.prev_hash != prev {
-                report.problems.push(format!(
-                    "{reference}: entry {} does not follow entry {}",
-                    row.seq,
-                    row.seq - 1
-                ));
-            }
-            if hash_of(row) != row.hash {
-                report.problems.push(format!(
-                    "{reference}: entry {} was changed after it was written",
-                    row.seq
-                ));
-            }
-            prev = row.hash.clone();
+pub fn check_hash(key: &AuditKey, row: &AuditEventRow) -> EntryHash {
+    if row.hash.starts_with(KEYED) {
+        if keyed_hash(key, row) == row.hash {
+            EntryHash::Keyed
+        } else {
+            EntryHash::Wrong
         }
-        if rows.len() as i64 != head_seq || prev != head_hash {
-            report.problems.push(format!(
-                "{reference}: the case expects {head_seq} entries ending in {}…, the trail has {}",
-                head_hash.get(..12).unwrap_or(&head_hash),
-                rows.len()
-            ));
-        }
+    } else if legacy_hash(row) == row.hash {
+        EntryHash::Legacy
+    } else {
+        EntryHash::Wrong
     }
-    Ok(report)
 }

@@ -500,6 +500,7 @@ pub fn add_involvement(
             .execute(conn)?;
         audit::record_on_case(
             conn,
+            &svc.audit_key,
             &case.id,
             &actor.id,
             "involvement_added",

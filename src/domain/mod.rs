@@ -8,8 +8,11 @@ pub mod action;
 pub mod age18;
 pub mod agreed_action;
 pub mod audit;
+pub mod audit_verify;
 pub mod case;
+pub mod checkpoint;
 pub mod child;
+pub mod destruction;
 pub mod form_token;
 pub mod input;
 pub mod meeting;
@@ -28,6 +31,8 @@ use crate::engine::Engine;
 use crate::mail::Mailer;
 use crate::time::clock::Clock;
 use crate::time::wales::london_date;
+use audit::AuditKey;
+use unit_of_work::Intent;
 
 /// What every unit of work needs besides its connection: the engine that decides, the mailer
 /// that composes what the decision sends, and the clock.
@@ -36,9 +41,28 @@ pub struct Services {
     pub engine: Engine,
     pub mailer: Mailer,
     pub clock: Arc<dyn Clock>,
+    /// Keys the audit trail, the access log and the security events.
+    pub audit_key: Arc<AuditKey>,
+    /// The signed checkpoints of the audit, kept outside the database.
+    pub checkpoints: std::path::PathBuf,
 }
 
 impl Services {
+    /// What `who` is doing now, as a unit of work records it.
+    pub fn intent<'a>(&'a self, who: &'a str, path: &'a str) -> Intent<'a> {
+        self.intent_at(who, path, self.now())
+    }
+
+    /// As `intent`, at a moment the caller has already read from the clock.
+    pub fn intent_at<'a>(&'a self, who: &'a str, path: &'a str, now: DateTime<Utc>) -> Intent<'a> {
+        Intent {
+            who,
+            path,
+            now,
+            key: &self.audit_key,
+        }
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }

@@ -266,6 +266,7 @@ pub fn record(
         }
         let row = audit::append(
             conn,
+            &svc.audit_key,
             &id,
             0,
             GENESIS,
@@ -273,9 +274,11 @@ pub fn record(
             AuditEntry {
                 actor_id: actor.id.clone(),
                 kind: "case_created",
+                case_version: 1,
                 payload: json!({
                     "reference": case.reference,
                     "child": {
+                        "name": name,
                         "date_of_birth": dob.to_string(), "gender": gender,
                         "located_authority": located, "residence_authority": residence,
                         "looked_after": c.looked_after, "existing_plan": c.existing_plan,
@@ -305,8 +308,15 @@ pub fn record(
         for name in &to_start {
             let start = engine.start(name, &snapshot, &kinds, Some(&owner), now)?;
             kinds.extend(start.actions.iter().filter_map(|a| a.kind.clone()));
-            (seq, head) =
-                super::transition::write_start(svc, conn, actor, &case, &start, seq, &head, now)?;
+            (seq, head) = super::transition::write_start(
+                svc,
+                conn,
+                actor,
+                &case,
+                &start,
+                (seq, &head, 1),
+                now,
+            )?;
         }
         diesel::update(cases::table.find(&id))
             .set((cases::audit_seq.eq(seq), cases::audit_head.eq(&head)))

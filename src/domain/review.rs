@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::domain::audit;
+use crate::domain::audit::{self, AuditKey};
 use crate::error::AppError;
 use crate::identity::Actor;
 use crate::identity::RoleName;
@@ -100,6 +100,7 @@ pub struct DepartureRequest {
 /// or of a review: audited on the case, and the step or review stops counting as overdue.
 pub fn record_departure(
     conn: &mut DbConn,
+    key: &AuditKey,
     primary: &str,
     actor: &Actor,
     case: &CaseRow,
@@ -199,6 +200,7 @@ pub fn record_departure(
             .execute(conn)?;
         audit::record_on_case(
             conn,
+            key,
             &case.id,
             &actor.id,
             "timescale_departure",

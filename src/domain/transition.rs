@@ -452,8 +452,10 @@ fn write_decision(
         "reviews": reviews,
         "rules": decision.rules,
     });
+    let new_version = case.version + 1;
     let row = audit::append(
         conn,
+        &svc.audit_key,
         &case.id,
         case.audit_seq,
         &case.audit_head,
@@ -461,6 +463,7 @@ fn write_decision(
         AuditEntry {
             actor_id: actor.id.clone(),
             kind: "transition",
+            case_version: new_version,
             workflow: Some(decision.workflow.clone()),
             event: Some(decision.event.clone()),
             from_state: Some(decision.from_state.clone()),
@@ -490,11 +493,18 @@ fn write_decision(
             .filter(|n| !on_case.contains(n))
         {
             let start = svc.engine.start(name, &after, &kinds, owner, now)?;
-            (seq, head) = write_start(svc, conn, actor, case, &start, seq, &head, now)?;
+            (seq, head) = write_start(
+                svc,
+                conn,
+                actor,
+                case,
+                &start,
+                (seq, &head, new_version),
+                now,
+            )?;
             started.push(name.clone());
         }
     }
-    let new_version = case.version + 1;
     let updated = diesel::update(
         cases::table
             .filter(cases::id.eq(&case.id))
@@ -534,19 +544,19 @@ fn write_decision(
 }
 
 /// Writes a workflow the engine has started on a case: its row, first deadline, the actions its
-/// start effects create, the emails it causes and its audit entry. Returns the new audit
-/// (seq, head), which the caller stores on the case row with the case's next version.
-#[allow(clippy::too_many_arguments)]
+/// start effects create, the emails it causes and its audit entry. `audit` is the trail's
+/// (seq, head) so far and the case's version once the unit of work commits; returns the new
+/// (seq, head), which the caller stores on the case row with that version.
 pub fn write_start(
     svc: &Services,
     conn: &mut DbConn,
     actor: &Actor,
     case: &CaseRow,
     start: &Start,
-    audit_seq: i64,
-    audit_head: &str,
+    audit: (i64, &str, i64),
     now: DateTime<Utc>,
 ) -> Result<(i64, String), AppError> {
+    let (audit_seq, audit_head, case_version) = audit;
     let naive_now = now.naive_utc();
     diesel::insert_into(case_workflows::table)
         .values(CaseWorkflowRow {
@@ -577,6 +587,7 @@ pub fn write_start(
     }
     let row = audit::append(
         conn,
+        &svc.audit_key,
         &case.id,
         audit_seq,
         audit_head,
@@ -584,6 +595,7 @@ pub fn write_start(
         AuditEntry {
             actor_id: actor.id.clone(),
             kind: "workflow_started",
+            case_version,
             workflow: Some(start.workflow.clone()),
             to_state: Some(start.initial.clone()),
             payload: json!({

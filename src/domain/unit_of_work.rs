@@ -7,6 +7,7 @@
 use chrono::{DateTime, Utc};
 
 use super::access_log::{self, Access};
+use super::audit::AuditKey;
 use crate::error::AppError;
 use crate::identity::Actor;
 use crate::storage::crash::crash_point;
@@ -21,6 +22,8 @@ pub struct Intent<'a> {
     /// What they asked for (the request path), as the access log records it.
     pub path: &'a str,
     pub now: DateTime<Utc>,
+    /// Keys the access-log lines and audit entries it writes.
+    pub key: &'a AuditKey,
 }
 
 /// The cases a unit of work has touched; each gets its access-log line.
@@ -38,6 +41,11 @@ impl Touched {
         for id in ids {
             self.case(id);
         }
+    }
+
+    /// Whether the unit has touched this case (found it visible to the person).
+    pub fn has(&self, id: &str) -> bool {
+        self.0.iter().any(|c| c == id)
     }
 
     fn ids(&self) -> Vec<&str> {
@@ -60,6 +68,7 @@ pub fn write<T>(
         crash_point("unit_of_work.before_access_log");
         access_log::record(
             conn,
+            intent.key,
             intent.who,
             &touched.ids(),
             Access::Write,
@@ -74,6 +83,7 @@ pub fn write<T>(
         let logged = write_transaction(conn, |conn| {
             access_log::record(
                 conn,
+                intent.key,
                 intent.who,
                 &touched.ids(),
                 Access::WriteRefused,
@@ -118,6 +128,7 @@ pub fn reading_case<T>(
     write_transaction(conn, |conn| {
         access_log::record(
             conn,
+            intent.key,
             intent.who,
             &[&case.id],
             Access::Read,
@@ -142,6 +153,7 @@ pub fn read<T>(
         write_transaction(conn, |conn| {
             access_log::record(
                 conn,
+                intent.key,
                 intent.who,
                 &touched.ids(),
                 access,

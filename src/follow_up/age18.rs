@@ -18,11 +18,7 @@ use crate::time::wales::london_date;
 pub fn run(svc: &Services, conn: &mut DbConn, now: DateTime<Utc>) -> Result<String, AppError> {
     let today = london_date(now);
     let actor = system_actor();
-    let intent = Intent {
-        who: &actor.id,
-        path: "job:age-trigger",
-        now,
-    };
+    let intent = svc.intent_at(&actor.id, "job:age-trigger", now);
     let (started, failed_start) = start_tracks(svc, conn, &intent, today)?;
     let (handed, failed_handover) = birthdays(svc, conn, &intent, today)?;
     Ok(format!(

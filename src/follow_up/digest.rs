@@ -18,7 +18,7 @@ use crate::storage::schema::{outbox, users};
 use crate::storage::{write_transaction, DbConn};
 use crate::time::wales;
 use crate::time::wales::london_date;
-use crate::time::wales::long_date;
+use crate::time::wales::{long_date, month_year};
 
 pub fn run(svc: &Services, conn: &mut DbConn, now: DateTime<Utc>) -> Result<String, AppError> {
     let today = london_date(now);
@@ -78,7 +78,7 @@ pub fn run(svc: &Services, conn: &mut DbConn, now: DateTime<Utc>) -> Result<Stri
                         "overdue_steps": l.overdue_steps.iter().map(|s| json!({"reference": s.reference, "step": s.step, "due": wales::date_time(s.due_at, lang)})).collect::<Vec<_>>(),
                         "overdue_actions": l.overdue_actions.iter().map(|a| json!({"reference": a.reference, "title": a.title, "owner_name": a.owner_name, "due": long_date(a.due_date, lang)})).collect::<Vec<_>>(),
                         "reviews_due": l.reviews_due.iter().map(|r| json!({"reference": r.reference, "review": r.review, "due": wales::date_time(r.due_at, lang)})).collect::<Vec<_>>(),
-                        "turning_18": l.turning_18.iter().map(|t| json!({"reference": t.reference, "birthday": long_date(t.birthday, lang)})).collect::<Vec<_>>(),
+                        "turning_18": l.turning_18.iter().map(|t| json!({"reference": t.reference, "birthday_month": month_year(t.birthday, lang)})).collect::<Vec<_>>(),
                         "count_overdue_steps": l.overdue_steps.len(), "count_overdue_actions": l.overdue_actions.len(),
                         "count_reviews_due": l.reviews_due.len(), "count_turning_18": l.turning_18.len(),
                     })
@@ -88,6 +88,7 @@ pub fn run(svc: &Services, conn: &mut DbConn, now: DateTime<Utc>) -> Result<Stri
             // The digest names cases to a person: that is a read of each.
             access_log::record(
                 conn,
+                &svc.audit_key,
                 &lead.id,
                 &case_ids,
                 Access::List,

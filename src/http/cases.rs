@@ -8,7 +8,7 @@ use crate::domain::access_log::{self, Access};
 use crate::domain::case::{self, CaseFilter, NewInvolvement};
 use crate::domain::report::{self, NewCaseRequest};
 use crate::domain::transition::{self, EventRequest};
-use crate::domain::unit_of_work::{self, Intent};
+use crate::domain::unit_of_work;
 use crate::error::AppError;
 use crate::identity::{Actor, RoleName};
 use crate::storage::models::CaseRow;
@@ -49,11 +49,7 @@ where
         + 'static,
 {
     with_conn(state, move |s, conn| {
-        let intent = Intent {
-            who: &actor.id,
-            path: &path,
-            now: s.services.now(),
-        };
+        let intent = s.services.intent(&actor.id, &path);
         // One clock reading for the change, its audit entry and its access-log line.
         unit_of_work::on_case(conn, &intent, &actor, &key, |conn, c| {
             f(s, conn, &actor, c, intent.now)
@@ -75,11 +71,7 @@ where
     F: FnOnce(&AppState, &mut DbConn, &CaseRow) -> Result<T, AppError> + Send + 'static,
 {
     with_conn(state, move |s, conn| {
-        let intent = Intent {
-            who: &actor.id,
-            path: &path,
-            now: s.services.now(),
-        };
+        let intent = s.services.intent(&actor.id, &path);
         unit_of_work::reading_case(conn, &intent, &actor, &key, |conn, c| f(s, conn, c))
     })
     .await
@@ -93,11 +85,7 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let view = with_conn(&state, move |s, conn| {
-        let intent = Intent {
-            who: &actor.id,
-            path: &path,
-            now: s.services.now(),
-        };
+        let intent = s.services.intent(&actor.id, &path);
         let created = report::record(&s.services, conn, &intent, &actor, &body, None)?;
         case::view_case(&s.services, conn, &created)
     })
@@ -115,11 +103,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let path = req.uri().to_string();
     let cases = with_conn(&state, move |s, conn| {
-        let intent = Intent {
-            who: &actor.id,
-            path: &path,
-            now: s.services.now(),
-        };
+        let intent = s.services.intent(&actor.id, &path);
         unit_of_work::read(conn, &intent, Access::List, |conn, touched| {
             let cases = case::list_cases(&s.services, conn, &actor, &filter)?;
             touched.cases(cases.iter().map(|c| c.id.as_str()));
@@ -154,11 +138,7 @@ pub async fn apply_event(
     let path = req.path().to_string();
     let key = key.into_inner();
     let outcome = with_conn(&state, move |s, conn| {
-        let intent = Intent {
-            who: &actor.id,
-            path: &path,
-            now: s.services.now(),
-        };
+        let intent = s.services.intent(&actor.id, &path);
         transition::apply(&s.services, conn, &intent, &actor, &key, &body)
     })
     .await?;
@@ -232,11 +212,7 @@ pub async fn add_involvement(
     let path = req.path().to_string();
     let key = key.into_inner();
     let version = with_conn(&state, move |s, conn| {
-        let intent = Intent {
-            who: &actor.id,
-            path: &path,
-            now: s.services.now(),
-        };
+        let intent = s.services.intent(&actor.id, &path);
         case::add_involvement(&s.services, conn, &intent, &actor, &key, &body)
     })
     .await?;

@@ -58,8 +58,16 @@ pub async fn change_action(
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let (key, action_id) = ids.into_inner();
-    let row = writing_case(&state, actor, path, key, move |_, conn, actor, c, now| {
-        agreed_action::change(conn, actor, c, &action_id, &body, now)
+    let row = writing_case(&state, actor, path, key, move |s, conn, actor, c, now| {
+        agreed_action::change(
+            conn,
+            &s.services.audit_key,
+            actor,
+            c,
+            &action_id,
+            &body,
+            now,
+        )
     })
     .await?;
     let today = london_date(state.services.now());
@@ -100,7 +108,7 @@ pub async fn record_departure(
         key.into_inner(),
         move |s, conn, actor, c, now| {
             let primary = s.services.engine.registry.primary().name().to_string();
-            review::record_departure(conn, &primary, actor, c, &body, now)
+            review::record_departure(conn, &s.services.audit_key, &primary, actor, c, &body, now)
         },
     )
     .await?;
@@ -123,6 +131,7 @@ pub async fn dashboard_for(
         let built = dashboard::build(conn, &s.services.engine, &actor, &period, now)?;
         access_log::record(
             conn,
+            &s.services.audit_key,
             &actor.id,
             &built.lists.case_ids(),
             Access::List,
@@ -179,6 +188,7 @@ pub async fn csv_download(
         let named = dashboard::csv_case_ids(&built, &list_name);
         access_log::record(
             conn,
+            &s.services.audit_key,
             &actor.id,
             &named,
             Access::List,

@@ -13,12 +13,8 @@ use crate::error::AppError;
 use crate::identity::{Actor, RoleName};
 use crate::mail::links::{LinkError, Purpose};
 
-fn intent<'a>(s: &AppState, actor: &'a Actor, path: &'a str) -> Intent<'a> {
-    Intent {
-        who: &actor.id,
-        path,
-        now: s.services.now(),
-    }
+fn intent<'a>(s: &'a AppState, actor: &'a Actor, path: &'a str) -> Intent<'a> {
+    s.services.intent(&actor.id, path)
 }
 
 pub async fn create(
@@ -37,7 +33,7 @@ pub async fn create(
             &body,
             None,
         )?;
-        shown(conn, &actor, &id)
+        shown(&s.services.engine, conn, &actor, &id)
     })
     .await?;
     Ok(HttpResponse::Created().json(view))
@@ -45,12 +41,13 @@ pub async fn create(
 
 /// The meeting as it is after a change the actor has just made (and which was logged).
 fn shown(
+    engine: &crate::engine::Engine,
     conn: &mut crate::storage::DbConn,
     actor: &Actor,
     id: &str,
 ) -> Result<serde_json::Value, AppError> {
-    let (m, cases) = meeting::visible_meeting(conn, actor, id)?;
-    meeting::view(conn, &m, &cases)
+    let seen = meeting::seen_meeting(conn, actor, id)?;
+    meeting::view(engine, conn, &seen, actor)
 }
 
 pub async fn read(
@@ -61,7 +58,13 @@ pub async fn read(
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
     let view = with_conn(&state, move |s, conn| {
-        meeting::read(conn, &intent(s, &actor, &path), &actor, &id)
+        meeting::read(
+            &s.services.engine,
+            conn,
+            &intent(s, &actor, &path),
+            &actor,
+            &id,
+        )
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -84,7 +87,7 @@ pub async fn reschedule(
             &id,
             &body,
         )?;
-        shown(conn, &actor, &id)
+        shown(&s.services.engine, conn, &actor, &id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -107,7 +110,7 @@ pub async fn cancel(
             &id,
             &body,
         )?;
-        shown(conn, &actor, &id)
+        shown(&s.services.engine, conn, &actor, &id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -130,7 +133,7 @@ pub async fn record(
             &id,
             &body,
         )?;
-        shown(conn, &actor, &id)
+        shown(&s.services.engine, conn, &actor, &id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -280,6 +283,7 @@ pub async fn actions_page(
     let path = req.path().to_string();
     let page = with_conn(&state, move |s, conn| {
         let data = crate::domain::action::page_data(
+            &s.services,
             conn,
             &path,
             &holder,
@@ -308,8 +312,9 @@ pub async fn actions_update(
     let page = with_conn(&state, move |s, conn| {
         let now = s.services.now();
         let update: crate::domain::action::OwnerUpdate = form.read()?;
-        crate::domain::action::update_from_link(conn, &path, &holder, &update, now)?;
+        crate::domain::action::update_from_link(&s.services, conn, &path, &holder, &update, now)?;
         let data = crate::domain::action::page_data(
+            &s.services,
             conn,
             &path,
             &holder,

@@ -25,6 +25,9 @@ pub enum JobName {
     Escalation,
     /// The team leads' morning email.
     Digest,
+    /// Signs the heads of every audit chain and seals the finished days of the logs, in the
+    /// checkpoint file outside the database.
+    AuditCheckpoint,
 }
 
 pub const ALL: &[JobName] = &[
@@ -33,6 +36,7 @@ pub const ALL: &[JobName] = &[
     JobName::OverdueScan,
     JobName::Escalation,
     JobName::Digest,
+    JobName::AuditCheckpoint,
 ];
 
 impl JobName {
@@ -43,6 +47,7 @@ impl JobName {
             JobName::OverdueScan => "overdue-scan",
             JobName::Escalation => "escalation",
             JobName::Digest => "digest",
+            JobName::AuditCheckpoint => "audit-checkpoint",
         }
     }
 
@@ -67,6 +72,7 @@ impl JobName {
             JobName::OverdueScan => "0 15 7 * * Mon-Fri",
             JobName::Escalation => "0 30 7 * * Mon-Fri",
             JobName::Digest => "0 0 8 * * Mon-Fri",
+            JobName::AuditCheckpoint => "0 30 5 * * *",
         }
     }
 
@@ -82,6 +88,9 @@ impl JobName {
             JobName::Escalation => "tell team leads of agreed actions overdue for too long",
             JobName::Digest => {
                 "email each team lead a digest of what is overdue or due, when there is any"
+            }
+            JobName::AuditCheckpoint => {
+                "sign every audit chain's head and seal the finished days of the logs, outside the database"
             }
         }
     }
@@ -155,6 +164,14 @@ pub fn run(state: &AppState, job: JobName, now: DateTime<Utc>) -> Result<String,
             crate::follow_up::action_notices::escalate(svc, &settings, &mut conn, now)
         }
         JobName::Digest => crate::follow_up::digest::run(svc, &mut conn, now),
+        JobName::AuditCheckpoint => {
+            let w =
+                crate::domain::checkpoint::write(&mut conn, &svc.audit_key, &svc.checkpoints, now)?;
+            Ok(format!(
+                "checkpoint line {}: {} of {} cases moved on, {} days sealed",
+                w.line, w.cases_changed, w.cases, w.days_sealed
+            ))
+        }
     }
 }
 

@@ -116,12 +116,12 @@ pub fn sample(name: &str, lang: Language) -> Value {
                 "owner_name": "Sample Owner", "due": day,
             }],
             "reviews_due": [{"reference": "CSE-2026-000003", "review": review, "due": day}],
-            "turning_18": [{"reference": "CSE-2026-000004", "birthday": day}],
+            "turning_18": [{"reference": "CSE-2026-000004", "birthday_month": "May 2027"}],
             "count_overdue_steps": 2, "count_overdue_actions": 1,
             "count_reviews_due": 1, "count_turning_18": 1,
         }),
         "age18_started" => json!({
-            "recipient_name": "Sample Invitee", "reference": "CSE-2026-000001", "birthday": day,
+            "recipient_name": "Sample Invitee", "reference": "CSE-2026-000001", "birthday_month": "May 2027",
             "actions": [
                 {"title": "Refer to adult services ahead of the 18th birthday", "due": day},
                 {"title": "Tell the young person about the support open to them", "due": day},
@@ -129,7 +129,7 @@ pub fn sample(name: &str, lang: Language) -> Value {
             "case_url": "https://safeguard.example/cases/sample",
         }),
         "age18_handover" => json!({
-            "recipient_name": "Sample Invitee", "reference": "CSE-2026-000001", "birthday": day,
+            "recipient_name": "Sample Invitee", "reference": "CSE-2026-000001", "birthday_month": "May 2027",
             "handed_over": false, "open_actions": 2,
             "meetings_after": [{"kind": kind, "starts": starts}],
             "case_url": "https://safeguard.example/cases/sample",
@@ -141,6 +141,7 @@ pub fn sample(name: &str, lang: Language) -> Value {
             "respond_url": "https://safeguard.example/respond/sample", "updated": false,
             "reason": "The chair is unwell; a new date will follow.",
             "summary": "Agreed: safety plan; return-home interviews after each missing episode.",
+            "sections": [{"reference": "CSE-2026-000002", "text": "Offer advocacy before the review."}],
             "next_meeting": starts,
         }),
     }

@@ -25,6 +25,13 @@ pub struct Agency {
     pub kind: String,
     pub name_en: String,
     pub name_cy: String,
+    /// For a service of one local authority's area (a youth justice service), that authority.
+    #[serde(default)]
+    pub area: Option<String>,
+    /// The email domains its staff use (`south-wales.police.uk`): an invitee or action owner of
+    /// this agency at another address needs a reason before anything is sent there.
+    #[serde(default)]
+    pub domains: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -70,6 +77,16 @@ impl AgencyDirectory {
                 dir.by_code.insert(a.code.clone(), a);
             }
         }
+        for a in dir.by_code.values() {
+            if let Some(area) = &a.area {
+                if dir.kind_of(area) != Some("local_authority") {
+                    return Err(AppError::Startup(format!(
+                        "agency '{}': area '{area}' is not a local authority",
+                        a.code
+                    )));
+                }
+            }
+        }
         Ok(dir)
     }
 
@@ -79,6 +96,17 @@ impl AgencyDirectory {
 
     pub fn kind_of(&self, code: &str) -> Option<&str> {
         self.by_code.get(code).map(|a| a.kind.as_str())
+    }
+
+    /// The local authority whose area an agency serves alone: itself for an authority, its
+    /// `area` for a service of one area; none for police, health and the like.
+    pub fn area_of<'a>(&'a self, code: &'a str) -> Option<&'a str> {
+        let a = self.by_code.get(code)?;
+        if a.kind == "local_authority" {
+            Some(code)
+        } else {
+            a.area.as_deref()
+        }
     }
 
     pub fn all(&self) -> impl Iterator<Item = &Agency> {

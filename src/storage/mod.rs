@@ -128,6 +128,56 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<usize, AppError> {
     applied.map_err(|e| AppError::Startup(format!("database migration failed: {e}")))
 }
 
+/// The role a PostgreSQL URL connects as.
+pub fn user_of(url: &str) -> Result<String, AppError> {
+    let rest = url
+        .split_once("://")
+        .map(|(_, r)| r)
+        .ok_or_else(|| AppError::Startup("the database URL has no scheme".into()))?;
+    let creds = rest
+        .split_once('@')
+        .map(|(c, _)| c)
+        .ok_or_else(|| AppError::Startup("the service's database URL names no role".into()))?;
+    Ok(creds.split(':').next().unwrap_or(creds).to_string())
+}
+
+/// Gives the service's own PostgreSQL role what it needs and no more: it reads and writes the
+/// case tables, but may only add to the audit trail, the access log and the security events
+/// (no update, delete or truncate), and, not owning any table, cannot alter one or disable a
+/// trigger. Run by the owner after each migration.
+pub fn grant_service_role(conn: &mut DbConn, role: &str) -> Result<(), AppError> {
+    if matches!(conn, DbConn::Sqlite(_)) {
+        return Ok(());
+    }
+    let role = format!("\"{}\"", role.replace('"', "\"\""));
+    conn.batch_execute(&format!(
+        "GRANT USAGE ON SCHEMA public TO {role};
+         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+         REVOKE UPDATE, DELETE, TRUNCATE ON audit_events, access_log, security_events FROM {role};
+         REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON __diesel_schema_migrations FROM {role};
+         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};"
+    ))
+    .map_err(|e| AppError::Startup(format!("cannot grant the service role its rights: {e}")))
+}
+
+/// Whether this connection's role owns the audit table, and so could truncate it, alter it or
+/// disable its triggers (PostgreSQL; a SQLite file has no roles, so always false).
+pub fn owns_the_audit(conn: &mut DbConn) -> Result<bool, AppError> {
+    #[derive(QueryableByName)]
+    struct Owner {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        owns: bool,
+    }
+    match conn {
+        DbConn::Sqlite(_) => Ok(false),
+        DbConn::Postgres(c) => Ok(diesel::sql_query(
+            "SELECT coalesce(bool_or(tableowner = current_user), false) AS owns FROM pg_tables WHERE tablename = 'audit_events'",
+        )
+        .get_result::<Owner>(c)?
+        .owns),
+    }
+}
+
 /// Errors worth running a transaction again for: PostgreSQL refused it because another
 /// transaction got in the way (a serialisation failure or a deadlock), not because of anything
 /// in it.

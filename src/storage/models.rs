@@ -143,6 +143,8 @@ pub struct AuditEventRow {
     pub payload: String,
     pub prev_hash: String,
     pub hash: String,
+    /// The case's version once this entry is written.
+    pub case_version: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -154,6 +156,21 @@ pub struct AccessLogRow {
     pub action: String,
     pub path: String,
     pub at: NaiveDateTime,
+    /// A keyed MAC of the line: a line edited or forged without the key is found out.
+    pub mac: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_null = true, table_name = security_events)]
+pub struct SecurityEventRow {
+    pub id: String,
+    pub at: NaiveDateTime,
+    pub kind: String,
+    pub account: Option<String>,
+    pub address: Option<String>,
+    pub user_id: Option<String>,
+    pub detail: String,
+    pub mac: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

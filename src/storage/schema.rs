@@ -161,6 +161,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    meeting_record_sections (meeting_id, case_id) {
+        meeting_id -> Text,
+        case_id -> Text,
+        text -> Text,
+    }
+}
+
+diesel::table! {
     meeting_cases (meeting_id, case_id) {
         meeting_id -> Text,
         case_id -> Text,
@@ -221,6 +229,7 @@ diesel::table! {
         payload -> Text,
         prev_hash -> Text,
         hash -> Text,
+        case_version -> BigInt,
     }
 }
 
@@ -232,6 +241,20 @@ diesel::table! {
         action -> Text,
         path -> Text,
         at -> Timestamp,
+        mac -> Text,
+    }
+}
+
+diesel::table! {
+    security_events (id) {
+        id -> Text,
+        at -> Timestamp,
+        kind -> Text,
+        account -> Nullable<Text>,
+        address -> Nullable<Text>,
+        user_id -> Nullable<Text>,
+        detail -> Text,
+        mac -> Text,
     }
 }
 
@@ -338,10 +361,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     meeting_cases,
     meeting_invitees,
     outbox,
+    meeting_record_sections,
     agreed_actions,
     action_updates,
     audit_events,
     access_log,
+    security_events,
     workflow_definitions,
     plan_reviews,
     timescale_departures,

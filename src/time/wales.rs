@@ -94,6 +94,15 @@ pub fn long_date(d: NaiveDate, lang: Language) -> String {
         .unwrap_or(s)
 }
 
+/// "April 2027" or "Ebrill 2027": a month, where a date would tell too much (the month a child
+/// turns 18 is worth saying in an email; the day would give their date of birth).
+pub fn month_year(d: NaiveDate, lang: Language) -> String {
+    match lang {
+        Language::English => d.format("%B %Y").to_string(),
+        Language::Welsh => format!("{} {}", MONTHS_CY[d.month0() as usize], d.year()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

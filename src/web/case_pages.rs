@@ -13,7 +13,7 @@ use crate::domain::case::{self, CaseFilter};
 use crate::domain::form_token;
 use crate::domain::report::{self, NewCaseRequest};
 use crate::domain::transition::{self, case_facts, EventRequest};
-use crate::domain::unit_of_work::{self, Intent};
+use crate::domain::unit_of_work;
 use crate::error::AppError;
 use crate::http::cases::{reading_case, with_conn};
 use crate::i18n::Language;
@@ -49,7 +49,7 @@ pub async fn my_cases(
     let actor = user.actor.clone();
     let path = req.path().to_string();
     let rows = with_conn(&state, move |s, conn| {
-        let intent = Intent { who: &actor.id, path: &path, now: s.services.now() };
+        let intent = s.services.intent(&actor.id, &path);
         let list = unit_of_work::read(conn, &intent, Access::List, |conn, touched| {
             let list = case::list_cases(&s.services, conn, &actor, &CaseFilter::default())?;
             touched.cases(list.iter().map(|c| c.id.as_str()));
@@ -243,11 +243,7 @@ pub async fn record_report(
         if let Some(reference) = form_token::outcome(conn, &token, &actor.id)? {
             return Ok(reference);
         }
-        let intent = Intent {
-            who: &actor.id,
-            path: &path,
-            now: s.services.now(),
-        };
+        let intent = s.services.intent(&actor.id, &path);
         match report::record(&s.services, conn, &intent, &actor, &request, Some(&token)) {
             Ok(c) => Ok(c.reference),
             Err(AppError::Conflict {
@@ -425,11 +421,7 @@ pub async fn apply_event(
         let get = |k: &str| forms::first(&form, k).unwrap_or("").trim().to_string();
         let event = get("event");
         let workflow = get("workflow");
-        let intent = Intent {
-            who: &actor.id,
-            path: &path,
-            now: s.services.now(),
-        };
+        let intent = s.services.intent(&actor.id, &path);
         let attempt = unit_of_work::on_case(conn, &intent, &actor, &key, |conn, c| {
             let wf_row = case::view_case(&s.services, conn, c)?
                 .workflows

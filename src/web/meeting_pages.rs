@@ -12,7 +12,6 @@ use crate::app::AppState;
 use crate::domain::case;
 use crate::domain::form_token;
 use crate::domain::meeting::{self, InviteeInput, MeetingRequest};
-use crate::domain::unit_of_work::Intent;
 use crate::error::AppError;
 use crate::http::cases::{reading_case, with_conn};
 
@@ -242,11 +241,7 @@ pub async fn convene(
         if form_token::outcome(conn, &token, &actor.id)?.is_some() {
             return Ok((c.reference, Ok(String::new())));
         }
-        let intent = Intent {
-            who: &actor.id,
-            path: &path,
-            now: s.services.now(),
-        };
+        let intent = s.services.intent(&actor.id, &path);
         let result =
             match meeting::schedule(&s.services, conn, &intent, &actor, &request, Some(&token)) {
                 Err(AppError::Conflict {

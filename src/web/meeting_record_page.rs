@@ -9,8 +9,7 @@ use serde_json::{json, Value};
 use super::forms::{first, Submitted};
 use super::{see_other, signed_in, PageContext};
 use crate::app::AppState;
-use crate::domain::meeting::{self, AttendanceInput, RecordRequest};
-use crate::domain::unit_of_work::Intent;
+use crate::domain::meeting::{self, AttendanceInput, RecordRequest, SectionInput};
 use crate::error::AppError;
 use crate::http::cases::with_conn;
 use crate::i18n::Language;
@@ -44,6 +43,12 @@ fn page_data(
                    "attended": match typed { Some(f) => first(f, &format!("attended:{id}")).is_some(), None => i["response"] == "accepted" }})
         }).collect::<Vec<_>>(),
         "summary": typed.and_then(|f| first(f, "summary")).unwrap_or(""),
+        "several": view["cases"].as_array().is_some_and(|c| c.len() > 1),
+        "sections": view["cases"].as_array().into_iter().flatten().enumerate().map(|(index, c)| {
+            let id = c["id"].as_str().unwrap_or("");
+            json!({"index": index, "case_id": id, "reference": c["reference"],
+                   "text": typed.and_then(|f| first(f, &format!("section:{id}"))).unwrap_or("")})
+        }).collect::<Vec<_>>(),
         "next_meeting_at": typed.and_then(|f| first(f, "next_meeting_at")).unwrap_or(""),
         "errors": errors,
     })
@@ -66,12 +71,8 @@ pub async fn record_page(
     let actor = user.actor.clone();
     let path = req.path().to_string();
     let found = with_conn(&state, move |s, conn| {
-        let intent = Intent {
-            who: &actor.id,
-            path: &path,
-            now: s.services.now(),
-        };
-        meeting::read(conn, &intent, &actor, &id)
+        let intent = s.services.intent(&actor.id, &path);
+        meeting::read(&s.services.engine, conn, &intent, &actor, &id)
     })
     .await;
     Ok(match found {
@@ -101,8 +102,8 @@ pub async fn record(
     let path = req.path().to_string();
     let typed = form.clone();
     let outcome = with_conn(&state, move |s, conn| {
-        let (m, cases) = meeting::visible_meeting(conn, &actor, &id)?;
-        let view = meeting::view(conn, &m, &cases)?;
+        let seen = meeting::seen_meeting(conn, &actor, &id)?;
+        let view = meeting::view(&s.services.engine, conn, &seen, &actor)?;
         let attendees = view["invitees"]
             .as_array()
             .into_iter()
@@ -120,14 +121,22 @@ pub async fn record(
                 .filter(|v| !v.is_empty())
                 .map(str::to_string),
             attendees,
+            sections: seen
+                .visible
+                .iter()
+                .filter_map(|c| {
+                    let text = first(&typed, &format!("section:{}", c.id))?.trim();
+                    (!text.is_empty()).then(|| SectionInput {
+                        case: c.id.clone(),
+                        text: text.to_string(),
+                    })
+                })
+                .collect(),
         };
-        let intent = Intent {
-            who: &actor.id,
-            path: &path,
-            now: s.services.now(),
-        };
+        let intent = s.services.intent(&actor.id, &path);
         let result = meeting::record(&s.services, conn, &intent, &actor, &id, &request);
-        let first_case = cases
+        let first_case = seen
+            .visible
             .first()
             .map(|c| c.reference.clone())
             .unwrap_or_default();

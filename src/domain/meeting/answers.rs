@@ -9,7 +9,7 @@ use super::invitations::joined_references;
 use super::kinds::kind_name;
 use super::Answer;
 use crate::domain::access_log::Access;
-use crate::domain::unit_of_work::{self, Intent};
+use crate::domain::unit_of_work;
 use crate::domain::Services;
 use crate::error::AppError;
 use crate::i18n::Language;
@@ -51,11 +51,7 @@ pub fn answer_page_data(
 ) -> Result<Value, AppError> {
     let (invitee, meeting) = invitee_and_meeting(conn, invitee_id)?;
     let who = link_holder(&invitee.email);
-    let intent = Intent {
-        who: &who,
-        path,
-        now: svc.now(),
-    };
+    let intent = svc.intent(&who, path);
     unit_of_work::read(conn, &intent, Access::Read, |conn, touched| {
         let cases = cases_of(conn, &meeting.id)?;
         touched.cases(cases.iter().map(|c| c.id.as_str()));
@@ -113,11 +109,7 @@ pub fn record_answer(
         .map(|s| s.chars().take(2000).collect::<String>());
     let (invitee, _) = invitee_and_meeting(conn, invitee_id)?;
     let who = link_holder(&invitee.email);
-    let intent = Intent {
-        who: &who,
-        path,
-        now: svc.now(),
-    };
+    let intent = svc.intent(&who, path);
     let now = intent.now.naive_utc();
     unit_of_work::write(conn, &intent, |conn, touched| {
         let (invitee, meeting) = invitee_and_meeting(conn, invitee_id)?;

@@ -5,6 +5,7 @@ use serde_json::json;
 use super::access::{changeable, invitees_of, meeting_moved_on};
 use super::checks::{
     check_place, check_reason, check_times, confirm, refuse_child_names, scheduling_warnings,
+    warnings_for,
 };
 use super::invitations::{
     chair_name, joined_references, queue_email, queue_invitations, MeetingContext,
@@ -45,6 +46,9 @@ pub fn reschedule(
         )?;
         let warnings = scheduling_warnings(engine, conn, &meeting.kind, starts, ends, &case_rows)?;
         let rationale = confirm(&warnings, &req.confirm_warnings_rationale)?;
+        if let Some(r) = &rationale {
+            refuse_child_names(r, "confirm_warnings_rationale", &case_rows)?;
+        }
         let updated = MeetingRow {
             starts_at: starts.naive_utc(),
             ends_at: ends.naive_utc(),
@@ -76,15 +80,16 @@ pub fn reschedule(
             return Err(meeting_moved_on());
         }
         outbox::cancel_pending(conn, id, "reminder")?;
-        let payload = json!({"meeting_id": id, "reason": reason, "from": meeting.starts_at.and_utc(), "starts_at": starts, "ends_at": ends,
-            "sequence": updated.sequence, "warnings": warnings, "warnings_rationale": rationale});
         for c in &case_rows {
+            let payload = json!({"meeting_id": id, "reason": reason, "from": meeting.starts_at.and_utc(), "starts_at": starts, "ends_at": ends,
+                "sequence": updated.sequence, "warnings": warnings_for(&warnings, &c.id), "warnings_rationale": rationale});
             audit::record_on_case(
                 conn,
+                &svc.audit_key,
                 &c.id,
                 &actor.id,
                 "meeting_rescheduled",
-                payload.clone(),
+                payload,
                 naive_now,
             )?;
         }
@@ -140,6 +145,7 @@ pub fn cancel(
         for c in &case_rows {
             audit::record_on_case(
                 conn,
+                &svc.audit_key,
                 &c.id,
                 &actor.id,
                 "meeting_cancelled",

@@ -3,6 +3,7 @@
 //! with a rationale (past the step's deadline, not a working day, outside working hours).
 use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
 use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::domain::transition::MIN_RATIONALE;
@@ -16,7 +17,9 @@ use crate::time::wales::{self, london_date, london_to_utc};
 
 use super::InviteeInput;
 
-/// Text that goes into an email must not name any of the meeting's children.
+/// Text that goes into an email, or into every child's record of a meeting about several,
+/// must not name any of the meeting's children, nor (when there are several) give any of their
+/// case references: a reader of one child's case may not know of the others.
 pub(super) fn refuse_child_names(
     text: &str,
     field: &str,
@@ -30,6 +33,15 @@ pub(super) fn refuse_child_names(
             "child_named",
             field,
             format!("{field} contains the child's name; emails carry only the case reference"),
+        ));
+    }
+    if case_rows.len() > 1 && case_rows.iter().any(|c| text.contains(&c.reference)) {
+        return Err(AppError::unprocessable(
+            "case_referenced",
+            field,
+            format!(
+                "{field} names one of the children's cases; what is written for the whole meeting goes into every child's case, so write about one child in that child's section"
+            ),
         ));
     }
     Ok(())
@@ -154,6 +166,50 @@ pub(super) fn check_times(
     Ok((starts, ends))
 }
 
+/// A reason a chair should think twice about a time: about the meeting as a whole, or about
+/// one child's case (which only those who may see that case are shown).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Warning {
+    pub case_id: Option<String>,
+    pub text: String,
+}
+
+impl Warning {
+    fn general(text: String) -> Warning {
+        Warning {
+            case_id: None,
+            text,
+        }
+    }
+
+    /// The warnings stored on a meeting. Those written before warnings named their case are
+    /// kept as `case_id = "?"`: shown only to someone who sees every child of the meeting.
+    pub fn stored(raw: &str) -> Vec<Warning> {
+        match serde_json::from_str::<Vec<serde_json::Value>>(raw) {
+            Ok(items) => items
+                .into_iter()
+                .filter_map(|v| match v {
+                    serde_json::Value::String(text) => Some(Warning {
+                        case_id: Some("?".into()),
+                        text,
+                    }),
+                    other => serde_json::from_value(other).ok(),
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+/// The warnings one child's record may carry: those about the whole meeting, and its own.
+pub(super) fn warnings_for(warnings: &[Warning], case_id: &str) -> Vec<String> {
+    warnings
+        .iter()
+        .filter(|w| w.case_id.as_deref().is_none_or(|c| c == case_id))
+        .map(|w| w.text.clone())
+        .collect()
+}
+
 /// Reasons a chair should think twice about a time. Not refusals: the chair may confirm with a
 /// rationale, which is recorded.
 pub(super) fn scheduling_warnings(
@@ -163,7 +219,7 @@ pub(super) fn scheduling_warnings(
     starts: DateTime<Utc>,
     ends: DateTime<Utc>,
     case_rows: &[CaseRow],
-) -> Result<Vec<String>, AppError> {
+) -> Result<Vec<Warning>, AppError> {
     let mut warnings = Vec::new();
     let day = london_date(starts);
     if !engine.calendar.is_working_day(day) {
@@ -172,18 +228,21 @@ pub(super) fn scheduling_warnings(
             .holiday_name(day)
             .map(|h| format!("a bank holiday ({h})"))
             .unwrap_or_else(|| "a weekend".into());
-        warnings.push(format!("{} is {what}", day.format("%A %-d %B %Y")));
+        warnings.push(Warning::general(format!(
+            "{} is {what}",
+            day.format("%A %-d %B %Y")
+        )));
     }
     let local_start = starts.with_timezone(&chrono_tz::Europe::London).time();
     let local_end = ends.with_timezone(&chrono_tz::Europe::London).time();
     let open = NaiveTime::from_hms_opt(8, 0, 0).unwrap_or(NaiveTime::MIN);
     let close = NaiveTime::from_hms_opt(18, 0, 0).unwrap_or(NaiveTime::MIN);
     if local_start < open || local_end > close || london_date(ends) != day {
-        warnings.push(format!(
+        warnings.push(Warning::general(format!(
             "the meeting runs {}–{}, outside working hours (08:00–18:00)",
             local_start.format("%H:%M"),
             local_end.format("%H:%M")
-        ));
+        )));
     }
     {
         let ids: Vec<&str> = case_rows.iter().map(|c| c.id.as_str()).collect();
@@ -204,10 +263,13 @@ pub(super) fn scheduling_warnings(
                     .find(|c| c.id == cw.case_id)
                     .map(|c| c.reference.as_str())
                     .unwrap_or("");
-                warnings.push(format!(
-                    "{reference}: this step is due by {}; the meeting is after that deadline",
-                    wales::date_time(due, Language::English)
-                ));
+                warnings.push(Warning {
+                    case_id: Some(cw.case_id.clone()),
+                    text: format!(
+                        "{reference}: this step is due by {}; the meeting is after that deadline",
+                        wales::date_time(due, Language::English)
+                    ),
+                });
             }
         }
     }
@@ -215,9 +277,10 @@ pub(super) fn scheduling_warnings(
 }
 
 pub(super) fn confirm(
-    warnings: &[String],
+    warnings: &[Warning],
     rationale: &Option<String>,
 ) -> Result<Option<String>, AppError> {
+    let warnings: Vec<&str> = warnings.iter().map(|w| w.text.as_str()).collect();
     if warnings.is_empty() {
         return Ok(rationale
             .as_deref()

@@ -3,9 +3,10 @@
 use diesel::prelude::*;
 use serde_json::json;
 
-use super::access::may_convene;
+use super::access::{invitee_shown_with, may_convene};
 use super::checks::{
     check_invitees, check_place, check_times, confirm, refuse_child_names, scheduling_warnings,
+    warnings_for,
 };
 use super::invitations::{joined_references, queue_invitations, MeetingContext};
 use super::kinds::kind_codes;
@@ -70,6 +71,9 @@ pub fn schedule(
         }
         let warnings = scheduling_warnings(engine, conn, &req.kind, starts, ends, &case_rows)?;
         let rationale = confirm(&warnings, &req.confirm_warnings_rationale)?;
+        if let Some(r) = &rationale {
+            refuse_child_names(r, "confirm_warnings_rationale", &case_rows)?;
+        }
         if let Some(token) = form_token {
             form_token::claim(conn, token, &actor.id, naive_now)?;
         }
@@ -127,20 +131,25 @@ pub fn schedule(
                 .values(inv)
                 .execute(conn)?;
         }
-        let payload = json!({
-            "meeting_id": id, "kind": req.kind, "starts_at": starts, "ends_at": ends,
-            "location": place.location, "online_link": place.online_link,
-            "other_cases": case_rows.len() - 1,
-            "invitees": invitees.iter().map(|i| json!({"name": i.name, "agency": i.agency_code, "role": i.role, "direct_knowledge": i.direct_knowledge})).collect::<Vec<_>>(),
-            "warnings": warnings, "warnings_rationale": rationale,
-        });
+        // Each child's record tells only of that child: no count of the others, no deadline
+        // of theirs, and no invitee whose presence would tell of a child of another area.
         for c in &case_rows {
+            let payload = json!({
+                "meeting_id": id, "kind": req.kind, "starts_at": starts, "ends_at": ends,
+                "location": place.location, "online_link": place.online_link,
+                "invitees": invitees.iter()
+                    .filter(|i| invitee_shown_with(&engine.agencies, i, &[c]))
+                    .map(|i| json!({"name": i.name, "agency": i.agency_code, "role": i.role, "direct_knowledge": i.direct_knowledge}))
+                    .collect::<Vec<_>>(),
+                "warnings": warnings_for(&warnings, &c.id), "warnings_rationale": rationale,
+            });
             audit::record_on_case(
                 conn,
+                &svc.audit_key,
                 &c.id,
                 &actor.id,
                 "meeting_scheduled",
-                payload.clone(),
+                payload,
                 naive_now,
             )?;
         }

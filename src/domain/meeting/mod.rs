@@ -5,7 +5,7 @@
 mod access;
 mod answers;
 mod change;
-mod checks;
+pub mod checks;
 mod convene;
 mod invitations;
 mod kinds;
@@ -14,12 +14,13 @@ mod view;
 
 use serde::{Deserialize, Serialize};
 
-pub use access::visible_meeting;
+pub use access::{seen_meeting, visible_meeting, SeenMeeting};
 pub use answers::{answer_page_data, invitee_and_meeting, link_holder, record_answer};
 pub use change::{cancel, reschedule};
 pub use convene::schedule;
 pub use kinds::{kind_codes, kind_for_case, kind_name, step_kind};
 pub use record::record;
+
 pub use view::{read, suggested_invitees, view};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -81,11 +82,25 @@ pub struct AttendanceInput {
     pub attended: bool,
 }
 
+/// The part of a meeting's record about one child.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SectionInput {
+    /// The child's case: id or reference.
+    pub case: String,
+    pub text: String,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecordRequest {
-    /// The decisions and their basis, as sent to everyone invited. No child's name.
+    /// The decisions and their basis for the whole meeting, as sent to everyone invited and kept
+    /// in every child's case. No child's name, and for several children, no case reference.
     pub summary: String,
+    /// For a meeting about several children, what was decided about each: kept in that child's
+    /// case only, and sent only to people who may know of that child.
+    #[serde(default)]
+    pub sections: Vec<SectionInput>,
     pub next_meeting_at: Option<String>,
     #[serde(default)]
     pub attendees: Vec<AttendanceInput>,

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use super::access::{changeable, invitees_of};
+use super::access::{changeable, invitee_shown_with, invitees_of};
 use super::checks::{parse_time, refuse_child_names};
 use super::invitations::{chair_name, joined_references, queue_email, MeetingContext};
 use super::RecordRequest;
@@ -15,14 +15,16 @@ use crate::error::AppError;
 use crate::i18n::Language;
 use crate::identity::Actor;
 use crate::mail::outbox;
-use crate::storage::models::MeetingRow;
-use crate::storage::schema::{meeting_invitees, meetings};
+use crate::storage::models::{CaseRow, MeetingRow};
+use crate::storage::schema::{meeting_invitees, meeting_record_sections, meetings};
 use crate::storage::DbConn;
 use crate::time::wales;
 
-/// Records that the meeting was held: who attended, the summary of decisions and the next
-/// date. The record goes into each child's case, and the summary to everyone invited (WSP:
-/// within 5 working days; it is sent as soon as the chair records it).
+/// Records that the meeting was held: who attended, the part of the record for the whole meeting,
+/// a section for each child (for a meeting about several), and the next date. Each child's case
+/// receives the common part and its own section only; each invitee's email carries the common
+/// part and the sections of the children they may know of (WSP: within 5 working days; it is
+/// sent as soon as the chair records it).
 pub fn record(
     svc: &Services,
     conn: &mut DbConn,
@@ -33,6 +35,7 @@ pub fn record(
 ) -> Result<(), AppError> {
     let now = intent.now;
     let naive_now = now.naive_utc();
+    let engine = &svc.engine;
     unit_of_work::write(conn, intent, |conn, touched| {
         let (meeting, case_rows) = changeable(conn, actor, id, touched)?;
         if meeting.starts_at.and_utc() > now {
@@ -51,6 +54,40 @@ pub fn record(
             ));
         }
         refuse_child_names(&summary, "summary", &case_rows)?;
+        // The sections: one per child at most, for a child of this meeting the recorder may see
+        // (anything else is refused alike, so a refusal tells of no child).
+        let mut sections: Vec<(&CaseRow, String)> = Vec::new();
+        for (i, s) in req.sections.iter().enumerate() {
+            let field = format!("sections[{i}].text");
+            let case = case_rows
+                .iter()
+                .find(|c| c.id == s.case || c.reference == s.case)
+                .filter(|c| touched.has(&c.id))
+                .ok_or_else(|| {
+                    AppError::unprocessable(
+                        "unknown_case",
+                        format!("sections[{i}].case"),
+                        "not a child of this meeting that you can see",
+                    )
+                })?;
+            if sections.iter().any(|(c, _)| c.id == case.id) {
+                return Err(AppError::bad_request(
+                    "duplicate_section",
+                    format!("sections[{i}].case"),
+                    "one section for each child",
+                ));
+            }
+            let text = s.text.trim().to_string();
+            if text.is_empty() || text.chars().count() > 5000 {
+                return Err(AppError::bad_request(
+                    "invalid_section",
+                    field,
+                    "a section must be 1 to 5000 characters",
+                ));
+            }
+            refuse_child_names(&text, &field, &case_rows)?;
+            sections.push((case, text));
+        }
         let next = match &req.next_meeting_at {
             Some(raw) => {
                 let t = parse_time(raw, "next_meeting_at")?;
@@ -75,77 +112,127 @@ pub fn record(
                 ));
             }
         }
-        {
-            let held = MeetingRow {
-                status: "held".into(),
-                record_summary: Some(summary.clone()),
-                next_meeting_at: next.map(|t| t.naive_utc()),
-                updated_at: naive_now,
-                ..meeting.clone()
-            };
-            let changed = diesel::update(
-                meetings::table
-                    .filter(meetings::id.eq(id))
-                    .filter(meetings::status.eq("scheduled")),
-            )
-            .set((
-                meetings::status.eq("held"),
-                meetings::record_summary.eq(&held.record_summary),
-                meetings::next_meeting_at.eq(held.next_meeting_at),
-                meetings::updated_at.eq(naive_now),
-            ))
-            .execute(conn)?;
-            if changed != 1 {
-                return Err(AppError::Conflict {
-                    code: "meeting_cancelled",
-                    message: "the meeting was changed meanwhile; reload it".into(),
-                });
-            }
-            for a in &req.attendees {
-                diesel::update(meeting_invitees::table.find(&a.invitee_id))
-                    .set(meeting_invitees::attended.eq(Some(a.attended)))
-                    .execute(conn)?;
-            }
-            outbox::cancel_pending(conn, id, "reminder")?;
-            let attendees: Vec<Value> = invitees
-            .iter()
-            .map(|inv| {
-                let attended = req.attendees.iter().find(|a| a.invitee_id == inv.id).map(|a| a.attended);
-                json!({"name": inv.name, "agency": inv.agency_code, "role": inv.role, "direct_knowledge": inv.direct_knowledge, "attended": attended})
-            })
-            .collect();
-            let payload = json!({"meeting_id": id, "kind": meeting.kind, "summary": summary, "attendees": attendees,
-            "next_meeting_at": next, "children_in_meeting": case_rows.len()});
-            for c in &case_rows {
-                audit::record_on_case(
-                    conn,
-                    &c.id,
-                    &actor.id,
-                    "meeting_recorded",
-                    payload.clone(),
-                    naive_now,
-                )?;
-            }
-            let ctx = MeetingContext {
-                meeting: &held,
-                references: joined_references(&case_rows),
-                chair_name: chair_name(conn, &meeting.chair_user_id)?,
-            };
-            for inv in &invitees {
-                let extra = |lang: Language| json!({"summary": summary, "next_meeting": next.map(|t| wales::date_time(t, lang))});
-                queue_email(
-                    conn,
-                    svc,
-                    &ctx,
-                    inv,
-                    "meeting_record",
-                    None,
-                    json!({"en": extra(Language::English), "cy": extra(Language::Welsh)}),
-                    naive_now,
-                    now,
-                )?;
-            }
-            Ok(())
+        let held = MeetingRow {
+            status: "held".into(),
+            record_summary: Some(summary.clone()),
+            next_meeting_at: next.map(|t| t.naive_utc()),
+            updated_at: naive_now,
+            ..meeting.clone()
+        };
+        let changed = diesel::update(
+            meetings::table
+                .filter(meetings::id.eq(id))
+                .filter(meetings::status.eq("scheduled")),
+        )
+        .set((
+            meetings::status.eq("held"),
+            meetings::record_summary.eq(&held.record_summary),
+            meetings::next_meeting_at.eq(held.next_meeting_at),
+            meetings::updated_at.eq(naive_now),
+        ))
+        .execute(conn)?;
+        if changed != 1 {
+            return Err(AppError::Conflict {
+                code: "meeting_cancelled",
+                message: "the meeting was changed meanwhile; reload it".into(),
+            });
         }
+        for (case, text) in &sections {
+            diesel::insert_into(meeting_record_sections::table)
+                .values((
+                    meeting_record_sections::meeting_id.eq(id),
+                    meeting_record_sections::case_id.eq(&case.id),
+                    meeting_record_sections::text.eq(text),
+                ))
+                .execute(conn)?;
+        }
+        for a in &req.attendees {
+            diesel::update(meeting_invitees::table.find(&a.invitee_id))
+                .set(meeting_invitees::attended.eq(Some(a.attended)))
+                .execute(conn)?;
+        }
+        outbox::cancel_pending(conn, id, "reminder")?;
+        for c in &case_rows {
+            let attendees: Vec<Value> = invitees
+                .iter()
+                .filter(|inv| invitee_shown_with(&engine.agencies, inv, &[c]))
+                .map(|inv| {
+                    let attended = req.attendees.iter().find(|a| a.invitee_id == inv.id).map(|a| a.attended);
+                    json!({"name": inv.name, "agency": inv.agency_code, "role": inv.role, "direct_knowledge": inv.direct_knowledge, "attended": attended})
+                })
+                .collect();
+            let section = sections.iter().find(|(s, _)| s.id == c.id).map(|(_, t)| t);
+            let payload = json!({"meeting_id": id, "kind": meeting.kind, "summary": summary,
+                "section": section, "attendees": attendees, "next_meeting_at": next});
+            audit::record_on_case(
+                conn,
+                &svc.audit_key,
+                &c.id,
+                &actor.id,
+                "meeting_recorded",
+                payload,
+                naive_now,
+            )?;
+        }
+        let ctx = MeetingContext {
+            meeting: &held,
+            references: joined_references(&case_rows),
+            chair_name: chair_name(conn, &meeting.chair_user_id)?,
+        };
+        for inv in &invitees {
+            // Composed for this reader: the sections of the children they may know of.
+            let known = known_to(conn, &inv.email, &case_rows)?;
+            let theirs: Vec<Value> = sections
+                .iter()
+                .filter(|(c, _)| known.contains(&c.id))
+                .map(|(c, text)| json!({"reference": c.reference, "text": text}))
+                .collect();
+            let extra = |lang: Language| {
+                json!({"summary": summary, "sections": theirs,
+                "next_meeting": next.map(|t| wales::date_time(t, lang))})
+            };
+            queue_email(
+                conn,
+                svc,
+                &ctx,
+                inv,
+                "meeting_record",
+                None,
+                json!({"en": extra(Language::English), "cy": extra(Language::Welsh)}),
+                naive_now,
+                now,
+            )?;
+        }
+        Ok(())
     })
+}
+
+/// The cases of the meeting whose child the person at `email` may know of: they are a user of
+/// the service who may see the case, or are recorded as involved in it.
+fn known_to(conn: &mut DbConn, email: &str, cases: &[CaseRow]) -> Result<Vec<String>, AppError> {
+    use crate::storage::models::UserRow;
+    use crate::storage::schema::{case_involvements, users};
+    let user: Option<UserRow> = users::table
+        .filter(users::email.eq(email))
+        .filter(users::active.eq(true))
+        .select(UserRow::as_select())
+        .get_result(conn)
+        .optional()?;
+    let actor = user.as_ref().map(|u| u.actor()).transpose()?;
+    let mut known = Vec::new();
+    for c in cases {
+        let involved: i64 = case_involvements::table
+            .filter(case_involvements::case_id.eq(&c.id))
+            .filter(case_involvements::person_email.eq(email))
+            .count()
+            .get_result(conn)?;
+        let sees = match &actor {
+            Some(a) => crate::domain::case::may_see(conn, a, c)?,
+            None => false,
+        };
+        if involved > 0 || sees {
+            known.push(c.id.clone());
+        }
+    }
+    Ok(known)
 }

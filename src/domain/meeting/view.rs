@@ -2,7 +2,8 @@
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use super::access::{invitees_of, visible_meeting};
+use super::access::{invitee_shown_with, invitees_of, seen_meeting, SeenMeeting};
+use super::checks::Warning;
 use crate::domain::access_log::Access;
 use crate::domain::unit_of_work::{self, Intent};
 use crate::engine::contract::FactTag;
@@ -10,49 +11,111 @@ use crate::engine::Engine;
 use crate::error::AppError;
 use crate::i18n::Language;
 use crate::identity::Actor;
-use crate::storage::models::{CaseRow, MeetingRow};
+use crate::storage::models::CaseRow;
+use crate::storage::schema::meeting_record_sections;
 use crate::storage::DbConn;
 use crate::time::wales;
 
 /// Reads a meeting the actor may see, logged against each of its cases they may see.
 pub fn read(
+    engine: &Engine,
     conn: &mut DbConn,
     intent: &Intent<'_>,
     actor: &Actor,
     id: &str,
 ) -> Result<Value, AppError> {
     unit_of_work::read(conn, intent, Access::Read, |conn, touched| {
-        let (meeting, cases) = visible_meeting(conn, actor, id)?;
-        touched.cases(cases.iter().map(|c| c.id.as_str()));
-        view(conn, &meeting, &cases)
+        let seen = seen_meeting(conn, actor, id)?;
+        touched.cases(seen.visible.iter().map(|c| c.id.as_str()));
+        view(engine, conn, &seen, actor)
     })
 }
 
-/// The meeting as the API shows it: no child's name, only case references.
+/// The meeting as the API shows it to this reader: no child's name, and nothing of a child
+/// whose case they may not see (no reference, no deadline, no section of the record, no
+/// invitee who would tell of them). Someone invited who may see none of its cases sees what
+/// their invitation and record give them.
 pub fn view(
+    engine: &Engine,
     conn: &mut DbConn,
-    meeting: &MeetingRow,
-    visible: &[CaseRow],
+    seen: &SeenMeeting,
+    reader: &Actor,
 ) -> Result<Value, AppError> {
+    let meeting = &seen.meeting;
     let invitees = invitees_of(conn, &meeting.id)?;
-    Ok(json!({
+    let visible: Vec<&CaseRow> = seen.visible.iter().collect();
+    let every = seen.sees_every_child();
+    let warnings: Vec<String> = Warning::stored(&meeting.warnings)
+        .into_iter()
+        .filter(|w| match w.case_id.as_deref() {
+            None => true,
+            Some(c) => every || seen.sees_case(c),
+        })
+        .map(|w| w.text)
+        .collect();
+    let sections: Vec<(String, String)> = meeting_record_sections::table
+        .filter(meeting_record_sections::meeting_id.eq(&meeting.id))
+        .select((
+            meeting_record_sections::case_id,
+            meeting_record_sections::text,
+        ))
+        .load(conn)?;
+    let sections: Vec<Value> = sections
+        .into_iter()
+        .filter_map(|(case_id, text)| {
+            let c = seen.visible.iter().find(|c| c.id == case_id)?;
+            Some(json!({"case_id": c.id, "reference": c.reference, "text": text}))
+        })
+        .collect();
+    let base = json!({
         "id": meeting.id, "kind": meeting.kind, "status": meeting.status, "sequence": meeting.sequence,
         "uid": meeting.uid,
         "starts_at": meeting.starts_at.and_utc(), "ends_at": meeting.ends_at.and_utc(),
         "starts_at_local": wales::date_time(meeting.starts_at.and_utc(), Language::English),
         "location": meeting.location, "online_link": meeting.online_link,
         "chair_user_id": meeting.chair_user_id,
-        "cases": visible.iter().map(|c| json!({"id": c.id, "reference": c.reference})).collect::<Vec<_>>(),
-        "warnings": serde_json::from_str::<Value>(&meeting.warnings).unwrap_or(Value::Null),
-        "warnings_rationale": meeting.warnings_rationale, "cancel_reason": meeting.cancel_reason,
+        "cancel_reason": meeting.cancel_reason,
         "record_summary": meeting.record_summary, "next_meeting_at": meeting.next_meeting_at.map(|t| t.and_utc()),
-        "invitees": invitees.iter().map(|i| json!({
-            "id": i.id, "name": i.name, "email": i.email, "agency": i.agency_code, "role": i.role,
-            "language": i.language, "direct_knowledge": i.direct_knowledge,
-            "response": i.response, "response_reason": i.response_reason, "responded_at": i.responded_at.map(|t| t.and_utc()),
-            "attended": i.attended,
-        })).collect::<Vec<_>>(),
-    }))
+    });
+    let mut out = base;
+    if visible.is_empty() {
+        // Invited, and no child's case is theirs to see: the invitation's references and
+        // their own answer, as the emails gave them.
+        let mine = super::access::reader_email(conn, reader)?;
+        out["cases"] = json!(seen
+            .all
+            .iter()
+            .map(|c| json!({"reference": c.reference}))
+            .collect::<Vec<_>>());
+        out["invitees"] = json!(invitees
+            .iter()
+            .filter(|i| Some(&i.email) == mine.as_ref())
+            .map(invitee_json)
+            .collect::<Vec<_>>());
+        return Ok(out);
+    }
+    out["cases"] = json!(visible
+        .iter()
+        .map(|c| json!({"id": c.id, "reference": c.reference}))
+        .collect::<Vec<_>>());
+    out["warnings"] = json!(warnings);
+    out["warnings_rationale"] = json!(meeting.warnings_rationale);
+    out["record_sections"] = json!(sections);
+    out["invitees"] = json!(invitees
+        .iter()
+        .filter(|i| every || invitee_shown_with(&engine.agencies, i, &visible))
+        .map(invitee_json)
+        .collect::<Vec<_>>());
+    Ok(out)
+}
+
+fn invitee_json(i: &crate::storage::models::InviteeRow) -> Value {
+    json!({
+        "id": i.id, "name": i.name, "email": i.email, "agency": i.agency_code, "role": i.role,
+        "language": i.language, "direct_knowledge": i.direct_knowledge,
+        "response": i.response, "response_reason": i.response_reason, "responded_at": i.responded_at.map(|t| t.and_utc()),
+        "attended": i.attended,
+    })
 }
 
 /// The invitee list a chair starts from (R6): both authorities when they differ, the agencies

@@ -1,0 +1,130 @@
+//! The one sanctioned deletion: destroying a case whose records have passed their retention
+//! period. It runs from the command line with the database owner's role (on PostgreSQL the
+//! service's own role may not delete from the audit at all), writes the case's tombstone to the
+//! checkpoints first (reference, dates, who authorised it and under which rule: no personal
+//! data), and then deletes everything of the case in one transaction. `audit verify` accepts a
+//! missing case only when its tombstone is there. The access-log lines of the case stay: they
+//! hold no personal data and say who looked at it while it existed.
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+
+use super::checkpoint::{self, Tombstone};
+use super::Services;
+use crate::error::AppError;
+use crate::storage::models::CaseRow;
+use crate::storage::schema::{
+    action_updates, agreed_actions, audit_events, case_involvements, case_workflows, cases,
+    form_submissions, meeting_cases, meeting_invitees, meeting_record_sections, meetings, outbox,
+    plan_reviews, step_history, timescale_departures,
+};
+use crate::storage::{write_transaction, DbConn};
+
+pub struct Destruction<'a> {
+    pub reference: &'a str,
+    /// Who authorised it, by name and role, as the council's records say.
+    pub authorised_by: &'a str,
+    /// The retention rule it falls under.
+    pub rule: &'a str,
+}
+
+/// Destroys a case and returns its tombstone.
+pub fn destroy(
+    svc: &Services,
+    conn: &mut DbConn,
+    what: &Destruction<'_>,
+) -> Result<Tombstone, AppError> {
+    if what.authorised_by.trim().is_empty() || what.rule.trim().is_empty() {
+        return Err(AppError::bad_request(
+            "authority_required",
+            "authorised_by",
+            "a destruction names who authorised it and the retention rule it falls under",
+        ));
+    }
+    let case: CaseRow = cases::table
+        .filter(cases::reference.eq(what.reference))
+        .select(CaseRow::as_select())
+        .get_result(conn)
+        .optional()?
+        .ok_or(AppError::NotFound("case"))?;
+    let now = svc.now();
+    let tombstone = Tombstone {
+        case_id: case.id.clone(),
+        reference: case.reference.clone(),
+        created_at: case.created_at.and_utc().to_rfc3339(),
+        destroyed_at: now.to_rfc3339(),
+        authorised_by: what.authorised_by.trim().to_string(),
+        rule: what.rule.trim().to_string(),
+        entries: case.audit_seq,
+        head: case.audit_head.clone(),
+    };
+    // The tombstone first: a destruction that stops half-way leaves a tombstone for a case still
+    // there, which `verify` reports, rather than a case gone without one.
+    checkpoint::tombstone(&svc.checkpoints, &svc.audit_key, &tombstone)?;
+    let id = case.id.clone();
+    write_transaction(conn, |conn| {
+        match conn {
+            DbConn::Postgres(_) => {
+                conn.batch_execute("SET LOCAL safeguard.destruction = 'on'")?;
+            }
+            DbConn::Sqlite(_) => {
+                conn.batch_execute("DROP TRIGGER audit_events_no_delete")?;
+            }
+        }
+        let only_this: Vec<String> = meeting_cases::table
+            .filter(meeting_cases::case_id.eq(&id))
+            .select(meeting_cases::meeting_id)
+            .load(conn)?;
+        diesel::delete(
+            meeting_record_sections::table.filter(meeting_record_sections::case_id.eq(&id)),
+        )
+        .execute(conn)?;
+        diesel::delete(meeting_cases::table.filter(meeting_cases::case_id.eq(&id)))
+            .execute(conn)?;
+        for m in only_this {
+            let others: i64 = meeting_cases::table
+                .filter(meeting_cases::meeting_id.eq(&m))
+                .count()
+                .get_result(conn)?;
+            if others == 0 {
+                diesel::delete(
+                    meeting_record_sections::table
+                        .filter(meeting_record_sections::meeting_id.eq(&m)),
+                )
+                .execute(conn)?;
+                diesel::delete(outbox::table.filter(outbox::meeting_id.eq(&m))).execute(conn)?;
+                diesel::delete(meeting_invitees::table.filter(meeting_invitees::meeting_id.eq(&m)))
+                    .execute(conn)?;
+                diesel::delete(agreed_actions::table.filter(agreed_actions::meeting_id.eq(&m)))
+                    .execute(conn)?;
+                diesel::delete(meetings::table.find(&m)).execute(conn)?;
+            }
+        }
+        diesel::delete(action_updates::table.filter(action_updates::case_id.eq(&id)))
+            .execute(conn)?;
+        diesel::delete(agreed_actions::table.filter(agreed_actions::case_id.eq(&id)))
+            .execute(conn)?;
+        diesel::delete(timescale_departures::table.filter(timescale_departures::case_id.eq(&id)))
+            .execute(conn)?;
+        diesel::delete(plan_reviews::table.filter(plan_reviews::case_id.eq(&id))).execute(conn)?;
+        diesel::delete(step_history::table.filter(step_history::case_id.eq(&id))).execute(conn)?;
+        diesel::delete(case_workflows::table.filter(case_workflows::case_id.eq(&id)))
+            .execute(conn)?;
+        diesel::delete(case_involvements::table.filter(case_involvements::case_id.eq(&id)))
+            .execute(conn)?;
+        diesel::delete(outbox::table.filter(outbox::case_id.eq(&id))).execute(conn)?;
+        diesel::delete(
+            form_submissions::table.filter(form_submissions::outcome.eq(&tombstone.reference)),
+        )
+        .execute(conn)?;
+        diesel::delete(audit_events::table.filter(audit_events::case_id.eq(&id))).execute(conn)?;
+        diesel::delete(cases::table.find(&id)).execute(conn)?;
+        if let DbConn::Sqlite(_) = conn {
+            conn.batch_execute(
+                "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events \
+                 BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;",
+            )?;
+        }
+        Ok::<(), AppError>(())
+    })?;
+    Ok(tombstone)
+}
