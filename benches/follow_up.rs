@@ -96,6 +96,10 @@ fn load(state: &AppState, conn: &mut DbConn, cases: usize) -> Actor {
             team: "Bench team",
             authority: "la-cardiff",
         },
+        safeguard::domain::user::FirstToken {
+            key: &state.services.audit_key,
+            days: 90,
+        },
         now,
     )
     .expect("chair");
@@ -108,6 +112,10 @@ fn load(state: &AppState, conn: &mut DbConn, cases: usize) -> Actor {
             role: "team_lead",
             team: "Bench team",
             authority: "la-cardiff",
+        },
+        safeguard::domain::user::FirstToken {
+            key: &state.services.audit_key,
+            days: 90,
         },
         now,
     )
@@ -154,6 +162,7 @@ fn load(state: &AppState, conn: &mut DbConn, cases: usize) -> Actor {
         role: RoleName::TeamLead,
         team: "Bench team".into(),
         authority: "la-cardiff".into(),
+        broken_glass: Vec::new(),
     }
 }
 

@@ -68,6 +68,10 @@ fn main() {
             team: "Bench",
             authority: "la-cardiff",
         },
+        safeguard::domain::user::FirstToken {
+            key: &state.services.audit_key,
+            days: 90,
+        },
         clock.now().naive_utc(),
     )
     .expect("user");
@@ -77,6 +81,7 @@ fn main() {
         role: RoleName::Chair,
         team: "Bench".into(),
         authority: "la-cardiff".into(),
+        broken_glass: Vec::new(),
     };
     let req: NewCaseRequest = serde_json::from_value(json!({"child": {"name": "Bench Child", "date_of_birth": "2012-05-14",
         "gender": "female", "located_authority": "la-cardiff", "residence_authority": "la-cardiff"}})).expect("case");

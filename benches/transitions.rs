@@ -88,6 +88,10 @@ fn run(label: &str, state: &AppState, cases: usize) {
             team: "Bench",
             authority: "la-cardiff",
         },
+        safeguard::domain::user::FirstToken {
+            key: &state.services.audit_key,
+            days: 90,
+        },
         now,
     )
     .expect("user");
@@ -97,6 +101,7 @@ fn run(label: &str, state: &AppState, cases: usize) {
         role: RoleName::Chair,
         team: "Bench".into(),
         authority: "la-cardiff".into(),
+        broken_glass: Vec::new(),
     };
     let report = obj(json!({
         "immediate_risk": false, "s130_harm": true, "s130_care_needs": true, "care_needs_parents_cannot_meet": false,

@@ -108,6 +108,15 @@ pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppErr
             clock,
             audit_key: Arc::new(audit_key),
             checkpoints: config.audit.checkpoints.clone(),
+            access: crate::domain::AccessRules {
+                sessions: crate::domain::session::SessionRules {
+                    idle: chrono::Duration::minutes(config.access.session_idle_minutes),
+                    longest: chrono::Duration::hours(config.access.session_hours),
+                    per_person: config.access.sessions_per_person,
+                },
+                api_token_days: config.access.api_token_days,
+                break_glass: chrono::Duration::hours(config.access.break_glass_hours),
+            },
         },
         config: Arc::new(config),
         pages,

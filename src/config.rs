@@ -27,6 +27,24 @@ pub struct Config {
     /// PostgreSQL: the owner role's URL, with which migrations run; the service then connects
     /// with `database_url`, a role that may only add to the audit and access log.
     pub migration_database_url: Option<String>,
+    pub access: AccessConfig,
+}
+
+/// Who is let in, for how long, and from where.
+#[derive(Debug, Clone)]
+pub struct AccessConfig {
+    /// Reverse proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// A session not used for this long ends.
+    pub session_idle_minutes: i64,
+    /// A session ends this long after signing in, however busy.
+    pub session_hours: i64,
+    /// Sessions open at once per person; signing in again ends the oldest.
+    pub sessions_per_person: i64,
+    /// How long a new API token works.
+    pub api_token_days: i64,
+    /// How long break-glass access to a case lasts.
+    pub break_glass_hours: i64,
 }
 
 /// Where the audit's key and checkpoints are kept: apart from the database.
@@ -74,6 +92,12 @@ struct ConfigFile {
     transition_age_months: Option<u32>,
     sqlite_synchronous: Option<String>,
     migration_database_url: Option<String>,
+    trusted_proxies: Option<String>,
+    session_idle_minutes: Option<i64>,
+    session_hours: Option<i64>,
+    sessions_per_person: Option<i64>,
+    api_token_days: Option<i64>,
+    break_glass_hours: Option<i64>,
     audit_key: Option<String>,
     audit_key_file: Option<String>,
     audit_checkpoints: Option<String>,
@@ -119,6 +143,24 @@ fn on_off(key: &str, raw: Option<String>) -> Result<bool, AppError> {
             "{key} must be on or off; got {other:?}"
         ))),
     }
+}
+
+/// `SAFEGUARD_TRUSTED_PROXIES`: addresses or networks, separated by commas or spaces.
+fn parse_proxies(raw: Option<&str>) -> Result<Vec<ipnet::IpNet>, AppError> {
+    raw.unwrap_or("")
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    AppError::Startup(format!(
+                        "SAFEGUARD_TRUSTED_PROXIES: {p:?} is not an address or network such as 10.0.0.5 or 10.0.0.0/24"
+                    ))
+                })
+        })
+        .collect()
 }
 
 impl Config {
@@ -362,7 +404,58 @@ impl Config {
             "SAFEGUARD_MIGRATION_DATABASE_URL",
             file.migration_database_url,
         );
+        let access = AccessConfig {
+            trusted_proxies: parse_proxies(
+                pick(env, "SAFEGUARD_TRUSTED_PROXIES", file.trusted_proxies).as_deref(),
+            )?,
+            session_idle_minutes: number(
+                "SAFEGUARD_SESSION_IDLE_MINUTES",
+                pick(
+                    env,
+                    "SAFEGUARD_SESSION_IDLE_MINUTES",
+                    file.session_idle_minutes.map(|n| n.to_string()),
+                ),
+                30,
+            )?,
+            session_hours: number(
+                "SAFEGUARD_SESSION_HOURS",
+                pick(
+                    env,
+                    "SAFEGUARD_SESSION_HOURS",
+                    file.session_hours.map(|n| n.to_string()),
+                ),
+                10,
+            )?,
+            sessions_per_person: number(
+                "SAFEGUARD_SESSIONS_PER_PERSON",
+                pick(
+                    env,
+                    "SAFEGUARD_SESSIONS_PER_PERSON",
+                    file.sessions_per_person.map(|n| n.to_string()),
+                ),
+                5,
+            )?,
+            api_token_days: number(
+                "SAFEGUARD_API_TOKEN_DAYS",
+                pick(
+                    env,
+                    "SAFEGUARD_API_TOKEN_DAYS",
+                    file.api_token_days.map(|n| n.to_string()),
+                ),
+                90,
+            )?,
+            break_glass_hours: number(
+                "SAFEGUARD_BREAK_GLASS_HOURS",
+                pick(
+                    env,
+                    "SAFEGUARD_BREAK_GLASS_HOURS",
+                    file.break_glass_hours.map(|n| n.to_string()),
+                ),
+                8,
+            )?,
+        };
         let config = Config {
+            access,
             audit,
             migration_database_url,
             jobs,
@@ -382,6 +475,30 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), AppError> {
+        let a = &self.access;
+        for (key, value, range) in [
+            (
+                "SAFEGUARD_SESSION_IDLE_MINUTES",
+                a.session_idle_minutes,
+                1..=24 * 60,
+            ),
+            ("SAFEGUARD_SESSION_HOURS", a.session_hours, 1..=24),
+            (
+                "SAFEGUARD_SESSIONS_PER_PERSON",
+                a.sessions_per_person,
+                1..=50,
+            ),
+            ("SAFEGUARD_API_TOKEN_DAYS", a.api_token_days, 1..=366),
+            ("SAFEGUARD_BREAK_GLASS_HOURS", a.break_glass_hours, 1..=72),
+        ] {
+            if !range.contains(&value) {
+                return Err(AppError::Startup(format!(
+                    "{key} must be between {} and {}; got {value}",
+                    range.start(),
+                    range.end()
+                )));
+            }
+        }
         if self.audit.key.as_ref().is_some_and(|k| k.trim().len() < 32) {
             return Err(AppError::Startup(
                 "SAFEGUARD_AUDIT_KEY must be at least 32 characters".into(),

@@ -59,6 +59,10 @@ pub fn load(state: &AppState) -> Result<String, AppError> {
             team: "Demo safeguarding team",
             authority: "la-cardiff",
         },
+        crate::domain::user::FirstToken {
+            key: &svc.audit_key,
+            days: svc.access.api_token_days,
+        },
         now.naive_utc(),
     )?;
     let actor = Actor {
@@ -67,6 +71,7 @@ pub fn load(state: &AppState) -> Result<String, AppError> {
         role: crate::identity::RoleName::Chair,
         team: "Demo safeguarding team".into(),
         authority: "la-cardiff".into(),
+        broken_glass: Vec::new(),
     };
     let intent = svc.intent(&actor.id, "cli:demo");
     let today = svc.today();

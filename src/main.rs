@@ -143,6 +143,33 @@ enum UserCommand {
         #[arg(long)]
         email: String,
     },
+    /// A person's API tokens: list them, make one, or revoke one.
+    Tokens {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Every token of the person, with its label, expiry, last use, and whether it is revoked.
+    List {
+        #[arg(long)]
+        email: String,
+    },
+    /// Make a token and print it once.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// What the token is for ("case system import", "Chair One's laptop").
+        #[arg(long)]
+        label: String,
+        /// How long it works (default SAFEGUARD_API_TOKEN_DAYS, 90).
+        #[arg(long)]
+        days: Option<i64>,
+    },
+    /// Revoke a token at once, by its id (from `list`).
+    Revoke { id: String },
 }
 
 fn password_from_stdin() -> Result<String, AppError> {
@@ -285,6 +312,10 @@ fn run_with_database(
                     team: &team,
                     authority: &authority,
                 },
+                safeguard::domain::user::FirstToken {
+                    key: &state.services.audit_key,
+                    days: state.services.access.api_token_days,
+                },
                 clock.now().naive_utc(),
             )?;
             if let Some(p) = password {
@@ -301,6 +332,53 @@ fn run_with_database(
             let mut conn = state.pool.get()?;
             safeguard::domain::user::set_password(&mut conn, &email, &p)?;
             println!("password set for {email}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User {
+            command: UserCommand::Tokens { command },
+        } => {
+            use safeguard::domain::api_token;
+            let mut conn = state.pool.get()?;
+            let svc = &state.services;
+            let now = svc.now().naive_utc();
+            match command {
+                TokenCommand::List { email } => {
+                    let user = safeguard::domain::user::find_by_email(&mut conn, &email)?;
+                    let tokens = api_token::of_user(&mut conn, &user.id)?;
+                    if tokens.is_empty() {
+                        println!("{} has no tokens", user.email);
+                    }
+                    for t in tokens {
+                        let standing = match t.revoked_at {
+                            Some(r) => format!("revoked {}", r.format("%Y-%m-%d %H:%M UTC")),
+                            None if t.expires_at <= now => "expired".to_string(),
+                            None => "working".to_string(),
+                        };
+                        println!(
+                            "{}  {:<30}  made {}  expires {}  last used {}  {standing}",
+                            t.id,
+                            t.label,
+                            t.created_at.format("%Y-%m-%d"),
+                            t.expires_at.format("%Y-%m-%d"),
+                            t.last_used_at
+                                .map(|u| u.format("%Y-%m-%d %H:%M UTC").to_string())
+                                .unwrap_or_else(|| "never".into()),
+                        );
+                    }
+                }
+                TokenCommand::Add { email, label, days } => {
+                    let user = safeguard::domain::user::find_by_email(&mut conn, &email)?;
+                    let days = days.unwrap_or(svc.access.api_token_days);
+                    let (id, token) = safeguard::storage::write_transaction(&mut conn, |conn| {
+                        api_token::issue(conn, &svc.audit_key, &user, &label, days, "cli", now)
+                    })?;
+                    println!("token {id} made for {}, working for {days} days.\ntoken (shown once, keep it safe): {token}", user.email);
+                }
+                TokenCommand::Revoke { id } => {
+                    let t = api_token::revoke(&mut conn, &svc.audit_key, &id, "cli", now)?;
+                    println!("token {} ({}) is revoked", t.id, t.label);
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo => {

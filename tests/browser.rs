@@ -312,7 +312,20 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
             .single()
             .expect("time"),
     );
+    // Hours later, the idle session has ended: signing in again leads back to the case.
     browser.goto(&case_url);
+    assert!(
+        browser.current_url().contains("/sign-in"),
+        "an idle session ends"
+    );
+    browser.type_into("#email", &chair.email);
+    browser.type_into("#password", TEST_PASSWORD);
+    browser.click_and_wait("form[action='/sign-in'] button[type=submit]");
+    assert_eq!(
+        browser.current_url(),
+        case_url,
+        "back to the case after signing in"
+    );
     let complete = ui.event_form("complete_strategy_meeting");
     browser.type_into("#f-complete_strategy_meeting-attendance", "Partner Worker");
     ui.choose(

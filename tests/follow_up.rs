@@ -490,6 +490,7 @@ on_both_backends! {
         assert_eq!(at_run(&app, utc(2029, 8, 28, 5, 0), JobName::AgeTrigger), "0 age-18 tracks started; 0 cases reached 18");
         assert_eq!(at_run(&app, utc(2029, 8, 29, 5, 0), JobName::AgeTrigger), "2 age-18 tracks started; 0 cases reached 18");
         assert_eq!(run_job(&app, JobName::AgeTrigger), "0 age-18 tracks started; 0 cases reached 18");
+        let chair = app.renewed(chair);
         let (_, c) = app.get(&chair.token, &format!("/api/cases/{bravo}"));
         let kinds: Vec<&str> = c["agreed_actions"].as_array().expect("actions").iter().filter_map(|a| a["kind"].as_str()).collect();
         assert_eq!(kinds.len(), 4, "{kinds:?}");
@@ -505,6 +506,7 @@ on_both_backends! {
         // Charlie's referrals are made before the birthday; Bravo's are not, and Bravo has a
         // meeting booked for after it.
         app.clock.set(utc(2030, 2, 25, 10, 0));
+        let chair = app.renewed(chair);
         let (s, b) = app.event(&chair.token, &charlie, json!({"event": "record_transition_referrals", "workflow": "age18-transition", "facts": {
             "adult_services_referred_on": "2030-02-20", "s128_report": "made",
             "adult_support_services": {"bawso": false, "new_pathways": true, "welsh_womens_aid": false},
@@ -527,6 +529,7 @@ on_both_backends! {
         // adult track only.
         assert_eq!(at_run(&app, utc(2030, 3, 1, 6, 0), JobName::AgeTrigger), "0 age-18 tracks started; 2 cases reached 18");
         assert_eq!(run_job(&app, JobName::AgeTrigger), "0 age-18 tracks started; 0 cases reached 18");
+        let chair = app.renewed(chair);
         assert_eq!(status_of(&app, &chair.token, &charlie), ("handed_over".to_string(), vec![
             ("cse-strategy".to_string(), "plan_closed".to_string()), ("age18-transition".to_string(), "handed_over_at_18".to_string())]));
         assert_eq!(status_of(&app, &chair.token, &bravo), ("open".to_string(), vec![

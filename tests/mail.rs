@@ -288,6 +288,12 @@ on_both_backends! {
         }
         let attempts = outbox_status(&app).iter().filter(|r| r.0 == "invitation").map(|r| r.2).min();
         assert!(attempts >= Some(10), "{:?}", outbox_status(&app));
+        // Administrators see it failing, with when it is tried next.
+        let admin = app.user("administrator", "la-cardiff");
+        let (_, b) = app.get(&admin, "/api/admin/mail");
+        let failing = b["mail"].as_array().expect("mail");
+        assert_eq!(failing.len(), 2, "{b}");
+        assert!(failing.iter().all(|m| m["status"] == "pending" && m["next_attempt"].is_string() && m["last_error"].is_string()), "{b}");
         let sink = SmtpSink::start_on(std::net::TcpListener::bind(("127.0.0.1", port)).expect("rebind the same port"));
         // The retry is due after the backoff, on the service's clock.
         app.clock.advance(chrono::Duration::hours(1));
@@ -300,20 +306,39 @@ on_both_backends! {
 }
 
 on_both_backends! {
-    fn a_refused_address_is_marked_failed_for_administrators(base) {
+    fn a_refused_address_is_marked_failed_for_administrators_who_send_it_again(base) {
         let (app, sink) = app_with_sink(backend_of(base));
         sink.refuse("dau@partner.example");
         let case = app.create_case(&app.chair, child(), report_facts());
         app.post(&app.chair, "/api/meetings", &meeting_body(case["id"].as_str().expect("id"), "2026-12-02T10:00", "2026-12-02T11:00"));
         assert_eq!(delivered(&app, &sink).len(), 1);
         let admin = app.user("administrator", "la-cardiff");
-        let (s, b) = app.get(&admin, "/api/outbox/failed");
+        let (s, b) = app.get(&admin, "/api/admin/mail");
         assert_eq!(s, 200);
-        let failed = b["failed"].as_array().expect("list");
+        let failed = b["mail"].as_array().expect("list");
         assert_eq!(failed.len(), 1, "{b}");
-        assert_eq!(failed[0]["recipient"], "dau@partner.example");
-        assert!(failed[0]["error"].as_str().unwrap_or("").contains("550"), "{b}");
-        assert_eq!(app.get(&app.chair, "/api/outbox/failed").0, 403);
+        assert_eq!((failed[0]["recipient"].as_str(), failed[0]["status"].as_str()), (Some("dau@partner.example"), Some("failed")));
+        assert_eq!(failed[0]["reference"], case["reference"], "the case's reference, never the child's name");
+        assert!(failed[0]["last_error"].as_str().unwrap_or("").contains("550"), "{b}");
+        assert!(!b.to_string().contains("Alpha"), "{b}");
+        assert_eq!(app.get(&app.chair, "/api/admin/mail").0, 403);
+        // The team lead's morning digest says so too.
+        let lead = app.person("team_lead", "la-cardiff", "Test team", "Lead One");
+        let svc = &app.service.state.services;
+        safeguard::follow_up::digest::run(svc, &mut app.conn(), svc.now()).expect("digest");
+        let digest = delivered(&app, &sink).into_iter().find(|m| m.to.iter().any(|t| t == &lead.email)).expect("a digest");
+        let text = digest.text();
+        assert!(text.contains("Email not delivered (1)") && text.contains("meeting invitation to dau@partner.example (failed"), "{text}");
+        assert!(text.contains(case["reference"].as_str().expect("reference")));
+        // The mailbox is fixed; the administrator sends it again and it arrives.
+        sink.accept("dau@partner.example");
+        let id = failed[0]["id"].as_str().expect("id");
+        assert_eq!(app.post(&app.chair, &format!("/api/admin/mail/{id}/retry"), &json!({})).0, 403);
+        let (s, b) = app.post(&admin, &format!("/api/admin/mail/{id}/retry"), &json!({}));
+        assert_eq!((s, b["retried"].as_i64()), (200, Some(1)), "{b}");
+        assert_eq!(delivered(&app, &sink).len(), 3, "the invitation, the digest, and the invitation again");
+        assert_eq!(app.get(&admin, "/api/admin/mail").1["mail"], json!([]));
+        assert_eq!(app.post(&admin, &format!("/api/admin/mail/{id}/retry"), &json!({})).0, 404, "nothing failed to send again");
     }
 }
 

@@ -74,7 +74,7 @@ on_both_backends! {
         let state = state_for(app, dir.path()).expect("the next version loads; the shipped one comes back from the database");
         assert_eq!(state.services.engine.registry.all_versions("cse-strategy").len(), 2);
         let (_, me) = app.get(&app.chair, "/api/me");
-        let actor = Actor { id: me["id"].as_str().expect("id").into(), name: "T".into(), role: RoleName::Chair, team: "T".into(), authority: "la-cardiff".into() };
+        let actor = Actor { id: me["id"].as_str().expect("id").into(), name: "T".into(), role: RoleName::Chair, team: "T".into(), authority: "la-cardiff".into(), broken_glass: Vec::new() };
         let mut conn = state.pool.get().expect("conn");
         let intent = state.services.intent(&actor.id, "test");
         // The old case goes on under the shipped version.

@@ -32,6 +32,7 @@ pub fn system_actor() -> Actor {
         role: RoleName::System,
         team: String::new(),
         authority: String::new(),
+        broken_glass: Vec::new(),
     }
 }
 
@@ -65,6 +66,9 @@ fn people_to_tell(conn: &mut DbConn, case: &CaseRow) -> Result<Vec<UserRow>, App
             .filter(users::authority_code.eq(&case.located_authority))
             .select(UserRow::as_select())
             .load(conn)?;
+    }
+    if case.restricted {
+        return super::case_access::only_named(conn, &case.id, people);
     }
     Ok(people)
 }

@@ -17,7 +17,8 @@ use crate::engine::Engine;
 use crate::error::AppError;
 use crate::storage::models::{AccessLogRow, AuditEventRow, CaseRow, SecurityEventRow};
 use crate::storage::schema::{
-    access_log, audit_events, case_workflows, cases, meeting_cases, meetings, security_events,
+    access_log, audit_events, case_access_grants, case_involvements, case_workflows, cases,
+    meeting_cases, meetings, security_events,
 };
 use crate::storage::DbConn;
 
@@ -181,6 +182,12 @@ fn replay(
     let mut child: Option<Value> = None;
     let mut meetings_named: BTreeSet<String> = BTreeSet::new();
     let mut created_facts: Option<Map<String, Value>> = None;
+    // Who may open the case: its team, its restriction, the people named on it and the users
+    // involved in it, as the trail gave them. A row added outside the trail is access taken.
+    let mut team: Option<Option<String>> = None;
+    let mut restricted = false;
+    let mut named: BTreeSet<String> = BTreeSet::new();
+    let mut involved: Vec<String> = Vec::new();
     let lasting = |facts: &mut Map<String, Value>, workflow: &str, version: u32| {
         if let Some(wf) = engine.registry.get(workflow, version) {
             facts.retain(|k, _| !wf.is_per_event(k));
@@ -195,6 +202,30 @@ fn replay(
             "case_created" => {
                 child = p.get("child").cloned();
                 created_facts = p.get("facts").and_then(Value::as_object).cloned();
+                team = p.get("team").map(|t| t.as_str().map(str::to_string));
+                // Whoever recorded the report is involved in it.
+                involved.push(row.actor_id.clone());
+            }
+            "team_assigned" => team = Some(p["team"].as_str().map(str::to_string)),
+            "case_restricted" => {
+                restricted = true;
+                named.extend(p["named"].as_str().map(str::to_string));
+            }
+            "restriction_lifted" => restricted = false,
+            "access_named" => named.extend(p["user_id"].as_str().map(str::to_string)),
+            "access_withdrawn" => {
+                if let Some(u) = p["user_id"].as_str() {
+                    named.remove(u);
+                }
+            }
+            "involvement_added" => involved.extend(p["user_id"].as_str().map(str::to_string)),
+            "involvement_removed" => {
+                if let Some(i) = p["user_id"]
+                    .as_str()
+                    .and_then(|u| involved.iter().position(|x| x == u))
+                {
+                    involved.remove(i);
+                }
             }
             "workflow_started" => {
                 let (Some(wf), Some(state)) = (&row.workflow, &row.to_state) else {
@@ -308,6 +339,48 @@ fn replay(
                 }
             ));
         }
+    }
+    if let Some(team) = team {
+        if team != case.team {
+            problems.push(format!(
+                "{reference}: its team is {:?}, the trail gave it {team:?}",
+                case.team
+            ));
+        }
+    }
+    if restricted != case.restricted {
+        problems.push(format!(
+            "{reference}: it is {}restricted, the trail leaves it {}restricted",
+            if case.restricted { "" } else { "not " },
+            if restricted { "" } else { "not " }
+        ));
+    }
+    let granted: BTreeSet<String> = case_access_grants::table
+        .filter(case_access_grants::case_id.eq(&case.id))
+        .select(case_access_grants::user_id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    if granted != named {
+        problems.push(format!(
+            "{reference}: {} people are named on it, the trail named {}",
+            granted.len(),
+            named.len()
+        ));
+    }
+    let mut users_involved: Vec<String> = case_involvements::table
+        .filter(case_involvements::case_id.eq(&case.id))
+        .filter(case_involvements::user_id.is_not_null())
+        .select(case_involvements::user_id.assume_not_null())
+        .load(conn)?;
+    users_involved.sort_unstable();
+    involved.sort_unstable();
+    if users_involved != involved {
+        problems.push(format!(
+            "{reference}: {} users are involved in it, the trail involved {}",
+            users_involved.len(),
+            involved.len()
+        ));
     }
     for m in meetings_named {
         let linked: i64 = meeting_cases::table

@@ -19,9 +19,8 @@ use crate::storage::schema::{
 use crate::storage::{lock_cases, DbConn};
 use crate::time::wales::london_date;
 
-/// Finds a case by id or reference if `actor` may see it: a user of the authority where the
-/// child is located or resident, or anyone recorded as involved. Anything else is "not found",
-/// so that the answer does not reveal that the case exists.
+/// Finds a case by id or reference if `actor` may see it (`case_access`). Anything else is
+/// "not found", so that the answer does not reveal that the case exists.
 pub fn visible_case(conn: &mut DbConn, actor: &Actor, key: &str) -> Result<CaseRow, AppError> {
     let query = cases::table.select(CaseRow::as_select());
     let case = if key.starts_with("CSE-") {
@@ -56,20 +55,9 @@ pub fn lead_user(conn: &mut DbConn, case: &CaseRow) -> Result<String, AppError> 
     Ok(lead.unwrap_or_else(|| case.created_by.clone()))
 }
 
+/// Whether `actor` may open `case`: the rules are `case_access`'s.
 pub fn may_see(conn: &mut DbConn, actor: &Actor, case: &CaseRow) -> Result<bool, AppError> {
-    // Administrators run the service; they do not read casework.
-    if actor.role == RoleName::Administrator {
-        return Ok(false);
-    }
-    if case.located_authority == actor.authority || case.residence_authority == actor.authority {
-        return Ok(true);
-    }
-    let involved: i64 = case_involvements::table
-        .filter(case_involvements::case_id.eq(&case.id))
-        .filter(case_involvements::user_id.eq(&actor.id))
-        .count()
-        .get_result(conn)?;
-    Ok(involved > 0)
+    super::case_access::may_see(conn, actor, case)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -115,16 +103,8 @@ pub fn list_cases(
     }
     let engine = &svc.engine;
     let now = svc.now().naive_utc();
-    let involved = case_involvements::table
-        .filter(case_involvements::user_id.eq(actor.id.clone()))
-        .select(case_involvements::case_id);
     let mut query = cases::table
-        .filter(
-            cases::located_authority
-                .eq(actor.authority.clone())
-                .or(cases::residence_authority.eq(actor.authority.clone()))
-                .or(cases::id.eq_any(involved)),
-        )
+        .filter(super::case_access::visible_filter(actor))
         .select(CaseRow::as_select())
         .order(cases::updated_at.desc())
         .limit(limit)
@@ -412,6 +392,76 @@ pub fn history(conn: &mut DbConn, case: &CaseRow) -> Result<Vec<Value>, AppError
         .collect())
 }
 
+/// Only a chair, team lead or senior manager of one of the child's own authorities decides who
+/// else is involved: someone involved from elsewhere may not pass the case on.
+fn may_change_involvements(actor: &Actor, case: &CaseRow) -> Result<(), AppError> {
+    let of_childs_authority =
+        actor.authority == case.located_authority || actor.authority == case.residence_authority;
+    if of_childs_authority
+        && matches!(
+            actor.role,
+            RoleName::Chair | RoleName::TeamLead | RoleName::SeniorManager
+        )
+    {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "only a chair, team lead or senior manager of the child's authority may change who is involved in a case".into(),
+        ))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveInvolvement {
+    pub expected_version: i64,
+    /// Why, for the history; at least 20 characters.
+    pub rationale: String,
+}
+
+/// Takes a person or agency off the case; a user of the service involved from elsewhere can
+/// no longer open it. Audited and versioned.
+pub fn remove_involvement(
+    svc: &Services,
+    conn: &mut DbConn,
+    intent: &Intent<'_>,
+    actor: &Actor,
+    key: &str,
+    involvement_id: &str,
+    req: &RemoveInvolvement,
+) -> Result<i64, AppError> {
+    let rationale = input::rationale(&req.rationale, "rationale")?;
+    unit_of_work::on_case(conn, intent, actor, key, |conn, case| {
+        may_change_involvements(actor, case)?;
+        let case: CaseRow = cases::table
+            .find(&case.id)
+            .select(CaseRow::as_select())
+            .get_result(conn)?;
+        if case.version != req.expected_version {
+            return Err(super::transition::stale(req.expected_version, case.version));
+        }
+        let row: InvolvementRow = case_involvements::table
+            .find(involvement_id)
+            .filter(case_involvements::case_id.eq(&case.id))
+            .select(InvolvementRow::as_select())
+            .get_result(conn)
+            .optional()?
+            .ok_or(AppError::NotFound("involvement"))?;
+        diesel::delete(case_involvements::table.find(&row.id)).execute(conn)?;
+        audit::record_on_case(
+            conn,
+            &svc.audit_key,
+            &case.id,
+            &actor.id,
+            "involvement_removed",
+            json!({"involvement_id": row.id, "agency": row.agency_code, "role": row.role,
+                   "person_name": row.person_name, "user_id": row.user_id, "rationale": rationale}),
+            intent.now.naive_utc(),
+        )?;
+        Ok(case.version + 1)
+    })
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewInvolvement {
@@ -440,11 +490,7 @@ pub fn add_involvement(
     unit_of_work::write(conn, intent, |conn, touched| {
         let case = visible_case(conn, actor, key)?;
         touched.case(&case.id);
-        if !matches!(actor.role, RoleName::Chair | RoleName::TeamLead) {
-            return Err(AppError::Forbidden(
-                "only a chair or team lead may involve people in a case".into(),
-            ));
-        }
+        may_change_involvements(actor, &case)?;
         if svc.engine.agencies.get(&req.agency).is_none() {
             return Err(AppError::unprocessable(
                 "unknown_agency",

@@ -32,3 +32,18 @@ pub fn email(value: &str, field: &str) -> Result<(), AppError> {
     }
     Ok(())
 }
+
+/// A reason someone gives for a decision the history keeps: 20 to 2,000 characters, so that it
+/// says something.
+pub fn rationale(value: &str, field: &str) -> Result<String, AppError> {
+    let v = value.trim();
+    let n = v.chars().count();
+    if !(20..=2000).contains(&n) {
+        return Err(AppError::unprocessable(
+            "rationale_required",
+            field,
+            format!("{field} must say why, in 20 to 2,000 characters"),
+        ));
+    }
+    Ok(v.to_string())
+}

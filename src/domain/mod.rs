@@ -7,9 +7,11 @@ pub mod access_log;
 pub mod action;
 pub mod age18;
 pub mod agreed_action;
+pub mod api_token;
 pub mod audit;
 pub mod audit_verify;
 pub mod case;
+pub mod case_access;
 pub mod checkpoint;
 pub mod child;
 pub mod destruction;
@@ -18,6 +20,9 @@ pub mod input;
 pub mod meeting;
 pub mod report;
 pub mod review;
+pub mod security_event;
+pub mod session;
+pub mod sign_in;
 pub mod transition;
 pub mod unit_of_work;
 pub mod user;
@@ -45,6 +50,15 @@ pub struct Services {
     pub audit_key: Arc<AuditKey>,
     /// The signed checkpoints of the audit, kept outside the database.
     pub checkpoints: std::path::PathBuf,
+    pub access: AccessRules,
+}
+
+/// How long access lasts once given.
+#[derive(Debug, Clone, Copy)]
+pub struct AccessRules {
+    pub sessions: session::SessionRules,
+    pub api_token_days: i64,
+    pub break_glass: chrono::Duration,
 }
 
 impl Services {

@@ -231,6 +231,11 @@ pub fn record(
             created_by: actor.id.clone(),
             created_at: naive_now,
             updated_at: naive_now,
+            // The reporter's team, when they work for one of the child's authorities; else the
+            // team leads there assign it.
+            team: (actor.authority == located || actor.authority == residence)
+                .then(|| actor.team.clone()),
+            restricted: false,
         };
         diesel::insert_into(cases::table)
             .values(&case)
@@ -285,6 +290,7 @@ pub fn record(
                         "in_secure_estate": c.in_secure_estate,
                     },
                     "facts": facts,
+                    "team": case.team,
                     "involvements": req.involvements,
                 }),
                 ..AuditEntry::default()

@@ -1,11 +1,12 @@
-//! User accounts: adding one with its API token (shown once; only its SHA-256 is stored, so a
-//! copy of the database does not let anyone sign in), finding one by token, setting a password.
+//! User accounts: adding one with its first API token (shown once; see `api_token`), finding
+//! one by token, setting a password.
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use rand::RngCore;
 
+use super::api_token;
+use super::audit::AuditKey;
 use crate::error::AppError;
-use crate::identity::{hash_token, parse_role};
+use crate::identity::parse_role;
 use crate::reference::agencies::AgencyDirectory;
 use crate::storage::models::UserRow;
 use crate::storage::schema::users;
@@ -19,11 +20,18 @@ pub struct NewUser<'a> {
     pub authority: &'a str,
 }
 
+/// How long a new user's first token works, and the key its issue is recorded under.
+pub struct FirstToken<'a> {
+    pub key: &'a AuditKey,
+    pub days: i64,
+}
+
 /// Creates a user and returns (user id, token). The token is not stored and cannot be shown again.
 pub fn add_user(
     conn: &mut DbConn,
     agencies: &AgencyDirectory,
     new: NewUser<'_>,
+    first: FirstToken<'_>,
     now: NaiveDateTime,
 ) -> Result<(String, String), AppError> {
     if new.name.trim().is_empty() || new.name.chars().count() > 200 {
@@ -61,45 +69,54 @@ pub fn add_user(
             format!("no agency has the code {:?}", new.authority),
         ));
     }
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    let token = format!("sg_{}", hex::encode(bytes));
     let id = uuid::Uuid::new_v4().to_string();
-    let inserted = diesel::insert_into(users::table)
-        .values(UserRow {
-            id: id.clone(),
-            name: new.name.trim().to_string(),
-            email: new.email.to_lowercase(),
-            role: new.role.to_string(),
-            team: new.team.trim().to_string(),
-            authority_code: new.authority.to_string(),
-            token_hash: hash_token(&token),
-            active: true,
-            created_at: now,
-            password_hash: None,
-            language: "en".into(),
-        })
-        .execute(conn);
+    let row = UserRow {
+        id: id.clone(),
+        name: new.name.trim().to_string(),
+        email: new.email.to_lowercase(),
+        role: new.role.to_string(),
+        team: new.team.trim().to_string(),
+        authority_code: new.authority.to_string(),
+        active: true,
+        created_at: now,
+        password_hash: None,
+        language: "en".into(),
+    };
+    let inserted = crate::storage::write_transaction(conn, |conn| {
+        diesel::insert_into(users::table)
+            .values(&row)
+            .execute(conn)?;
+        let (_, token) = api_token::issue(
+            conn,
+            first.key,
+            &row,
+            "first token",
+            first.days,
+            "setup",
+            now,
+        )?;
+        Ok::<_, AppError>(token)
+    });
     match inserted {
-        Ok(_) => Ok((id, token)),
-        Err(diesel::result::Error::DatabaseError(
+        Ok(token) => Ok((id, token)),
+        Err(AppError::Database(diesel::result::Error::DatabaseError(
             diesel::result::DatabaseErrorKind::UniqueViolation,
             _,
-        )) => Err(AppError::Conflict {
+        ))) => Err(AppError::Conflict {
             code: "email_taken",
             message: format!("a user with email {} already exists", new.email),
         }),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
-pub fn find_by_token(conn: &mut DbConn, token: &str) -> Result<Option<UserRow>, AppError> {
-    Ok(users::table
-        .filter(users::token_hash.eq(hash_token(token)))
-        .filter(users::active.eq(true))
+pub fn find_by_email(conn: &mut DbConn, email: &str) -> Result<UserRow, AppError> {
+    users::table
+        .filter(users::email.eq(email.trim().to_lowercase()))
         .select(UserRow::as_select())
         .get_result(conn)
-        .optional()?)
+        .optional()?
+        .ok_or(AppError::NotFound("user"))
 }
 
 /// Sets (or resets, by an administrator) the password of the user with this email, and ends

@@ -253,7 +253,7 @@ pub fn escalate(
         return Ok(format!("{today} is not a working day; no escalations"));
     }
     let threshold = calendar.working_days_before(today, settings.escalation_working_days);
-    let candidates: Vec<(AgreedActionRow, String, String)> = agreed_actions::table
+    let candidates: Vec<(AgreedActionRow, String, String, bool)> = agreed_actions::table
         .inner_join(cases::table)
         .filter(agreed_actions::status.eq("open"))
         .filter(agreed_actions::escalated_at.is_null())
@@ -263,11 +263,19 @@ pub fn escalate(
             AgreedActionRow::as_select(),
             cases::reference,
             cases::located_authority,
+            cases::restricted,
         ))
         .load(conn)?;
     let (mut sent, mut unheard, mut failed) = (0, 0, 0);
-    for (action, reference, located) in candidates {
-        let leads = match escalation_recipients(conn, &action, &located) {
+    for (action, reference, located, restricted) in candidates {
+        let found = escalation_recipients(conn, &action, &located).and_then(|leads| {
+            if restricted {
+                crate::domain::case_access::only_named(conn, &action.case_id, leads)
+            } else {
+                Ok(leads)
+            }
+        });
+        let leads = match found {
             Ok(l) => l,
             Err(e) => {
                 failed += 1;

@@ -107,13 +107,14 @@ pub fn may_view(actor: &Actor) -> Result<(), AppError> {
     }
 }
 
-/// The four lists for one scope: what the dashboard and the digest show.
+/// The lists for one scope: what the dashboard and the digest show.
 #[derive(Debug, Serialize)]
 pub struct Lists {
     pub overdue_steps: Vec<OverdueStep>,
     pub overdue_actions: Vec<OverdueAction>,
     pub reviews_due: Vec<ReviewDue>,
     pub turning_18: Vec<TurningEighteen>,
+    pub undelivered: Vec<overdue::Undelivered>,
 }
 
 impl Lists {
@@ -126,6 +127,7 @@ impl Lists {
             .chain(self.overdue_actions.iter().map(|a| a.case_id.as_str()))
             .chain(self.reviews_due.iter().map(|r| r.case_id.as_str()))
             .chain(self.turning_18.iter().map(|t| t.case_id.as_str()))
+            .chain(self.undelivered.iter().map(|u| u.case_id.as_str()))
             .collect();
         ids.sort_unstable();
         ids.dedup();
@@ -137,6 +139,7 @@ impl Lists {
             && self.overdue_actions.is_empty()
             && self.reviews_due.is_empty()
             && self.turning_18.is_empty()
+            && self.undelivered.is_empty()
     }
 }
 
@@ -160,6 +163,7 @@ pub fn lists(
         overdue_actions: overdue::overdue_actions(conn, &engine.calendar, scope, today)?,
         reviews_due: overdue::reviews_due(conn, engine, scope, now, review_until)?,
         turning_18: overdue::turning_18(conn, scope, today, birthday_until)?,
+        undelivered: overdue::undelivered(conn, scope)?,
     })
 }
 
@@ -261,6 +265,7 @@ fn timeliness(
             step_history::case_id.eq_any(
                 located_here
                     .filter(located_here.field(cases::located_authority).eq(authority))
+                    .filter(located_here.field(cases::restricted).eq(false))
                     .select(located_here.field(cases::id)),
             ),
         )

@@ -1,6 +1,7 @@
 //! What is late or coming up, for one authority's cases or for all: steps past their deadline
 //! (unless a senior manager recorded a departure), open actions past their due date, reviews due
-//! soon or late, and children turning 18. The dashboard, the digest and the benchmark share it.
+//! soon or late, children turning 18, and email about the cases that has not been delivered.
+//! The dashboard, the digest and the benchmark share it.
 use chrono::{DateTime, Months, NaiveDate, NaiveDateTime, Utc};
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
@@ -10,7 +11,8 @@ use crate::engine::Engine;
 use crate::error::AppError;
 use crate::reference::calendar::WorkingCalendar;
 use crate::storage::schema::{
-    agreed_actions, case_workflows, cases, plan_reviews, timescale_departures,
+    agreed_actions, case_workflows, cases, meeting_cases, outbox, plan_reviews,
+    timescale_departures,
 };
 use crate::storage::DbConn;
 use crate::time::age::eighteenth_birthday;
@@ -84,6 +86,9 @@ macro_rules! in_scope {
                                     .eq(a.clone())
                                     .or(scoped.field(cases::residence_authority).eq(a.clone())),
                             )
+                            // A restricted case is in no authority-wide list or count: only
+                            // the people named on it see it, in their own lists.
+                            .filter(scoped.field(cases::restricted).eq(false))
                             .select(scoped.field(cases::id)),
                     ),
                 )
@@ -306,4 +311,71 @@ pub fn turning_18(
         .collect();
     out.sort_by_key(|t| t.birthday);
     Ok(out)
+}
+
+/// Email about a case that failed, or has failed at least once and is still being tried.
+#[derive(Debug, Clone, Serialize)]
+pub struct Undelivered {
+    pub case_id: String,
+    pub reference: String,
+    pub kind: String,
+    pub recipient: String,
+    pub failed: bool,
+    pub queued_at: DateTime<Utc>,
+}
+
+/// Email about the scope's cases that has not got through: its own (a case's email) or its
+/// meetings' (an invitation names every child's case), oldest first.
+pub fn undelivered(conn: &mut DbConn, scope: &Scope) -> Result<Vec<Undelivered>, AppError> {
+    type Row = (String, String, String, String, String, NaiveDateTime);
+    let troubled = outbox::status
+        .eq("failed")
+        .or(outbox::status.eq("pending").and(outbox::attempts.gt(0)));
+    let own = outbox::table
+        .inner_join(cases::table.on(cases::id.nullable().eq(outbox::case_id)))
+        .filter(troubled)
+        .select((
+            cases::id,
+            cases::reference,
+            outbox::kind,
+            outbox::recipient,
+            outbox::status,
+            outbox::created_at,
+        ))
+        .into_boxed();
+    let mut rows: Vec<Row> = in_scope!(own, scope, cases::id).load(conn)?;
+    let troubled = outbox::status
+        .eq("failed")
+        .or(outbox::status.eq("pending").and(outbox::attempts.gt(0)));
+    let of_meetings = outbox::table
+        .inner_join(
+            meeting_cases::table.on(meeting_cases::meeting_id.nullable().eq(outbox::meeting_id)),
+        )
+        .inner_join(cases::table.on(cases::id.eq(meeting_cases::case_id)))
+        .filter(outbox::case_id.is_null())
+        .filter(troubled)
+        .select((
+            cases::id,
+            cases::reference,
+            outbox::kind,
+            outbox::recipient,
+            outbox::status,
+            outbox::created_at,
+        ))
+        .into_boxed();
+    rows.extend(in_scope!(of_meetings, scope, cases::id).load::<Row>(conn)?);
+    rows.sort_by(|a, b| a.5.cmp(&b.5).then_with(|| a.1.cmp(&b.1)));
+    Ok(rows
+        .into_iter()
+        .map(
+            |(case_id, reference, kind, recipient, status, at)| Undelivered {
+                case_id,
+                reference,
+                kind,
+                recipient,
+                failed: status == "failed",
+                queued_at: at.and_utc(),
+            },
+        )
+        .collect())
 }

@@ -1,11 +1,12 @@
-//! Bearer-token authentication. Every route except the health checks needs a token.
+//! Bearer-token authentication. Every route except the health checks needs a token that has
+//! neither expired nor been revoked.
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{web, FromRequest, HttpRequest};
 
 use crate::app::AppState;
-use crate::domain::user::find_by_token;
+use crate::domain::{api_token, case_access};
 use crate::error::AppError;
 use crate::identity::Actor;
 
@@ -29,13 +30,20 @@ impl FromRequest for SignedIn {
                 .filter(|t| !t.is_empty())
                 .ok_or(AppError::Unauthorized)?;
             let state = state.ok_or_else(|| AppError::Internal("state missing".into()))?;
-            let user = web::block(move || {
+            let actor = web::block(move || -> Result<Option<Actor>, AppError> {
                 let mut conn = state.pool.get()?;
-                find_by_token(&mut conn, &token)
+                let now = state.services.now();
+                match api_token::user_of(&mut conn, &token, now.naive_utc())? {
+                    Some(user) => Ok(Some(case_access::with_break_glass(
+                        &mut conn,
+                        user.actor()?,
+                        now,
+                    )?)),
+                    None => Ok(None),
+                }
             })
             .await??;
-            let user = user.ok_or(AppError::Unauthorized)?;
-            Ok(SignedIn(user.actor()?))
+            Ok(SignedIn(actor.ok_or(AppError::Unauthorized)?))
         })
     }
 }

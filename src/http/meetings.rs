@@ -10,7 +10,7 @@ use crate::domain::meeting::{
 };
 use crate::domain::unit_of_work::Intent;
 use crate::error::AppError;
-use crate::identity::{Actor, RoleName};
+use crate::identity::Actor;
 use crate::mail::links::{LinkError, Purpose};
 
 fn intent<'a>(s: &'a AppState, actor: &'a Actor, path: &'a str) -> Intent<'a> {
@@ -154,24 +154,6 @@ pub async fn suggested_invitees(
 }
 
 /// Mail that could not be delivered, for administrators.
-pub async fn failed_mail(
-    state: web::Data<AppState>,
-    SignedIn(actor): SignedIn,
-) -> Result<HttpResponse, AppError> {
-    if actor.role != RoleName::Administrator {
-        return Err(AppError::Forbidden(
-            "only an administrator may see failed mail".into(),
-        ));
-    }
-    let rows = with_conn(&state, |_, conn| crate::mail::outbox::failed(conn)).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "failed": rows.iter().map(|r| json!({
-            "id": r.id, "kind": r.kind, "recipient": r.recipient, "subject": r.subject,
-            "attempts": r.attempts, "error": r.last_error, "created_at": r.created_at.and_utc(),
-        })).collect::<Vec<_>>()
-    })))
-}
-
 fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")

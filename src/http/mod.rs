@@ -1,6 +1,9 @@
 //! HTTP: routes, body limits and the mapping of framework errors onto the one error type.
+pub mod admin;
 pub mod auth;
+pub mod case_access;
 pub mod cases;
+pub mod client_address;
 pub mod follow_up;
 pub mod health;
 pub mod input;
@@ -45,7 +48,20 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/meetings/{id}/reschedule"),
     ("POST", "/api/meetings/{id}/cancel"),
     ("POST", "/api/meetings/{id}/record"),
-    ("GET", "/api/outbox/failed"),
+    (
+        "POST",
+        "/api/cases/{key}/involvements/{involvement_id}/remove",
+    ),
+    ("POST", "/api/cases/{key}/team"),
+    ("POST", "/api/cases/{key}/restriction"),
+    ("POST", "/api/cases/{key}/named"),
+    ("POST", "/api/break-glass"),
+    ("GET", "/api/admin/tokens"),
+    ("POST", "/api/admin/tokens/{id}/revoke"),
+    ("GET", "/api/admin/mail"),
+    ("POST", "/api/admin/mail/{id}/retry"),
+    ("POST", "/api/admin/mail/retry-failed"),
+    ("GET", "/api/admin/security-events"),
     ("GET", "/respond/{token}"),
     ("POST", "/respond/{token}"),
     ("GET", "/actions/{token}"),
@@ -169,7 +185,38 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                 )
                 .route("/meetings/{id}/cancel", web::post().to(meetings::cancel))
                 .route("/meetings/{id}/record", web::post().to(meetings::record))
-                .route("/outbox/failed", web::get().to(meetings::failed_mail)),
+                .route(
+                    "/cases/{key}/involvements/{involvement_id}/remove",
+                    web::post().to(case_access::remove_involvement),
+                )
+                .route(
+                    "/cases/{key}/team",
+                    web::post().to(case_access::assign_team),
+                )
+                .route(
+                    "/cases/{key}/restriction",
+                    web::post().to(case_access::restrict),
+                )
+                .route(
+                    "/cases/{key}/named",
+                    web::post().to(case_access::name_person),
+                )
+                .route("/break-glass", web::post().to(case_access::break_glass))
+                .route("/admin/tokens", web::get().to(admin::tokens))
+                .route(
+                    "/admin/tokens/{id}/revoke",
+                    web::post().to(admin::revoke_token),
+                )
+                .route("/admin/mail", web::get().to(admin::troubled_mail))
+                .route("/admin/mail/{id}/retry", web::post().to(admin::retry_mail))
+                .route(
+                    "/admin/mail/retry-failed",
+                    web::post().to(admin::retry_all_mail),
+                )
+                .route(
+                    "/admin/security-events",
+                    web::get().to(admin::security_events),
+                ),
         )
         .route("/respond/{token}", web::get().to(meetings::answer_page))
         .route("/respond/{token}", web::post().to(meetings::answer))

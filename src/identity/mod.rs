@@ -49,8 +49,25 @@ pub struct Actor {
     pub role: RoleName,
     pub team: String,
     pub authority: String,
+    /// Cases this person opened by break-glass whose access has not yet run out, as found when
+    /// their request was authenticated.
+    pub broken_glass: Vec<String>,
 }
 
 pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// 32 random bytes as hex: a session cookie, a CSRF token, the secret part of an API token.
+pub fn random_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// A short, one-way name for a token, safe to write in a log: enough to tell two tokens apart,
+/// useless for signing in.
+pub fn token_fingerprint(token: &str) -> String {
+    hash_token(token).chars().take(12).collect()
 }

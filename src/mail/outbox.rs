@@ -265,6 +265,94 @@ pub fn cancel_pending(conn: &mut DbConn, meeting_id: &str, kind: &str) -> Result
     .execute(conn)?)
 }
 
+/// A message that failed, or is failing and being tried again, as an administrator sees it:
+/// the case's reference (never the child's name) and dates, not the message itself.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Trouble {
+    pub id: String,
+    pub kind: String,
+    pub reference: Option<String>,
+    pub recipient: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When it is tried again, for one still being retried.
+    pub next_attempt: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Failed mail, and mail that has failed at least once and is still being retried, newest
+/// first.
+pub fn troubled(conn: &mut DbConn) -> Result<Vec<Trouble>, AppError> {
+    use crate::storage::schema::cases;
+    use crate::storage::schema::meeting_cases;
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+        i32,
+        Option<String>,
+        NaiveDateTime,
+        NaiveDateTime,
+    );
+    let rows: Vec<Row> = outbox::table
+        .left_join(cases::table.on(cases::id.nullable().eq(outbox::case_id)))
+        .filter(
+            outbox::status
+                .eq(FAILED)
+                .or(outbox::status.eq(PENDING).and(outbox::attempts.gt(0))),
+        )
+        .order(outbox::created_at.desc())
+        .limit(500)
+        .select((
+            outbox::id,
+            outbox::kind,
+            cases::reference.nullable(),
+            outbox::meeting_id,
+            outbox::recipient,
+            outbox::status,
+            outbox::attempts,
+            outbox::last_error,
+            outbox::created_at,
+            outbox::not_before,
+        ))
+        .load(conn)?;
+    let mut troubles = Vec::with_capacity(rows.len());
+    for (id, kind, reference, meeting, recipient, status, attempts, last_error, created, next) in
+        rows
+    {
+        // A meeting's email names the references of every child in it, as its subject does.
+        let reference = match (reference, meeting) {
+            (Some(r), _) => Some(r),
+            (None, Some(m)) => {
+                let refs: Vec<String> = meeting_cases::table
+                    .inner_join(cases::table)
+                    .filter(meeting_cases::meeting_id.eq(&m))
+                    .order(cases::reference)
+                    .select(cases::reference)
+                    .load(conn)?;
+                (!refs.is_empty()).then(|| refs.join(", "))
+            }
+            (None, None) => None,
+        };
+        troubles.push(Trouble {
+            next_attempt: (status == PENDING).then(|| next.and_utc()),
+            id,
+            kind,
+            reference,
+            recipient,
+            status,
+            attempts,
+            last_error,
+            created_at: created.and_utc(),
+        });
+    }
+    Ok(troubles)
+}
+
 /// Failed mail, newest first, for administrators.
 pub fn failed(conn: &mut DbConn) -> Result<Vec<OutboxRow>, AppError> {
     Ok(outbox::table

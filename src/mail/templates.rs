@@ -21,6 +21,7 @@ pub const EMAILS: &[&str] = &[
     "daily_digest",
     "age18_started",
     "age18_handover",
+    "break_glass",
 ];
 pub const PAGES: &[&str] = &["respond", "respond_done", "link_invalid", "actions"];
 const PARTS: &[&str] = &["subject", "text", "html"];
@@ -46,6 +47,34 @@ fn pick(shipped: &Path, overrides: Option<&Path>, relative: &str) -> PathBuf {
         .map(|o| o.join(relative))
         .filter(|p| p.is_file())
         .unwrap_or_else(|| shipped.join(relative))
+}
+
+/// What kind of email it is, in the reader's words.
+pub fn kind_title(kind: &str, lang: Language) -> String {
+    let (en, cy) = match kind {
+        "invitation" => ("meeting invitation", "gwahoddiad i gyfarfod"),
+        "cancellation" => ("meeting cancellation", "canslo cyfarfod"),
+        "reminder" => ("meeting reminder", "nodyn atgoffa am gyfarfod"),
+        "agreed_actions" => ("agreed actions", "camau gweithredu a gytunwyd"),
+        "meeting_record" => ("meeting record", "cofnod cyfarfod"),
+        "action_reminder" => ("action reminder", "nodyn atgoffa am gam gweithredu"),
+        "action_overdue" => ("overdue action", "cam gweithredu hwyr"),
+        "action_escalation" => (
+            "overdue action for a team lead",
+            "cam gweithredu hwyr i arweinydd tîm",
+        ),
+        "daily_digest" => ("daily summary", "crynodeb dyddiol"),
+        "age18_started" => ("age 18 track started", "trywydd 18 oed wedi dechrau"),
+        "age18_handover" => ("handover at 18", "trosglwyddo yn 18 oed"),
+        "break_glass" => ("break-glass notice", "hysbysiad mynediad brys"),
+        "link_code" => ("one-time code", "cod untro"),
+        other => (other, other),
+    };
+    match lang {
+        Language::English => en,
+        Language::Welsh => cy,
+    }
+    .to_string()
 }
 
 /// Sample values with every key a template may use, for the start-up check and the tests.
@@ -117,6 +146,8 @@ pub fn sample(name: &str, lang: Language) -> Value {
             }],
             "reviews_due": [{"reference": "CSE-2026-000003", "review": review, "due": day}],
             "turning_18": [{"reference": "CSE-2026-000004", "birthday_month": "May 2027"}],
+            "undelivered": [{"reference": "CSE-2026-000001", "kind": "meeting invitation", "recipient": "officer@police.example", "failed": true}],
+            "count_undelivered": 1,
             "count_overdue_steps": 2, "count_overdue_actions": 1,
             "count_reviews_due": 1, "count_turning_18": 1,
         }),
@@ -127,6 +158,10 @@ pub fn sample(name: &str, lang: Language) -> Value {
                 {"title": "Tell the young person about the support open to them", "due": day},
             ],
             "case_url": "https://safeguard.example/cases/sample",
+        }),
+        "break_glass" => json!({
+            "team_lead_name": "Sample Invitee", "reference": "CSE-2026-000001", "person_name": "Sample Chair",
+            "until": starts, "case_url": "https://safeguard.example/cases/sample",
         }),
         "age18_handover" => json!({
             "recipient_name": "Sample Invitee", "reference": "CSE-2026-000001", "birthday_month": "May 2027",

@@ -253,6 +253,18 @@ where
 /// transaction. On PostgreSQL two writers to one case then queue here, and the later one reads
 /// the version the first wrote (a 409, never a deadlock); on SQLite `BEGIN IMMEDIATE` already
 /// serialises writers.
+/// Queues writers that share `key` (an account and address, say) for the rest of the
+/// transaction, where there is no row to lock. On SQLite every writer already queues on the
+/// database (`BEGIN IMMEDIATE`).
+pub fn lock_key(conn: &mut DbConn, key: &str) -> Result<(), diesel::result::Error> {
+    if let DbConn::Postgres(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind::<diesel::sql_types::Text, _>(key)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 pub fn lock_cases(conn: &mut DbConn, ids: &[&str]) -> Result<(), diesel::result::Error> {
     if let DbConn::Postgres(pg) = conn {
         let mut sorted: Vec<&str> = ids.to_vec();

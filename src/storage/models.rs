@@ -26,7 +26,6 @@ pub struct UserRow {
     pub role: String,
     pub team: String,
     pub authority_code: String,
-    pub token_hash: String,
     pub active: bool,
     pub created_at: NaiveDateTime,
     /// argon2id (PHC string); none for a user who only uses an API token.
@@ -56,6 +55,25 @@ pub struct CaseRow {
     pub created_by: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The team whose staff see the case (with the team leads and senior managers of the
+    /// child's authorities); none for a case recorded from outside those authorities.
+    pub team: Option<String>,
+    /// Opens only to the people named on it (`case_access_grants`) and by break-glass.
+    pub restricted: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_null = true, table_name = api_tokens)]
+pub struct ApiTokenRow {
+    pub id: String,
+    pub user_id: String,
+    pub token_hash: String,
+    pub label: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub revoked_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -290,6 +308,7 @@ impl UserRow {
             })?,
             team: self.team.clone(),
             authority: self.authority_code.clone(),
+            broken_glass: Vec::new(),
         })
     }
 }

@@ -18,7 +18,6 @@ diesel::table! {
         role -> Text,
         team -> Text,
         authority_code -> Text,
-        token_hash -> Text,
         active -> Bool,
         created_at -> Timestamp,
         password_hash -> Nullable<Text>,
@@ -53,6 +52,8 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        team -> Nullable<Text>,
+        restricted -> Bool,
     }
 }
 
@@ -316,6 +317,41 @@ diesel::table! {
         csrf_token -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        last_seen_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        label -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    case_access_grants (case_id, user_id) {
+        case_id -> Text,
+        user_id -> Text,
+        granted_by -> Text,
+        granted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    break_glass (id) {
+        id -> Text,
+        case_id -> Text,
+        user_id -> Text,
+        reason -> Text,
+        at -> Timestamp,
+        expires_at -> Timestamp,
     }
 }
 
@@ -340,6 +376,9 @@ diesel::table! {
 
 diesel::joinable!(case_workflows -> cases (case_id));
 diesel::joinable!(web_sessions -> users (user_id));
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(case_access_grants -> cases (case_id));
+diesel::joinable!(break_glass -> cases (case_id));
 diesel::joinable!(plan_reviews -> cases (case_id));
 diesel::joinable!(timescale_departures -> cases (case_id));
 diesel::joinable!(step_history -> cases (case_id));
@@ -351,6 +390,9 @@ diesel::joinable!(meeting_invitees -> meetings (meeting_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     agencies,
+    api_tokens,
+    case_access_grants,
+    break_glass,
     users,
     reference_counters,
     cases,

@@ -5,9 +5,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::forms::first;
-use super::session::{self, SignIn};
+use super::session;
 use super::{anonymous_language, see_other, signed_in, PageContext, LANGUAGES};
 use crate::app::AppState;
+use crate::domain::sign_in::{self, Begun};
 use crate::error::AppError;
 use crate::http::cases::with_conn;
 
@@ -37,9 +38,8 @@ fn sign_in_form(
     status: StatusCode,
     email: &str,
     next: &str,
-    error_key: Option<&str>,
+    error: Option<String>,
 ) -> HttpResponse {
-    let error = error_key.map(|k| state.pages.word(&page.lang, k));
     let errors = match &error {
         Some(e) => json!([{"id": "email", "message": e}]),
         None => json!([]),
@@ -107,68 +107,92 @@ pub async fn sign_in(
             StatusCode::BAD_REQUEST,
             &email,
             &next,
-            Some("sign_in_missing"),
+            Some(state.pages.word(&page.lang, "sign_in_missing")),
         ));
     }
-    // The address the connection came from; a proxy in front should be configured to connect
-    // from a fixed address per client or this limit becomes per proxy.
-    let address = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
-    let typed_email = email.clone();
+    let address =
+        crate::http::client_address::client_address(&req, &state.config.access.trusted_proxies);
+    let (typed_email, from) = (email.clone(), address.clone());
     let begun = with_conn(&state, move |s, conn| {
-        session::begin_sign_in(conn, &typed_email, &address, s.services.now().naive_utc())
+        sign_in::begin(
+            conn,
+            &s.services.audit_key,
+            &typed_email,
+            &from,
+            s.services.now().naive_utc(),
+        )
     })
     .await?;
-    let outcome = match begun {
-        None => SignIn::TooManyAttempts,
-        Some((attempt, user)) => {
-            let checked = user.clone();
-            let matched =
-                web::block(move || session::password_matches(checked.as_ref(), &password))
-                    .await
-                    .map_err(|e| AppError::Internal(format!("password check: {e}")))?;
-            match (matched, user) {
-                (true, Some(user)) => {
-                    let token = with_conn(&state, move |s, conn| {
-                        session::open_session(conn, &attempt, &user, s.services.now().naive_utc())
-                    })
-                    .await?;
-                    SignIn::Ok { token }
-                }
-                _ => SignIn::Refused,
+    let (attempt, user) = match begun {
+        Begun::HeldBack { until } => {
+            let message = state
+                .pages
+                .word(&page.lang, "sign_in_held_back")
+                .replace("{time}", &crate::time::wales::time(until));
+            let mut r = sign_in_form(
+                &state,
+                &page,
+                StatusCode::TOO_MANY_REQUESTS,
+                &email,
+                &next,
+                Some(message),
+            );
+            let wait = (until - state.services.now()).num_seconds().max(1);
+            if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&wait.to_string()) {
+                r.headers_mut()
+                    .insert(actix_web::http::header::RETRY_AFTER, v);
             }
+            return Ok(r);
         }
+        Begun::Check { attempt, user } => (attempt, user.map(|u| *u)),
     };
-    Ok(match outcome {
-        SignIn::Ok { token, .. } => {
+    let checked = user.clone();
+    let matched = web::block(move || sign_in::password_matches(checked.as_ref(), &password))
+        .await
+        .map_err(|e| AppError::Internal(format!("password check: {e}")))?;
+    match (matched, user) {
+        (true, Some(user)) => {
+            let token = with_conn(&state, move |s, conn| {
+                let now = s.services.now().naive_utc();
+                let key = &s.services.audit_key;
+                crate::storage::write_transaction(conn, |conn| {
+                    sign_in::succeeded(conn, key, &attempt, &user, &address, now)?;
+                    crate::domain::session::open(conn, key, &user, s.services.access.sessions, now)
+                })
+            })
+            .await?;
             let mut r = see_other(&next);
             let _ = r.add_cookie(&cookie(
                 &state,
                 session::COOKIE,
                 token,
-                session::SESSION_HOURS,
+                state.config.access.session_hours,
             ));
-            r
+            Ok(r)
         }
-        SignIn::Refused => sign_in_form(
-            &state,
-            &page,
-            StatusCode::UNAUTHORIZED,
-            &email,
-            &next,
-            Some("sign_in_refused"),
-        ),
-        SignIn::TooManyAttempts => sign_in_form(
-            &state,
-            &page,
-            StatusCode::TOO_MANY_REQUESTS,
-            &email,
-            &next,
-            Some("sign_in_too_many"),
-        ),
-    })
+        (_, user) => {
+            let typed = email.clone();
+            with_conn(&state, move |s, conn| {
+                sign_in::failed(
+                    conn,
+                    &s.services.audit_key,
+                    &typed,
+                    &address,
+                    user.as_ref(),
+                    s.services.now().naive_utc(),
+                )
+            })
+            .await?;
+            Ok(sign_in_form(
+                &state,
+                &page,
+                StatusCode::UNAUTHORIZED,
+                &email,
+                &next,
+                Some(state.pages.word(&page.lang, "sign_in_refused")),
+            ))
+        }
+    }
 }
 
 pub async fn sign_out(
@@ -181,8 +205,36 @@ pub async fn sign_out(
     }
     if let Some(c) = req.cookie(session::COOKIE) {
         let value = c.value().to_string();
-        with_conn(&state, move |_, conn| session::sign_out(conn, &value)).await?;
+        with_conn(&state, move |_, conn| {
+            crate::domain::session::sign_out(conn, &value)
+        })
+        .await?;
     }
+    let mut r = see_other("/sign-in");
+    let _ = r.add_cookie(&cookie(&state, session::COOKIE, String::new(), 0));
+    Ok(r)
+}
+
+/// Ends every session the person has, in every browser (a lost laptop, a shared computer).
+pub async fn sign_out_everywhere(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: crate::http::input::Form,
+) -> Result<HttpResponse, AppError> {
+    let user = match super::signed_in_post(&req, &state, &form.0, "/account".into()).await {
+        Ok((user, _)) => user,
+        Err(refused) => return Ok(refused),
+    };
+    let row = user.row.clone();
+    with_conn(&state, move |s, conn| {
+        crate::domain::session::sign_out_everywhere(
+            conn,
+            &s.services.audit_key,
+            &row,
+            s.services.now().naive_utc(),
+        )
+    })
+    .await?;
     let mut r = see_other("/sign-in");
     let _ = r.add_cookie(&cookie(&state, session::COOKIE, String::new(), 0));
     Ok(r)

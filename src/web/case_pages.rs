@@ -31,6 +31,8 @@ fn language(lang: &str) -> Language {
 
 pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     match signed_in(&req, &state).await {
+        // Administrators run the service and see no case.
+        Ok(u) if u.actor.role == crate::identity::RoleName::Administrator => see_other("/admin"),
         Ok(_) => see_other("/cases"),
         Err(redirect) => redirect,
     }
@@ -45,10 +47,21 @@ pub async fn my_cases(
         Err(r) => return Ok(r),
     };
     let page = user.page(&req);
+    cases_page_with(&state, &user, &page, StatusCode::OK, json!({})).await
+}
+
+/// The cases page, with `extra` (a refused break-glass form's errors and what was typed).
+pub async fn cases_page_with(
+    state: &web::Data<AppState>,
+    user: &WebUser,
+    page: &super::PageContext,
+    status: StatusCode,
+    extra: Value,
+) -> Result<HttpResponse, AppError> {
     let lang = language(&page.lang);
     let actor = user.actor.clone();
-    let path = req.path().to_string();
-    let rows = with_conn(&state, move |s, conn| {
+    let path = "/cases".to_string();
+    let rows = with_conn(state, move |s, conn| {
         let intent = s.services.intent(&actor.id, &path);
         let list = unit_of_work::read(conn, &intent, Access::List, |conn, touched| {
             let list = case::list_cases(&s.services, conn, &actor, &CaseFilter::default())?;
@@ -71,13 +84,13 @@ pub async fn my_cases(
     })
     .await?;
     let title = state.pages.word(&page.lang, "my_cases");
-    Ok(super::page_response(
-        &state,
-        "cases",
-        &page,
-        StatusCode::OK,
-        json!({"title": title, "cases": rows}),
-    ))
+    let mut data = json!({"title": title, "cases": rows,
+        "may_break_glass": !matches!(user.actor.role, crate::identity::RoleName::Administrator),
+        "break_glass": {"reference": "", "reason": ""}});
+    if let (Value::Object(d), Value::Object(e)) = (&mut data, extra) {
+        d.extend(e);
+    }
+    Ok(super::page_response(state, "cases", page, status, data))
 }
 
 /// The facts a report records: those the first decision's events need.
@@ -265,7 +278,7 @@ pub async fn record_report(
 }
 
 /// What the case page shows. `failed` is the event just refused, with what was typed.
-fn case_data(
+pub(super) fn case_data(
     state: &AppState,
     conn: &mut DbConn,
     user: &WebUser,
@@ -372,6 +385,7 @@ fn case_data(
             "starts": when(m.starts_at.and_utc()), "status": m.status, "to_record": m.status == "scheduled",
         })).collect::<Vec<_>>(),
         "can_convene": matches!(user.actor.role, crate::identity::RoleName::Chair | crate::identity::RoleName::TeamLead),
+        "access": super::case_access_pages::access_data(conn, &user.actor, case, lang)?,
     }))
 }
 

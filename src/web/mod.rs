@@ -2,6 +2,8 @@
 //! on the server from `templates/web/` in Welsh or English, usable without JavaScript. Forms
 //! carry a CSRF token; every response carries the security headers (`security_headers`).
 pub mod account;
+pub mod administration;
+pub mod case_access_pages;
 pub mod case_pages;
 pub mod forms;
 pub mod meeting_pages;
@@ -35,6 +37,8 @@ const TEMPLATES: &[&str] = &[
     "message",
     "meeting_new",
     "meeting_record",
+    "account",
+    "administration",
 ];
 
 /// The page templates and the words around them, in both languages.
@@ -114,7 +118,8 @@ impl Pages {
                     .as_ref()
                     .map(|u| {
                         json!({"name": u.name, "role": u.role,
-                               "team_lead": matches!(u.role.as_str(), "team_lead" | "senior_manager")})
+                               "team_lead": matches!(u.role.as_str(), "team_lead" | "senior_manager"),
+                               "administrator": u.role == "administrator"})
                     })
                     .unwrap_or(Value::Null),
             );
@@ -210,14 +215,23 @@ pub async fn signed_in(
         return Err(to_sign_in);
     };
     let found = crate::http::cases::with_conn(state, move |s, conn| {
-        session::current(conn, &cookie, s.services.now().naive_utc())
+        let now = s.services.now();
+        match crate::domain::session::current(
+            conn,
+            &cookie,
+            s.services.access.sessions,
+            now.naive_utc(),
+        )? {
+            Some((row, csrf)) => {
+                let actor = crate::domain::case_access::with_break_glass(conn, row.actor()?, now)?;
+                Ok(Some((row, csrf, actor)))
+            }
+            None => Ok(None),
+        }
     })
     .await;
     match found {
-        Ok(Some((row, csrf))) => match row.actor() {
-            Ok(actor) => Ok(WebUser { row, actor, csrf }),
-            Err(_) => Err(to_sign_in),
-        },
+        Ok(Some((row, csrf, actor))) => Ok(WebUser { row, actor, csrf }),
         _ => Err(to_sign_in),
     }
 }
@@ -333,11 +347,49 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/sign-in", web::get().to(account::sign_in_page))
         .route("/sign-in", web::post().to(account::sign_in))
         .route("/sign-out", web::post().to(account::sign_out))
+        .route(
+            "/sign-out-everywhere",
+            web::post().to(account::sign_out_everywhere),
+        )
         .route("/language/{code}", web::get().to(account::language))
+        .route("/account", web::get().to(administration::account))
+        .route("/admin", web::get().to(administration::administration))
+        .route(
+            "/admin/tokens/{id}/revoke",
+            web::post().to(administration::revoke_token),
+        )
+        .route(
+            "/admin/mail/{id}/retry",
+            web::post().to(administration::retry_mail),
+        )
+        .route(
+            "/admin/mail/retry-failed",
+            web::post().to(administration::retry_all_mail),
+        )
         .route("/cases", web::get().to(case_pages::my_cases))
         .route("/cases/new", web::get().to(case_pages::new_report))
         .route("/cases/new", web::post().to(case_pages::record_report))
         .route("/cases/{key}", web::get().to(case_pages::case_page))
+        .route(
+            "/cases/{key}/team",
+            web::post().to(case_access_pages::assign_team),
+        )
+        .route(
+            "/cases/{key}/restriction",
+            web::post().to(case_access_pages::restrict),
+        )
+        .route(
+            "/cases/{key}/named",
+            web::post().to(case_access_pages::name_person),
+        )
+        .route(
+            "/cases/{key}/involvements/{involvement_id}/remove",
+            web::post().to(case_access_pages::remove_involvement),
+        )
+        .route(
+            "/break-glass",
+            web::post().to(case_access_pages::break_glass),
+        )
         .route(
             "/cases/{key}/events",
             web::post().to(case_pages::apply_event),

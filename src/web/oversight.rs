@@ -58,6 +58,7 @@ pub async fn dashboard(
         "overdue_steps": d.lists.overdue_steps.iter().map(|s| json!({"reference": s.reference, "step": s.step, "due": when(s.due_at), "days": s.working_days_overdue})).collect::<Vec<_>>(),
         "overdue_actions": d.lists.overdue_actions.iter().map(|a| json!({"reference": a.reference, "title": a.title, "owner": a.owner_name, "due": day(a.due_date), "days": a.working_days_overdue, "escalated": a.escalated})).collect::<Vec<_>>(),
         "reviews_due": d.lists.reviews_due.iter().map(|r| json!({"reference": r.reference, "review": r.review, "due": when(r.due_at), "overdue": r.overdue})).collect::<Vec<_>>(),
+        "undelivered": d.lists.undelivered.iter().map(|u| json!({"reference": u.reference, "kind": crate::mail::templates::kind_title(&u.kind, lang), "recipient": u.recipient, "failed": u.failed})).collect::<Vec<_>>(),
         "turning_18": d.lists.turning_18.iter().map(|t| json!({"reference": t.reference, "birthday": day(t.birthday)})).collect::<Vec<_>>(),
         "timeliness": d.timeliness_by_team.iter().map(|t| (t, "team")).chain(d.timeliness_by_authority.iter().map(|t| (t, "authority"))).map(|(t, g)| json!({
             "group": t.group, "grouping": g, "decisions": t.decisions,

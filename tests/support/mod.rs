@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use diesel::{Connection, RunQueryDsl};
+use diesel::{Connection, ExpressionMethods, QueryDsl, RunQueryDsl};
 use serde_json::{json, Value};
 
 use safeguard::app::{prepare, RunningService};
@@ -54,6 +54,33 @@ macro_rules! on_both_backends {
             fn postgres() {
                 match support::Backend::postgres() {
                     Some(b) => run(&support::TestApp::spawn(b)),
+                    None => eprintln!("PostgreSQL not configured (SAFEGUARD_TEST_POSTGRES_URL): skipped"),
+                }
+            }
+        }
+    };
+}
+
+/// As `on_both_backends`, with extra settings for the service (`[("SAFEGUARD_…", value)]`).
+#[macro_export]
+macro_rules! on_both_backends_with {
+    ($settings:expr, $(#[$meta:meta])* fn $name:ident($app:ident) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            fn run($app: &support::TestApp) $body
+            fn settings() -> Vec<(&'static str, String)> {
+                $settings.iter().map(|(k, v): &(&'static str, &str)| (*k, v.to_string())).collect()
+            }
+            #[test]
+            fn sqlite() {
+                run(&support::TestApp::spawn_with(support::Backend::Sqlite, &settings()));
+            }
+            #[test]
+            fn postgres() {
+                match support::Backend::postgres() {
+                    Some(b) => run(&support::TestApp::spawn_with(b, &settings())),
                     None => eprintln!("PostgreSQL not configured (SAFEGUARD_TEST_POSTGRES_URL): skipped"),
                 }
             }
@@ -222,12 +249,54 @@ impl TestApp {
                 team,
                 authority,
             },
+            safeguard::domain::user::FirstToken {
+                key: &self.service.state.services.audit_key,
+                days: self.service.state.services.access.api_token_days,
+            },
             self.clock_now().naive_utc(),
         )
         .expect("add user");
         safeguard::domain::user::set_password(&mut conn, &email, TEST_PASSWORD)
             .expect("set password");
         Person { id, token, email }
+    }
+
+    /// The person with a new API token, made now: tokens expire, so a test that moves the
+    /// clock on by months gives its people new ones, as an administrator would.
+    pub fn renewed(&self, person: Person) -> Person {
+        let svc = &self.service.state.services;
+        let mut conn = self.conn();
+        let user = safeguard::domain::user::find_by_email(&mut conn, &person.email).expect("user");
+        let (_, token) = safeguard::storage::write_transaction(&mut conn, |conn| {
+            safeguard::domain::api_token::issue(
+                conn,
+                &svc.audit_key,
+                &user,
+                "renewed in a test",
+                90,
+                "test",
+                self.clock_now().naive_utc(),
+            )
+        })
+        .expect("a new token");
+        Person { token, ..person }
+    }
+
+    /// A new token, made now, for the person whose (perhaps expired) token this is.
+    pub fn renewed_token(&self, token: &str) -> String {
+        use safeguard::storage::schema::{api_tokens, users};
+        let email: String = api_tokens::table
+            .inner_join(users::table)
+            .filter(api_tokens::token_hash.eq(safeguard::identity::hash_token(token)))
+            .select(users::email)
+            .get_result(&mut self.conn())
+            .expect("the token's person");
+        self.renewed(Person {
+            id: String::new(),
+            token: String::new(),
+            email,
+        })
+        .token
     }
 
     /// Adds a user and returns their token.
@@ -248,6 +317,10 @@ impl TestApp {
                 role,
                 team: "Test team",
                 authority,
+            },
+            safeguard::domain::user::FirstToken {
+                key: &self.service.state.services.audit_key,
+                days: self.service.state.services.access.api_token_days,
             },
             self.clock_now().naive_utc(),
         )

@@ -133,6 +133,13 @@ impl SmtpSink {
         }
     }
 
+    /// Accepts mail for an address refused before (its mailbox was fixed).
+    pub fn accept(&self, address: &str) {
+        if let Ok(mut r) = self.refuse.lock() {
+            r.retain(|a| a != address);
+        }
+    }
+
     pub fn messages(&self) -> Vec<Received> {
         self.received.lock().map(|r| r.clone()).unwrap_or_default()
     }

@@ -11,6 +11,8 @@ pub struct Web {
     base: String,
     agent: ureq::Agent,
     cookies: std::sync::Mutex<HashMap<String, String>>,
+    /// Sent as `X-Forwarded-For`, as a reverse proxy would for a client at that address.
+    forwarded_for: Option<String>,
 }
 
 pub struct Answer {
@@ -31,6 +33,15 @@ impl Web {
             base: base.to_string(),
             agent: ureq::AgentBuilder::new().redirects(0).build(),
             cookies: Default::default(),
+            forwarded_for: None,
+        }
+    }
+
+    /// A browser behind a proxy: every request says it was forwarded for `chain`.
+    pub fn forwarded_for(app: &TestApp, chain: &str) -> Web {
+        Web {
+            forwarded_for: Some(chain.to_string()),
+            ..Web::new(app)
         }
     }
 
@@ -55,10 +66,13 @@ impl Web {
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join("; ");
-        let req = self
+        let mut req = self
             .agent
             .request(method, &format!("{}{path}", self.base))
             .set("Cookie", &cookie);
+        if let Some(chain) = &self.forwarded_for {
+            req = req.set("X-Forwarded-For", chain);
+        }
         let result = match form {
             Some(f) => req.send_form(f),
             None => req.call(),

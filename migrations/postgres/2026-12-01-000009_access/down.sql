@@ -1,0 +1,10 @@
+DROP TABLE break_glass;
+DROP TABLE case_access_grants;
+ALTER TABLE cases DROP COLUMN restricted;
+ALTER TABLE cases DROP COLUMN team;
+ALTER TABLE web_sessions DROP COLUMN last_seen_at;
+ALTER TABLE users ADD COLUMN token_hash TEXT;
+UPDATE users SET token_hash = coalesce((SELECT t.token_hash FROM api_tokens t WHERE t.user_id = users.id ORDER BY t.created_at DESC LIMIT 1), 'none-' || users.id);
+ALTER TABLE users ALTER COLUMN token_hash SET NOT NULL;
+ALTER TABLE users ADD CONSTRAINT users_token_hash_key UNIQUE (token_hash);
+DROP TABLE api_tokens;

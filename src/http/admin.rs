@@ -1,0 +1,112 @@
+//! What the council's administrators do through the API: API tokens (list, revoke), mail that
+//! failed or is failing (list, retry), and recent security events. No case data: an
+//! administrator sees references and dates, never a child.
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use super::auth::SignedIn;
+use super::cases::with_conn;
+use crate::app::AppState;
+use crate::domain::{api_token, security_event};
+use crate::error::AppError;
+use crate::identity::{Actor, RoleName};
+
+fn administrator(actor: &Actor) -> Result<(), AppError> {
+    if actor.role == RoleName::Administrator {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "only an administrator may do this".into(),
+        ))
+    }
+}
+
+pub async fn tokens(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+) -> Result<HttpResponse, AppError> {
+    administrator(&actor)?;
+    let rows = with_conn(&state, |s, conn| {
+        api_token::all_working(conn, s.services.now().naive_utc())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "tokens": rows.iter().map(|(t, email)| json!({
+            "id": t.id, "email": email, "label": t.label, "created_at": t.created_at.and_utc(),
+            "expires_at": t.expires_at.and_utc(), "last_used_at": t.last_used_at.map(|u| u.and_utc()),
+        })).collect::<Vec<_>>()
+    })))
+}
+
+pub async fn revoke_token(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    administrator(&actor)?;
+    let id = id.into_inner();
+    let row = with_conn(&state, move |s, conn| {
+        api_token::revoke(
+            conn,
+            &s.services.audit_key,
+            &id,
+            &actor.id,
+            s.services.now().naive_utc(),
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({"id": row.id, "revoked_at": row.revoked_at.map(|r| r.and_utc())})))
+}
+
+pub async fn troubled_mail(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+) -> Result<HttpResponse, AppError> {
+    administrator(&actor)?;
+    let rows = with_conn(&state, |_, conn| crate::mail::outbox::troubled(conn)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "mail": rows })))
+}
+
+pub async fn retry_mail(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    administrator(&actor)?;
+    let id = id.into_inner();
+    let retried = with_conn(&state, move |s, conn| {
+        crate::mail::outbox::retry_failed(conn, Some(&id), s.services.now().naive_utc())
+    })
+    .await?;
+    if retried == 0 {
+        return Err(AppError::NotFound("failed message"));
+    }
+    Ok(HttpResponse::Ok().json(json!({ "retried": retried })))
+}
+
+pub async fn retry_all_mail(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+) -> Result<HttpResponse, AppError> {
+    administrator(&actor)?;
+    let retried = with_conn(&state, move |s, conn| {
+        crate::mail::outbox::retry_failed(conn, None, s.services.now().naive_utc())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "retried": retried })))
+}
+
+pub async fn security_events(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+) -> Result<HttpResponse, AppError> {
+    administrator(&actor)?;
+    let rows = with_conn(&state, |_, conn| security_event::recent(conn, 200)).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "events": rows.iter().map(|e| json!({
+            "at": e.at.and_utc(), "kind": e.kind, "account": e.account, "address": e.address,
+            "user_id": e.user_id, "detail": e.detail,
+        })).collect::<Vec<_>>()
+    })))
+}

@@ -1,0 +1,307 @@
+//! The case page's "who can open this case" part and its forms: the team, the restriction,
+//! the people named, involvements taken off, and break-glass from the cases page. A refused
+//! form comes back as the case page with the message by the field.
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+use super::case_pages::case_data;
+use super::forms::{first, Submitted};
+use super::{see_other, PageContext, WebUser};
+use crate::app::AppState;
+use crate::domain::case::{self, RemoveInvolvement};
+use crate::domain::case_access::{self, AssignTeam, BreakGlass, NamePerson, Restrict};
+use crate::domain::unit_of_work::{self, Intent};
+use crate::domain::Services;
+use crate::error::AppError;
+use crate::http::cases::with_conn;
+use crate::identity::{Actor, RoleName};
+use crate::storage::models::CaseRow;
+use crate::storage::schema::{case_access_grants, case_involvements, users};
+use crate::storage::DbConn;
+
+/// What the case page shows of who may open the case, and which forms this reader may use.
+pub fn access_data(
+    conn: &mut DbConn,
+    actor: &Actor,
+    case: &CaseRow,
+    lang: &str,
+) -> Result<Value, AppError> {
+    let named: Vec<(String, String)> = case_access_grants::table
+        .inner_join(users::table.on(users::id.eq(case_access_grants::user_id)))
+        .filter(case_access_grants::case_id.eq(&case.id))
+        .order(users::name)
+        .select((users::name, users::email))
+        .load(conn)?;
+    let involvements: Vec<(String, String, String, Option<String>)> = case_involvements::table
+        .filter(case_involvements::case_id.eq(&case.id))
+        .order(case_involvements::created_at)
+        .select((
+            case_involvements::id,
+            case_involvements::agency_code,
+            case_involvements::role,
+            case_involvements::person_name,
+        ))
+        .load(conn)?;
+    let of_childs_authority =
+        actor.authority == case.located_authority || actor.authority == case.residence_authority;
+    let manages = of_childs_authority && case_access::oversees(actor);
+    let removes = of_childs_authority
+        && matches!(
+            actor.role,
+            RoleName::Chair | RoleName::TeamLead | RoleName::SeniorManager
+        );
+    let glass = case_access::open_until(actor, conn, &case.id)?;
+    let lang_of = if lang == "cy" {
+        crate::i18n::Language::Welsh
+    } else {
+        crate::i18n::Language::English
+    };
+    Ok(json!({
+        "team": case.team, "restricted": case.restricted, "manages": manages, "removes": removes,
+        "named": named.iter().map(|(n, e)| json!({"name": n, "email": e})).collect::<Vec<_>>(),
+        "involvements": involvements.iter().map(|(id, agency, role, person)| json!({
+            "id": id, "agency": agency, "role": role, "person": person,
+        })).collect::<Vec<_>>(),
+        "break_glass_until": glass.map(|g| crate::time::wales::date_time(g, lang_of)),
+    }))
+}
+
+/// The reader's words for a refusal, by its code, else the service's own message.
+fn message(state: &AppState, page: &PageContext, e: &AppError) -> String {
+    let key = match e.code() {
+        "rationale_required" => "access_rationale_required",
+        "unknown_user" => "access_unknown_user",
+        "stale_version" => "access_stale",
+        "forbidden" => "access_forbidden",
+        "required" | "too_long" => "access_team_required",
+        "already_open" => "break_glass_not_needed",
+        _ => return e.to_string(),
+    };
+    state.pages.word(&page.lang, key)
+}
+
+type Change =
+    fn(&Services, &mut DbConn, &Intent<'_>, &Actor, &str, &Submitted) -> Result<i64, AppError>;
+
+/// One access form on the case page: the change as a unit of work, then back to the case; a
+/// refusal shows the case page with the message beside `field`.
+async fn change(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    key: String,
+    form: Submitted,
+    field: String,
+    apply: Change,
+) -> Result<HttpResponse, AppError> {
+    let (user, page) =
+        match super::signed_in_post(&req, &state, &form, format!("/cases/{key}")).await {
+            Ok(signed) => signed,
+            Err(refused) => return Ok(refused),
+        };
+    let path = req.path().to_string();
+    let actor = user.actor.clone();
+    let lang = page.lang.clone();
+    let outcome = with_conn(&state, move |s, conn| {
+        let intent = s.services.intent(&actor.id, &path);
+        match apply(&s.services, conn, &intent, &actor, &key, &form) {
+            Ok(_) => Ok(Ok(key.clone())),
+            Err(AppError::NotFound(what)) => Err(AppError::NotFound(what)),
+            Err(e) => {
+                let shown = unit_of_work::reading_case(conn, &intent, &actor, &key, |conn, c| {
+                    let web_user = WebUser {
+                        row: user.row.clone(),
+                        actor: actor.clone(),
+                        csrf: user.csrf.clone(),
+                    };
+                    case_data(s, conn, &web_user, c, &lang, None)
+                });
+                match shown {
+                    Ok(data) => Ok(Err((e, data))),
+                    // After the change the reader may no longer open the case (they took
+                    // their own team off it): the refusal stands alone.
+                    Err(_) => Err(e),
+                }
+            }
+        }
+    })
+    .await;
+    Ok(match outcome {
+        Ok(Ok(key)) => see_other(&format!("/cases/{key}#access")),
+        Ok(Err((e, mut data))) => {
+            data["errors"] = json!([{"id": field, "message": message(&state, &page, &e)}]);
+            super::page_response(&state, "case", &page, e.status_code(), data)
+        }
+        Err(AppError::NotFound(_)) => super::not_found_page(&state, &page),
+        Err(e) => return Err(e),
+    })
+}
+
+fn version(form: &Submitted) -> Result<i64, AppError> {
+    first(form, "expected_version")
+        .unwrap_or("")
+        .parse()
+        .map_err(|_| {
+            AppError::bad_request(
+                "invalid_version",
+                "expected_version",
+                "the form is out of date; reload the page",
+            )
+        })
+}
+
+fn text(form: &Submitted, name: &str) -> String {
+    first(form, name).unwrap_or("").trim().to_string()
+}
+
+pub async fn assign_team(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    key: web::Path<String>,
+    form: crate::http::input::Form,
+) -> Result<HttpResponse, AppError> {
+    change(
+        state,
+        req,
+        key.into_inner(),
+        form.into_inner(),
+        "access-team".into(),
+        |svc, conn, intent, actor, key, form| {
+            let req = AssignTeam {
+                expected_version: version(form)?,
+                team: text(form, "team"),
+            };
+            case_access::assign_team(svc, conn, intent, actor, key, &req)
+        },
+    )
+    .await
+}
+
+pub async fn restrict(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    key: web::Path<String>,
+    form: crate::http::input::Form,
+) -> Result<HttpResponse, AppError> {
+    change(
+        state,
+        req,
+        key.into_inner(),
+        form.into_inner(),
+        "access-rationale".into(),
+        |svc, conn, intent, actor, key, form| {
+            let req = Restrict {
+                expected_version: version(form)?,
+                restricted: text(form, "restricted") == "yes",
+                rationale: text(form, "rationale"),
+            };
+            case_access::restrict(svc, conn, intent, actor, key, &req)
+        },
+    )
+    .await
+}
+
+pub async fn name_person(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    key: web::Path<String>,
+    form: crate::http::input::Form,
+) -> Result<HttpResponse, AppError> {
+    change(
+        state,
+        req,
+        key.into_inner(),
+        form.into_inner(),
+        "access-email".into(),
+        |svc, conn, intent, actor, key, form| {
+            let req = NamePerson {
+                expected_version: version(form)?,
+                user_email: text(form, "user_email"),
+                named: text(form, "named") != "no",
+            };
+            case_access::name_person(svc, conn, intent, actor, key, &req)
+        },
+    )
+    .await
+}
+
+pub async fn remove_involvement(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    form: crate::http::input::Form,
+) -> Result<HttpResponse, AppError> {
+    let (key, involvement) = path.into_inner();
+    let mut form = form.into_inner();
+    form.push(("involvement_id".into(), involvement.clone()));
+    change(
+        state,
+        req,
+        key,
+        form,
+        format!("remove-{involvement}"),
+        |svc, conn, intent, actor, key, form| {
+            let req = RemoveInvolvement {
+                expected_version: version(form)?,
+                rationale: text(form, "rationale"),
+            };
+            case::remove_involvement(
+                svc,
+                conn,
+                intent,
+                actor,
+                key,
+                &text(form, "involvement_id"),
+                &req,
+            )
+        },
+    )
+    .await
+}
+
+/// Break-glass from the cases page: on success, the case; a refusal, or a reference that is
+/// not a case of the reader's authority, comes back to the form with the same words either way.
+pub async fn break_glass(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: crate::http::input::Form,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let (user, page) = match super::signed_in_post(&req, &state, &form, "/cases".into()).await {
+        Ok(signed) => signed,
+        Err(refused) => return Ok(refused),
+    };
+    let path = req.path().to_string();
+    let actor = user.actor.clone();
+    let request = BreakGlass {
+        reference: text(&form, "reference"),
+        reason: text(&form, "reason"),
+    };
+    let typed = (request.reference.clone(), request.reason.clone());
+    let outcome = with_conn(&state, move |s, conn| {
+        let intent = s.services.intent(&actor.id, &path);
+        case_access::break_glass(&s.services, conn, &intent, &actor, &request)
+    })
+    .await;
+    match outcome {
+        Ok(opened) => Ok(see_other(&format!("/cases/{}", opened.reference))),
+        Err(e) if e.status_code().is_client_error() => {
+            let (field, key) = match e.code() {
+                "rationale_required" => ("bg-reason", "break_glass_reason_required"),
+                "already_open" => ("bg-reference", "break_glass_not_needed"),
+                _ => ("bg-reference", "break_glass_not_found"),
+            };
+            let status = e.status_code();
+            super::case_pages::cases_page_with(
+                &state,
+                &user,
+                &page,
+                status,
+                json!({"errors": [{"id": field, "message": state.pages.word(&page.lang, key)}],
+                       "break_glass": {"reference": typed.0, "reason": typed.1}}),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
