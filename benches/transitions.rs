@@ -173,6 +173,7 @@ fn run(label: &str, state: &AppState, cases: usize) {
                 facts: facts.clone(),
                 agreed_actions: serde_json::from_value(actions.clone()).expect("actions"),
                 meeting_id: None,
+                confirm_addresses_rationale: None,
             };
             let t = Instant::now();
             let outcome =

@@ -114,6 +114,11 @@ pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppErr
                     longest: chrono::Duration::hours(config.access.session_hours),
                     per_person: config.access.sessions_per_person,
                 },
+                links: crate::domain::link_gate::LinkRules {
+                    code_after: (config.access.link_code_after_hours > 0)
+                        .then(|| chrono::Duration::hours(config.access.link_code_after_hours)),
+                    second_browser: config.access.link_code_second_browser,
+                },
                 api_token_days: config.access.api_token_days,
                 break_glass: chrono::Duration::hours(config.access.break_glass_hours),
             },
@@ -125,13 +130,14 @@ pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppErr
 
 /// Starts the HTTP server on an already-bound listener (port 0 in tests).
 pub fn serve(state: AppState, listener: TcpListener) -> Result<Server, AppError> {
+    let https = state.config.mail.public_url.starts_with("https://");
     let server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
             .wrap(actix_web::middleware::from_fn(
                 crate::http::input::refuse_control_characters,
             ))
-            .wrap(crate::web::security_headers())
-            .wrap(actix_web::middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
+            .wrap(crate::web::security_headers(https))
+            .wrap(crate::http::request_log::logger())
             .configure(|cfg| crate::http::configure(cfg, state.clone()))
     })
     .listen(listener)

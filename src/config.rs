@@ -8,7 +8,7 @@ use crate::error::AppError;
 use crate::mail::settings::{parse_reminders, MailConfig};
 use crate::storage::Backend;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: String,
@@ -30,6 +30,35 @@ pub struct Config {
     pub access: AccessConfig,
 }
 
+/// Written without any password or secret: the database URLs' passwords are starred, the
+/// mail settings and the audit key redact themselves.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &crate::storage::redact(&self.database_url))
+            .field("bind", &self.bind)
+            .field("workflows_dir", &self.workflows_dir)
+            .field("bank_holidays", &self.bank_holidays)
+            .field("pool_size", &self.pool_size)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("transition_age_months", &self.transition_age_months)
+            .field("sqlite_sync", &self.sqlite_sync)
+            .field("mail", &self.mail)
+            .field("jobs", &self.jobs)
+            .field("audit", &self.audit)
+            .field(
+                "migration_database_url",
+                &self
+                    .migration_database_url
+                    .as_deref()
+                    .map(crate::storage::redact),
+            )
+            .field("access", &self.access)
+            .finish()
+    }
+}
+
 /// Who is let in, for how long, and from where.
 #[derive(Debug, Clone)]
 pub struct AccessConfig {
@@ -45,6 +74,10 @@ pub struct AccessConfig {
     pub api_token_days: i64,
     /// How long break-glass access to a case lasts.
     pub break_glass_hours: i64,
+    /// A signed link older than this asks for a one-time code (0: never by age alone).
+    pub link_code_after_hours: i64,
+    /// Whether a second browser opening a signed link asks for a one-time code.
+    pub link_code_second_browser: bool,
 }
 
 /// Where the audit's key and checkpoints are kept: apart from the database.
@@ -98,6 +131,8 @@ struct ConfigFile {
     sessions_per_person: Option<i64>,
     api_token_days: Option<i64>,
     break_glass_hours: Option<i64>,
+    link_code_after_hours: Option<i64>,
+    link_code_second_browser: Option<String>,
     audit_key: Option<String>,
     audit_key_file: Option<String>,
     audit_checkpoints: Option<String>,
@@ -112,6 +147,7 @@ struct ConfigFile {
     outbox_worker: Option<String>,
     outbox_lease_seconds: Option<i64>,
     mail_retry_hours: Option<i64>,
+    subject_reference_prefix: Option<String>,
     /// Cron expressions by job name, such as `digest = "0 0 8 * * Mon-Fri"`.
     jobs: Option<std::collections::BTreeMap<String, String>>,
     scheduler: Option<String>,
@@ -325,6 +361,9 @@ impl Config {
                 ),
                 72,
             )?,
+            subject_reference_prefix: env("SAFEGUARD_SUBJECT_REFERENCE_PREFIX")
+                .or(file.subject_reference_prefix)
+                .unwrap_or_else(|| crate::reference::DEFAULT_SUBJECT_REFERENCE_PREFIX.into()),
         };
 
         let file_jobs = file.jobs.unwrap_or_default();
@@ -453,6 +492,23 @@ impl Config {
                 ),
                 8,
             )?,
+            link_code_after_hours: number(
+                "SAFEGUARD_LINK_CODE_AFTER_HOURS",
+                pick(
+                    env,
+                    "SAFEGUARD_LINK_CODE_AFTER_HOURS",
+                    file.link_code_after_hours.map(|n| n.to_string()),
+                ),
+                24,
+            )?,
+            link_code_second_browser: on_off(
+                "SAFEGUARD_LINK_CODE_SECOND_BROWSER",
+                pick(
+                    env,
+                    "SAFEGUARD_LINK_CODE_SECOND_BROWSER",
+                    file.link_code_second_browser,
+                ),
+            )?,
         };
         let config = Config {
             access,
@@ -490,6 +546,11 @@ impl Config {
             ),
             ("SAFEGUARD_API_TOKEN_DAYS", a.api_token_days, 1..=366),
             ("SAFEGUARD_BREAK_GLASS_HOURS", a.break_glass_hours, 1..=72),
+            (
+                "SAFEGUARD_LINK_CODE_AFTER_HOURS",
+                a.link_code_after_hours,
+                0..=24 * 60,
+            ),
         ] {
             if !range.contains(&value) {
                 return Err(AppError::Startup(format!(
@@ -545,6 +606,13 @@ impl Config {
                     p.display()
                 )));
             }
+        }
+        let prefix = &self.mail.subject_reference_prefix;
+        if prefix.chars().count() > 20 || prefix.chars().any(char::is_control) {
+            return Err(AppError::Startup(
+                "SAFEGUARD_SUBJECT_REFERENCE_PREFIX must be at most 20 characters on one line"
+                    .into(),
+            ));
         }
         if !(2..=3600).contains(&self.mail.lease_seconds) {
             return Err(AppError::Startup(
@@ -631,6 +699,48 @@ mod tests {
         assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
         assert!(c.database_url.ends_with("safeguard.db"));
         assert_eq!(c.backend(), Backend::Sqlite);
+    }
+
+    #[test]
+    fn debug_output_holds_no_password_or_secret() {
+        let c = with(&[
+            (
+                "SAFEGUARD_DATABASE_URL",
+                "postgres://service:db-pass-1@db/safeguard",
+            ),
+            (
+                "SAFEGUARD_MIGRATION_DATABASE_URL",
+                "postgres://owner:db-pass-2@db/safeguard",
+            ),
+            (
+                "SAFEGUARD_SMTP_URL",
+                "smtps://mailer:smtp-pass-3@mail.example:465",
+            ),
+            (
+                "SAFEGUARD_LINK_SECRET",
+                "link-secret-4-link-secret-4-link-secret-4",
+            ),
+            (
+                "SAFEGUARD_AUDIT_KEY",
+                "audit-key-5-audit-key-5-audit-key-5-audit",
+            ),
+        ])
+        .expect("valid");
+        let shown = format!("{c:?}");
+        for secret in [
+            "db-pass-1",
+            "db-pass-2",
+            "smtp-pass-3",
+            "link-secret-4",
+            "audit-key-5",
+        ] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        // The positive control: the settings themselves are there.
+        assert!(
+            shown.contains("postgres://service:***@db/safeguard") && shown.contains("mail.example"),
+            "{shown}"
+        );
     }
 
     #[test]

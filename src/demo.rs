@@ -116,6 +116,7 @@ pub fn load(state: &AppState) -> Result<String, AppError> {
                     facts: Default::default(),
                     agreed_actions: vec![],
                     meeting_id: None,
+                    confirm_addresses_rationale: None,
                 },
             )?
             .version;

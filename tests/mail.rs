@@ -131,7 +131,11 @@ on_both_backends! {
         let en = &parsed[0];
         let cy = &parsed[1];
         assert_eq!(en.to, "one@partner.example");
-        assert!(en.subject.starts_with(&format!("Invitation: strategy meeting, Wednesday 2 December 2026, 10:00 ({reference})")), "{}", en.subject);
+        // Subjects travel in clear text: the reference has a neutral prefix there, and the full
+        // reference is in the body.
+        let neutral = reference.replacen("CSE-", "Ref ", 1);
+        assert!(en.subject.starts_with(&format!("Invitation: strategy meeting, Wednesday 2 December 2026, 10:00 ({neutral})")), "{}", en.subject);
+        assert!(!en.subject.contains("CSE") && en.text.contains(&reference), "{} / {}", en.subject, en.text);
         assert!(en.subject.contains("Gwahoddiad"), "both languages in the subject: {}", en.subject);
         assert!(cy.subject.starts_with("Gwahoddiad: cyfarfod strategaeth, Dydd Mercher 2 Rhagfyr 2026, 10:00"), "{}", cy.subject);
         assert!(en.text.find("Dear Invitee English") < en.text.find("Annwyl Invitee English"), "English first for an English reader");
@@ -150,9 +154,12 @@ on_both_backends! {
 
         // The answer link works, says who it is for, and records the answer.
         let path = respond_path(&cy.text);
-        let page = ureq::get(&format!("{}{path}", app.base)).call().expect("answer page").into_string().expect("body");
-        assert!(page.contains("Invitee Cymraeg") && page.contains("Gwahoddiad i gyfarfod") && !page.contains(CHILD_NAME));
-        let done = ureq::post(&format!("{}{path}", app.base)).send_form(&[("answer", "declined"), ("reason", "On leave that week")]).expect("answer").into_string().expect("body");
+        // One browser, as the invitee opens the link from their email (tests/links.rs has the
+        // rules for a second browser and for old links).
+        let browser = support::web::Web::new(&app);
+        let page = browser.get(&path).body;
+        assert!(page.contains("Invitee Cymraeg") && page.contains("Gwahoddiad i gyfarfod") && !page.contains(CHILD_NAME), "{page}");
+        let done = browser.post(&path, &[("answer", "declined"), ("reason", "On leave that week")]).body;
         assert!(done.contains("Diolch"));
         let (_, view) = app.get(&app.chair, &format!("/api/meetings/{}", m["id"].as_str().expect("id")));
         let answered = view["invitees"].as_array().expect("list").iter().find(|i| i["name"] == "Invitee Cymraeg").cloned().expect("invitee");
@@ -517,22 +524,18 @@ on_both_backends! {
             let start = en.text.find("http://safeguard.test/actions/").expect("actions link");
             en.text[start..].chars().take_while(|c| !c.is_whitespace()).collect::<String>().replace("http://safeguard.test", "")
         };
-        let page = ureq::get(&format!("{}{link}", app.base)).call().expect("page").into_string().expect("body");
+        let browser = support::web::Web::new(&app);
+        let page = browser.get(&link).body;
         assert!(page.contains("Return-home interview") && page.contains("Disruption notice"));
         assert!(!page.contains("Sexual health appointment") && !page.contains(CHILD_NAME));
         let (_, case) = app.get(&app.chair, &format!("/api/cases/{id}"));
         let action_id = |title: &str| case["agreed_actions"].as_array().expect("list").iter().find(|a| a["title"] == title).map(|a| a["id"].as_str().unwrap_or_default().to_string()).expect("action");
         let mine = action_id("Return-home interview");
         let theirs = action_id("Sexual health appointment");
-        let saved = ureq::post(&format!("{}{link}", app.base))
-            .send_form(&[("action_id", &mine), ("note", "Interview held on Monday"), ("status", "done")])
-            .expect("update").into_string().expect("body");
+        let saved = browser.post(&link, &[("action_id", &mine), ("note", "Interview held on Monday"), ("status", "done")]).body;
         assert!(saved.contains("Interview held on Monday"));
         // The link grants nothing else: not another owner's action.
-        match ureq::post(&format!("{}{link}", app.base)).send_form(&[("action_id", &theirs), ("note", "x"), ("status", "done")]) {
-            Err(ureq::Error::Status(404, _)) => {}
-            other => panic!("expected 404, got {other:?}"),
-        }
+        assert_eq!(browser.post(&link, &[("action_id", &theirs), ("note", "x"), ("status", "done")]).status, 404);
         let (_, case) = app.get(&app.chair, &format!("/api/cases/{id}"));
         let status = |aid: &str| case["agreed_actions"].as_array().expect("list").iter().find(|a| a["id"] == aid).map(|a| a["status"].clone());
         assert_eq!(status(&mine), Some(json!("done")));
@@ -652,16 +655,106 @@ on_both_backends! {
                 s.split(':').next().unwrap_or_default().to_string()
             }).collect()
         };
-        let expected: std::collections::BTreeSet<String> = ["Invitation", "Updated invitation", "Cancelled", "Reminder", "Agreed actions for you (CSE-2026-000001) / Camau gweithredu a gytunwyd i chi (CSE-2026-000001)", "Meeting record",
+        let expected: std::collections::BTreeSet<String> = ["Invitation", "Updated invitation", "Cancelled", "Reminder", "Agreed actions for you (Ref 2026-000001) / Camau gweithredu a gytunwyd i chi (Ref 2026-000001)", "Meeting record",
             "Gwahoddiad", "Gwahoddiad wedi’i ddiweddaru", "Wedi’i ganslo", "Nodyn atgoffa", "Cofnod y cyfarfod"].iter().map(|s| s.to_string()).collect();
         let got = delivered(&app, &sink);
         assert!(kinds(&got).is_superset(&expected), "missing kinds: {:?}", expected.difference(&kinds(&got)).collect::<Vec<_>>());
         for m in &got {
             let raw = m.text();
             let decoded = { let p = parse(m); format!("{}\n{}\n{}", p.subject, p.text, p.html) };
+            assert!(!parse(m).subject.contains("CSE"), "a subject says what the case is about: {}", parse(m).subject);
             for needle in [CHILD_NAME, "Alpha", "2012-05-14", "14 May 2012"] {
                 assert!(!raw.contains(needle) && !decoded.contains(needle), "an email contains {needle:?}:\n{decoded}");
             }
         }
+    }
+}
+
+on_both_backends! {
+    fn a_line_break_cannot_reach_a_calendar_file_or_a_header(base) {
+        let (app, sink) = app_with_sink(backend_of(base));
+        let case = app.create_case(&app.chair, child(), report_facts());
+        let id = case["id"].as_str().expect("id");
+        // A line break in a name or a place is refused, naming the field; nothing is queued.
+        for (path, value, field) in [
+            ("/invitees/0/name", "Officer\nATTENDEE:mailto:intruder@evil.example", "invitees[0].name"),
+            ("/location", "Room 1\rX-INJECTED:yes", "location"),
+            ("/invitees/1/role", "nurse\r\nBcc: intruder@evil.example", "invitees[1].role"),
+        ] {
+            let mut body = meeting_body(id, "2026-12-02T10:00", "2026-12-02T11:00");
+            *body.pointer_mut(path).expect("field") = json!(value);
+            let (s, b) = app.post(&app.chair, "/api/meetings", &body);
+            assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (400, Some("line_break"), Some(field)), "{b}");
+        }
+        assert!(outbox_status(&app).is_empty());
+        // Quotes, semicolons, commas and colons in a name stay inside one value.
+        let mut body = meeting_body(id, "2026-12-02T10:00", "2026-12-02T11:00");
+        body["invitees"][0]["name"] = json!("DS \"Dee\" Jones; Police: South Wales, Cardiff");
+        let (s, b) = app.post(&app.chair, "/api/meetings", &body);
+        assert_eq!(s, 201, "{b}");
+        let got = delivered(&app, &sink);
+        let to_one = got.iter().find(|m| m.to.iter().any(|t| t == "one@partner.example")).expect("the invitation");
+        let p = parse(to_one);
+        let (_, cal) = p.calendar.expect("a calendar part");
+        let event = cal.components.iter().find_map(|c| c.as_event()).expect("an event");
+        let attendees = event.multi_properties().get("ATTENDEE").expect("attendees");
+        assert_eq!(attendees.len(), 1, "exactly one ATTENDEE");
+        assert_eq!(attendees[0].value(), "mailto:one@partner.example");
+        assert_eq!(attendees[0].params().get("CN").map(|c| c.value()), Some("DS 'Dee' Jones; Police: South Wales, Cardiff"));
+        let msg = MessageParser::default().parse(&to_one.raw).expect("parses");
+        let to = msg.to().and_then(|a| a.first()).expect("a To address");
+        assert_eq!(to.address(), Some("one@partner.example"));
+        assert_eq!(to.name(), Some("DS \"Dee\" Jones; Police: South Wales, Cardiff"), "the header keeps the name as one display name");
+    }
+}
+
+/// An operator's agencies file: South Wales Police lists the domain its staff use.
+const POLICE_DOMAINS: &str = r#"
+[[agency]]
+code = "police-south-wales"
+kind = "police"
+name_en = "South Wales Police"
+name_cy = "Heddlu De Cymru"
+domains = ["south-wales.police.uk"]
+"#;
+
+fn app_with_police_domains(base: &TestApp) -> TestApp {
+    TestApp::spawn_with_files(backend_of(base), &[], &[("agencies.toml", POLICE_DOMAINS)])
+}
+
+on_both_backends! {
+    fn an_address_outside_its_agencys_domains_needs_a_reason_before_anything_is_sent(base) {
+        let app = app_with_police_domains(base);
+        let case = app.create_case(&app.chair, child(), report_facts());
+        let id = case["id"].as_str().expect("id");
+        // one@partner.example is not a South Wales Police address: nothing is sent until the chair
+        // says why it is right.
+        let body = meeting_body(id, "2026-12-02T10:00", "2026-12-02T11:00");
+        let (s, b) = app.post(&app.chair, "/api/meetings", &body);
+        assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (422, Some("address_outside_agency"), Some("invitees[0].email")), "{b}");
+        assert_eq!(b["details"]["addresses"][0]["email"], "one@partner.example");
+        assert!(outbox_status(&app).is_empty(), "nothing queued");
+        // At the force's own domain (or a subdomain of it), nothing is asked.
+        let mut ok = body.clone();
+        ok["invitees"][0]["email"] = json!("ds.one@cardiff.south-wales.police.uk");
+        assert_eq!(app.post(&app.chair, "/api/meetings", &ok).0, 201);
+        // Confirmed with a reason, it is sent, and the reason is in the case's history.
+        let mut confirmed = body.clone();
+        confirmed["confirm_addresses_rationale"] = json!("The officer is seconded and uses the partnership mailbox.");
+        confirmed["starts_at"] = json!("2026-12-02T12:00");
+        confirmed["ends_at"] = json!("2026-12-02T13:00");
+        let (s, b) = app.post(&app.chair, "/api/meetings", &confirmed);
+        assert_eq!(s, 201, "{b}");
+        let (_, h) = app.get(&app.chair, &format!("/api/cases/{id}/history"));
+        let entry = h["history"].as_array().expect("history").iter().rev().find(|e| e["kind"] == "meeting_scheduled").cloned().expect("the meeting in the history");
+        assert_eq!(entry["payload"]["addresses_rationale"], "The officer is seconded and uses the partnership mailbox.");
+        assert_eq!(entry["payload"]["addresses_confirmed"], json!(["one@partner.example"]));
+        // The same for an action's owner.
+        let action = json!({"title": "Share the intelligence report", "owner_name": "DS One", "owner_email": "ds.one@gmail.example", "agency": "police-south-wales", "due_working_days": 5});
+        let (s, b) = app.post(&app.chair, &format!("/api/cases/{id}/actions"), &action);
+        assert_eq!((s, b["field"].as_str()), (422, Some("owner_email")), "{b}");
+        let mut action = action;
+        action["confirm_addresses_rationale"] = json!("DS One asked for it to go to this address while the force mail is down.");
+        assert_eq!(app.post(&app.chair, &format!("/api/cases/{id}/actions"), &action).0, 201);
     }
 }

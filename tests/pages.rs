@@ -16,6 +16,10 @@ on_both_backends! {
             assert_eq!(h("x-frame-options"), "DENY", "{path}");
             assert_eq!(h("x-content-type-options"), "nosniff", "{path}");
             assert_eq!(h("referrer-policy"), "no-referrer", "{path}");
+            let cache = if path.starts_with("/static/") { "public, max-age=3600" } else { "no-store" };
+            assert_eq!(h("cache-control"), cache, "{path}");
+            // Reached over plain HTTP: no HSTS (the test beside this one sees it over HTTPS).
+            assert_eq!(h("strict-transport-security"), "", "{path}");
         }
         // The session cookie cannot be read by script or sent from another site.
         let person = app.person("chair", "la-cardiff", "Test team", "Chair One");
@@ -23,6 +27,16 @@ on_both_backends! {
         assert_eq!((a.status, a.location.as_str()), (303, "/cases"));
         let set = a.headers.get("set-cookie").cloned().unwrap_or_default();
         assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+    }
+}
+
+on_both_backends_with! {
+    [("SAFEGUARD_PUBLIC_URL", "https://safeguard.council.example")],
+    fn hsts_is_sent_when_the_service_is_reached_over_https(app) {
+        let a = Web::new(app).get("/sign-in");
+        assert_eq!(a.headers.get("strict-transport-security").map(String::as_str), Some("max-age=31536000"));
+        let api = Web::new(app).get("/api/cases");
+        assert_eq!(api.headers.get("cache-control").map(String::as_str), Some("no-store"));
     }
 }
 

@@ -83,6 +83,7 @@ on_both_backends! {
             event: "accept_report".into(), workflow: None, expected_version: 1, rationale: None,
             facts: Default::default(), agreed_actions: vec![],
         meeting_id: None,
+        confirm_addresses_rationale: None,
         });
         assert!(outcome.is_ok(), "{outcome:?}");
         let (_, view) = app.get(&app.chair, &format!("/api/cases/{old_id}"));

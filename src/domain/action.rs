@@ -68,9 +68,12 @@ pub fn queue_owner_emails(
             .first()
             .map(|a| a.owner_name.clone())
             .unwrap_or_default();
-        let token = mailer
-            .links
-            .sign(Purpose::Actions, &format!("{}:{email}", case.id), expires);
+        let token = mailer.links.sign_at(
+            Purpose::Actions,
+            &format!("{}:{email}", case.id),
+            now,
+            expires,
+        );
         let url = format!("{}/actions/{token}", mailer.public_url);
         let preferred = language_of(conn, &case.id, email)?;
         let rendered = mailer.templates.render_bilingual("agreed_actions", preferred, |lang| {

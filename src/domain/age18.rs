@@ -261,6 +261,7 @@ pub fn hand_over(
                             facts,
                             agreed_actions: Vec::new(),
                             meeting_id: None,
+                            confirm_addresses_rationale: None,
                         },
                         now,
                     )?;
@@ -303,6 +304,7 @@ pub fn hand_over(
                         facts: Map::new(),
                         agreed_actions: Vec::new(),
                         meeting_id: None,
+                        confirm_addresses_rationale: None,
                     },
                     now,
                 )?;

@@ -30,6 +30,7 @@ pub fn resolve_owner(
     at: &dyn Fn(&str) -> String,
 ) -> Result<Owner, AppError> {
     let name = owner_name.trim();
+    super::input::single_line(name, &at("owner_name"))?;
     if name.chars().count() > 200 {
         return Err(AppError::bad_request(
             "invalid_owner",
@@ -121,6 +122,9 @@ pub struct NewAction {
     /// YYYY-MM-DD; or `due_working_days` from today (default 5).
     pub due_date: Option<String>,
     pub due_working_days: Option<u32>,
+    /// Given when the owner's address is not at their agency's email domains.
+    #[serde(default)]
+    pub confirm_addresses_rationale: Option<String>,
 }
 
 /// Agrees an action on a case outside a meeting record, emails its owner, audits it.
@@ -134,6 +138,7 @@ pub fn create(
 ) -> Result<AgreedActionRow, AppError> {
     may_manage(actor)?;
     let title = input.title.trim();
+    super::input::single_line(title, "title")?;
     if title.is_empty() || title.chars().count() > 500 {
         return Err(AppError::bad_request(
             "invalid_title",
@@ -195,6 +200,19 @@ pub fn create(
                 "the owner's name goes into emails, and it contains the child's name",
             ));
         }
+        let outside = match &owner.email {
+            Some(email) => super::addresses::outside(
+                &services.engine.agencies,
+                &[super::addresses::Addressed {
+                    field: "owner_email".into(),
+                    agency: input.agency.as_deref(),
+                    email,
+                }],
+            ),
+            None => Vec::new(),
+        };
+        let addresses_rationale =
+            super::addresses::confirm(&outside, &input.confirm_addresses_rationale)?;
         let row = AgreedActionRow {
             id: uuid::Uuid::new_v4().to_string(),
             case_id: case.id.clone(),
@@ -227,7 +245,9 @@ pub fn create(
             "action_agreed",
             json!({"action_id": row.id, "title": row.title, "owner_name": row.owner_name,
                    "owner_user_id": row.owner_user_id, "agency": row.agency_code,
-                   "due_date": row.due_date.to_string()}),
+                   "due_date": row.due_date.to_string(),
+                   "addresses_confirmed": addresses_rationale.as_ref().map(|r| json!({
+                       "addresses": outside.iter().map(|o| &o.email).collect::<Vec<_>>(), "rationale": r}))}),
             naive_now,
         )?;
         crate::domain::action::queue_owner_emails(

@@ -23,7 +23,7 @@ use crate::time::wales::london_date;
 /// "not found", so that the answer does not reveal that the case exists.
 pub fn visible_case(conn: &mut DbConn, actor: &Actor, key: &str) -> Result<CaseRow, AppError> {
     let query = cases::table.select(CaseRow::as_select());
-    let case = if key.starts_with("CSE-") {
+    let case = if key.starts_with(crate::reference::CASE_REFERENCE_PREFIX) {
         query
             .filter(cases::reference.eq(key))
             .get_result(conn)
@@ -499,6 +499,9 @@ pub fn add_involvement(
             ));
         }
         let role = input::field_len(&req.role, "role", 100)?;
+        if let Some(n) = &req.person_name {
+            input::single_line(n, "person_name")?;
+        }
         if let Some(e) = &req.person_email {
             input::email(e, "person_email")?;
         }

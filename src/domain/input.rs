@@ -1,9 +1,10 @@
 //! Checks on what people type that several units of work share. Each error names the field.
 use crate::error::AppError;
 
-/// Trimmed text of 1 to `max` characters.
+/// Trimmed text of 1 to `max` characters, on one line.
 pub fn field_len(value: &str, field: &str, max: usize) -> Result<String, AppError> {
     let v = value.trim();
+    single_line(v, field)?;
     if v.is_empty() {
         return Err(AppError::bad_request(
             "required",
@@ -46,4 +47,17 @@ pub fn rationale(value: &str, field: &str) -> Result<String, AppError> {
         ));
     }
     Ok(v.to_string())
+}
+
+/// Text that goes on one line (a name, a place, a title): it may reach a calendar file or an
+/// email header, where a line break would start a line of its own, so none is accepted.
+pub fn single_line(value: &str, field: &str) -> Result<(), AppError> {
+    if value.chars().any(char::is_control) {
+        return Err(AppError::bad_request(
+            "line_break",
+            field,
+            format!("{field} must be on one line, with no line breaks or tabs"),
+        ));
+    }
+    Ok(())
 }

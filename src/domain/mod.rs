@@ -5,6 +5,7 @@
 //! transaction. Also who may see what, and what a reader is shown.
 pub mod access_log;
 pub mod action;
+pub mod addresses;
 pub mod age18;
 pub mod agreed_action;
 pub mod api_token;
@@ -17,6 +18,7 @@ pub mod child;
 pub mod destruction;
 pub mod form_token;
 pub mod input;
+pub mod link_gate;
 pub mod meeting;
 pub mod report;
 pub mod review;
@@ -57,6 +59,7 @@ pub struct Services {
 #[derive(Debug, Clone, Copy)]
 pub struct AccessRules {
     pub sessions: session::SessionRules,
+    pub links: link_gate::LinkRules,
     pub api_token_days: i64,
     pub break_glass: chrono::Duration,
 }

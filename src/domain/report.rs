@@ -117,7 +117,10 @@ fn next_reference(conn: &mut DbConn, year: i32) -> Result<String, AppError> {
         .find(year)
         .select(reference_counters::last_value)
         .get_result(conn)?;
-    Ok(format!("CSE-{year}-{n:06}"))
+    Ok(format!(
+        "{}{year}-{n:06}",
+        crate::reference::CASE_REFERENCE_PREFIX
+    ))
 }
 
 /// Records a report as one unit of work. With a page form's one-time token, a second send of the
@@ -195,6 +198,9 @@ pub fn record(
             ));
         }
         input::field_len(&inv.role, &format!("involvements[{i}].role"), 100)?;
+        if let Some(n) = &inv.person_name {
+            input::single_line(n, &format!("involvements[{i}].person_name"))?;
+        }
         if let Some(e) = &inv.person_email {
             input::email(e, &format!("involvements[{i}].person_email"))?;
         }

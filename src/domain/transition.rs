@@ -46,6 +46,9 @@ pub struct EventRequest {
     /// The meeting at which this was decided; its agreed actions are linked to it.
     #[serde(default)]
     pub meeting_id: Option<String>,
+    /// Given when an action owner's address is not at their agency's email domains.
+    #[serde(default)]
+    pub confirm_addresses_rationale: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -286,6 +289,24 @@ pub fn apply_within(
             ));
         }
     }
+    let outside = super::addresses::outside(
+        &svc.engine.agencies,
+        &decision
+            .actions
+            .iter()
+            .filter(|a| a.agreed_by_people)
+            .enumerate()
+            .filter_map(|(i, a)| {
+                Some(super::addresses::Addressed {
+                    field: format!("agreed_actions[{i}].owner_email"),
+                    agency: a.agency.as_deref(),
+                    email: a.owner.email.as_deref()?,
+                })
+            })
+            .collect::<Vec<_>>(),
+    );
+    let confirmed = super::addresses::confirm(&outside, &req.confirm_addresses_rationale)?
+        .map(|r| json!({"addresses": outside.iter().map(|o| &o.email).collect::<Vec<_>>(), "rationale": r}));
     write_decision(
         svc,
         conn,
@@ -296,6 +317,7 @@ pub fn apply_within(
         &decision,
         owner.as_ref(),
         req.meeting_id.as_deref(),
+        confirmed,
         now,
     )
 }
@@ -350,6 +372,7 @@ fn write_decision(
     decision: &Decision,
     owner: Option<&Owner>,
     meeting_id: Option<&str>,
+    addresses_confirmed: Option<Value>,
     now: DateTime<Utc>,
 ) -> Result<TransitionOutcome, AppError> {
     let naive_now = now.naive_utc();
@@ -451,6 +474,7 @@ fn write_decision(
         "deadline": deadline_json(&decision.deadline),
         "reviews": reviews,
         "rules": decision.rules,
+        "addresses_confirmed": addresses_confirmed,
     });
     let new_version = case.version + 1;
     let row = audit::append(

@@ -412,6 +412,14 @@ impl Engine {
         for (i, a) in input.iter().enumerate() {
             let at = |f: &str| format!("agreed_actions[{i}].{f}");
             let title = a.title.trim();
+            // A title reaches emails and calendar-free lists; one line only.
+            if title.chars().any(char::is_control) {
+                return Err(AppError::bad_request(
+                    "line_break",
+                    at("title"),
+                    "title must be on one line, with no line breaks or tabs",
+                ));
+            }
             if title.is_empty() || title.chars().count() > MAX_TITLE {
                 return Err(AppError::bad_request(
                     "invalid_title",

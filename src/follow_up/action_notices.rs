@@ -83,9 +83,10 @@ fn notify_owner(
         if marked == 0 {
             return Ok(false);
         }
-        let token = mailer.links.sign(
+        let token = mailer.links.sign_at(
             Purpose::Actions,
             &format!("{}:{email}", action.case_id),
+            now,
             now + Duration::days(LINK_DAYS),
         );
         let url = format!("{}/actions/{token}", mailer.public_url);

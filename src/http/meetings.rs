@@ -160,7 +160,7 @@ fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
         .body(body)
 }
 
-fn invalid_link(state: &AppState, e: LinkError) -> HttpResponse {
+pub(crate) fn invalid_link(state: &AppState, e: LinkError) -> HttpResponse {
     let expired = e == LinkError::Expired;
     let body = state
         .services
@@ -193,6 +193,12 @@ pub async fn answer_page(
             Ok(id) => id,
             Err(e) => return Ok(invalid_link(&state, e)),
         };
+    let browser = super::link_gate::browser(&req);
+    if let Some(code_page) =
+        super::link_gate::gate(&state, Purpose::Respond, &token, &browser).await?
+    {
+        return Ok(super::link_gate::remember(&state, &browser, code_page));
+    }
     let action = format!("/respond/{}", token.as_str());
     let path = req.path().to_string();
     let page = with_conn(&state, move |s, conn| {
@@ -200,7 +206,11 @@ pub async fn answer_page(
         s.services.mailer.templates.page("respond", &data)
     })
     .await?;
-    Ok(html(actix_web::http::StatusCode::OK, page))
+    Ok(super::link_gate::remember(
+        &state,
+        &browser,
+        html(actix_web::http::StatusCode::OK, page),
+    ))
 }
 
 pub async fn answer(
@@ -219,6 +229,12 @@ pub async fn answer(
             Ok(id) => id,
             Err(e) => return Ok(invalid_link(&state, e)),
         };
+    let browser = super::link_gate::browser(&req);
+    if let Some(code_page) =
+        super::link_gate::gate(&state, Purpose::Respond, &token, &browser).await?
+    {
+        return Ok(super::link_gate::remember(&state, &browser, code_page));
+    }
     let path = req.path().to_string();
     let page = with_conn(&state, move |s, conn| {
         let answer: Answer = form.read()?;
@@ -235,7 +251,11 @@ pub async fn answer(
         )
     })
     .await?;
-    Ok(html(actix_web::http::StatusCode::OK, page))
+    Ok(super::link_gate::remember(
+        &state,
+        &browser,
+        html(actix_web::http::StatusCode::OK, page),
+    ))
 }
 
 fn actions_holder(
@@ -261,6 +281,12 @@ pub async fn actions_page(
         Ok(h) => h,
         Err(e) => return Ok(invalid_link(&state, e)),
     };
+    let browser = super::link_gate::browser(&req);
+    if let Some(code_page) =
+        super::link_gate::gate(&state, Purpose::Actions, &token, &browser).await?
+    {
+        return Ok(super::link_gate::remember(&state, &browser, code_page));
+    }
     let action = format!("/actions/{}", token.as_str());
     let path = req.path().to_string();
     let page = with_conn(&state, move |s, conn| {
@@ -276,7 +302,11 @@ pub async fn actions_page(
         s.services.mailer.templates.page("actions", &data)
     })
     .await?;
-    Ok(html(actix_web::http::StatusCode::OK, page))
+    Ok(super::link_gate::remember(
+        &state,
+        &browser,
+        html(actix_web::http::StatusCode::OK, page),
+    ))
 }
 
 pub async fn actions_update(
@@ -289,6 +319,12 @@ pub async fn actions_update(
         Ok(h) => h,
         Err(e) => return Ok(invalid_link(&state, e)),
     };
+    let browser = super::link_gate::browser(&req);
+    if let Some(code_page) =
+        super::link_gate::gate(&state, Purpose::Actions, &token, &browser).await?
+    {
+        return Ok(super::link_gate::remember(&state, &browser, code_page));
+    }
     let action = format!("/actions/{}", token.as_str());
     let path = req.path().to_string();
     let page = with_conn(&state, move |s, conn| {
@@ -307,5 +343,9 @@ pub async fn actions_update(
         s.services.mailer.templates.page("actions", &data)
     })
     .await?;
-    Ok(html(actix_web::http::StatusCode::OK, page))
+    Ok(super::link_gate::remember(
+        &state,
+        &browser,
+        html(actix_web::http::StatusCode::OK, page),
+    ))
 }

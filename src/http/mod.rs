@@ -7,9 +7,11 @@ pub mod client_address;
 pub mod follow_up;
 pub mod health;
 pub mod input;
+pub mod link_gate;
 pub mod meetings;
 pub mod openapi;
 pub mod reference;
+pub mod request_log;
 
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -66,6 +68,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/respond/{token}"),
     ("GET", "/actions/{token}"),
     ("POST", "/actions/{token}"),
+    ("POST", "/link-code/{purpose}"),
 ];
 
 /// serde names the offending field in backticks ("missing field `event`"); pass it on.
@@ -222,6 +225,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
         .route("/respond/{token}", web::post().to(meetings::answer))
         .route("/actions/{token}", web::get().to(meetings::actions_page))
         .route("/actions/{token}", web::post().to(meetings::actions_update))
+        .route(
+            "/link-code/{purpose}",
+            web::post().to(link_gate::enter_code),
+        )
         .configure(crate::web::configure)
         .default_service(web::to(not_found));
 }

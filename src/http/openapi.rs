@@ -201,6 +201,10 @@ pub fn document(meeting_kinds: &[String]) -> Value {
                     "requestBody": {"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object", "required": ["answer"], "properties": {"answer": {"enum": ["accepted", "declined"]}, "reason": {"type": "string"}}}}}},
                     "responses": {"200": {"description": "HTML page"}, "400": {"description": "tampered link"}, "409": {"description": "meeting cancelled"}, "410": {"description": "expired link"}}}
             },
+            "/link-code/{purpose}": {"post": {"summary": "the one-time code a signed link asked for (purpose respond or actions); a right code opens the link in this browser", "security": [],
+                "parameters": [{"name": "purpose", "in": "path", "required": true, "schema": {"enum": ["respond", "actions"]}}],
+                "requestBody": {"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object", "required": ["token", "code"], "properties": {"token": {"type": "string"}, "code": {"type": "string"}}}}}},
+                "responses": {"303": {"description": "back to the link"}, "400": {"description": "wrong, spent or expired code (HTML)"}, "410": {"description": "expired link (HTML)"}}}},
             "/actions/{token}": {
                 "get": {"summary": "public page from an agreed-actions email: the owner's actions on one case", "security": [], "parameters": [{"name": "token", "in": "path", "required": true, "schema": {"type": "string"}}],
                     "responses": {"200": {"description": "HTML page"}, "400": {"description": "tampered link (HTML)"}, "410": {"description": "expired link (HTML)"}}},

@@ -71,3 +71,12 @@ pub fn random_token() -> String {
 pub fn token_fingerprint(token: &str) -> String {
     hash_token(token).chars().take(12).collect()
 }
+
+/// Compares two tokens without stopping at the first difference.
+pub fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}

@@ -26,6 +26,13 @@ impl Purpose {
     }
 }
 
+/// What a link that holds says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub subject: String,
+    pub issued: Option<DateTime<Utc>>,
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum LinkError {
     Invalid,
@@ -87,13 +94,22 @@ impl LinkSigner {
         mac
     }
 
-    pub fn sign(&self, purpose: Purpose, subject: &str, expires: DateTime<Utc>) -> String {
+    /// A link for `subject`, made at `issued` (the age of a link decides whether opening it
+    /// needs a one-time code) and working until `expires`.
+    pub fn sign_at(
+        &self,
+        purpose: Purpose,
+        subject: &str,
+        issued: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> String {
         // The subject is hex-encoded so that it can hold any text (an email address) safely.
         let body = format!(
-            "{}.{}.{}",
+            "{}.{}.{}.{}",
             purpose.tag(),
             hex::encode(subject),
-            expires.timestamp()
+            expires.timestamp(),
+            issued.timestamp()
         );
         let sig = hex::encode(self.mac(&body).finalize().into_bytes());
         format!("{body}.{sig}")
@@ -106,13 +122,24 @@ impl LinkSigner {
         purpose: Purpose,
         now: DateTime<Utc>,
     ) -> Result<String, LinkError> {
+        self.verify_link(token, purpose, now).map(|v| v.subject)
+    }
+
+    /// The subject and the issue time (none for a link made before links carried one).
+    pub fn verify_link(
+        &self,
+        token: &str,
+        purpose: Purpose,
+        now: DateTime<Utc>,
+    ) -> Result<Verified, LinkError> {
         let (body, sig) = token.rsplit_once('.').ok_or(LinkError::Invalid)?;
         let sig = hex::decode(sig).map_err(|_| LinkError::Invalid)?;
         self.mac(body)
             .verify_slice(&sig)
             .map_err(|_| LinkError::Invalid)?;
-        let mut parts = body.splitn(3, '.');
-        let (tag, subject, expires) = (parts.next(), parts.next(), parts.next());
+        let mut parts = body.splitn(4, '.');
+        let (tag, subject, expires, issued) =
+            (parts.next(), parts.next(), parts.next(), parts.next());
         if tag != Some(purpose.tag()) {
             return Err(LinkError::Invalid);
         }
@@ -125,7 +152,12 @@ impl LinkSigner {
         let bytes = subject
             .and_then(|s| hex::decode(s).ok())
             .ok_or(LinkError::Invalid)?;
-        String::from_utf8(bytes).map_err(|_| LinkError::Invalid)
+        Ok(Verified {
+            subject: String::from_utf8(bytes).map_err(|_| LinkError::Invalid)?,
+            issued: issued
+                .and_then(|i| i.parse::<i64>().ok())
+                .and_then(|i| DateTime::from_timestamp(i, 0)),
+        })
     }
 }
 
@@ -141,7 +173,12 @@ mod tests {
             .with_ymd_and_hms(2026, 11, 25, 10, 0, 0)
             .single()
             .expect("time");
-        let t = s.sign(Purpose::Respond, "invitee-1", now + Duration::days(3));
+        let t = s.sign_at(Purpose::Respond, "invitee-1", now, now + Duration::days(3));
+        assert_eq!(
+            s.verify_link(&t, Purpose::Respond, now).map(|v| v.issued),
+            Ok(Some(now)),
+            "the link carries when it was made"
+        );
         assert_eq!(
             s.verify(&t, Purpose::Respond, now),
             Ok("invitee-1".to_string())

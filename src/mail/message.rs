@@ -32,10 +32,16 @@ pub fn build(
                 .body(ics.to_string()),
         );
     }
+    // A header is one line: a line break in a subject would start a header of its own.
+    let subject: String = email
+        .subject
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     let message = Message::builder()
         .from(from.clone())
         .to(to.clone())
-        .subject(email.subject.clone())
+        .subject(subject.trim())
         .message_id(Some(message_id.to_string()))
         .date_now()
         .multipart(alternatives)

@@ -33,10 +33,10 @@ impl Mailer {
         data_dir: &std::path::Path,
     ) -> Result<Mailer, AppError> {
         Ok(Mailer {
-            templates: Arc::new(Templates::load(
-                &config.templates_dir,
-                config.template_overrides.as_deref(),
-            )?),
+            templates: Arc::new(
+                Templates::load(&config.templates_dir, config.template_overrides.as_deref())?
+                    .with_subject_prefix(&config.subject_reference_prefix),
+            ),
             links: LinkSigner::from_config(config.link_secret.as_deref(), data_dir)?,
             from: config.from.clone(),
             public_url: config.public_url.clone(),

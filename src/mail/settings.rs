@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use crate::error::AppError;
 
 /// Email settings. With no SMTP URL, messages are written as `.eml` files under the data folder.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct MailConfig {
     pub smtp_url: Option<String>,
     pub from: lettre::message::Mailbox,
@@ -25,6 +25,34 @@ pub struct MailConfig {
     pub lease_seconds: i64,
     /// How long a transient failure is retried, from when the message was queued.
     pub retry_hours: i64,
+    /// What stands for a case reference's prefix in subject lines (`Ref ` by default).
+    pub subject_reference_prefix: String,
+}
+
+/// Written without the SMTP password or the link secret: settings end up in logs and panics.
+impl std::fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailConfig")
+            .field(
+                "smtp_url",
+                &self.smtp_url.as_deref().map(crate::storage::redact),
+            )
+            .field("from", &self.from.to_string())
+            .field("public_url", &self.public_url)
+            .field("templates_dir", &self.templates_dir)
+            .field("template_overrides", &self.template_overrides)
+            .field(
+                "link_secret",
+                &self.link_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("reminders", &self.reminders)
+            .field("poll_interval_ms", &self.poll_interval_ms)
+            .field("worker", &self.worker)
+            .field("lease_seconds", &self.lease_seconds)
+            .field("retry_hours", &self.retry_hours)
+            .field("subject_reference_prefix", &self.subject_reference_prefix)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -22,8 +22,15 @@ pub const EMAILS: &[&str] = &[
     "age18_started",
     "age18_handover",
     "break_glass",
+    "link_code",
 ];
-pub const PAGES: &[&str] = &["respond", "respond_done", "link_invalid", "actions"];
+pub const PAGES: &[&str] = &[
+    "respond",
+    "respond_done",
+    "link_invalid",
+    "actions",
+    "link_code",
+];
 const PARTS: &[&str] = &["subject", "text", "html"];
 const LANGUAGES: &[Language] = &[Language::English, Language::Welsh];
 
@@ -33,6 +40,8 @@ pub struct Templates {
     html: Handlebars<'static>,
     /// Subjects and plain text: no escaping, values appear as typed.
     plain: Handlebars<'static>,
+    /// What stands for a case reference's prefix in subject lines.
+    subject_prefix: String,
 }
 
 #[derive(Debug, Clone)]
@@ -106,6 +115,9 @@ pub fn sample(name: &str, lang: Language) -> Value {
             json!({"answer_en": "attending", "answer_cy": "yn bresennol", "references": "CSE-2026-000001"})
         }
         "link_invalid" => json!({"expired": false}),
+        // The email and the page share the name: one sample serves both.
+        "link_code" => json!({"code": "123456", "sent_to": "jo•••@police.example", "minutes": 15,
+                              "action": "/link-code/respond", "token": "sample", "error": false, "too_many": false}),
         "actions" => json!({
             "reference": "CSE-2026-000001", "owner_name": "Sample Owner", "message": null, "action": "/actions/sample",
             "actions": [{"id": "a1", "title": "Return-home interview", "due": "2 December 2026", "status": "open", "open": true,
@@ -219,9 +231,19 @@ impl Templates {
                 format!("pages/{page}.hbs"),
             )?;
         }
-        let templates = Templates { html, plain };
+        let templates = Templates {
+            html,
+            plain,
+            subject_prefix: crate::reference::DEFAULT_SUBJECT_REFERENCE_PREFIX.to_string(),
+        };
         templates.check()?;
         Ok(templates)
+    }
+
+    /// Subject lines put `prefix` where a case reference's own prefix would be.
+    pub fn with_subject_prefix(mut self, prefix: &str) -> Templates {
+        self.subject_prefix = prefix.to_string();
+        self
     }
 
     /// Renders every template in both languages with sample data.
@@ -254,12 +276,9 @@ impl Templates {
     ) -> Result<RenderedEmail, AppError> {
         let key = |part: &str| format!("{name}/{part}.{}", lang.code());
         let err = |e: handlebars::RenderError| AppError::Internal(format!("template {name}: {e}"));
+        let subject = self.plain.render(&key("subject"), data).map_err(err)?;
         Ok(RenderedEmail {
-            subject: self
-                .plain
-                .render(&key("subject"), data)
-                .map_err(err)?
-                .trim()
+            subject: crate::reference::neutral_references(subject.trim(), &self.subject_prefix)
                 .replace(['\r', '\n'], " "),
             text: self.plain.render(&key("text"), data).map_err(err)?,
             html: self.html.render(&key("html"), data).map_err(err)?,
@@ -318,6 +337,11 @@ mod tests {
             let cy = t
                 .render_one(name, Language::Welsh, &sample(name, Language::Welsh))
                 .expect("cy");
+            // A one-time code greets nobody: whoever opened the link may not be its person.
+            if *name == "link_code" {
+                assert!(en.text.contains("123456") && cy.text.contains("123456"));
+                continue;
+            }
             assert!(
                 en.text.contains("Dear Sample Invitee"),
                 "{name} en: {}",

@@ -109,6 +109,21 @@ impl AgencyDirectory {
         }
     }
 
+    /// The agency, when it lists its email domains and `email` is at none of them (nor a
+    /// subdomain of one): an address that may be a slip of the keyboard or a personal one.
+    pub fn address_outside(&self, code: &str, email: &str) -> Option<&Agency> {
+        let a = self.by_code.get(code)?;
+        if a.domains.is_empty() {
+            return None;
+        }
+        let domain = email.trim().rsplit_once('@')?.1.to_ascii_lowercase();
+        let inside = a.domains.iter().any(|d| {
+            let d = d.trim().trim_start_matches('@').to_ascii_lowercase();
+            domain == d || domain.ends_with(&format!(".{d}"))
+        });
+        (!inside).then_some(a)
+    }
+
     pub fn all(&self) -> impl Iterator<Item = &Agency> {
         self.by_code.values()
     }

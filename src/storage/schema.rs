@@ -322,6 +322,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    link_browsers (link_hash, browser_hash) {
+        link_hash -> Text,
+        browser_hash -> Text,
+        first_seen_at -> Timestamp,
+        open_until -> Timestamp,
+    }
+}
+
+diesel::table! {
+    link_codes (id) {
+        id -> Text,
+        link_hash -> Text,
+        code_hash -> Text,
+        email -> Text,
+        sent_at -> Timestamp,
+        expires_at -> Timestamp,
+        attempts -> Integer,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     api_tokens (id) {
         id -> Text,
         user_id -> Text,
@@ -391,6 +413,8 @@ diesel::joinable!(meeting_invitees -> meetings (meeting_id));
 diesel::allow_tables_to_appear_in_same_query!(
     agencies,
     api_tokens,
+    link_browsers,
+    link_codes,
     case_access_grants,
     break_glass,
     users,

@@ -481,6 +481,7 @@ pub async fn apply_event(
                         Vec::new()
                     },
                     meeting_id: None,
+                    confirm_addresses_rationale: None,
                 },
                 intent.now,
             )

@@ -93,6 +93,7 @@ fn form_page(
         })).collect::<Vec<_>>(),
         "starts_at": get("starts_at"), "ends_at": get("ends_at"), "location": get("location"),
         "online_link": get("online_link"), "rationale": get("confirm_warnings_rationale"),
+        "addresses_rationale": get("confirm_addresses_rationale"),
         "invitees": invitees, "agencies": agencies, "errors": errors,
         "form_token": typed.and_then(|f| first(f, "form_token")).filter(|t| t.len() == 64)
             .map(str::to_string).unwrap_or_else(super::session::random_token),
@@ -153,6 +154,7 @@ fn input_id(field: &str) -> String {
     }
     match field {
         "confirm_warnings_rationale" => "m-rationale".into(),
+        "confirm_addresses_rationale" => "m-addresses-rationale".into(),
         "kind" => "m-kind".into(),
         f => format!("m-{f}"),
     }
@@ -231,6 +233,7 @@ pub async fn convene(
         cases: vec![key.clone()],
         invitees,
         confirm_warnings_rationale: optional("confirm_warnings_rationale"),
+        confirm_addresses_rationale: optional("confirm_addresses_rationale"),
     };
     let actor = user.actor.clone();
     let path = req.path().to_string();

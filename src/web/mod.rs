@@ -416,9 +416,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Headers on every response: what may load (only this service's own styles; no scripts, no
-/// frames), no MIME sniffing, no referrer leaving the service.
-pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
-    actix_web::middleware::DefaultHeaders::new()
+/// frames), no MIME sniffing, no referrer leaving the service, and nothing kept by a browser
+/// or proxy cache (case data on a shared computer); the stylesheets set their own caching.
+/// HSTS only when the service is reached over HTTPS: over plain HTTP it means nothing, and a
+/// test or internal address must not be pinned to HTTPS by mistake.
+pub fn security_headers(https: bool) -> actix_web::middleware::DefaultHeaders {
+    let headers = actix_web::middleware::DefaultHeaders::new()
         .add((
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
@@ -432,6 +435,10 @@ pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
             "camera=(), microphone=(), geolocation=()",
         ))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
-        // Ignored over plain HTTP; behind TLS, browsers keep to HTTPS for a year.
-        .add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"))
+        .add((header::CACHE_CONTROL, "no-store"));
+    if https {
+        headers.add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"))
+    } else {
+        headers
+    }
 }

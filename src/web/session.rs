@@ -15,14 +15,7 @@ pub const COOKIE: &str = "sg_session";
 pub const PRE_COOKIE: &str = "sg_form";
 pub const LANGUAGE_COOKIE: &str = "sg_lang";
 
-/// Compares two tokens without stopping at the first difference.
-pub fn same_token(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
+pub use crate::identity::same_token;
 
 pub fn set_language(conn: &mut DbConn, user_id: &str, language: &str) -> Result<(), AppError> {
     diesel::update(users::table.find(user_id))

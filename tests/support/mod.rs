@@ -134,12 +134,25 @@ impl TestApp {
 
     /// With extra settings, such as `SAFEGUARD_SMTP_URL`.
     pub fn spawn_with(backend: Backend, extra: &[(&str, String)]) -> TestApp {
+        Self::spawn_with_files(backend, extra, &[])
+    }
+
+    /// With extra settings and files written into the data folder before the service starts
+    /// (an operator's `agencies.toml`).
+    pub fn spawn_with_files(
+        backend: Backend,
+        extra: &[(&str, String)],
+        files: &[(&str, &str)],
+    ) -> TestApp {
         // Server-side errors show in a failing test's output.
         let _ = tracing_subscriber::fmt()
             .with_test_writer()
             .with_env_filter("warn")
             .try_init();
         let dir = tempfile::tempdir().expect("temp dir");
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).expect("write a data file");
+        }
         let (database_url, pg) = fresh_database(backend, dir.path());
         let vars = [
             ("SAFEGUARD_DATA_DIR", dir.path().display().to_string()),

@@ -103,6 +103,11 @@ pub(super) fn check_place(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string);
+    for (text, field) in [(&location, "location"), (&online_link, "online_link")] {
+        if let Some(t) = text {
+            crate::domain::input::single_line(t, field)?;
+        }
+    }
     if location.is_none() && online_link.is_none() {
         return Err(AppError::bad_request(
             "place_required",
@@ -323,6 +328,8 @@ pub(super) fn check_invitees(engine: &Engine, invitees: &[InviteeInput]) -> Resu
                 "name must be 1 to 200 characters",
             ));
         }
+        crate::domain::input::single_line(&inv.name, &at("name"))?;
+        crate::domain::input::single_line(&inv.role, &at("role"))?;
         if inv.email.trim().parse::<lettre::Address>().is_err() {
             return Err(AppError::bad_request(
                 "invalid_email",

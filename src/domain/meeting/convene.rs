@@ -47,6 +47,20 @@ pub fn schedule(
     let (starts, ends) = check_times(now, &req.starts_at, &req.ends_at)?;
     let place = check_place(&req.location, &req.online_link)?;
     check_invitees(engine, &req.invitees)?;
+    let outside = crate::domain::addresses::outside(
+        &engine.agencies,
+        &req.invitees
+            .iter()
+            .enumerate()
+            .map(|(i, inv)| crate::domain::addresses::Addressed {
+                field: format!("invitees[{i}].email"),
+                agency: inv.agency.as_deref(),
+                email: &inv.email,
+            })
+            .collect::<Vec<_>>(),
+    );
+    let addresses_rationale =
+        crate::domain::addresses::confirm(&outside, &req.confirm_addresses_rationale)?;
     if req.cases.is_empty() || req.cases.len() > 30 {
         return Err(AppError::bad_request(
             "cases_required",
@@ -142,6 +156,10 @@ pub fn schedule(
                     .map(|i| json!({"name": i.name, "agency": i.agency_code, "role": i.role, "direct_knowledge": i.direct_knowledge}))
                     .collect::<Vec<_>>(),
                 "warnings": warnings_for(&warnings, &c.id), "warnings_rationale": rationale,
+                "addresses_confirmed": outside.iter()
+                    .filter(|o| invitees.iter().any(|i| i.email == o.email && invitee_shown_with(&engine.agencies, i, &[c])))
+                    .map(|o| &o.email).collect::<Vec<_>>(),
+                "addresses_rationale": addresses_rationale,
             });
             audit::record_on_case(
                 conn,

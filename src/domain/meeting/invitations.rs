@@ -34,12 +34,21 @@ pub(super) struct MeetingContext<'a> {
     pub chair_name: String,
 }
 
-pub(super) fn respond_url(mailer: &Mailer, invitee: &InviteeRow, meeting: &MeetingRow) -> String {
+/// The invitee's answer link, issued when its email goes (a reminder's link is as new as the
+/// reminder, for the one-time-code rule).
+pub(super) fn respond_url(
+    mailer: &Mailer,
+    invitee: &InviteeRow,
+    meeting: &MeetingRow,
+    issued: DateTime<Utc>,
+) -> String {
     let expires = meeting.ends_at.and_utc() + chrono::Duration::days(1);
     format!(
         "{}/respond/{}",
         mailer.public_url,
-        mailer.links.sign(Purpose::Respond, &invitee.id, expires)
+        mailer
+            .links
+            .sign_at(Purpose::Respond, &invitee.id, issued, expires)
     )
 }
 
@@ -59,7 +68,7 @@ pub(super) fn queue_email(
     let m = ctx.meeting;
     let starts = m.starts_at.and_utc();
     let ends = m.ends_at.and_utc();
-    let url = respond_url(mailer, invitee, m);
+    let url = respond_url(mailer, invitee, m, now.max(not_before.and_utc()));
     let preferred = Language::parse(&invitee.language).unwrap_or(Language::English);
     let rendered = mailer.templates.render_bilingual(template, preferred, |lang| {
         let mut data = json!({
@@ -101,19 +110,19 @@ pub(super) fn queue_email(
         };
         (ics::calendar(&invite, method), method)
     });
-    let to: lettre::message::Mailbox = format!(
-        "{} <{}>",
-        invitee.name.replace(['<', '>', '"', ','], " "),
-        invitee.email
-    )
-    .parse()
-    .or_else(|_| invitee.email.parse())
-    .map_err(|_| {
-        AppError::Internal(format!(
-            "stored invitee email {:?} does not parse",
-            invitee.email
-        ))
-    })?;
+    // lettre quotes and encodes the display name itself; nothing that ends a header line is
+    // kept (the name was refused with one, so this is only a second guard).
+    let name: String = invitee.name.chars().filter(|c| !c.is_control()).collect();
+    let to = invitee
+        .email
+        .parse::<lettre::Address>()
+        .map(|address| lettre::message::Mailbox::new(Some(name), address))
+        .map_err(|_| {
+            AppError::Internal(format!(
+                "stored invitee email {:?} does not parse",
+                invitee.email
+            ))
+        })?;
     let id = uuid::Uuid::new_v4().to_string();
     let raw = message::build(
         &mailer.from,

@@ -56,6 +56,9 @@ pub struct MeetingRequest {
     pub invitees: Vec<InviteeInput>,
     /// Given when the chair confirms a time the service warned about.
     pub confirm_warnings_rationale: Option<String>,
+    /// Given when the chair confirms an invitee's address that is not at their agency's domains.
+    #[serde(default)]
+    pub confirm_addresses_rationale: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

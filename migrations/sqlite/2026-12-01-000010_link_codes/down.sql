@@ -1,0 +1,2 @@
+DROP TABLE link_codes;
+DROP TABLE link_browsers;
