@@ -115,6 +115,12 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     let chair = app.person("chair", "la-cardiff", "Test team", "Chair One");
     let lead = app.person("team_lead", "la-cardiff", "Test team", "Team Lead One");
     let swansea = app.person("chair", "la-swansea", "West team", "Chair Two");
+    let admin = app.person(
+        "administrator",
+        "la-cardiff",
+        "Digital services",
+        "Admin One",
+    );
     let ui = Ui {
         b: &browser,
         base: &app.base,
@@ -432,6 +438,22 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
         browser.title()
     );
     ui.check("11-other-authority-not-found");
+    // Break-glass is for a case of one's own authority: this one answers as no case at all.
+    ui.open("/cases");
+    browser.click("details summary");
+    browser.type_into("#bg-reference", &reference);
+    browser.type_into(
+        "#bg-reason",
+        "Police call overnight: the child is missing from home.",
+    );
+    ui.submit("form[action='/break-glass']");
+    assert!(
+        ui.errors()
+            .contains("No case of your authority has that reference"),
+        "{}",
+        ui.errors()
+    );
+    ui.check("11b-break-glass-refused");
     ui.sign_out();
 
     // The team lead's dashboard shows the other action overdue once its date has passed.
@@ -478,4 +500,44 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
         app.get(&lead.token, &format!("/api/cases/{reference}")).1["version"],
         before
     );
+
+    // The team lead restricts the case from its page, with a rationale; it says so.
+    browser.goto(&case_url);
+    browser.click("#access ~ details summary");
+    ui.submit("form[action$='/restriction']");
+    assert!(
+        ui.errors().contains("at least 20 characters"),
+        "a rationale is needed: {}",
+        ui.errors()
+    );
+    browser.click("#access ~ details summary");
+    browser.type_into(
+        "#access-rationale",
+        "The child is the relative of a member of the team's staff.",
+    );
+    ui.submit("form[action$='/restriction']");
+    assert_eq!(ui.errors(), "");
+    assert!(browser
+        .source()
+        .contains("only the people named below may open it"));
+    ui.check("14-case-restricted");
+    ui.open("/account");
+    assert!(browser.source().contains("Sign out everywhere"));
+    ui.check("15-account");
+    ui.sign_out();
+
+    // The administrator's page: tokens to revoke, mail, security events; no case.
+    ui.sign_in(&admin.email, TEST_PASSWORD);
+    assert!(
+        browser.current_url().ends_with("/admin"),
+        "{}",
+        browser.current_url()
+    );
+    assert!(browser.source().contains("Revoke") && browser.source().contains("sign_in_failed"));
+    assert!(
+        !browser.source().contains(&reference),
+        "no case on the administration page"
+    );
+    ui.check("16-administration");
+    ui.sign_out();
 }

@@ -24,7 +24,7 @@ on_both_backends! {
         // The session cookie cannot be read by script or sent from another site.
         let person = app.person("chair", "la-cardiff", "Test team", "Chair One");
         let a = web.sign_in(&person.email, TEST_PASSWORD);
-        assert_eq!((a.status, a.location.as_str()), (303, "/cases"));
+        assert_eq!((a.status, a.location.as_str()), (303, "/"));
         let set = a.headers.get("set-cookie").cloned().unwrap_or_default();
         assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
     }

@@ -10,7 +10,7 @@ use crate::domain::report::{self, NewCaseRequest};
 use crate::domain::transition::{self, EventRequest};
 use crate::domain::unit_of_work;
 use crate::error::AppError;
-use crate::identity::{Actor, RoleName};
+use crate::identity::Actor;
 use crate::storage::models::CaseRow;
 use crate::storage::DbConn;
 
@@ -185,9 +185,9 @@ pub async fn access_log(
     key: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     // Refused alike for every case, seen or not, so the refusal tells nothing about one.
-    if actor.role != RoleName::TeamLead {
+    if !crate::domain::case_access::oversees(&actor) {
         return Err(AppError::Forbidden(
-            "only a team lead may read a case's access log".into(),
+            "only a team lead or senior manager may read a case's access log".into(),
         ));
     }
     let path = req.path().to_string();

@@ -64,7 +64,12 @@ pub async fn sign_in_page(
     req: HttpRequest,
     next: web::Query<Next>,
 ) -> HttpResponse {
-    let next = local_path(next.next.as_deref());
+    // With nowhere asked for, home: it leads each role to its own first page.
+    let next = next
+        .next
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .map_or_else(|| "/".to_string(), |n| local_path(Some(n)));
     let token = req
         .cookie(session::PRE_COOKIE)
         .map(|c| c.value().to_string())
@@ -98,7 +103,9 @@ pub async fn sign_in(
         return Ok(super::refused_csrf(&state, &page));
     }
     let email = first(&form, "email").unwrap_or("").trim().to_string();
-    let next = local_path(first(&form, "next"));
+    let next = first(&form, "next")
+        .filter(|n| !n.is_empty())
+        .map_or_else(|| "/".to_string(), |n| local_path(Some(n)));
     let password = first(&form, "password").unwrap_or("").to_string();
     if email.is_empty() || password.is_empty() || email.len() > 320 || password.len() > 1000 {
         return Ok(sign_in_form(
