@@ -163,6 +163,7 @@ fn load(state: &AppState, conn: &mut DbConn, cases: usize) -> Actor {
         team: "Bench team".into(),
         authority: "la-cardiff".into(),
         broken_glass: Vec::new(),
+        language: safeguard::i18n::Language::English,
     }
 }
 

@@ -82,6 +82,7 @@ fn main() {
         team: "Bench".into(),
         authority: "la-cardiff".into(),
         broken_glass: Vec::new(),
+        language: safeguard::i18n::Language::English,
     };
     let req: NewCaseRequest = serde_json::from_value(json!({"child": {"name": "Bench Child", "date_of_birth": "2012-05-14",
         "gender": "female", "located_authority": "la-cardiff", "residence_authority": "la-cardiff"}})).expect("case");

@@ -102,6 +102,7 @@ fn run(label: &str, state: &AppState, cases: usize) {
         team: "Bench".into(),
         authority: "la-cardiff".into(),
         broken_glass: Vec::new(),
+        language: safeguard::i18n::Language::English,
     };
     let report = obj(json!({
         "immediate_risk": false, "s130_harm": true, "s130_care_needs": true, "care_needs_parents_cannot_meet": false,

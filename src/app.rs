@@ -50,7 +50,14 @@ pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppErr
         tracing::warn!("{w}");
     }
     let mailer = Mailer::from_config(&config.mail, &config.data_dir)?;
-    let pages = Arc::new(crate::web::Pages::load(&config.mail.templates_dir)?);
+    let catalogue = Arc::new(crate::i18n::catalogue::Catalogue::load(
+        &config.mail.templates_dir,
+        config.mail.template_overrides.as_deref(),
+    )?);
+    let pages = Arc::new(crate::web::Pages::load(
+        &config.mail.templates_dir,
+        catalogue.clone(),
+    )?);
     let agencies = AgencyDirectory::load(Some(&config.extra_agencies()))?;
     let mut registry = WorkflowRegistry::load_dir(&config.workflows_dir)?;
     let pool = storage::connect_pool(&config.database_url, config.pool_size, config.sqlite_sync)?;
@@ -135,6 +142,9 @@ pub fn serve(state: AppState, listener: TcpListener) -> Result<Server, AppError>
         actix_web::App::new()
             .wrap(actix_web::middleware::from_fn(
                 crate::http::input::refuse_control_characters,
+            ))
+            .wrap(actix_web::middleware::from_fn(
+                crate::http::language::localise_errors,
             ))
             .wrap(crate::web::security_headers(https))
             .wrap(crate::http::request_log::logger())

@@ -72,6 +72,7 @@ pub fn load(state: &AppState) -> Result<String, AppError> {
         team: "Demo safeguarding team".into(),
         authority: "la-cardiff".into(),
         broken_glass: Vec::new(),
+        language: crate::i18n::Language::English,
     };
     let intent = svc.intent(&actor.id, "cli:demo");
     let today = svc.today();

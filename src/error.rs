@@ -155,6 +155,13 @@ impl ResponseError for AppError {
         if let AppError::Unauthorized = self {
             builder.insert_header(("WWW-Authenticate", "Bearer"));
         }
+        // For the localiser, which rewords the message in the reader's language.
+        builder
+            .extensions_mut()
+            .insert(crate::http::language::ErrorWords {
+                code: self.code().to_string(),
+                field: self.field().map(str::to_string),
+            });
         builder.json(ErrorBody {
             code: self.code(),
             message,

@@ -74,7 +74,7 @@ on_both_backends! {
         let state = state_for(app, dir.path()).expect("the next version loads; the shipped one comes back from the database");
         assert_eq!(state.services.engine.registry.all_versions("cse-strategy").len(), 2);
         let (_, me) = app.get(&app.chair, "/api/me");
-        let actor = Actor { id: me["id"].as_str().expect("id").into(), name: "T".into(), role: RoleName::Chair, team: "T".into(), authority: "la-cardiff".into(), broken_glass: Vec::new() };
+        let actor = Actor { id: me["id"].as_str().expect("id").into(), name: "T".into(), role: RoleName::Chair, team: "T".into(), authority: "la-cardiff".into(), broken_glass: Vec::new(), language: safeguard::i18n::Language::English };
         let mut conn = state.pool.get().expect("conn");
         let intent = state.services.intent(&actor.id, "test");
         // The old case goes on under the shipped version.
@@ -92,7 +92,7 @@ on_both_backends! {
         let req: NewCaseRequest = serde_json::from_value(json!({"child": child(), "facts": report_facts()})).expect("request");
         let new = report::record(&state.services, &mut conn, &intent, &actor, &req, None).expect("create");
         let row = visible_case(&mut conn, &actor, &new.id).expect("visible");
-        let view = safeguard::domain::case::view_case(&state.services, &mut conn, &row).expect("view");
+        let view = safeguard::domain::case::view_case(&state.services, &mut conn, &row, safeguard::i18n::Language::English).expect("view");
         assert_eq!(view.workflows[0].workflow_version as u32, current + 1);
         assert_eq!(view.workflows[0].deadline.as_ref().map(|d| d.due_at.to_rfc3339()), Some("2026-11-27T23:59:59+00:00".into()));
     }

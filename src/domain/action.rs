@@ -13,7 +13,7 @@ use crate::domain::audit;
 use crate::error::AppError;
 use crate::i18n::Language;
 use crate::mail::links::Purpose;
-use crate::mail::{message, outbox, Mailer};
+use crate::mail::{message, outbox};
 use crate::storage::models::{ActionUpdateRow, AgreedActionRow, CaseRow};
 use crate::storage::schema::{
     action_updates, agreed_actions, cases, meeting_cases, meeting_invitees,
@@ -45,10 +45,10 @@ pub fn language_of(conn: &mut DbConn, case_id: &str, email: &str) -> Result<Lang
 
 /// Queues one email per owner (with an address) listing the actions just agreed for them.
 pub fn queue_owner_emails(
-    mailer: &Mailer,
+    svc: &super::Services,
     conn: &mut DbConn,
     case: &CaseRow,
-    event_title: &str,
+    event_title: &crate::i18n::Text,
     actions: &[AgreedActionRow],
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
@@ -58,6 +58,7 @@ pub fn queue_owner_emails(
         .collect();
     owners.sort_unstable();
     owners.dedup();
+    let mailer = &svc.mailer;
     let expires = now + chrono::Duration::days(LINK_DAYS);
     for email in owners {
         let mine: Vec<&AgreedActionRow> = actions
@@ -78,8 +79,8 @@ pub fn queue_owner_emails(
         let preferred = language_of(conn, &case.id, email)?;
         let rendered = mailer.templates.render_bilingual("agreed_actions", preferred, |lang| {
             json!({
-                "owner_name": owner_name, "event_title": event_title, "references": case.reference,
-                "actions": mine.iter().map(|a| json!({"title": a.title, "due": long_date(a.due_date, lang)})).collect::<Vec<_>>(),
+                "owner_name": owner_name, "event_title": event_title.get(lang), "references": case.reference,
+                "actions": mine.iter().map(|a| json!({"title": svc.engine.action_title(a.kind.as_deref(), &a.title, lang), "due": long_date(a.due_date, lang)})).collect::<Vec<_>>(),
                 "actions_url": url, "link_expires": long_date(london_date(expires), lang),
             })
         })?;

@@ -33,6 +33,7 @@ pub fn system_actor() -> Actor {
         team: String::new(),
         authority: String::new(),
         broken_glass: Vec::new(),
+        language: crate::i18n::Language::English,
     }
 }
 
@@ -81,12 +82,13 @@ fn case_url(mailer: &Mailer, case: &CaseRow) -> String {
 /// actions it created. Queued in the transaction that started it, whether the calendar started
 /// it or the report of a child already past the age.
 pub fn announce_started(
-    mailer: &Mailer,
+    svc: &super::Services,
     conn: &mut DbConn,
     case: &CaseRow,
     actions: &[AgreedActionRow],
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    let mailer = &svc.mailer;
     let mut actions: Vec<&AgreedActionRow> = actions.iter().collect();
     actions.sort_by_key(|a| a.due_date);
     let birthday = eighteenth_birthday(case.child_date_of_birth);
@@ -101,7 +103,7 @@ pub fn announce_started(
                 json!({
                     "recipient_name": person.name, "reference": case.reference,
                     "birthday_month": month_year(birthday, lang),
-                    "actions": actions.iter().map(|a| json!({"title": a.title, "due": long_date(a.due_date, lang)})).collect::<Vec<_>>(),
+                    "actions": actions.iter().map(|a| json!({"title": svc.engine.action_title(a.kind.as_deref(), &a.title, lang), "due": long_date(a.due_date, lang)})).collect::<Vec<_>>(),
                     "case_url": case_url(mailer, case),
                 })
             },

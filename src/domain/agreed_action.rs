@@ -251,10 +251,10 @@ pub fn create(
             naive_now,
         )?;
         crate::domain::action::queue_owner_emails(
-            &services.mailer,
+            services,
             conn,
             case,
-            "Agreed action",
+            &crate::i18n::Text::new("Agreed action", "Cam gweithredu a gytunwyd"),
             std::slice::from_ref(&row),
             now,
         )?;

@@ -256,7 +256,13 @@ pub struct CaseView {
     pub updated_at: DateTime<Utc>,
 }
 
-pub fn view_case(svc: &Services, conn: &mut DbConn, case: &CaseRow) -> Result<CaseView, AppError> {
+/// The case as a reader sees it, its workflow texts in `lang`.
+pub fn view_case(
+    svc: &Services,
+    conn: &mut DbConn,
+    case: &CaseRow,
+    lang: crate::i18n::Language,
+) -> Result<CaseView, AppError> {
     let engine = &svc.engine;
     let now = svc.now();
     let today = london_date(now);
@@ -272,9 +278,8 @@ pub fn view_case(svc: &Services, conn: &mut DbConn, case: &CaseRow) -> Result<Ca
     running.sort_by_key(|cw| cw.workflow != primary.name());
     let mut workflows = Vec::new();
     for cw in running {
-        let wf = engine
-            .registry
-            .get(&cw.workflow, cw.workflow_version as u32);
+        let version = cw.workflow_version as u32;
+        let wf = engine.registry.get(&cw.workflow, version);
         let state = wf.as_ref().and_then(|w| w.state(&cw.state).cloned());
         let departure_recorded = departed.contains(&(cw.id.clone(), cw.entered_at));
         let deadline = cw.due_at.filter(|_| cw.finished_at.is_none()).map(|due| {
@@ -282,11 +287,13 @@ pub fn view_case(svc: &Services, conn: &mut DbConn, case: &CaseRow) -> Result<Ca
             let due_day = london_date(due);
             DeadlineView {
                 due_at: due,
-                due_at_local: due
-                    .with_timezone(&chrono_tz::Europe::London)
-                    .format("%A %-d %B %Y, %H:%M %Z")
-                    .to_string(),
-                source: cw.due_source.clone().unwrap_or_default(),
+                due_at_local: crate::time::wales::date_time(due, lang),
+                source: engine.deadline_source(
+                    &cw.workflow,
+                    version,
+                    cw.due_source.as_deref().unwrap_or_default(),
+                    lang,
+                ),
                 overdue: due < now && !departure_recorded,
                 departure_recorded,
                 working_days_left: if due_day >= today {
@@ -299,14 +306,8 @@ pub fn view_case(svc: &Services, conn: &mut DbConn, case: &CaseRow) -> Result<Ca
         workflows.push(WorkflowView {
             workflow: cw.workflow.clone(),
             workflow_version: cw.workflow_version,
-            state_title: state
-                .as_ref()
-                .map(|s| s.title.clone())
-                .unwrap_or_else(|| cw.state.clone()),
-            guidance: state
-                .as_ref()
-                .map(|s| s.guidance.clone())
-                .unwrap_or_default(),
+            state_title: engine.state_title(&cw.workflow, version, &cw.state, lang),
+            guidance: engine.state_guidance(&cw.workflow, version, &cw.state, lang),
             rules: state.map(|s| s.rules).unwrap_or_default(),
             state: cw.state,
             entered_at: cw.entered_at.and_utc(),
@@ -319,7 +320,7 @@ pub fn view_case(svc: &Services, conn: &mut DbConn, case: &CaseRow) -> Result<Ca
         .order(agreed_actions::created_at)
         .select(AgreedActionRow::as_select())
         .load(conn)?;
-    let reviews = crate::domain::review::reviews_of(conn, engine, &case.id, now.naive_utc())?;
+    let reviews = crate::domain::review::reviews_of(conn, engine, &case.id, now.naive_utc(), lang)?;
     let involvements: Vec<InvolvementRow> = case_involvements::table
         .filter(case_involvements::case_id.eq(&case.id))
         .order(case_involvements::created_at)
@@ -348,7 +349,9 @@ pub fn view_case(svc: &Services, conn: &mut DbConn, case: &CaseRow) -> Result<Ca
             .into_iter()
             .map(|a| {
                 json!({
-                    "id": a.id, "kind": a.kind, "title": a.title, "owner_name": a.owner_name,
+                    "id": a.id, "kind": a.kind,
+                    "title": engine.action_title(a.kind.as_deref(), &a.title, lang),
+                    "owner_name": a.owner_name,
                     "owner_email": a.owner_email, "agency": a.agency_code,
                     "due_date": a.due_date.to_string(), "status": a.status,
                     "overdue": a.status == "open" && a.due_date < today,

@@ -46,17 +46,9 @@ pub fn reviews_of(
     engine: &crate::engine::Engine,
     case_id: &str,
     now: NaiveDateTime,
+    lang: crate::i18n::Language,
 ) -> Result<Vec<ReviewView>, AppError> {
-    let titles = |kind: &str| {
-        engine
-            .registry
-            .primary()
-            .def
-            .review_kinds
-            .get(kind)
-            .map(|k| k.title.clone())
-            .unwrap_or_else(|| kind.to_string())
-    };
+    let titles = |kind: &str| engine.review_title(kind, lang);
     let rows: Vec<(PlanReviewRow, Option<String>)> = plan_reviews::table
         .left_join(
             timescale_departures::table

@@ -455,14 +455,7 @@ fn write_decision(
             .filter(|(_, a)| a.agreed_by_people)
             .map(|(r, _)| r.clone())
             .collect();
-        super::action::queue_owner_emails(
-            &svc.mailer,
-            conn,
-            case,
-            &decision.event_title,
-            &people,
-            now,
-        )?;
+        super::action::queue_owner_emails(svc, conn, case, &decision.event_title, &people, now)?;
     }
     let payload = json!({
         "workflow_version": decision.workflow_version,
@@ -607,7 +600,7 @@ pub fn write_start(
             .execute(conn)?;
     }
     if start.emails.contains(&EmailIntent::Age18TrackStarted) {
-        super::age18::announce_started(&svc.mailer, conn, case, &rows, now)?;
+        super::age18::announce_started(svc, conn, case, &rows, now)?;
     }
     let row = audit::append(
         conn,

@@ -34,6 +34,7 @@ mod tests {
             hours: h,
             months: m,
             source: "test".into(),
+            source_cy: None,
         }
     }
 

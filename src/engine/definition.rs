@@ -6,7 +6,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::contract::{EventTag, FactTag, StateTag, WorkflowRole};
+use crate::i18n::Language;
 use crate::identity::RoleName;
+
+/// A text of the file in the reader's language. Every text has its Welsh beside it (`…_cy`);
+/// `validate` refuses a file without one. Versions stored before workflows were bilingual have
+/// none, and show their English.
+pub fn in_language<'a>(en: &'a str, cy: Option<&'a str>, lang: Language) -> &'a str {
+    match (lang, cy) {
+        (Language::Welsh, Some(cy)) if !cy.trim().is_empty() => cy,
+        _ => en,
+    }
+}
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -14,7 +25,9 @@ pub struct WorkflowFile {
     pub name: String,
     pub version: u32,
     pub title: String,
+    pub title_cy: Option<String>,
     pub description: String,
+    pub description_cy: Option<String>,
     /// The main pathway every new case starts on. Exactly one loaded workflow name has it.
     #[serde(default)]
     pub primary: bool,
@@ -66,8 +79,18 @@ pub struct FactSpec {
     #[serde(rename = "type")]
     pub kind: FactType,
     pub label: String,
+    pub label_cy: Option<String>,
     #[serde(default)]
     pub options: Vec<String>,
+    /// Each option's words, in English and in Welsh.
+    #[serde(default)]
+    pub option_labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub option_labels_cy: BTreeMap<String, String>,
+    /// For a yes-or-no question, its Welsh answers in the question's own form (`Oes`/`Nac
+    /// oes`, `Ydy`/`Nac ydy`, `Do`/`Naddo`): yes first.
+    #[serde(default)]
+    pub answers_cy: Vec<String>,
     #[serde(default)]
     pub rules: Vec<String>,
     /// A value that belongs to one event, not to the case: a guard on it is met only by the
@@ -90,8 +113,10 @@ pub struct MeetingKind {
 #[serde(deny_unknown_fields)]
 pub struct ActionKind {
     pub title: String,
+    pub title_cy: Option<String>,
     /// Who is expected to own it, in words (for example "police single point of contact").
     pub owner: String,
+    pub owner_cy: Option<String>,
     pub due_working_days: u32,
     #[serde(default)]
     pub rules: Vec<String>,
@@ -104,6 +129,7 @@ pub struct ActionKind {
 #[serde(deny_unknown_fields)]
 pub struct ReviewKind {
     pub title: String,
+    pub title_cy: Option<String>,
     pub first: DeadlineSpec,
     pub then: DeadlineSpec,
     /// A date fact sent with the event that schedules the first review (the plan agreed on):
@@ -125,7 +151,9 @@ fn yes() -> bool {
 pub struct State {
     pub id: String,
     pub title: String,
+    pub title_cy: Option<String>,
     pub guidance: String,
+    pub guidance_cy: Option<String>,
     #[serde(default)]
     pub rules: Vec<String>,
     pub deadline: Option<DeadlineSpec>,
@@ -147,6 +175,7 @@ pub struct DeadlineSpec {
     pub hours: Option<u32>,
     pub months: Option<u32>,
     pub source: String,
+    pub source_cy: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -154,6 +183,7 @@ pub struct DeadlineSpec {
 pub struct Transition {
     pub event: String,
     pub title: String,
+    pub title_cy: Option<String>,
     pub from: Vec<String>,
     pub to: String,
     /// A decline ("no further action", "no strategy meeting", "no plan") always needs a rationale.
@@ -195,6 +225,7 @@ pub struct Guard {
     /// A named check implemented in `engine::checks`.
     pub check: Option<String>,
     pub message: String,
+    pub message_cy: Option<String>,
     #[serde(default)]
     pub rules: Vec<String>,
 }
@@ -234,3 +265,93 @@ pub const CASE_FIELDS: &[&str] = &[
     "existing_plan",
     "authorities_differ",
 ];
+
+impl WorkflowFile {
+    pub fn title_in(&self, lang: Language) -> &str {
+        in_language(&self.title, self.title_cy.as_deref(), lang)
+    }
+
+    pub fn description_in(&self, lang: Language) -> &str {
+        in_language(&self.description, self.description_cy.as_deref(), lang)
+    }
+}
+
+impl FactSpec {
+    pub fn label_in(&self, lang: Language) -> &str {
+        in_language(&self.label, self.label_cy.as_deref(), lang)
+    }
+
+    /// An option's words; the code itself for a version without them.
+    pub fn option_in<'a>(&'a self, option: &'a str, lang: Language) -> &'a str {
+        let en = self
+            .option_labels
+            .get(option)
+            .map(String::as_str)
+            .unwrap_or(option);
+        in_language(
+            en,
+            self.option_labels_cy.get(option).map(String::as_str),
+            lang,
+        )
+    }
+
+    /// The answer to a yes-or-no question, in the question's form.
+    pub fn answer_in(&self, yes: bool, lang: Language) -> &str {
+        let en = if yes { "Yes" } else { "No" };
+        let cy = self
+            .answers_cy
+            .get(if yes { 0 } else { 1 })
+            .map(String::as_str);
+        in_language(en, cy.or(Some(if yes { "Ie" } else { "Na" })), lang)
+    }
+}
+
+impl ActionKind {
+    pub fn title_in(&self, lang: Language) -> &str {
+        in_language(&self.title, self.title_cy.as_deref(), lang)
+    }
+
+    pub fn owner_in(&self, lang: Language) -> &str {
+        in_language(&self.owner, self.owner_cy.as_deref(), lang)
+    }
+}
+
+impl ReviewKind {
+    pub fn title_in(&self, lang: Language) -> &str {
+        in_language(&self.title, self.title_cy.as_deref(), lang)
+    }
+}
+
+impl MeetingKind {
+    pub fn title_in(&self, lang: Language) -> &str {
+        in_language(&self.title, Some(&self.title_cy), lang)
+    }
+}
+
+impl State {
+    pub fn title_in(&self, lang: Language) -> &str {
+        in_language(&self.title, self.title_cy.as_deref(), lang)
+    }
+
+    pub fn guidance_in(&self, lang: Language) -> &str {
+        in_language(&self.guidance, self.guidance_cy.as_deref(), lang)
+    }
+}
+
+impl DeadlineSpec {
+    pub fn source_in(&self, lang: Language) -> &str {
+        in_language(&self.source, self.source_cy.as_deref(), lang)
+    }
+}
+
+impl Transition {
+    pub fn title_in(&self, lang: Language) -> &str {
+        in_language(&self.title, self.title_cy.as_deref(), lang)
+    }
+}
+
+impl Guard {
+    pub fn message_in(&self, lang: Language) -> &str {
+        in_language(&self.message, self.message_cy.as_deref(), lang)
+    }
+}

@@ -13,6 +13,8 @@ pub struct Missing {
     pub kind: &'static str,
     pub name: String,
     pub message: String,
+    /// The same in Welsh.
+    pub message_cy: String,
     pub rules: Vec<String>,
 }
 
@@ -105,6 +107,7 @@ pub fn unmet(guards: &[Guard], ctx: &GuardContext<'_>) -> Vec<Missing> {
                 kind,
                 name,
                 message: g.message.clone(),
+                message_cy: g.message_in(crate::i18n::Language::Welsh).to_string(),
                 rules: g.rules.clone(),
             });
         }

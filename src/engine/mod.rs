@@ -12,6 +12,7 @@ pub mod guards;
 pub mod registry;
 pub mod snapshot;
 pub mod validate;
+pub mod words;
 
 use std::sync::Arc;
 

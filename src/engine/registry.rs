@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::contract::WorkflowRole;
 use super::definition::{State, Transition, WorkflowFile};
-use super::validate::validate;
+use super::validate::{missing_welsh, validate};
 use crate::error::AppError;
 
 #[derive(Debug)]
@@ -23,6 +23,23 @@ pub struct Workflow {
 }
 
 impl Workflow {
+    /// A workflow file on disk: valid, and bilingual throughout.
+    pub fn parse_file(source: &str, origin: &str) -> Result<Workflow, AppError> {
+        let wf = Self::parse(source, origin)?;
+        let missing = missing_welsh(&wf.def);
+        if !missing.is_empty() {
+            return Err(AppError::Startup(format!(
+                "{origin}: workflow '{}' version {} has texts without their Welsh (every text needs both languages):\n  - {}",
+                wf.def.name,
+                wf.def.version,
+                missing.join("\n  - ")
+            )));
+        }
+        Ok(wf)
+    }
+
+    /// A workflow as stored: valid. (Versions stored before workflows were bilingual have no
+    /// Welsh; they are still run, and shown in English.)
     pub fn parse(source: &str, origin: &str) -> Result<Workflow, AppError> {
         let def: WorkflowFile =
             toml::from_str(source).map_err(|e| AppError::Startup(format!("{origin}: {e}")))?;
@@ -154,7 +171,7 @@ impl WorkflowRegistry {
             let origin = path.display().to_string();
             let source = std::fs::read_to_string(&path)
                 .map_err(|e| AppError::Startup(format!("{origin}: {e}")))?;
-            registry.insert(Workflow::parse(&source, &origin)?)?;
+            registry.insert(Workflow::parse_file(&source, &origin)?)?;
         }
         registry.check_whole()?;
         Ok(registry)

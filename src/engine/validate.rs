@@ -351,3 +351,85 @@ fn check_effect(file: &WorkflowFile, e: &Effect, at: &str, p: &mut impl FnMut(St
         )),
     }
 }
+
+/// Every text of a workflow file has its Welsh beside it: the key of each one missing, as
+/// `facts.immediate_risk.label_cy`. Applied to the files on disk; versions stored before
+/// workflows were bilingual are shown in English.
+pub fn missing_welsh(file: &WorkflowFile) -> Vec<String> {
+    let mut missing = Vec::new();
+    let mut answers = Vec::new();
+    let mut need = |present: Option<&String>, key: String| {
+        if present.is_none_or(|t| t.trim().is_empty()) {
+            missing.push(key);
+        }
+    };
+    need(file.title_cy.as_ref(), "title_cy".into());
+    need(file.description_cy.as_ref(), "description_cy".into());
+    for (name, fact) in &file.facts {
+        need(fact.label_cy.as_ref(), format!("facts.{name}.label_cy"));
+        for option in &fact.options {
+            need(
+                fact.option_labels.get(option),
+                format!("facts.{name}.option_labels.{option}"),
+            );
+            need(
+                fact.option_labels_cy.get(option),
+                format!("facts.{name}.option_labels_cy.{option}"),
+            );
+        }
+        if fact.kind == FactType::Bool
+            && (fact.answers_cy.len() != 2 || fact.answers_cy.iter().any(|a| a.trim().is_empty()))
+        {
+            answers.push(format!(
+                "facts.{name}.answers_cy (the Welsh yes and no, in the question's form)"
+            ));
+        }
+    }
+    for (name, kind) in &file.action_kinds {
+        need(
+            kind.title_cy.as_ref(),
+            format!("action_kinds.{name}.title_cy"),
+        );
+        need(
+            kind.owner_cy.as_ref(),
+            format!("action_kinds.{name}.owner_cy"),
+        );
+    }
+    for (name, kind) in &file.review_kinds {
+        need(
+            kind.title_cy.as_ref(),
+            format!("review_kinds.{name}.title_cy"),
+        );
+        need(
+            kind.first.source_cy.as_ref(),
+            format!("review_kinds.{name}.first.source_cy"),
+        );
+        need(
+            kind.then.source_cy.as_ref(),
+            format!("review_kinds.{name}.then.source_cy"),
+        );
+    }
+    for state in &file.states {
+        let at = format!("states.{}", state.id);
+        need(state.title_cy.as_ref(), format!("{at}.title_cy"));
+        need(state.guidance_cy.as_ref(), format!("{at}.guidance_cy"));
+        if let Some(d) = &state.deadline {
+            need(d.source_cy.as_ref(), format!("{at}.deadline.source_cy"));
+        }
+    }
+    for t in &file.transitions {
+        let at = format!("transitions.{}", t.event);
+        need(t.title_cy.as_ref(), format!("{at}.title_cy"));
+        if let Some(d) = &t.deadline {
+            need(d.source_cy.as_ref(), format!("{at}.deadline.source_cy"));
+        }
+        for (i, g) in t.guards.iter().enumerate() {
+            need(
+                g.message_cy.as_ref(),
+                format!("{at}.guards[{i}].message_cy"),
+            );
+        }
+    }
+    missing.extend(answers);
+    missing
+}

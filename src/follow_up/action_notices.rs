@@ -103,7 +103,7 @@ fn notify_owner(
             preferred,
             |lang| {
                 json!({
-                    "owner_name": action.owner_name, "reference": reference, "title": action.title,
+                    "owner_name": action.owner_name, "reference": reference, "title": svc.engine.action_title(action.kind.as_deref(), &action.title, lang),
                     "due": long_date(action.due_date, lang), "actions_url": url,
                 })
             },
@@ -315,7 +315,7 @@ pub fn escalate(
                     Language::parse(&lead.language).unwrap_or(Language::English),
                     |lang| {
                         json!({
-                            "team_lead_name": lead.name, "reference": reference, "title": action.title,
+                            "team_lead_name": lead.name, "reference": reference, "title": svc.engine.action_title(action.kind.as_deref(), &action.title, lang),
                             "owner_name": action.owner_name,
                             "agency": agency.map(|a| match lang { Language::English => a.name_en.clone(), Language::Welsh => a.name_cy.clone() }).unwrap_or_default(),
                             "due": long_date(action.due_date, lang), "working_days_overdue": overdue_by,

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::engine::Engine;
 use crate::error::AppError;
+use crate::i18n::Language;
 use crate::reference::calendar::WorkingCalendar;
 use crate::storage::schema::{
     agreed_actions, case_workflows, cases, meeting_cases, outbox, plan_reviews,
@@ -32,6 +33,7 @@ pub struct OverdueStep {
     pub workflow: String,
     pub state: String,
     pub step: String,
+    pub step_cy: String,
     pub due_at: DateTime<Utc>,
     pub working_days_overdue: i64,
 }
@@ -41,6 +43,8 @@ pub struct OverdueAction {
     pub case_id: String,
     pub reference: String,
     pub action_id: String,
+    /// A workflow's own action has a kind, whose title is shown in the reader's language.
+    pub kind: Option<String>,
     pub title: String,
     pub owner_name: String,
     pub agency: Option<String>,
@@ -56,6 +60,7 @@ pub struct ReviewDue {
     pub review_id: String,
     pub kind: String,
     pub review: String,
+    pub review_cy: String,
     pub number: i32,
     pub due_at: DateTime<Utc>,
     pub overdue: bool,
@@ -133,11 +138,8 @@ pub fn overdue_steps(
         .into_iter()
         .filter_map(|(case_id, reference, workflow, version, state, due)| {
             let due = due?.and_utc();
-            let step = engine
-                .registry
-                .get(&workflow, version as u32)
-                .and_then(|wf| wf.state(&state).map(|s| s.title.clone()))
-                .unwrap_or_else(|| state.clone());
+            let step = engine.state_title(&workflow, version as u32, &state, Language::English);
+            let step_cy = engine.state_title(&workflow, version as u32, &state, Language::Welsh);
             Some(OverdueStep {
                 working_days_overdue: engine
                     .calendar
@@ -147,6 +149,7 @@ pub fn overdue_steps(
                 workflow,
                 state,
                 step,
+                step_cy,
                 due_at: due,
             })
         })
@@ -168,6 +171,7 @@ pub fn overdue_actions(
             agreed_actions::case_id,
             cases::reference,
             agreed_actions::id,
+            agreed_actions::kind,
             agreed_actions::title,
             agreed_actions::owner_name,
             agreed_actions::agency_code,
@@ -180,6 +184,7 @@ pub fn overdue_actions(
         String,
         String,
         String,
+        Option<String>,
         String,
         String,
         Option<String>,
@@ -190,8 +195,19 @@ pub fn overdue_actions(
     Ok(rows
         .into_iter()
         .map(
-            |(case_id, reference, action_id, title, owner_name, agency, due_date, escalated)| {
+            |(
+                case_id,
+                reference,
+                action_id,
+                kind,
+                title,
+                owner_name,
+                agency,
+                due_date,
+                escalated,
+            )| {
                 OverdueAction {
+                    kind,
                     working_days_overdue: calendar.working_days_between(due_date, today),
                     case_id,
                     reference,
@@ -249,19 +265,28 @@ pub fn reviews_due(
     Ok(rows
         .into_iter()
         .map(
-            |(case_id, reference, review_id, kind, number, due, workflow, version)| ReviewDue {
-                review: engine
+            |(case_id, reference, review_id, kind, number, due, workflow, version)| {
+                // The case's version's words; Welsh from the newest version if it has none.
+                let spec = engine
                     .registry
                     .get(&workflow, version as u32)
-                    .and_then(|wf| wf.def.review_kinds.get(&kind).map(|k| k.title.clone()))
-                    .unwrap_or_else(|| kind.clone()),
-                overdue: due < now.naive_utc(),
-                case_id,
-                reference,
-                review_id,
-                kind,
-                number,
-                due_at: due.and_utc(),
+                    .and_then(|wf| wf.def.review_kinds.get(&kind).cloned());
+                ReviewDue {
+                    review: spec
+                        .as_ref()
+                        .map(|k| k.title.clone())
+                        .unwrap_or_else(|| engine.review_title(&kind, Language::English)),
+                    review_cy: spec
+                        .and_then(|k| k.title_cy)
+                        .unwrap_or_else(|| engine.review_title(&kind, Language::Welsh)),
+                    overdue: due < now.naive_utc(),
+                    case_id,
+                    reference,
+                    review_id,
+                    kind,
+                    number,
+                    due_at: due.and_utc(),
+                }
             },
         )
         .collect())

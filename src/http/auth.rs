@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use crate::app::AppState;
 use crate::domain::{api_token, case_access};
@@ -25,6 +25,8 @@ impl FromRequest for SignedIn {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(|t| t.trim().to_string());
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let asked = super::language::asked_for(req);
+        let req = req.clone();
         Box::pin(async move {
             let token = token
                 .filter(|t| !t.is_empty())
@@ -43,7 +45,13 @@ impl FromRequest for SignedIn {
                 }
             })
             .await??;
-            Ok(SignedIn(actor.ok_or(AppError::Unauthorized)?))
+            let mut actor = actor.ok_or(AppError::Unauthorized)?;
+            req.extensions_mut()
+                .insert(super::language::SavedLanguage(actor.language));
+            if let Some(lang) = asked {
+                actor.language = lang;
+            }
+            Ok(SignedIn(actor))
         })
     }
 }

@@ -87,7 +87,7 @@ pub async fn create(
     let view = with_conn(&state, move |s, conn| {
         let intent = s.services.intent(&actor.id, &path);
         let created = report::record(&s.services, conn, &intent, &actor, &body, None)?;
-        case::view_case(&s.services, conn, &created)
+        case::view_case(&s.services, conn, &created, actor.language)
     })
     .await?;
     Ok(HttpResponse::Created()
@@ -121,8 +121,9 @@ pub async fn read(
     key: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
-    let view = reading_case(&state, actor, path, key.into_inner(), |s, conn, c| {
-        case::view_case(&s.services, conn, c)
+    let lang = actor.language;
+    let view = reading_case(&state, actor, path, key.into_inner(), move |s, conn, c| {
+        case::view_case(&s.services, conn, c, lang)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))

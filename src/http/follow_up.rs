@@ -81,12 +81,14 @@ pub async fn reviews(
     key: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let path = req.path().to_string();
-    let list = reading_case(&state, actor, path, key.into_inner(), |s, conn, c| {
+    let lang = actor.language;
+    let list = reading_case(&state, actor, path, key.into_inner(), move |s, conn, c| {
         review::reviews_of(
             conn,
             &s.services.engine,
             &c.id,
             s.services.now().naive_utc(),
+            lang,
         )
     })
     .await?;

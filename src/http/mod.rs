@@ -7,6 +7,7 @@ pub mod client_address;
 pub mod follow_up;
 pub mod health;
 pub mod input;
+pub mod language;
 pub mod link_gate;
 pub mod meetings;
 pub mod openapi;

@@ -52,6 +52,8 @@ pub struct Actor {
     /// Cases this person opened by break-glass whose access has not yet run out, as found when
     /// their request was authenticated.
     pub broken_glass: Vec<String>,
+    /// The language they read: their saved choice, or what their request asked for.
+    pub language: crate::i18n::Language,
 }
 
 pub fn hash_token(token: &str) -> String {

@@ -309,6 +309,8 @@ impl UserRow {
             team: self.team.clone(),
             authority: self.authority_code.clone(),
             broken_glass: Vec::new(),
+            language: crate::i18n::Language::parse(&self.language)
+                .unwrap_or(crate::i18n::Language::English),
         })
     }
 }

@@ -132,10 +132,12 @@ pub async fn sign_in(
     .await?;
     let (attempt, user) = match begun {
         Begun::HeldBack { until } => {
-            let message = state
-                .pages
-                .word(&page.lang, "sign_in_held_back")
-                .replace("{time}", &crate::time::wales::time(until));
+            let time = crate::time::wales::time(until);
+            let message = state.pages.words_with(
+                &page.lang,
+                "sign_in_held_back",
+                &[("time", crate::i18n::catalogue::Arg::Text(&time))],
+            );
             let mut r = sign_in_form(
                 &state,
                 &page,

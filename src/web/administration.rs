@@ -10,6 +10,7 @@ use crate::app::AppState;
 use crate::domain::{api_token, security_event, session};
 use crate::error::AppError;
 use crate::http::cases::with_conn;
+use crate::i18n::catalogue::Arg;
 use crate::i18n::Language;
 use crate::identity::RoleName;
 use crate::time::wales;
@@ -57,10 +58,11 @@ pub async fn account(
         &page,
         StatusCode::OK,
         json!({"title": state.pages.word(&page.lang, "account"), "sessions_open": open,
-               "sessions_rule": state.pages.word(&page.lang, "account_sessions_rule")
-                   .replace("{idle}", &state.config.access.session_idle_minutes.to_string())
-                   .replace("{hours}", &state.config.access.session_hours.to_string())
-                   .replace("{max}", &state.config.access.sessions_per_person.to_string()),
+               "sessions_rule": state.pages.words_with(&page.lang, "account_sessions_rule", &[
+                   ("idle", Arg::Number(state.config.access.session_idle_minutes)),
+                   ("hours", Arg::Number(state.config.access.session_hours)),
+                   ("max", Arg::Number(state.config.access.sessions_per_person)),
+               ]),
                "tokens": tokens}),
     ))
 }

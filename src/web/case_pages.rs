@@ -74,7 +74,7 @@ pub async fn cases_page_with(
             .map(|c| {
                 json!({
                     "reference": c.reference,
-                    "step": c.state.as_deref().and_then(|st| primary.state(st).map(|x| x.title.clone())).unwrap_or_default(),
+                    "step": c.state.as_deref().and_then(|st| primary.state(st).map(|x| x.title_in(lang).to_string())).unwrap_or_default(),
                     "status": c.status,
                     "next_deadline": c.next_deadline.map(|d| wales::date_time(d, lang)),
                     "overdue": c.overdue,
@@ -289,7 +289,7 @@ pub(super) fn case_data(
     let engine = &state.services.engine;
     let welsh = lang == "cy";
     let when = |t: chrono::DateTime<chrono::Utc>| wales::date_time(t, language(lang));
-    let view = case::view_case(&state.services, conn, case)?;
+    let view = case::view_case(&state.services, conn, case, language(lang))?;
     let allowed = transition::allowed_events(&state.services, conn, case, user.actor.role)?;
     let recorded = case_facts(case);
     let mut workflows = Vec::new();
@@ -318,18 +318,19 @@ pub(super) fn case_data(
                 })
                 .collect();
             events.push(json!({
-                "event": a.event, "workflow": a.workflow, "title": a.title, "decline": a.decline,
+                "event": a.event, "workflow": a.workflow,
+                "title": if welsh { &a.title_cy } else { &a.title }, "decline": a.decline,
                 "rationale_required": a.rationale_required, "rules": a.rules.join(", "),
-                "still_needed": a.still_needed.iter().map(|m| json!({"message": m.message})).collect::<Vec<_>>(),
+                "still_needed": a.still_needed.iter().map(|m| json!({"message": if welsh { &m.message_cy } else { &m.message }})).collect::<Vec<_>>(),
                 "fields": fields,
                 "takes_actions": forms::takes_actions(t),
-                "action_rows": forms::action_rows(&wf, &a.event, typed),
+                "action_rows": forms::action_rows(&wf, &a.event, typed, language(lang)),
                 "rationale": typed.and_then(|f| forms::first(f, "rationale")).unwrap_or(""),
                 "open": typed.is_some(),
             }));
         }
         workflows.push(json!({
-            "workflow": w.workflow, "title": wf.def.title, "state_title": w.state_title, "guidance": w.guidance,
+            "workflow": w.workflow, "title": wf.def.title_in(language(lang)), "state_title": w.state_title, "guidance": w.guidance,
             "rules": w.rules.join(", "),
             "deadline": w.deadline.as_ref().map(|d| json!({
                 "local": when(d.due_at), "source": d.source, "overdue": d.overdue,
@@ -359,10 +360,20 @@ pub(super) fn case_data(
                 .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
                 .map(|t| when(t.with_timezone(&chrono::Utc)))
                 .unwrap_or_default();
+            let what = match (e["event"].as_str(), e["workflow"].as_str()) {
+                (Some(event), Some(workflow)) => engine.event_title(
+                    workflow,
+                    e["payload"]["workflow_version"].as_u64().unwrap_or(0) as u32,
+                    event,
+                    language(lang),
+                ),
+                _ => state
+                    .pages
+                    .word(lang, &format!("history_{}", e["kind"].as_str().unwrap_or(""))),
+            };
             json!({
                 "at": at, "who": e["actor_name"].as_str().unwrap_or(e["actor_id"].as_str().unwrap_or("")),
-                "what": e["event"].as_str().unwrap_or(e["kind"].as_str().unwrap_or("")).replace('_', " "),
-                "decline": e["decline"], "rationale": e["rationale"],
+                "what": what, "decline": e["decline"], "rationale": e["rationale"],
             })
         })
         .collect();
@@ -374,15 +385,23 @@ pub(super) fn case_data(
             "age": crate::time::age::age_years(case.child_date_of_birth, state.services.today()),
             "located": engine.agencies.get(&case.located_authority).map(|a| if welsh { a.name_cy.clone() } else { a.name_en.clone() }),
             "residence": engine.agencies.get(&case.residence_authority).map(|a| if welsh { a.name_cy.clone() } else { a.name_en.clone() }),
-            "status": case.status, "version": case.version,
+            "status": state.pages.word(lang, &format!("status_{}", case.status)), "version": case.version,
         },
         "workflows": workflows,
-        "actions": view.agreed_actions,
-        "reviews": view.reviews.iter().map(|r| json!({"title": r.title, "number": r.number, "due": when(r.due_at), "status": r.status, "overdue": r.overdue})).collect::<Vec<_>>(),
+        "actions": view.agreed_actions.iter().map(|a| {
+            let mut a = a.clone();
+            let status = state.pages.word(lang, &format!("status_{}", a["status"].as_str().unwrap_or("")));
+            a["status"] = json!(status);
+            if let Some(d) = a["due_date"].as_str().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) {
+                a["due_date"] = json!(crate::time::wales::long_date(d, language(lang)));
+            }
+            a
+        }).collect::<Vec<_>>(),
+        "reviews": view.reviews.iter().map(|r| json!({"title": r.title, "number": r.number, "due": when(r.due_at), "status": state.pages.word(lang, &format!("status_{}", r.status)), "overdue": r.overdue})).collect::<Vec<_>>(),
         "timeline": timeline,
         "meetings": meetings.iter().map(|m| json!({
             "id": m.id, "kind": crate::domain::meeting::kind_name(engine, &m.kind, language(lang)),
-            "starts": when(m.starts_at.and_utc()), "status": m.status, "to_record": m.status == "scheduled",
+            "starts": when(m.starts_at.and_utc()), "status": state.pages.word(lang, &format!("status_{}", m.status)), "to_record": m.status == "scheduled",
         })).collect::<Vec<_>>(),
         "can_convene": matches!(user.actor.role, crate::identity::RoleName::Chair | crate::identity::RoleName::TeamLead),
         "access": super::case_access_pages::access_data(conn, &user.actor, case, lang)?,
@@ -437,7 +456,7 @@ pub async fn apply_event(
         let workflow = get("workflow");
         let intent = s.services.intent(&actor.id, &path);
         let attempt = unit_of_work::on_case(conn, &intent, &actor, &key, |conn, c| {
-            let wf_row = case::view_case(&s.services, conn, c)?
+            let wf_row = case::view_case(&s.services, conn, c, crate::i18n::Language::English)?
                 .workflows
                 .into_iter()
                 .find(|w| w.workflow == workflow && !w.finished)

@@ -108,6 +108,9 @@ pub struct Field {
     pub value: String,
     pub yes: bool,
     pub no: bool,
+    /// A yes-or-no question's answers, in its own form (`Oes`/`Nac oes` in Welsh).
+    pub yes_label: String,
+    pub no_label: String,
     pub options: Vec<Choice>,
     pub rows: Vec<AttendanceRow>,
     pub error: Option<String>,
@@ -160,6 +163,11 @@ pub fn field(
     agencies: &AgencyDirectory,
     welsh: bool,
 ) -> Field {
+    let lang = if welsh {
+        crate::i18n::Language::Welsh
+    } else {
+        crate::i18n::Language::English
+    };
     let id = format!("f-{event}-{name}");
     let input = format!("fact:{name}");
     let typed = |key: &str| match prefill {
@@ -177,7 +185,7 @@ pub fn field(
         id: id.clone(),
         fact: name.to_string(),
         name: input.clone(),
-        label: spec.label.clone(),
+        label: spec.label_in(lang).to_string(),
         value: value.clone(),
         ..Field::default()
     };
@@ -186,6 +194,8 @@ pub fn field(
             f.is_bool = true;
             f.yes = value == "yes";
             f.no = value == "no";
+            f.yes_label = spec.answer_in(true, lang).to_string();
+            f.no_label = spec.answer_in(false, lang).to_string();
         }
         FactType::Text => f.is_text = true,
         FactType::Date => f.is_date = true,
@@ -209,7 +219,7 @@ pub fn field(
                 .map(|o| Choice {
                     id: format!("{id}-{o}"),
                     value: o.clone(),
-                    label: o.replace('_', " "),
+                    label: spec.option_in(o, lang).to_string(),
                     checked: value == *o,
                 })
                 .collect();
@@ -222,7 +232,7 @@ pub fn field(
                 .map(|o| Choice {
                     id: format!("{id}-{o}"),
                     value: o.clone(),
-                    label: o.replace('_', " "),
+                    label: spec.option_in(o, lang).to_string(),
                     checked: match prefill {
                         Prefill::Typed(form) => first(form, &format!("{input}:{o}")).is_some(),
                         Prefill::Recorded(_) => recorded
@@ -395,7 +405,12 @@ pub struct ActionRow {
 }
 
 /// Blank (or as typed) rows for agreed actions.
-pub fn action_rows(wf: &Workflow, event: &str, typed: Option<&Submitted>) -> Vec<ActionRow> {
+pub fn action_rows(
+    wf: &Workflow,
+    event: &str,
+    typed: Option<&Submitted>,
+    lang: crate::i18n::Language,
+) -> Vec<ActionRow> {
     (0..ACTION_ROWS)
         .map(|i| {
             let get = |part: &str| {
@@ -418,7 +433,7 @@ pub fn action_rows(wf: &Workflow, event: &str, typed: Option<&Submitted>) -> Vec
                     .map(|(k, spec)| Choice {
                         id: format!("a-{event}-{i}-{k}"),
                         value: k.clone(),
-                        label: spec.title.clone(),
+                        label: spec.title_in(lang).to_string(),
                         checked: kind == *k,
                     })
                     .collect(),

@@ -12,8 +12,8 @@ pub mod oversight;
 pub mod session;
 pub mod svg;
 
-use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::http::StatusCode;
@@ -23,6 +23,8 @@ use serde_json::{json, Value};
 
 use crate::app::AppState;
 use crate::error::AppError;
+use crate::i18n::catalogue::{Arg, Catalogue};
+use crate::i18n::Language;
 use crate::identity::Actor;
 use crate::storage::models::UserRow;
 
@@ -41,20 +43,66 @@ const TEMPLATES: &[&str] = &[
     "administration",
 ];
 
-/// The page templates and the words around them, in both languages.
+/// The page templates, and the catalogue their words come from.
 #[derive(Debug)]
 pub struct Pages {
     registry: Handlebars<'static>,
-    strings: BTreeMap<String, Value>,
+    catalogue: Arc<Catalogue>,
+    /// Each language's messages without variables: the templates' `t`.
+    words: [Value; 2],
+}
+
+/// `{{tr "message" count=n}}`: a message with variables, in the page's language (`lang` of the
+/// page's data). Numbers choose the plural form (six in Welsh).
+struct Translate(Arc<Catalogue>);
+
+impl handlebars::HelperDef for Translate {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &handlebars::Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        ctx: &'rc handlebars::Context,
+        _: &mut handlebars::RenderContext<'reg, 'rc>,
+        out: &mut dyn handlebars::Output,
+    ) -> handlebars::HelperResult {
+        let id = h
+            .param(0)
+            .and_then(|p| p.value().as_str())
+            .ok_or_else(|| handlebars::RenderErrorReason::ParamNotFoundForIndex("tr", 0))?;
+        let lang = ctx
+            .data()
+            .get("lang")
+            .and_then(Value::as_str)
+            .and_then(Language::parse)
+            .unwrap_or(Language::English);
+        let texts: Vec<(String, String)> = h
+            .hash()
+            .iter()
+            .filter_map(|(k, v)| v.value().as_str().map(|s| (k.to_string(), s.to_string())))
+            .collect();
+        let numbers: Vec<(String, i64)> = h
+            .hash()
+            .iter()
+            .filter_map(|(k, v)| v.value().as_i64().map(|n| (k.to_string(), n)))
+            .collect();
+        let mut args: Vec<(&str, Arg<'_>)> = texts
+            .iter()
+            .map(|(k, v)| (k.as_str(), Arg::Text(v)))
+            .collect();
+        args.extend(numbers.iter().map(|(k, n)| (k.as_str(), Arg::Number(*n))));
+        out.write(&handlebars::html_escape(&self.0.format(lang, id, &args)))?;
+        Ok(())
+    }
 }
 
 impl Pages {
-    /// Loads `templates/web/*.hbs` and `strings.toml`; refuses a strings file whose languages do
-    /// not have the same keys, so no page can show a gap in one language.
-    pub fn load(templates_dir: &Path) -> Result<Pages, AppError> {
+    /// Loads `templates/web/*.hbs`; the words are the catalogue's, which refuses to load unless
+    /// both languages have every message.
+    pub fn load(templates_dir: &Path, catalogue: Arc<Catalogue>) -> Result<Pages, AppError> {
         let dir = templates_dir.join("web");
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
+        registry.register_helper("tr", Box::new(Translate(catalogue.clone())));
         let read = |name: &str| {
             let path = dir.join(name);
             std::fs::read_to_string(&path)
@@ -70,28 +118,19 @@ impl Pages {
                 .register_template_string(name, read(&format!("{name}.hbs"))?)
                 .map_err(|e| AppError::Startup(format!("template {name}.hbs: {e}")))?;
         }
-        let strings: BTreeMap<String, Value> = toml::from_str(&read("strings.toml")?)
-            .map_err(|e| AppError::Startup(format!("templates/web/strings.toml: {e}")))?;
-        let keys = |lang: &str| -> Result<Vec<String>, AppError> {
-            strings
-                .get(lang)
-                .and_then(Value::as_object)
-                .map(|o| o.keys().cloned().collect())
-                .ok_or_else(|| {
-                    AppError::Startup(format!("templates/web/strings.toml has no [{lang}] table"))
-                })
-        };
-        let (en, cy) = (keys("en")?, keys("cy")?);
-        if let Some(missing) = en
-            .iter()
-            .find(|k| !cy.contains(k))
-            .or(cy.iter().find(|k| !en.contains(k)))
-        {
-            return Err(AppError::Startup(format!(
-                "templates/web/strings.toml: {missing:?} is not in both [en] and [cy]"
-            )));
-        }
-        Ok(Pages { registry, strings })
+        let words = [
+            Value::Object(catalogue.words(Language::English)),
+            Value::Object(catalogue.words(Language::Welsh)),
+        ];
+        Ok(Pages {
+            registry,
+            catalogue,
+            words,
+        })
+    }
+
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
     }
 
     pub fn render(
@@ -103,7 +142,7 @@ impl Pages {
         if let Value::Object(map) = &mut data {
             map.insert(
                 "t".into(),
-                self.strings.get(&page.lang).cloned().unwrap_or(Value::Null),
+                self.words[usize::from(page.lang == "cy")].clone(),
             );
             map.insert("lang".into(), json!(page.lang));
             map.insert(
@@ -290,12 +329,17 @@ pub fn message_page(
 
 impl Pages {
     pub fn word(&self, lang: &str, key: &str) -> String {
-        self.strings
-            .get(lang)
-            .and_then(|t| t.get(key))
-            .and_then(Value::as_str)
-            .unwrap_or(key)
-            .to_string()
+        self.catalogue
+            .get(Language::parse(lang).unwrap_or(Language::English), key)
+    }
+
+    /// A message with variables, in the page's language.
+    pub fn words_with(&self, lang: &str, key: &str, args: &[(&str, Arg<'_>)]) -> String {
+        self.catalogue.format(
+            Language::parse(lang).unwrap_or(Language::English),
+            key,
+            args,
+        )
     }
 }
 

@@ -8,6 +8,7 @@ use super::{message_page, signed_in, svg};
 use crate::app::AppState;
 use crate::error::AppError;
 use crate::follow_up::dashboard::Period;
+use crate::i18n::catalogue::Arg;
 use crate::i18n::Language;
 use crate::time::wales;
 
@@ -55,9 +56,9 @@ pub async fn dashboard(
     let data = json!({
         "title": state.pages.word(&page.lang, "dashboard"),
         "period_from": d.period_from.to_string(), "period_to": d.period_to.to_string(),
-        "overdue_steps": d.lists.overdue_steps.iter().map(|s| json!({"reference": s.reference, "step": s.step, "due": when(s.due_at), "days": s.working_days_overdue})).collect::<Vec<_>>(),
-        "overdue_actions": d.lists.overdue_actions.iter().map(|a| json!({"reference": a.reference, "title": a.title, "owner": a.owner_name, "due": day(a.due_date), "days": a.working_days_overdue, "escalated": a.escalated})).collect::<Vec<_>>(),
-        "reviews_due": d.lists.reviews_due.iter().map(|r| json!({"reference": r.reference, "review": r.review, "due": when(r.due_at), "overdue": r.overdue})).collect::<Vec<_>>(),
+        "overdue_steps": d.lists.overdue_steps.iter().map(|s| json!({"reference": s.reference, "step": if lang == Language::Welsh { &s.step_cy } else { &s.step }, "due": when(s.due_at), "days": s.working_days_overdue})).collect::<Vec<_>>(),
+        "overdue_actions": d.lists.overdue_actions.iter().map(|a| json!({"reference": a.reference, "title": state.services.engine.action_title(a.kind.as_deref(), &a.title, lang), "owner": a.owner_name, "due": day(a.due_date), "days": a.working_days_overdue, "escalated": a.escalated})).collect::<Vec<_>>(),
+        "reviews_due": d.lists.reviews_due.iter().map(|r| json!({"reference": r.reference, "review": if lang == Language::Welsh { &r.review_cy } else { &r.review }, "due": when(r.due_at), "overdue": r.overdue})).collect::<Vec<_>>(),
         "undelivered": d.lists.undelivered.iter().map(|u| json!({"reference": u.reference, "kind": crate::mail::templates::kind_title(&u.kind, lang), "recipient": u.recipient, "failed": u.failed})).collect::<Vec<_>>(),
         "turning_18": d.lists.turning_18.iter().map(|t| json!({"reference": t.reference, "birthday": day(t.birthday)})).collect::<Vec<_>>(),
         "timeliness": d.timeliness_by_team.iter().map(|t| (t, "team")).chain(d.timeliness_by_authority.iter().map(|t| (t, "authority"))).map(|(t, g)| json!({
@@ -110,26 +111,32 @@ pub async fn workflow(
     let Some(wf) = state.services.engine.registry.latest(&name) else {
         return super::not_found_page(&state, &page);
     };
+    let lang = if page.lang == "cy" {
+        Language::Welsh
+    } else {
+        Language::English
+    };
+    let count = |key: &str, n: u32| {
+        state
+            .pages
+            .words_with(&page.lang, key, &[("count", Arg::Number(i64::from(n)))])
+    };
     let deadline = |d: &crate::engine::definition::DeadlineSpec| {
         let amount = d
             .working_days
-            .map(|n| format!("{n} {}", state.pages.word(&page.lang, "working_days")))
-            .or(d
-                .hours
-                .map(|n| format!("{n} {}", state.pages.word(&page.lang, "hours"))))
-            .or(d
-                .months
-                .map(|n| format!("{n} {}", state.pages.word(&page.lang, "months"))))
+            .map(|n| count("working_days", n))
+            .or(d.hours.map(|n| count("hours", n)))
+            .or(d.months.map(|n| count("months", n)))
             .unwrap_or_default();
-        json!({"amount": amount, "source": d.source})
+        json!({"amount": amount, "source": d.source_in(lang)})
     };
     let data = json!({
-        "title": wf.def.title, "name": wf.name(), "version": wf.version(), "description": wf.def.description,
-        "diagram": svg::workflow(&wf, &wf.def.title),
+        "title": wf.def.title_in(lang), "name": wf.name(), "version": wf.version(), "description": wf.def.description_in(lang),
+        "diagram": svg::workflow(&wf, wf.def.title_in(lang), lang),
         "states": wf.def.states.iter().map(|s| json!({
-            "title": s.title, "guidance": s.guidance, "rules": s.rules.join(", "), "terminal": s.terminal,
+            "title": s.title_in(lang), "guidance": s.guidance_in(lang), "rules": s.rules.join(", "), "terminal": s.terminal,
             "deadline": s.deadline.as_ref().map(deadline),
-            "events": wf.transitions_from(&s.id).map(|t| json!({"title": t.title, "to": wf.state(&t.to).map(|x| x.title.clone()), "decline": t.decline})).collect::<Vec<_>>(),
+            "events": wf.transitions_from(&s.id).map(|t| json!({"title": t.title_in(lang), "to": wf.state(&t.to).map(|x| x.title_in(lang).to_string()), "decline": t.decline})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     });
     super::page_response(&state, "workflow", &page, StatusCode::OK, data)

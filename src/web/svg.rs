@@ -34,7 +34,7 @@ fn lines(text: &str, width: usize) -> Vec<String> {
 }
 
 /// States in rows by their distance from the initial state; events as arrows (declines dashed).
-pub fn workflow(wf: &Workflow, title: &str) -> String {
+pub fn workflow(wf: &Workflow, title: &str, lang: crate::i18n::Language) -> String {
     let mut depth: BTreeMap<&str, usize> = BTreeMap::new();
     let mut queue = VecDeque::from([(wf.def.initial.as_str(), 0usize)]);
     while let Some((s, d)) = queue.pop_front() {
@@ -109,7 +109,7 @@ pub fn workflow(wf: &Workflow, title: &str) -> String {
                 let (x, y) = (x1 + BOX_W, y1 + BOX_H / 2);
                 svg.push_str(&format!(
                     r##"<path d="M {x} {} C {} {} {} {} {x} {}" fill="none" stroke-width="2" {style} marker-end="url(#arrow)"><title>{}</title></path>"##,
-                    y - 12, x + 60, y - 40, x + 60, y + 40, y + 12, esc(&t.title)
+                    y - 12, x + 60, y - 40, x + 60, y + 40, y + 12, esc(t.title_in(lang))
                 ));
                 continue;
             }
@@ -120,7 +120,7 @@ pub fn workflow(wf: &Workflow, title: &str) -> String {
             };
             svg.push_str(&format!(
                 r##"<line x1="{sx}" y1="{sy}" x2="{ex}" y2="{ey}" stroke-width="2" {style} marker-end="url(#arrow)"><title>{}</title></line>"##,
-                esc(&t.title)
+                esc(t.title_in(lang))
             ));
         }
     }
@@ -132,7 +132,7 @@ pub fn workflow(wf: &Workflow, title: &str) -> String {
         svg.push_str(&format!(
             r##"<g><rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="{fill}" stroke="#0b0c0c" stroke-width="2"/>"##
         ));
-        for (i, line) in lines(&state.title, 30).iter().enumerate() {
+        for (i, line) in lines(state.title_in(lang), 30).iter().enumerate() {
             svg.push_str(&format!(
                 r##"<text x="{}" y="{}" font-family="Arial, sans-serif" font-size="14" text-anchor="middle" fill="#0b0c0c">{}</text>"##,
                 x + BOX_W / 2,

@@ -1,0 +1,235 @@
+//! The one message catalogue: every word the service says that is not a whole email template or
+//! a workflow text, in Project Fluent's format, one folder per language
+//! (`templates/i18n/{en,cy}/*.ftl`). Fluent knows Welsh's six plural categories (zero, one,
+//! two, few, many, other) and English's two. Both languages must hold the same messages, and
+//! every message must format, or the service does not start.
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+
+use super::Language;
+use crate::error::AppError;
+
+pub struct Catalogue {
+    english: FluentBundle<FluentResource>,
+    welsh: FluentBundle<FluentResource>,
+    /// Every message id, and the file it came from (for the export).
+    ids: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for Catalogue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Catalogue({} messages)", self.ids.len())
+    }
+}
+
+/// An argument to a message: a word or a number (numbers choose the plural form).
+pub enum Arg<'a> {
+    Text(&'a str),
+    Number(i64),
+}
+
+fn bundle(lang: Language) -> FluentBundle<FluentResource> {
+    let id = match lang {
+        Language::English => unic_langid::langid!("en-GB"),
+        Language::Welsh => unic_langid::langid!("cy"),
+    };
+    let mut b = FluentBundle::new_concurrent(vec![id]);
+    // No bidi isolation marks around values: the text goes into HTML and email as it is.
+    b.set_use_isolating(false);
+    b
+}
+
+/// The `.ftl` files of one language's folder, with their names, in order.
+fn files(dir: &Path) -> Result<Vec<(String, String)>, AppError> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| AppError::Startup(format!("cannot read {}: {e}", dir.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "ftl"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| AppError::Startup(format!("{}: {e}", p.display())))?;
+            Ok((
+                p.file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default(),
+                text,
+            ))
+        })
+        .collect()
+}
+
+fn message_ids(resource: &FluentResource) -> Vec<String> {
+    resource
+        .entries()
+        .filter_map(|e| match e {
+            fluent_syntax::ast::Entry::Message(m) => Some(m.id.name.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+impl Catalogue {
+    /// Loads `<templates>/i18n/en` and `<templates>/i18n/cy`; a file in the overrides folder
+    /// (`i18n/<lang>/<file>.ftl`) takes the place of the shipped file of the same name.
+    pub fn load(templates_dir: &Path, overrides: Option<&Path>) -> Result<Catalogue, AppError> {
+        let mut english = bundle(Language::English);
+        let mut welsh = bundle(Language::Welsh);
+        let mut ids_of: BTreeMap<&'static str, BTreeMap<String, String>> = BTreeMap::new();
+        for (lang, target) in [
+            (Language::English, &mut english),
+            (Language::Welsh, &mut welsh),
+        ] {
+            let dir = templates_dir.join("i18n").join(lang.code());
+            let mut chosen: BTreeMap<String, String> = files(&dir)?.into_iter().collect();
+            if let Some(o) = overrides {
+                let over = o.join("i18n").join(lang.code());
+                if over.is_dir() {
+                    chosen.extend(files(&over)?);
+                }
+            }
+            let mut ids = BTreeMap::new();
+            for (name, text) in chosen {
+                let resource = FluentResource::try_new(text).map_err(|(_, errors)| {
+                    AppError::Startup(format!(
+                        "i18n/{}/{name}: {}",
+                        lang.code(),
+                        errors
+                            .iter()
+                            .map(|e| e.to_string())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ))
+                })?;
+                for id in message_ids(&resource) {
+                    ids.insert(id, name.clone());
+                }
+                target.add_resource(resource).map_err(|errors| {
+                    AppError::Startup(format!(
+                        "i18n/{}/{name}: {}",
+                        lang.code(),
+                        errors
+                            .iter()
+                            .map(|e| e.to_string())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ))
+                })?;
+            }
+            ids_of.insert(lang.code(), ids);
+        }
+        let (en, cy) = (&ids_of["en"], &ids_of["cy"]);
+        if let Some(missing) = en.keys().find(|k| !cy.contains_key(*k)) {
+            return Err(AppError::Startup(format!(
+                "i18n: message {missing:?} is in English ({}) but not in Welsh",
+                en[missing]
+            )));
+        }
+        if let Some(missing) = cy.keys().find(|k| !en.contains_key(*k)) {
+            return Err(AppError::Startup(format!(
+                "i18n: message {missing:?} is in Welsh ({}) but not in English",
+                cy[missing]
+            )));
+        }
+        let catalogue = Catalogue {
+            ids: en.clone(),
+            english,
+            welsh,
+        };
+        catalogue.check()?;
+        Ok(catalogue)
+    }
+
+    fn bundle(&self, lang: Language) -> &FluentBundle<FluentResource> {
+        match lang {
+            Language::English => &self.english,
+            Language::Welsh => &self.welsh,
+        }
+    }
+
+    /// Formats every message with sample values for its variables: one that does not format
+    /// stops the service.
+    fn check(&self) -> Result<(), AppError> {
+        for id in self.ids.keys() {
+            for lang in [Language::English, Language::Welsh] {
+                let b = self.bundle(lang);
+                let Some(pattern) = b.get_message(id).and_then(|m| m.value()) else {
+                    return Err(AppError::Startup(format!(
+                        "i18n/{}: message {id:?} has no value",
+                        lang.code()
+                    )));
+                };
+                let mut args = FluentArgs::new();
+                for name in [
+                    "count",
+                    "field",
+                    "time",
+                    "idle",
+                    "hours",
+                    "max",
+                    "value",
+                    "date",
+                    "name",
+                    "reference",
+                    "days",
+                ] {
+                    args.set(name, FluentValue::from(2));
+                }
+                let mut errors = Vec::new();
+                b.format_pattern(pattern, Some(&args), &mut errors);
+                if !errors.is_empty() {
+                    return Err(AppError::Startup(format!(
+                        "i18n/{}: message {id:?} does not format: {errors:?}",
+                        lang.code()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn has(&self, id: &str) -> bool {
+        self.ids.contains_key(id)
+    }
+
+    /// The message, or its id where there is none (which `check` and the tests rule out).
+    pub fn get(&self, lang: Language, id: &str) -> String {
+        self.format(lang, id, &[])
+    }
+
+    pub fn format(&self, lang: Language, id: &str, args: &[(&str, Arg<'_>)]) -> String {
+        let b = self.bundle(lang);
+        let Some(pattern) = b.get_message(id).and_then(|m| m.value()) else {
+            return id.to_string();
+        };
+        let mut fluent_args = FluentArgs::new();
+        for (name, value) in args {
+            match value {
+                Arg::Text(t) => fluent_args.set(*name, FluentValue::from(*t)),
+                Arg::Number(n) => fluent_args.set(*name, FluentValue::from(*n)),
+            }
+        }
+        let mut errors = Vec::new();
+        b.format_pattern(pattern, Some(&fluent_args), &mut errors)
+            .into_owned()
+    }
+
+    /// Every message without variables, formatted: the pages' `t`.
+    pub fn words(&self, lang: Language) -> serde_json::Map<String, serde_json::Value> {
+        self.ids
+            .keys()
+            .map(|id| (id.clone(), serde_json::Value::String(self.get(lang, id))))
+            .collect()
+    }
+
+    /// Every message id, with the file it is in.
+    pub fn ids(&self) -> &BTreeMap<String, String> {
+        &self.ids
+    }
+}
