@@ -44,6 +44,14 @@ pub enum AppError {
     Internal(String),
 }
 
+/// What an error response says, left on the response for the layer that words it in the
+/// reader's language (`http::language`).
+#[derive(Debug, Clone)]
+pub struct ErrorWords {
+    pub code: String,
+    pub field: Option<String>,
+}
+
 #[derive(Serialize)]
 struct ErrorBody<'a> {
     code: &'a str,
@@ -156,12 +164,10 @@ impl ResponseError for AppError {
             builder.insert_header(("WWW-Authenticate", "Bearer"));
         }
         // For the localiser, which rewords the message in the reader's language.
-        builder
-            .extensions_mut()
-            .insert(crate::http::language::ErrorWords {
-                code: self.code().to_string(),
-                field: self.field().map(str::to_string),
-            });
+        builder.extensions_mut().insert(ErrorWords {
+            code: self.code().to_string(),
+            field: self.field().map(str::to_string),
+        });
         builder.json(ErrorBody {
             code: self.code(),
             message,

@@ -287,7 +287,12 @@ pub fn view_case(
             let due_day = london_date(due);
             DeadlineView {
                 due_at: due,
-                due_at_local: crate::time::wales::date_time(due, lang),
+                // With GMT or BST, so that nobody misreads a time near the clock change.
+                due_at_local: format!(
+                    "{} {}",
+                    crate::time::wales::date_time(due, lang),
+                    due.with_timezone(&chrono_tz::Europe::London).format("%Z")
+                ),
                 source: engine.deadline_source(
                     &cw.workflow,
                     version,

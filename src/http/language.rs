@@ -8,19 +8,13 @@ use actix_web::{web, HttpMessage, HttpRequest};
 use serde_json::Value;
 
 use crate::app::AppState;
+use crate::error::ErrorWords;
 use crate::i18n::catalogue::Arg;
 use crate::i18n::Language;
 
 /// A signed-in person's saved language, left on the request by the sign-in extractor.
 #[derive(Debug, Clone, Copy)]
 pub struct SavedLanguage(pub Language);
-
-/// What an error response says, for the localiser to reword.
-#[derive(Debug, Clone)]
-pub struct ErrorWords {
-    pub code: String,
-    pub field: Option<String>,
-}
 
 /// The language `Accept-Language` asks for, if it asks for English or Welsh.
 pub fn asked_for(req: &HttpRequest) -> Option<Language> {
