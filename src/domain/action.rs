@@ -80,8 +80,10 @@ pub fn queue_owner_emails(
         let rendered = mailer.templates.render_bilingual("agreed_actions", preferred, |lang| {
             json!({
                 "owner_name": owner_name, "event_title": event_title.get(lang), "references": case.reference,
-                "actions": mine.iter().map(|a| json!({"title": svc.engine.action_title(a.kind.as_deref(), &a.title, lang), "due": long_date(a.due_date, lang)})).collect::<Vec<_>>(),
+                "actions": mine.iter().map(|a| json!({"title": svc.engine.action_title(a.kind.as_deref(), &a.title, lang),     "due": long_date(a.due_date, lang),
+                    "due_by": wales::date_in_sentence(a.due_date, wales::Before::By, lang)})).collect::<Vec<_>>(),
                 "actions_url": url, "link_expires": long_date(london_date(expires), lang),
+                "link_until": wales::date_in_sentence(london_date(expires), wales::Before::Until, lang),
             })
         })?;
         let to: lettre::message::Mailbox = email.parse().map_err(|_| {

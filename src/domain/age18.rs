@@ -103,7 +103,7 @@ pub fn announce_started(
                 json!({
                     "recipient_name": person.name, "reference": case.reference,
                     "birthday_month": month_year(birthday, lang),
-                    "actions": actions.iter().map(|a| json!({"title": svc.engine.action_title(a.kind.as_deref(), &a.title, lang), "due": long_date(a.due_date, lang)})).collect::<Vec<_>>(),
+                    "actions": actions.iter().map(|a| json!({"title": svc.engine.action_title(a.kind.as_deref(), &a.title, lang),     "due": long_date(a.due_date, lang), "due_by": crate::time::wales::date_in_sentence(a.due_date, crate::time::wales::Before::By, lang)})).collect::<Vec<_>>(),
                     "case_url": case_url(mailer, case),
                 })
             },

@@ -429,6 +429,7 @@ fn tell_team_leads(
                 json!({
                     "team_lead_name": lead.name, "reference": case.reference, "person_name": actor.name,
                     "until": crate::time::wales::date_time(until, lang),
+                    "ends_on": crate::time::wales::date_time_in_sentence(until, crate::time::wales::Before::On, lang),
                     "case_url": format!("{}/cases/{}", svc.mailer.public_url, case.reference),
                 })
             },

@@ -105,6 +105,7 @@ fn notify_owner(
                 json!({
                     "owner_name": action.owner_name, "reference": reference, "title": svc.engine.action_title(action.kind.as_deref(), &action.title, lang),
                     "due": long_date(action.due_date, lang), "actions_url": url,
+                    "due_by": crate::time::wales::date_in_sentence(action.due_date, crate::time::wales::Before::By, lang),
                 })
             },
             now,

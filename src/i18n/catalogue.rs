@@ -233,3 +233,52 @@ impl Catalogue {
         &self.ids
     }
 }
+
+/// `{{tr "message" count=n}}`: a message with variables, in the page's language (`lang` of the
+/// page's data). Numbers choose the plural form (six in Welsh).
+/// The catalogue, and whether what it writes is escaped for HTML.
+pub struct Translate(pub std::sync::Arc<Catalogue>, pub bool);
+
+impl handlebars::HelperDef for Translate {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &handlebars::Helper<'rc>,
+        _: &'reg handlebars::Handlebars<'reg>,
+        ctx: &'rc handlebars::Context,
+        _: &mut handlebars::RenderContext<'reg, 'rc>,
+        out: &mut dyn handlebars::Output,
+    ) -> handlebars::HelperResult {
+        let id = h
+            .param(0)
+            .and_then(|p| p.value().as_str())
+            .ok_or_else(|| handlebars::RenderErrorReason::ParamNotFoundForIndex("tr", 0))?;
+        let lang = ctx
+            .data()
+            .get("lang")
+            .and_then(serde_json::Value::as_str)
+            .and_then(Language::parse)
+            .unwrap_or(Language::English);
+        let texts: Vec<(String, String)> = h
+            .hash()
+            .iter()
+            .filter_map(|(k, v)| v.value().as_str().map(|s| (k.to_string(), s.to_string())))
+            .collect();
+        let numbers: Vec<(String, i64)> = h
+            .hash()
+            .iter()
+            .filter_map(|(k, v)| v.value().as_i64().map(|n| (k.to_string(), n)))
+            .collect();
+        let mut args: Vec<(&str, Arg<'_>)> = texts
+            .iter()
+            .map(|(k, v)| (k.as_str(), Arg::Text(v)))
+            .collect();
+        args.extend(numbers.iter().map(|(k, n)| (k.as_str(), Arg::Number(*n))));
+        let text = self.0.format(lang, id, &args);
+        if self.1 {
+            out.write(&handlebars::html_escape(&text))?;
+        } else {
+            out.write(&text)?;
+        }
+        Ok(())
+    }
+}

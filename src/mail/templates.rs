@@ -100,6 +100,18 @@ pub fn sample(name: &str, lang: Language) -> Value {
             "Dydd Mercher 2 Rhagfyr 2026",
         ),
     };
+    let (by, until, on) = match lang {
+        Language::English => (
+            "by Wednesday 2 December 2026",
+            "until Wednesday 2 December 2026",
+            "on Wednesday 2 December 2026 at 10:00",
+        ),
+        Language::Welsh => (
+            "erbyn dydd Mercher 2 Rhagfyr 2026",
+            "tan ddydd Mercher 2 Rhagfyr 2026",
+            "ar ddydd Mercher 2 Rhagfyr 2026 am 10:00",
+        ),
+    };
     let (step, review) = match lang {
         Language::English => ("Strategy discussion", "First review conference"),
         Language::Welsh => ("Trafodaeth strategaeth", "Cynhadledd adolygu gyntaf"),
@@ -126,17 +138,17 @@ pub fn sample(name: &str, lang: Language) -> Value {
         "agreed_actions" => json!({
             "owner_name": "Sample Invitee", "event_title": match lang { Language::English => "strategy meeting", Language::Welsh => "cyfarfod strategaeth" },
             "references": "CSE-2026-000001",
-            "actions": [{"title": "Return-home interview", "due": starts}],
-            "actions_url": "https://safeguard.example/actions/sample", "link_expires": starts,
+            "actions": [{"title": "Return-home interview", "due": starts, "due_by": by}],
+            "actions_url": "https://safeguard.example/actions/sample", "link_expires": starts, "link_until": until,
         }),
         "action_reminder" => json!({
             "owner_name": "Sample Invitee", "reference": "CSE-2026-000001",
-            "title": "Return-home interview", "due": day,
+            "title": "Return-home interview", "due": day, "due_by": by,
             "actions_url": "https://safeguard.example/actions/sample",
         }),
         "action_overdue" => json!({
             "owner_name": "Sample Invitee", "reference": "CSE-2026-000001",
-            "title": "Return-home interview", "due": day,
+            "title": "Return-home interview", "due": day, "due_by": by,
             "actions_url": "https://safeguard.example/actions/sample",
         }),
         "action_escalation" => json!({
@@ -149,14 +161,14 @@ pub fn sample(name: &str, lang: Language) -> Value {
             "team_lead_name": "Sample Invitee", "date": day,
             "dashboard_url": "https://safeguard.example/dashboard",
             "overdue_steps": [
-                {"reference": "CSE-2026-000001", "step": step, "due": day},
-                {"reference": "CSE-2026-000002", "step": step, "due": day},
+                {"reference": "CSE-2026-000001", "step": step, "due": day, "due_by": by},
+                {"reference": "CSE-2026-000002", "step": step, "due": day, "due_by": by},
             ],
             "overdue_actions": [{
                 "reference": "CSE-2026-000001", "title": "Return-home interview",
-                "owner_name": "Sample Owner", "due": day,
+                "owner_name": "Sample Owner", "due": day, "due_by": by,
             }],
-            "reviews_due": [{"reference": "CSE-2026-000003", "review": review, "due": day}],
+            "reviews_due": [{"reference": "CSE-2026-000003", "review": review, "due": day, "due_by": by}],
             "turning_18": [{"reference": "CSE-2026-000004", "birthday_month": "May 2027"}],
             "undelivered": [{"reference": "CSE-2026-000001", "kind": "meeting invitation", "recipient": "officer@police.example", "failed": true}],
             "count_undelivered": 1,
@@ -166,14 +178,14 @@ pub fn sample(name: &str, lang: Language) -> Value {
         "age18_started" => json!({
             "recipient_name": "Sample Invitee", "reference": "CSE-2026-000001", "birthday_month": "May 2027",
             "actions": [
-                {"title": "Refer to adult services ahead of the 18th birthday", "due": day},
-                {"title": "Tell the young person about the support open to them", "due": day},
+                {"title": "Refer to adult services ahead of the 18th birthday", "due": day, "due_by": by},
+                {"title": "Tell the young person about the support open to them", "due": day, "due_by": by},
             ],
             "case_url": "https://safeguard.example/cases/sample",
         }),
         "break_glass" => json!({
             "team_lead_name": "Sample Invitee", "reference": "CSE-2026-000001", "person_name": "Sample Chair",
-            "until": starts, "case_url": "https://safeguard.example/cases/sample",
+            "until": starts, "ends_on": on, "case_url": "https://safeguard.example/cases/sample",
         }),
         "age18_handover" => json!({
             "recipient_name": "Sample Invitee", "reference": "CSE-2026-000001", "birthday_month": "May 2027",
@@ -183,7 +195,7 @@ pub fn sample(name: &str, lang: Language) -> Value {
         }),
         _ => json!({
             "invitee_name": "Sample Invitee", "kind": kind, "references": "CSE-2026-000001",
-            "starts": starts, "ends_time": "11:00", "location": "Room 1, County Hall",
+            "starts": starts, "starts_on": on, "ends_time": "11:00", "location": "Room 1, County Hall",
             "online_link": "https://meet.example/abc", "chair_name": "Sample Chair",
             "respond_url": "https://safeguard.example/respond/sample", "updated": false,
             "reason": "The chair is unwell; a new date will follow.",
@@ -195,9 +207,29 @@ pub fn sample(name: &str, lang: Language) -> Value {
 }
 
 impl Templates {
+    /// Loads the templates with the catalogue from the same folders (for `{{tr …}}`, counted
+    /// words such as "2 ddiwrnod gwaith").
     pub fn load(shipped: &Path, overrides: Option<&Path>) -> Result<Templates, AppError> {
+        let catalogue =
+            std::sync::Arc::new(crate::i18n::catalogue::Catalogue::load(shipped, overrides)?);
+        Self::load_with(shipped, overrides, catalogue)
+    }
+
+    pub fn load_with(
+        shipped: &Path,
+        overrides: Option<&Path>,
+        catalogue: std::sync::Arc<crate::i18n::catalogue::Catalogue>,
+    ) -> Result<Templates, AppError> {
         let mut html = Handlebars::new();
         let mut plain = Handlebars::new();
+        html.register_helper(
+            "tr",
+            Box::new(crate::i18n::catalogue::Translate(catalogue.clone(), true)),
+        );
+        plain.register_helper(
+            "tr",
+            Box::new(crate::i18n::catalogue::Translate(catalogue, false)),
+        );
         html.set_strict_mode(true);
         plain.set_strict_mode(true);
         plain.register_escape_fn(handlebars::no_escape);
@@ -276,6 +308,12 @@ impl Templates {
     ) -> Result<RenderedEmail, AppError> {
         let key = |part: &str| format!("{name}/{part}.{}", lang.code());
         let err = |e: handlebars::RenderError| AppError::Internal(format!("template {name}: {e}"));
+        // `{{tr …}}` reads the language from the data.
+        let mut data = data.clone();
+        if let Value::Object(map) = &mut data {
+            map.insert("lang".into(), json!(lang.code()));
+        }
+        let data = &data;
         let subject = self.plain.render(&key("subject"), data).map_err(err)?;
         Ok(RenderedEmail {
             subject: crate::reference::neutral_references(subject.trim(), &self.subject_prefix)

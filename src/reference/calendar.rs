@@ -14,6 +14,8 @@ pub const SHIPPED_BANK_HOLIDAYS: &str = include_str!("../../reference/bank-holid
 pub struct WorkingCalendar {
     holidays: BTreeSet<NaiveDate>,
     names: BTreeMap<NaiveDate, String>,
+    /// Each holiday's Welsh name, by its English one.
+    names_cy: BTreeMap<String, String>,
     covers: (i32, i32),
 }
 
@@ -22,6 +24,8 @@ pub struct WorkingCalendar {
 struct HolidayFile {
     covers: [i32; 2],
     holidays: BTreeMap<String, String>,
+    #[serde(default)]
+    names_cy: BTreeMap<String, String>,
 }
 
 impl WorkingCalendar {
@@ -62,9 +66,15 @@ impl WorkingCalendar {
                 })?;
             names.insert(d, name);
         }
+        if let Some(name) = names.values().find(|n| !file.names_cy.contains_key(*n)) {
+            return Err(AppError::Startup(format!(
+                "{origin}: holiday {name:?} has no Welsh name under [names_cy]"
+            )));
+        }
         Ok(WorkingCalendar {
             holidays: names.keys().copied().collect(),
             names,
+            names_cy: file.names_cy,
             covers: (file.covers[0], file.covers[1]),
         })
     }
@@ -75,6 +85,14 @@ impl WorkingCalendar {
 
     pub fn holiday_name(&self, date: NaiveDate) -> Option<&str> {
         self.names.get(&date).map(String::as_str)
+    }
+
+    /// The holiday's name in Welsh.
+    pub fn holiday_name_cy(&self, date: NaiveDate) -> Option<&str> {
+        self.names
+            .get(&date)
+            .and_then(|n| self.names_cy.get(n))
+            .map(String::as_str)
     }
 
     pub fn is_working_day(&self, date: NaiveDate) -> bool {
@@ -178,10 +196,20 @@ mod tests {
     #[test]
     fn replacement_file_is_used() {
         let cal = WorkingCalendar::parse(
-            "covers = [2030, 2030]\n[holidays]\n\"2030-01-01\" = \"New Year\"\n",
+            "covers = [2030, 2030]\n[holidays]\n\"2030-01-01\" = \"New Year\"\n[names_cy]\n\"New Year\" = \"Blwyddyn Newydd\"\n",
             "test",
         )
         .expect("parses");
+        assert_eq!(
+            cal.holiday_name_cy(d("2030-01-01")),
+            Some("Blwyddyn Newydd")
+        );
+        // A holiday without its Welsh name is refused.
+        assert!(WorkingCalendar::parse(
+            "covers = [2030, 2030]\n[holidays]\n\"2030-01-01\" = \"New Year\"\n",
+            "test"
+        )
+        .is_err());
         assert!(!cal.is_working_day(d("2030-01-01")));
         assert!(cal.is_working_day(d("2030-01-02")));
         assert!(WorkingCalendar::parse(

@@ -94,6 +94,52 @@ pub fn long_date(d: NaiveDate, lang: Language) -> String {
         .unwrap_or(s)
 }
 
+/// What comes before a date in a sentence. In Welsh, "ar" (on) and "tan" (until) soften the
+/// "d" of "dydd" ("ar ddydd Mawrth"); "erbyn" (by) does not; and a day's name is written in
+/// lower case inside a sentence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Before {
+    On,
+    Until,
+    By,
+    /// The date alone, inside a sentence.
+    Nothing,
+}
+
+/// A date inside a sentence, with its preposition: "on Tuesday 15 June 2027", "ar ddydd Mawrth
+/// 15 Mehefin 2027", "tan ddydd Sadwrn…", "erbyn dydd Mercher…".
+pub fn date_in_sentence(d: NaiveDate, before: Before, lang: Language) -> String {
+    let written = long_date(d, lang);
+    match lang {
+        Language::English => match before {
+            Before::On => format!("on {written}"),
+            Before::Until => format!("until {written}"),
+            Before::By => format!("by {written}"),
+            Before::Nothing => written,
+        },
+        Language::Welsh => {
+            // "Dydd Mawrth 15 Mehefin 2027" -> "dydd Mawrth …", softened after ar and tan.
+            let rest = written.strip_prefix("Dydd ").unwrap_or(&written);
+            match before {
+                Before::On => format!("ar ddydd {rest}"),
+                Before::Until => format!("tan ddydd {rest}"),
+                Before::By => format!("erbyn dydd {rest}"),
+                Before::Nothing => format!("dydd {rest}"),
+            }
+        }
+    }
+}
+
+/// As `date_in_sentence`, with the time: "on Tuesday 15 June 2027 at 10:00", "ar ddydd Mawrth
+/// 15 Mehefin 2027 am 10:00".
+pub fn date_time_in_sentence(t: DateTime<Utc>, before: Before, lang: Language) -> String {
+    let day = date_in_sentence(london_date(t), before, lang);
+    match lang {
+        Language::English => format!("{day} at {}", time(t)),
+        Language::Welsh => format!("{day} am {}", time(t)),
+    }
+}
+
 /// "April 2027" or "Ebrill 2027": a month, where a date would tell too much (the month a child
 /// turns 18 is worth saying in an email; the day would give their date of birth).
 pub fn month_year(d: NaiveDate, lang: Language) -> String {
@@ -109,6 +155,42 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test date")
+    }
+
+    #[test]
+    fn welsh_dates_soften_after_ar_and_tan_but_not_after_erbyn() {
+        let tuesday = d("2027-06-15");
+        let saturday = d("2026-12-05");
+        let w = Language::Welsh;
+        assert_eq!(
+            date_in_sentence(tuesday, Before::On, w),
+            "ar ddydd Mawrth 15 Mehefin 2027"
+        );
+        assert_eq!(
+            date_in_sentence(saturday, Before::Until, w),
+            "tan ddydd Sadwrn 5 Rhagfyr 2026"
+        );
+        assert_eq!(
+            date_in_sentence(tuesday, Before::By, w),
+            "erbyn dydd Mawrth 15 Mehefin 2027"
+        );
+        assert_eq!(
+            date_in_sentence(tuesday, Before::Nothing, w),
+            "dydd Mawrth 15 Mehefin 2027"
+        );
+        assert_eq!(
+            date_in_sentence(tuesday, Before::On, Language::English),
+            "on Tuesday 15 June 2027"
+        );
+        let ten = Utc
+            .with_ymd_and_hms(2027, 6, 15, 9, 0, 0)
+            .single()
+            .expect("time");
+        assert_eq!(
+            date_time_in_sentence(ten, Before::On, w),
+            "ar ddydd Mawrth 15 Mehefin 2027 am 10:00",
+            "10:00 in summer time is 09:00 UTC"
+        );
     }
 
     #[test]

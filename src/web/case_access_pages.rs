@@ -76,7 +76,7 @@ fn message(state: &AppState, page: &PageContext, e: &AppError) -> String {
         "forbidden" => "access_forbidden",
         "required" | "too_long" => "access_team_required",
         "already_open" => "break_glass_not_needed",
-        _ => return e.to_string(),
+        _ => return super::error_text(state, &page.lang, e),
     };
     state.pages.word(&page.lang, key)
 }

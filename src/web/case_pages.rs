@@ -178,8 +178,9 @@ pub async fn new_report(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
     }
 }
 
-/// An error as the error summary shows it: the message and the input it links to.
-fn summary(prefix: &str, e: &AppError) -> Value {
+/// An error as the error summary shows it, in the page's language: the message and the input
+/// it links to.
+fn summary(state: &AppState, lang: &str, prefix: &str, e: &AppError) -> Value {
     let mut items = Vec::new();
     if let AppError::Unprocessable {
         details: Some(d), ..
@@ -192,7 +193,12 @@ fn summary(prefix: &str, e: &AppError) -> Value {
                 Some("action") | Some("agreed_actions") => format!("a-{prefix}-0-title"),
                 _ => format!("event-{prefix}"),
             };
-            items.push(json!({"id": id, "message": m["message"]}));
+            let message = if lang == "cy" {
+                &m["message_cy"]
+            } else {
+                &m["message"]
+            };
+            items.push(json!({"id": id, "message": message}));
         }
     }
     if items.is_empty() {
@@ -205,7 +211,7 @@ fn summary(prefix: &str, e: &AppError) -> Value {
                 f => forms::input_id(prefix, f),
             })
             .unwrap_or_else(|| format!("event-{prefix}"));
-        items.push(json!({"id": id, "message": e.to_string()}));
+        items.push(json!({"id": id, "message": super::error_text(state, lang, e)}));
     }
     Value::Array(items)
 }
@@ -244,7 +250,7 @@ pub async fn record_report(
                 &page,
                 status,
                 Some(&form),
-                summary("report", &e),
+                summary(&state, &page.lang, "report", &e),
             ));
         }
     };
@@ -272,7 +278,13 @@ pub async fn record_report(
         Ok(reference) => see_other(&format!("/cases/{reference}")),
         Err(e) => {
             let status = e.status_code();
-            report_page(&state, &page, status, Some(&form), summary("report", &e))
+            report_page(
+                &state,
+                &page,
+                status,
+                Some(&form),
+                summary(&state, &page.lang, "report", &e),
+            )
         }
     })
 }
@@ -518,7 +530,7 @@ pub async fn apply_event(
                         csrf: user.csrf.clone(),
                     };
                     let mut data = case_data(s, conn, &web_user, c, &lang, Some((&event, &form)))?;
-                    data["errors"] = summary(&event, &e);
+                    data["errors"] = summary(s, &lang, &event, &e);
                     Ok(Err((e.status_code(), data)))
                 })
             }

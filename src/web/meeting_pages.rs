@@ -160,17 +160,22 @@ fn input_id(field: &str) -> String {
     }
 }
 
-fn summary(e: &AppError) -> Value {
+fn summary(state: &AppState, lang: &str, e: &AppError) -> Value {
     let mut items = Vec::new();
     if let AppError::Unprocessable {
         details: Some(d), ..
     } = e
     {
-        for w in d["warnings"].as_array().into_iter().flatten() {
+        let list = if lang == "cy" {
+            &d["warnings_cy"]
+        } else {
+            &d["warnings"]
+        };
+        for w in list.as_array().into_iter().flatten() {
             items.push(json!({"id": "m-rationale", "message": w}));
         }
     }
-    items.push(json!({"id": e.field().map(input_id).unwrap_or_else(|| "m-kind".into()), "message": e.to_string()}));
+    items.push(json!({"id": e.field().map(input_id).unwrap_or_else(|| "m-kind".into()), "message": super::error_text(state, lang, e)}));
     Value::Array(items)
 }
 
@@ -266,7 +271,7 @@ pub async fn convene(
             None,
             invitee_rows(&[], Some(&form), rows),
             Some(&form),
-            summary(&e),
+            summary(&state, &page.lang, &e),
         ),
         Err(AppError::NotFound(_)) => super::not_found_page(&state, &page),
         Err(e) => return Err(e),

@@ -146,7 +146,7 @@ pub async fn record(
     Ok(match outcome {
         Ok((reference, _, Ok(()))) => see_other(&format!("/cases/{reference}")),
         Ok((_, view, Err(e))) => {
-            let errors = json!([{"id": match e.field() { Some("next_meeting_at") => "m-next", _ => "m-summary" }, "message": e.to_string()}]);
+            let errors = json!([{"id": match e.field() { Some("next_meeting_at") => "m-next", _ => "m-summary" }, "message": super::error_text(&state, &page.lang, &e)}]);
             let data = page_data(&state, &page, &view, Some(&form), errors);
             render(&state, &page, e.status_code(), data)
         }

@@ -52,49 +52,6 @@ pub struct Pages {
     words: [Value; 2],
 }
 
-/// `{{tr "message" count=n}}`: a message with variables, in the page's language (`lang` of the
-/// page's data). Numbers choose the plural form (six in Welsh).
-struct Translate(Arc<Catalogue>);
-
-impl handlebars::HelperDef for Translate {
-    fn call<'reg: 'rc, 'rc>(
-        &self,
-        h: &handlebars::Helper<'rc>,
-        _: &'reg Handlebars<'reg>,
-        ctx: &'rc handlebars::Context,
-        _: &mut handlebars::RenderContext<'reg, 'rc>,
-        out: &mut dyn handlebars::Output,
-    ) -> handlebars::HelperResult {
-        let id = h
-            .param(0)
-            .and_then(|p| p.value().as_str())
-            .ok_or_else(|| handlebars::RenderErrorReason::ParamNotFoundForIndex("tr", 0))?;
-        let lang = ctx
-            .data()
-            .get("lang")
-            .and_then(Value::as_str)
-            .and_then(Language::parse)
-            .unwrap_or(Language::English);
-        let texts: Vec<(String, String)> = h
-            .hash()
-            .iter()
-            .filter_map(|(k, v)| v.value().as_str().map(|s| (k.to_string(), s.to_string())))
-            .collect();
-        let numbers: Vec<(String, i64)> = h
-            .hash()
-            .iter()
-            .filter_map(|(k, v)| v.value().as_i64().map(|n| (k.to_string(), n)))
-            .collect();
-        let mut args: Vec<(&str, Arg<'_>)> = texts
-            .iter()
-            .map(|(k, v)| (k.as_str(), Arg::Text(v)))
-            .collect();
-        args.extend(numbers.iter().map(|(k, n)| (k.as_str(), Arg::Number(*n))));
-        out.write(&handlebars::html_escape(&self.0.format(lang, id, &args)))?;
-        Ok(())
-    }
-}
-
 impl Pages {
     /// Loads `templates/web/*.hbs`; the words are the catalogue's, which refuses to load unless
     /// both languages have every message.
@@ -102,7 +59,10 @@ impl Pages {
         let dir = templates_dir.join("web");
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
-        registry.register_helper("tr", Box::new(Translate(catalogue.clone())));
+        registry.register_helper(
+            "tr",
+            Box::new(crate::i18n::catalogue::Translate(catalogue.clone(), true)),
+        );
         let read = |name: &str| {
             let path = dir.join(name);
             std::fs::read_to_string(&path)
@@ -340,6 +300,21 @@ impl Pages {
             key,
             args,
         )
+    }
+}
+
+/// An error in the page's language: the catalogue's words for its code in Welsh, the service's
+/// own sentence in English (which can say more, such as which value was wrong).
+pub fn error_text(state: &AppState, lang: &str, e: &AppError) -> String {
+    if lang == "cy" {
+        let field = e.field().unwrap_or_default();
+        state.pages.words_with(
+            lang,
+            &format!("error_{}", e.code()),
+            &[("field", Arg::Text(field))],
+        )
+    } else {
+        e.to_string()
     }
 }
 

@@ -177,13 +177,24 @@ pub(super) fn check_times(
 pub struct Warning {
     pub case_id: Option<String>,
     pub text: String,
+    /// The same in Welsh (none for warnings stored before they had one).
+    #[serde(default)]
+    pub text_cy: Option<String>,
 }
 
 impl Warning {
-    fn general(text: String) -> Warning {
+    fn general(text: String, text_cy: String) -> Warning {
         Warning {
             case_id: None,
             text,
+            text_cy: Some(text_cy),
+        }
+    }
+
+    pub fn text_in(&self, lang: Language) -> &str {
+        match (lang, &self.text_cy) {
+            (Language::Welsh, Some(cy)) => cy,
+            _ => &self.text,
         }
     }
 
@@ -197,6 +208,7 @@ impl Warning {
                     serde_json::Value::String(text) => Some(Warning {
                         case_id: Some("?".into()),
                         text,
+                        text_cy: None,
                     }),
                     other => serde_json::from_value(other).ok(),
                 })
@@ -228,26 +240,36 @@ pub(super) fn scheduling_warnings(
     let mut warnings = Vec::new();
     let day = london_date(starts);
     if !engine.calendar.is_working_day(day) {
-        let what = engine
-            .calendar
-            .holiday_name(day)
-            .map(|h| format!("a bank holiday ({h})"))
-            .unwrap_or_else(|| "a weekend".into());
-        warnings.push(Warning::general(format!(
-            "{} is {what}",
-            day.format("%A %-d %B %Y")
-        )));
+        let (what, what_cy) = match (
+            engine.calendar.holiday_name(day),
+            engine.calendar.holiday_name_cy(day),
+        ) {
+            (Some(h), cy) => (
+                format!("a bank holiday ({h})"),
+                format!("ŵyl y banc ({})", cy.unwrap_or(h)),
+            ),
+            _ => ("a weekend".to_string(), "benwythnos".to_string()),
+        };
+        warnings.push(Warning::general(
+            format!("{} is {what}", wales::long_date(day, Language::English)),
+            format!(
+                "Mae {} yn {what_cy}",
+                wales::date_in_sentence(day, wales::Before::Nothing, Language::Welsh)
+            ),
+        ));
     }
     let local_start = starts.with_timezone(&chrono_tz::Europe::London).time();
     let local_end = ends.with_timezone(&chrono_tz::Europe::London).time();
     let open = NaiveTime::from_hms_opt(8, 0, 0).unwrap_or(NaiveTime::MIN);
     let close = NaiveTime::from_hms_opt(18, 0, 0).unwrap_or(NaiveTime::MIN);
     if local_start < open || local_end > close || london_date(ends) != day {
-        warnings.push(Warning::general(format!(
-            "the meeting runs {}–{}, outside working hours (08:00–18:00)",
-            local_start.format("%H:%M"),
-            local_end.format("%H:%M")
-        )));
+        let (from, to) = (local_start.format("%H:%M"), local_end.format("%H:%M"));
+        warnings.push(Warning::general(
+            format!("the meeting runs {from}–{to}, outside working hours (08:00–18:00)"),
+            format!(
+                "mae’r cyfarfod yn rhedeg {from}–{to}, y tu allan i oriau gwaith (08:00–18:00)"
+            ),
+        ));
     }
     {
         let ids: Vec<&str> = case_rows.iter().map(|c| c.id.as_str()).collect();
@@ -274,6 +296,10 @@ pub(super) fn scheduling_warnings(
                         "{reference}: this step is due by {}; the meeting is after that deadline",
                         wales::date_time(due, Language::English)
                     ),
+                    text_cy: Some(format!(
+                        "{reference}: mae’r cam hwn i fod {}; mae’r cyfarfod ar ôl y dyddiad cau hwnnw",
+                        wales::date_time_in_sentence(due, wales::Before::By, Language::Welsh)
+                    )),
                 });
             }
         }
@@ -285,6 +311,10 @@ pub(super) fn confirm(
     warnings: &[Warning],
     rationale: &Option<String>,
 ) -> Result<Option<String>, AppError> {
+    let welsh: Vec<&str> = warnings
+        .iter()
+        .map(|w| w.text_in(Language::Welsh))
+        .collect();
     let warnings: Vec<&str> = warnings.iter().map(|w| w.text.as_str()).collect();
     if warnings.is_empty() {
         return Ok(rationale
@@ -305,7 +335,7 @@ pub(super) fn confirm(
                 "please confirm this time with a rationale (confirm_warnings_rationale): {}",
                 warnings.join("; ")
             ),
-            details: Some(json!({ "warnings": warnings })),
+            details: Some(json!({ "warnings": warnings, "warnings_cy": welsh })),
         }),
         Some(r) => check_reason(r, "confirm_warnings_rationale").map(Some),
     }

@@ -74,6 +74,7 @@ pub(super) fn queue_email(
         let mut data = json!({
             "invitee_name": invitee.name, "kind": super::kinds::kind_name(&svc.engine, &m.kind, lang), "references": ctx.references,
             "starts": wales::date_time(starts, lang), "ends_time": wales::time(ends),
+            "starts_on": wales::date_time_in_sentence(starts, wales::Before::On, lang),
             "location": m.location, "online_link": m.online_link, "chair_name": ctx.chair_name,
             "respond_url": url, "updated": m.sequence > 0, "reason": "",
         });

@@ -51,7 +51,7 @@ pub fn view(
             None => true,
             Some(c) => every || seen.sees_case(c),
         })
-        .map(|w| w.text)
+        .map(|w| w.text_in(reader.language).to_string())
         .collect();
     let sections: Vec<(String, String)> = meeting_record_sections::table
         .filter(meeting_record_sections::meeting_id.eq(&meeting.id))
