@@ -115,6 +115,7 @@ pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppErr
             clock,
             audit_key: Arc::new(audit_key),
             checkpoints: config.audit.checkpoints.clone(),
+            words: catalogue.clone(),
             access: crate::domain::AccessRules {
                 sessions: crate::domain::session::SessionRules {
                     idle: chrono::Duration::minutes(config.access.session_idle_minutes),

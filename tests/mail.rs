@@ -150,6 +150,16 @@ on_both_backends! {
         assert_eq!(event_prop(cal, "DTSTART"), "20261202T100000Z");
         assert_eq!(event_prop(cal, "DTEND"), "20261202T113000Z");
         assert!(!event_prop(cal, "SUMMARY").contains(CHILD_NAME));
+        // Each calendar speaks its invitee's language first, the other below it.
+        assert_eq!(event_prop(cal, "SUMMARY"), format!("Strategy meeting ({reference})"));
+        let (_, cy_cal) = cy.calendar.as_ref().expect("calendar part");
+        assert_eq!(event_prop(cy_cal, "SUMMARY"), format!("Cyfarfod strategaeth ({reference})"));
+        let summary_language = |cal: &Calendar| {
+            cal.components.iter().find_map(|c| c.as_event()).and_then(|e| e.properties().get("SUMMARY"))
+                .and_then(|p| p.params().get("LANGUAGE")).map(|p| p.value().to_string())
+        };
+        assert_eq!((summary_language(cal).as_deref(), summary_language(cy_cal).as_deref()), (Some("en"), Some("cy")));
+        assert_eq!(event_prop(cy_cal, "DESCRIPTION"), format!("Cyfarfod strategaeth ({reference})\nStrategy meeting ({reference})"));
         assert_no_child_details(&got);
 
         // The answer link works, says who it is for, and records the answer.
@@ -159,8 +169,12 @@ on_both_backends! {
         let browser = support::web::Web::new(&app);
         let page = browser.get(&path).body;
         assert!(page.contains("Invitee Cymraeg") && page.contains("Gwahoddiad i gyfarfod") && !page.contains(CHILD_NAME), "{page}");
+        // The invitee chose Welsh: the page is in both languages, Welsh first, and can be turned.
+        assert!(page.contains("<html lang=\"cy\"") && page.find("Gwahoddiad i gyfarfod") < page.find("Meeting invitation"), "{page}");
+        let turned = browser.get(&format!("{path}?lang=en")).body;
+        assert!(turned.contains("<html lang=\"en\"") && turned.find("Meeting invitation") < turned.find("Gwahoddiad i gyfarfod"), "{turned}");
         let done = browser.post(&path, &[("answer", "declined"), ("reason", "On leave that week")]).body;
-        assert!(done.contains("Diolch"));
+        assert!(done.contains("Diolch") && done.find("Diolch") < done.find("Thank you"), "{done}");
         let (_, view) = app.get(&app.chair, &format!("/api/meetings/{}", m["id"].as_str().expect("id")));
         let answered = view["invitees"].as_array().expect("list").iter().find(|i| i["name"] == "Invitee Cymraeg").cloned().expect("invitee");
         assert_eq!((answered["response"].as_str(), answered["response_reason"].as_str()), (Some("declined"), Some("On leave that week")));

@@ -145,21 +145,24 @@ pub fn page_data(
     holder: &LinkHolder,
     action_url: &str,
     message: Option<&str>,
+    first: Option<Language>,
     now: DateTime<Utc>,
 ) -> Result<Value, AppError> {
     let who = super::meeting::link_holder(&holder.email);
     let intent = svc.intent_at(&who, path, now);
     unit_of_work::read(conn, &intent, Access::Read, |conn, touched| {
         touched.case(&holder.case_id);
-        owner_page(conn, holder, action_url, message)
+        owner_page(svc, conn, holder, action_url, message, first)
     })
 }
 
 fn owner_page(
+    svc: &Services,
     conn: &mut DbConn,
     holder: &LinkHolder,
     action_url: &str,
     message: Option<&str>,
+    first: Option<Language>,
 ) -> Result<Value, AppError> {
     let reference: String = cases::table
         .find(&holder.case_id)
@@ -172,18 +175,33 @@ fn owner_page(
         .order(action_updates::at)
         .select(ActionUpdateRow::as_select())
         .load(conn)?;
-    Ok(json!({
+    let first = match first {
+        Some(l) => l,
+        None => language_of(conn, &holder.case_id, &holder.email)?,
+    };
+    let (en, cy) = (Language::English, Language::Welsh);
+    let status = |s: &str, lang| svc.words.get(lang, &format!("status_{s}"));
+    let mut page = json!({
         "reference": reference,
         "owner_name": actions.first().map(|a| a.owner_name.clone()).unwrap_or_default(),
         "message": message, "action": action_url,
         "actions": actions.iter().map(|a| json!({
-            "id": a.id, "title": a.title, "due": long_date(a.due_date, Language::English), "status": a.status,
+            "id": a.id,
+            "title_en": svc.engine.action_title(a.kind.as_deref(), &a.title, en),
+            "title_cy": svc.engine.action_title(a.kind.as_deref(), &a.title, cy),
+            "due_en": long_date(a.due_date, en), "due_cy": long_date(a.due_date, cy),
+            "status_en": status(&a.status, en), "status_cy": status(&a.status, cy),
             "open": a.status == "open",
             "updates": updates.iter().filter(|u| u.action_id == a.id).map(|u| json!({
-                "at": wales::date_time(u.at.and_utc(), Language::English), "note": u.note,
+                "at_en": wales::date_time(u.at.and_utc(), en), "at_cy": wales::date_time(u.at.and_utc(), cy),
+                "note": u.note,
             })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
-    }))
+    });
+    if let (Value::Object(p), Value::Object(o)) = (&mut page, crate::i18n::order(first)) {
+        p.extend(o);
+    }
+    Ok(page)
 }
 
 #[derive(Debug, Deserialize)]

@@ -53,6 +53,8 @@ pub struct Services {
     /// The signed checkpoints of the audit, kept outside the database.
     pub checkpoints: std::path::PathBuf,
     pub access: AccessRules,
+    /// The message catalogue, for the few words units of work put on partners' pages.
+    pub words: Arc<crate::i18n::catalogue::Catalogue>,
 }
 
 /// How long access lasts once given.

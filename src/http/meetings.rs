@@ -1,6 +1,6 @@
 //! Meeting routes for signed-in users, and the public answer page reached from an email.
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::auth::SignedIn;
 use super::cases::{reading_case, with_conn};
@@ -10,6 +10,7 @@ use crate::domain::meeting::{
 };
 use crate::domain::unit_of_work::Intent;
 use crate::error::AppError;
+use crate::i18n::Language;
 use crate::identity::Actor;
 use crate::mail::links::{LinkError, Purpose};
 
@@ -199,10 +200,12 @@ pub async fn answer_page(
     {
         return Ok(super::link_gate::remember(&state, &browser, code_page));
     }
-    let action = format!("/respond/{}", token.as_str());
+    let first = chosen_language(&req);
+    let action = form_action("/respond", &token, first);
     let path = req.path().to_string();
     let page = with_conn(&state, move |s, conn| {
-        let data = meeting::answer_page_data(&s.services, conn, &path, &invitee_id, &action)?;
+        let data =
+            meeting::answer_page_data(&s.services, conn, &path, &invitee_id, &action, first)?;
         s.services.mailer.templates.page("respond", &data)
     })
     .await?;
@@ -235,6 +238,7 @@ pub async fn answer(
     {
         return Ok(super::link_gate::remember(&state, &browser, code_page));
     }
+    let first = chosen_language(&req);
     let path = req.path().to_string();
     let page = with_conn(&state, move |s, conn| {
         let answer: Answer = form.read()?;
@@ -245,10 +249,14 @@ pub async fn answer(
         } else {
             ("not attending", "ddim yn bresennol")
         };
-        s.services.mailer.templates.page(
-            "respond_done",
-            &json!({"answer_en": en, "answer_cy": cy, "references": refs}),
-        )
+        let first = first
+            .or_else(|| Language::parse(&invitee.language))
+            .unwrap_or(Language::English);
+        let mut data = json!({"answer_en": en, "answer_cy": cy, "references": refs});
+        if let (Value::Object(d), Value::Object(o)) = (&mut data, crate::i18n::order(first)) {
+            d.extend(o);
+        }
+        s.services.mailer.templates.page("respond_done", &data)
     })
     .await?;
     Ok(super::link_gate::remember(
@@ -256,6 +264,21 @@ pub async fn answer(
         &browser,
         html(actix_web::http::StatusCode::OK, page),
     ))
+}
+
+/// A partner page's `?lang=`: the reader's choice of which language comes first, kept on the
+/// form it posts so the answer page keeps the same order.
+fn chosen_language(req: &HttpRequest) -> Option<Language> {
+    web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.get("lang").and_then(|l| Language::parse(l)))
+}
+
+fn form_action(base: &str, token: &str, first: Option<Language>) -> String {
+    match first {
+        Some(l) => format!("{base}/{token}?lang={}", l.code()),
+        None => format!("{base}/{token}"),
+    }
 }
 
 fn actions_holder(
@@ -287,7 +310,8 @@ pub async fn actions_page(
     {
         return Ok(super::link_gate::remember(&state, &browser, code_page));
     }
-    let action = format!("/actions/{}", token.as_str());
+    let first = chosen_language(&req);
+    let action = form_action("/actions", &token, first);
     let path = req.path().to_string();
     let page = with_conn(&state, move |s, conn| {
         let data = crate::domain::action::page_data(
@@ -297,6 +321,7 @@ pub async fn actions_page(
             &holder,
             &action,
             None,
+            first,
             s.services.now(),
         )?;
         s.services.mailer.templates.page("actions", &data)
@@ -325,7 +350,8 @@ pub async fn actions_update(
     {
         return Ok(super::link_gate::remember(&state, &browser, code_page));
     }
-    let action = format!("/actions/{}", token.as_str());
+    let first = chosen_language(&req);
+    let action = form_action("/actions", &token, first);
     let path = req.path().to_string();
     let page = with_conn(&state, move |s, conn| {
         let now = s.services.now();
@@ -338,6 +364,7 @@ pub async fn actions_update(
             &holder,
             &action,
             Some("Saved. / Wedi’i gadw."),
+            first,
             now,
         )?;
         s.services.mailer.templates.page("actions", &data)

@@ -106,3 +106,12 @@ impl Text {
         }
     }
 }
+
+/// For a page in both languages: which comes first, for `{{#if welsh_first}}`.
+pub fn order(first: Language) -> serde_json::Value {
+    serde_json::json!({
+        "first": first.code(),
+        "second": first.other().code(),
+        "welsh_first": first == Language::Welsh,
+    })
+}

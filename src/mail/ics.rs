@@ -23,8 +23,13 @@ impl Method {
 pub struct MeetingInvite<'a> {
     pub uid: &'a str,
     pub sequence: u32,
-    /// No child's name: the kind of meeting and the case references only.
+    /// No child's name: the kind of meeting and the case references only, in the invitee's
+    /// language.
     pub summary: &'a str,
+    /// The language of `summary` (RFC 5545 `LANGUAGE`, a BCP 47 tag).
+    pub language: &'a str,
+    /// The same words in both languages, the invitee's first.
+    pub description: &'a str,
     pub starts: DateTime<Utc>,
     pub ends: DateTime<Utc>,
     pub location: Option<&'a str>,
@@ -68,15 +73,28 @@ fn address(value: &str) -> String {
         .collect()
 }
 
+/// A BCP 47 tag holds letters, digits and hyphens only.
+fn language_tag(value: &str) -> String {
+    value
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect()
+}
+
 pub fn calendar(invite: &MeetingInvite<'_>, method: Method) -> String {
     let mut event = Event::new();
     event
         .uid(&address(invite.uid))
         .sequence(invite.sequence)
         .timestamp(invite.stamp)
-        .summary(&text(invite.summary))
         .starts(invite.starts)
         .ends(invite.ends);
+    event.append_property(
+        Property::new("SUMMARY", &text(invite.summary))
+            .add_parameter("LANGUAGE", &language_tag(invite.language))
+            .done(),
+    );
+    event.description(&text(invite.description));
     let place = match (invite.location, invite.online_link) {
         (Some(l), Some(o)) => Some(format!("{l} / {o}")),
         (Some(l), None) => Some(l.to_string()),
@@ -137,6 +155,8 @@ mod tests {
             uid: "meeting-1@safeguard.test",
             sequence: 0,
             summary: "Strategy meeting\r\nATTENDEE:mailto:intruder@evil.example",
+            language: "en\r\nX-INJECTED:yes",
+            description: "Cyfarfod strategaeth\r\nX-INJECTED:yes",
             starts: at(10),
             ends: at(11),
             location: Some("Room 1\rX-INJECTED:yes"),

@@ -121,19 +121,25 @@ pub fn sample(name: &str, lang: Language) -> Value {
             "invitee_name": "Sample Invitee", "kind_en": "strategy meeting", "kind_cy": "cyfarfod strategaeth",
             "references": "CSE-2026-000001", "starts_en": "Wednesday 2 December 2026, 10:00",
             "starts_cy": "Dydd Mercher 2 Rhagfyr 2026, 10:00", "ends_time": "11:00", "location": "Room 1",
-            "cancelled": false, "response": null, "action": "/respond/sample",
+            "cancelled": false, "response": null, "response_en": "Awaiting an answer", "response_cy": "Yn aros am ateb",
+            "action": "/respond/sample",
+            "first": lang.code(), "second": lang.other().code(), "welsh_first": lang == Language::Welsh,
         }),
-        "respond_done" => {
-            json!({"answer_en": "attending", "answer_cy": "yn bresennol", "references": "CSE-2026-000001"})
-        }
+        "respond_done" => json!({
+            "answer_en": "attending", "answer_cy": "yn bresennol", "references": "CSE-2026-000001",
+            "first": lang.code(), "second": lang.other().code(), "welsh_first": lang == Language::Welsh,
+        }),
         "link_invalid" => json!({"expired": false}),
         // The email and the page share the name: one sample serves both.
         "link_code" => json!({"code": "123456", "sent_to": "jo•••@police.example", "minutes": 15,
                               "action": "/link-code/respond", "token": "sample", "error": false, "too_many": false}),
         "actions" => json!({
             "reference": "CSE-2026-000001", "owner_name": "Sample Owner", "message": null, "action": "/actions/sample",
-            "actions": [{"id": "a1", "title": "Return-home interview", "due": "2 December 2026", "status": "open", "open": true,
-                         "updates": [{"at": "1 December 2026, 09:00", "note": "Booked"}]}],
+            "first": lang.code(), "second": lang.other().code(), "welsh_first": lang == Language::Welsh,
+            "actions": [{"id": "a1", "title_en": "Return-home interview", "title_cy": "Cyfweliad dychwelyd adref",
+                         "due_en": "2 December 2026", "due_cy": "2 Rhagfyr 2026", "status_en": "Open", "status_cy": "Ar agor",
+                         "open": true,
+                         "updates": [{"at_en": "1 December 2026, 09:00", "at_cy": "1 Rhagfyr 2026, 09:00", "note": "Booked"}]}],
         }),
         "agreed_actions" => json!({
             "owner_name": "Sample Invitee", "event_title": match lang { Language::English => "strategy meeting", Language::Welsh => "cyfarfod strategaeth" },

@@ -48,6 +48,7 @@ pub fn answer_page_data(
     path: &str,
     invitee_id: &str,
     action: &str,
+    first: Option<Language>,
 ) -> Result<Value, AppError> {
     let (invitee, meeting) = invitee_and_meeting(conn, invitee_id)?;
     let who = link_holder(&invitee.email);
@@ -55,13 +56,14 @@ pub fn answer_page_data(
     unit_of_work::read(conn, &intent, Access::Read, |conn, touched| {
         let cases = cases_of(conn, &meeting.id)?;
         touched.cases(cases.iter().map(|c| c.id.as_str()));
-        Ok(page_values(
-            svc,
-            &invitee,
-            &meeting,
-            &joined_references(&cases),
-            action,
-        ))
+        let mut values = page_values(svc, &invitee, &meeting, &joined_references(&cases), action);
+        let first = first
+            .or_else(|| Language::parse(&invitee.language))
+            .unwrap_or(Language::English);
+        if let (Value::Object(v), Value::Object(o)) = (&mut values, crate::i18n::order(first)) {
+            v.extend(o);
+        }
+        Ok(values)
     })
 }
 
@@ -81,6 +83,8 @@ fn page_values(
         "ends_time": wales::time(meeting.ends_at.and_utc()), "location": meeting.location,
         "cancelled": meeting.status == "cancelled",
         "response": if invitee.response == "pending" { Value::Null } else { Value::String(invitee.response.clone()) },
+        "response_en": svc.words.get(Language::English, &format!("status_{}", invitee.response)),
+        "response_cy": svc.words.get(Language::Welsh, &format!("status_{}", invitee.response)),
         "action": action,
     })
 }

@@ -90,15 +90,24 @@ pub(super) fn queue_email(
         data
     })?;
     let ics_text = calendar.map(|method| {
-        let summary = format!(
-            "{} ({})",
-            super::kinds::kind_name(&svc.engine, &m.kind, Language::English),
-            ctx.references
-        );
+        // The calendar shows one summary: the invitee's language, the other below it.
+        let summary_in = |lang| {
+            let kind = super::kinds::kind_name(&svc.engine, &m.kind, lang);
+            let mut kind = kind.chars();
+            let kind: String = kind
+                .next()
+                .map(|c| c.to_uppercase().chain(kind).collect())
+                .unwrap_or_default();
+            format!("{kind} ({})", ctx.references)
+        };
+        let summary = summary_in(preferred);
+        let description = format!("{summary}\n{}", summary_in(preferred.other()));
         let invite = ics::MeetingInvite {
             uid: &m.uid,
             sequence: m.sequence as u32,
             summary: &summary,
+            language: preferred.code(),
+            description: &description,
             starts,
             ends,
             location: m.location.as_deref(),
