@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod identity;
 pub mod jobs;
 pub mod mail;
+pub mod print;
 pub mod reference;
 pub mod storage;
 pub mod time;

@@ -24,6 +24,7 @@ fn allowed(module: &str) -> Option<&'static [&'static str]> {
         "storage" => &["error", "i18n", "time", "identity", "reference"],
         "engine" => &["error", "i18n", "time", "identity", "reference"],
         "mail" => &["error", "i18n", "time", "identity", "reference", "storage"],
+        "print" => &["error"],
         "domain" => &[
             "error",
             "i18n",
@@ -33,6 +34,7 @@ fn allowed(module: &str) -> Option<&'static [&'static str]> {
             "storage",
             "engine",
             "mail",
+            "print",
         ],
         "follow_up" => &[
             "error",
@@ -43,6 +45,7 @@ fn allowed(module: &str) -> Option<&'static [&'static str]> {
             "storage",
             "engine",
             "mail",
+            "print",
             "domain",
         ],
         "jobs" => &[
@@ -54,6 +57,7 @@ fn allowed(module: &str) -> Option<&'static [&'static str]> {
             "storage",
             "engine",
             "mail",
+            "print",
             "domain",
             "follow_up",
             "app",
@@ -68,6 +72,7 @@ fn allowed(module: &str) -> Option<&'static [&'static str]> {
             "storage",
             "engine",
             "mail",
+            "print",
             "domain",
             "follow_up",
             "jobs",

@@ -136,6 +136,14 @@ fn owned(conn: &mut DbConn, holder: &LinkHolder) -> Result<Vec<AgreedActionRow>,
         .load(conn)?)
 }
 
+/// How the owner's page is shown: where its form posts, what it says after a save, and which
+/// language comes first (the owner's own choice unless they turned the page).
+pub struct PageView<'a> {
+    pub action_url: &'a str,
+    pub message: Option<&'a str>,
+    pub first: Option<Language>,
+}
+
 /// Values for the owner's page: their actions on that case and the updates to them; the case
 /// reference, never the child's name.
 pub fn page_data(
@@ -143,16 +151,14 @@ pub fn page_data(
     conn: &mut DbConn,
     path: &str,
     holder: &LinkHolder,
-    action_url: &str,
-    message: Option<&str>,
-    first: Option<Language>,
+    view: &PageView<'_>,
     now: DateTime<Utc>,
 ) -> Result<Value, AppError> {
     let who = super::meeting::link_holder(&holder.email);
     let intent = svc.intent_at(&who, path, now);
     unit_of_work::read(conn, &intent, Access::Read, |conn, touched| {
         touched.case(&holder.case_id);
-        owner_page(svc, conn, holder, action_url, message, first)
+        owner_page(svc, conn, holder, view)
     })
 }
 
@@ -160,9 +166,7 @@ fn owner_page(
     svc: &Services,
     conn: &mut DbConn,
     holder: &LinkHolder,
-    action_url: &str,
-    message: Option<&str>,
-    first: Option<Language>,
+    view: &PageView<'_>,
 ) -> Result<Value, AppError> {
     let reference: String = cases::table
         .find(&holder.case_id)
@@ -175,7 +179,7 @@ fn owner_page(
         .order(action_updates::at)
         .select(ActionUpdateRow::as_select())
         .load(conn)?;
-    let first = match first {
+    let first = match view.first {
         Some(l) => l,
         None => language_of(conn, &holder.case_id, &holder.email)?,
     };
@@ -184,7 +188,7 @@ fn owner_page(
     let mut page = json!({
         "reference": reference,
         "owner_name": actions.first().map(|a| a.owner_name.clone()).unwrap_or_default(),
-        "message": message, "action": action_url,
+        "message": view.message, "action": view.action_url,
         "actions": actions.iter().map(|a| json!({
             "id": a.id,
             "title_en": svc.engine.action_title(a.kind.as_deref(), &a.title, en),

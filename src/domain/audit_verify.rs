@@ -317,6 +317,9 @@ fn replay(
             ("located_authority", case.located_authority.clone()),
             ("residence_authority", case.residence_authority.clone()),
             ("existing_plan", case.existing_plan.clone()),
+            ("language", case.child_language.clone()),
+            ("family_language", case.family_language.clone()),
+            ("welsh_offer", case.welsh_offer.clone()),
         ]
         .into_iter()
         .filter(|(f, v)| !same(f, v.clone()))

@@ -67,12 +67,16 @@ pub struct CaseFilter {
     pub authority: Option<String>,
     pub overdue: Option<bool>,
     pub limit: Option<i64>,
+    /// Part of the child's name, whatever its accents, or of the case reference.
+    pub q: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct CaseSummary {
     pub id: String,
     pub reference: String,
+    /// The people who may open the case see the name; the list holds only such cases.
+    pub child_name: String,
     pub status: String,
     pub version: i64,
     pub located_authority: String,
@@ -115,6 +119,22 @@ pub fn list_cases(
                 .eq(a.clone())
                 .or(cases::residence_authority.eq(a.clone())),
         );
+    }
+    if let Some(q) = filter.q.as_deref().filter(|q| !q.trim().is_empty()) {
+        super::input::single_line(q, "q")?;
+        let pattern = crate::i18n::search::contains_pattern(q);
+        // A reference holds letters, digits and hyphens only; anything else cannot be one.
+        let reference: String = q.trim().to_uppercase();
+        let by_name = cases::child_name_folded.like(pattern).escape('\\');
+        query = if !reference.is_empty()
+            && reference
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            query.filter(by_name.or(cases::reference.like(format!("%{reference}%"))))
+        } else {
+            query.filter(by_name)
+        };
     }
     if let Some(state) = &filter.state {
         let in_state = case_workflows::table
@@ -184,6 +204,7 @@ pub fn list_cases(
                 }),
                 id: c.id,
                 reference: c.reference,
+                child_name: c.child_name,
                 status: c.status,
                 version: c.version,
                 located_authority: c.located_authority,

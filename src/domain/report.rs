@@ -23,6 +23,10 @@ use crate::time::age::date_at_age_months;
 use crate::time::wales::london_date;
 
 pub const EXISTING_PLANS: &[&str] = &["none", "care_and_support", "child_protection", "both"];
+/// A child's or family's language, as the Welsh Language Standards ask it to be recorded.
+pub const LANGUAGES: &[&str] = &["cy", "en", "both", "other", "not_known"];
+/// Whether the active offer of Welsh was made, and what came of it.
+pub const WELSH_OFFERS: &[&str] = &["accepted", "declined", "not_made"];
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -42,10 +46,37 @@ pub struct ChildInput {
     pub existing_plan: String,
     #[serde(default)]
     pub in_secure_estate: bool,
+    /// One of `LANGUAGES`; `not_known` until someone asks.
+    #[serde(default = "not_known")]
+    pub language: String,
+    #[serde(default = "not_known")]
+    pub family_language: String,
+    /// One of `WELSH_OFFERS`.
+    #[serde(default = "not_made")]
+    pub welsh_offer: String,
 }
 
 fn none() -> String {
     "none".into()
+}
+
+fn not_known() -> String {
+    "not_known".into()
+}
+
+fn not_made() -> String {
+    "not_made".into()
+}
+
+fn one_of(value: &str, choices: &[&str], field: &str) -> Result<(), AppError> {
+    if choices.contains(&value) {
+        return Ok(());
+    }
+    Err(AppError::bad_request(
+        "invalid_choice",
+        field,
+        format!("{field} must be one of {}", choices.join(", ")),
+    ))
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -180,6 +211,9 @@ pub fn record(
             ),
         ));
     }
+    one_of(&c.language, LANGUAGES, "child.language")?;
+    one_of(&c.family_language, LANGUAGES, "child.family_language")?;
+    one_of(&c.welsh_offer, WELSH_OFFERS, "child.welsh_offer")?;
     let primary = engine.registry.primary();
     let facts: Map<String, Value> =
         validate_facts(&primary.def.facts, &req.facts, &engine.agencies, now)?;
@@ -242,6 +276,10 @@ pub fn record(
             team: (actor.authority == located || actor.authority == residence)
                 .then(|| actor.team.clone()),
             restricted: false,
+            child_language: c.language.clone(),
+            family_language: c.family_language.clone(),
+            welsh_offer: c.welsh_offer.clone(),
+            child_name_folded: crate::i18n::search::fold(&name),
         };
         diesel::insert_into(cases::table)
             .values(&case)
@@ -294,6 +332,8 @@ pub fn record(
                         "located_authority": located, "residence_authority": residence,
                         "looked_after": c.looked_after, "existing_plan": c.existing_plan,
                         "in_secure_estate": c.in_secure_estate,
+                        "language": c.language, "family_language": c.family_language,
+                        "welsh_offer": c.welsh_offer,
                     },
                     "facts": facts,
                     "team": case.team,

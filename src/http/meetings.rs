@@ -319,9 +319,11 @@ pub async fn actions_page(
             conn,
             &path,
             &holder,
-            &action,
-            None,
-            first,
+            &crate::domain::action::PageView {
+                action_url: &action,
+                message: None,
+                first,
+            },
             s.services.now(),
         )?;
         s.services.mailer.templates.page("actions", &data)
@@ -362,9 +364,11 @@ pub async fn actions_update(
             conn,
             &path,
             &holder,
-            &action,
-            Some("Saved. / Wedi’i gadw."),
-            first,
+            &crate::domain::action::PageView {
+                action_url: &action,
+                message: Some("Saved. / Wedi’i gadw."),
+                first,
+            },
             now,
         )?;
         s.services.mailer.templates.page("actions", &data)

@@ -49,7 +49,10 @@ pub fn document(meeting_kinds: &[String]) -> Value {
                         "residence_authority": {"type": "string"},
                         "looked_after": {"type": "boolean"},
                         "existing_plan": {"enum": ["none", "care_and_support", "child_protection", "both"]},
-                        "in_secure_estate": {"type": "boolean"}
+                        "in_secure_estate": {"type": "boolean"},
+                        "language": {"enum": ["cy", "en", "both", "other", "not_known"], "default": "not_known"},
+                        "family_language": {"enum": ["cy", "en", "both", "other", "not_known"], "default": "not_known"},
+                        "welsh_offer": {"enum": ["accepted", "declined", "not_made"], "default": "not_made"}
                     }},
                     "facts": {"type": "object", "description": "report facts declared by the primary workflow"},
                     "involvements": {"type": "array", "items": {"type": "object", "required": ["agency", "role"], "properties": {
@@ -104,6 +107,7 @@ pub fn document(meeting_kinds: &[String]) -> Value {
                     {"name": "state", "in": "query", "schema": {"type": "string"}},
                     {"name": "authority", "in": "query", "schema": {"type": "string"}},
                     {"name": "overdue", "in": "query", "schema": {"type": "boolean"}},
+                    {"name": "q", "in": "query", "description": "part of the child's name (accents need not be typed) or of the reference", "schema": {"type": "string"}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
                 ], "responses": responses("case summaries", &[("400", "bad filter")])},
                 "post": {"summary": "record a report: creates a case on the primary workflow",

@@ -178,6 +178,8 @@ impl Catalogue {
                     "name",
                     "reference",
                     "days",
+                    "when",
+                    "who",
                 ] {
                     args.set(name, FluentValue::from(2));
                 }
@@ -280,5 +282,124 @@ impl handlebars::HelperDef for Translate {
             out.write(&text)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> Catalogue {
+        Catalogue::load(
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates")),
+            None,
+        )
+        .expect("the catalogue loads")
+    }
+
+    #[test]
+    fn working_days_take_the_right_plural_in_both_languages() {
+        let c = shipped();
+        let days = |lang, n| c.format(lang, "working_days", &[("count", Arg::Number(n))]);
+        let counts = [0, 1, 2, 3, 6, 11];
+        let english: Vec<String> = counts.iter().map(|n| days(Language::English, *n)).collect();
+        assert_eq!(
+            english,
+            [
+                "0 working days",
+                "1 working day",
+                "2 working days",
+                "3 working days",
+                "6 working days",
+                "11 working days"
+            ]
+        );
+        // After 2 the noun softens (dau ddiwrnod); the other forms keep it.
+        let welsh: Vec<String> = counts.iter().map(|n| days(Language::Welsh, *n)).collect();
+        assert_eq!(
+            welsh,
+            [
+                "0 diwrnod gwaith",
+                "1 diwrnod gwaith",
+                "2 ddiwrnod gwaith",
+                "3 diwrnod gwaith",
+                "6 diwrnod gwaith",
+                "11 diwrnod gwaith"
+            ]
+        );
+    }
+
+    /// The six Welsh categories (CLDR): 0 zero, 1 one, 2 two, 3 few, 6 many, the rest other.
+    #[test]
+    fn welsh_chooses_among_six_plural_forms() {
+        let mut b = bundle(Language::Welsh);
+        let ftl = "n = { $count ->\n [zero] zero\n [one] one\n [two] two\n [few] few\n [many] many\n *[other] other\n}\n";
+        b.add_resource(FluentResource::try_new(ftl.to_string()).expect("parses"))
+            .expect("adds");
+        let pattern = b.get_message("n").and_then(|m| m.value()).expect("n");
+        let form = |n: i64| {
+            let mut args = FluentArgs::new();
+            args.set("count", FluentValue::from(n));
+            b.format_pattern(pattern, Some(&args), &mut vec![])
+                .to_string()
+        };
+        let forms: Vec<String> = [0, 1, 2, 3, 6, 11, 100].iter().map(|n| form(*n)).collect();
+        assert_eq!(
+            forms,
+            ["zero", "one", "two", "few", "many", "other", "other"]
+        );
+    }
+
+    /// Every code the source can answer with has a message in both languages: a code written
+    /// in an `AppError` constructor or a `code: "…"` field, anywhere under `src/`.
+    #[test]
+    fn every_error_code_in_the_source_has_a_message_in_both_languages() {
+        let c = shipped();
+        let mut codes = std::collections::BTreeSet::new();
+        let mut stack = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("src") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).expect("source");
+                for opener in ["bad_request(", "unprocessable(", "code: \""] {
+                    for (i, _) in text.match_indices(opener) {
+                        let after = text[i + opener.len()..].trim_start();
+                        let after = after.strip_prefix('"').unwrap_or(after);
+                        let code: String = after
+                            .chars()
+                            .take_while(|ch| ch.is_ascii_lowercase() || *ch == '_')
+                            .collect();
+                        if code.len() > 2 && after[code.len()..].starts_with('"') {
+                            codes.insert(code);
+                        }
+                    }
+                }
+            }
+        }
+        for fixed in [
+            "unauthorized",
+            "forbidden",
+            "not_found",
+            "payload_too_large",
+        ] {
+            codes.insert(fixed.to_string());
+        }
+        let missing: Vec<&String> = codes
+            .iter()
+            .filter(|code| !c.has(&format!("error_{code}")))
+            .collect();
+        assert!(missing.is_empty(), "codes without a message: {missing:?}");
+        assert!(codes.len() > 50, "only {} codes found", codes.len());
+        println!(
+            "{} error codes, each with a message in English and Welsh",
+            codes.len()
+        );
     }
 }

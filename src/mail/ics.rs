@@ -90,7 +90,7 @@ pub fn calendar(invite: &MeetingInvite<'_>, method: Method) -> String {
         .starts(invite.starts)
         .ends(invite.ends);
     event.append_property(
-        Property::new("SUMMARY", &text(invite.summary))
+        Property::new("SUMMARY", text(invite.summary))
             .add_parameter("LANGUAGE", &language_tag(invite.language))
             .done(),
     );

@@ -125,7 +125,27 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<usize, AppError> {
             .run_pending_migrations(POSTGRES_MIGRATIONS)
             .map(|v| v.len()),
     };
-    applied.map_err(|e| AppError::Startup(format!("database migration failed: {e}")))
+    let applied =
+        applied.map_err(|e| AppError::Startup(format!("database migration failed: {e}")))?;
+    fold_names_recorded_before_search(conn)?;
+    Ok(applied)
+}
+
+/// Cases recorded before names were kept folded for search get theirs; SQL cannot strip
+/// accents the way `i18n::search::fold` does, so this runs in Rust, once per such row.
+fn fold_names_recorded_before_search(conn: &mut DbConn) -> Result<(), AppError> {
+    use schema::cases;
+    let unfolded: Vec<(String, String)> = cases::table
+        .filter(cases::child_name_folded.eq(""))
+        .filter(cases::child_name.ne(""))
+        .select((cases::id, cases::child_name))
+        .load(conn)?;
+    for (id, name) in unfolded {
+        diesel::update(cases::table.find(&id))
+            .set(cases::child_name_folded.eq(crate::i18n::search::fold(&name)))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// The role a PostgreSQL URL connects as.

@@ -60,6 +60,13 @@ pub struct CaseRow {
     pub team: Option<String>,
     /// Opens only to the people named on it (`case_access_grants`) and by break-glass.
     pub restricted: bool,
+    /// The child's language and the family's (`cy`, `en`, `both`, `other`, `not_known`).
+    pub child_language: String,
+    pub family_language: String,
+    /// The active offer of Welsh: `accepted`, `declined` or `not_made`.
+    pub welsh_offer: String,
+    /// The name as search compares it: lower case, without accents.
+    pub child_name_folded: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

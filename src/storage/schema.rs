@@ -54,6 +54,10 @@ diesel::table! {
         updated_at -> Timestamp,
         team -> Nullable<Text>,
         restricted -> Bool,
+        child_language -> Text,
+        family_language -> Text,
+        welsh_offer -> Text,
+        child_name_folded -> Text,
     }
 }
 

@@ -47,7 +47,11 @@ pub async fn my_cases(
         Err(r) => return Ok(r),
     };
     let page = user.page(&req);
-    cases_page_with(&state, &user, &page, StatusCode::OK, json!({})).await
+    let q = web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.get("q").cloned())
+        .unwrap_or_default();
+    cases_page_with(&state, &user, &page, StatusCode::OK, json!({"q": q})).await
 }
 
 /// The cases page, with `extra` (a refused break-glass form's errors and what was typed).
@@ -61,10 +65,15 @@ pub async fn cases_page_with(
     let lang = language(&page.lang);
     let actor = user.actor.clone();
     let path = "/cases".to_string();
+    let filter = CaseFilter {
+        q: extra["q"].as_str().map(str::to_string),
+        ..CaseFilter::default()
+    };
+    let page_lang = page.lang.clone();
     let rows = with_conn(state, move |s, conn| {
         let intent = s.services.intent(&actor.id, &path);
         let list = unit_of_work::read(conn, &intent, Access::List, |conn, touched| {
-            let list = case::list_cases(&s.services, conn, &actor, &CaseFilter::default())?;
+            let list = case::list_cases(&s.services, conn, &actor, &filter)?;
             touched.cases(list.iter().map(|c| c.id.as_str()));
             Ok(list)
         })?;
@@ -73,9 +82,9 @@ pub async fn cases_page_with(
             .iter()
             .map(|c| {
                 json!({
-                    "reference": c.reference,
+                    "reference": c.reference, "child_name": c.child_name,
                     "step": c.state.as_deref().and_then(|st| primary.state(st).map(|x| x.title_in(lang).to_string())).unwrap_or_default(),
-                    "status": c.status,
+                    "status": s.pages.word(&page_lang, &format!("status_{}", c.status)),
                     "next_deadline": c.next_deadline.map(|d| wales::date_time(d, lang)),
                     "overdue": c.overdue,
                 })
@@ -159,12 +168,27 @@ fn report_page(
         "located_authority": get("located_authority"), "residence_authority": get("residence_authority"),
         "looked_after": typed.and_then(|f| forms::first(f, "looked_after")).is_some(),
     });
+    let choices = |field: &str, values: &[&str], prefix: &str, default: &str| -> Vec<Value> {
+        let chosen = typed
+            .and_then(|f| forms::first(f, field))
+            .unwrap_or(default);
+        values
+            .iter()
+            .map(|v| json!({"value": v, "label": state.pages.word(&page.lang, &format!("{prefix}{v}")), "selected": *v == chosen}))
+            .collect()
+    };
+    let languages = json!({
+        "child": choices("language", report::LANGUAGES, "language_", "not_known"),
+        "family": choices("family_language", report::LANGUAGES, "language_", "not_known"),
+        "offer": choices("welsh_offer", report::WELSH_OFFERS, "welsh_offer_", "not_made"),
+    });
     super::page_response(
         state,
         "new_report",
         page,
         status,
         json!({"title": state.pages.word(&page.lang, "new_report"), "child": child, "authorities": authorities,
+               "languages": languages,
                "form_token": typed.and_then(|f| forms::first(f, "form_token")).filter(|t| t.len() == 64)
                    .map(str::to_string).unwrap_or_else(super::session::random_token),
                "fields": report_fields(state, typed, welsh), "errors": errors}),
@@ -233,10 +257,14 @@ pub async fn record_report(
     let names = report_facts(&wf);
     let outcome = forms::facts_from(&wf, &names, &form).and_then(|facts| {
         let get = |k: &str| forms::first(&form, k).unwrap_or("").trim().to_string();
+        // The form always sends a choice; a post without one (not from the form) is unasked.
+        let or = |v: String, unasked: &str| if v.is_empty() { unasked.to_string() } else { v };
         serde_json::from_value::<NewCaseRequest>(json!({
             "child": {"name": get("child_name"), "date_of_birth": get("date_of_birth"), "gender": get("gender"),
                       "located_authority": get("located_authority"), "residence_authority": get("residence_authority"),
-                      "looked_after": forms::first(&form, "looked_after").is_some()},
+                      "looked_after": forms::first(&form, "looked_after").is_some(),
+                      "language": or(get("language"), "not_known"), "family_language": or(get("family_language"), "not_known"),
+                      "welsh_offer": or(get("welsh_offer"), "not_made")},
             "facts": facts,
         }))
         .map_err(|e| AppError::bad_request("invalid_report", "child", e.to_string()))
@@ -398,6 +426,10 @@ pub(super) fn case_data(
             "located": engine.agencies.get(&case.located_authority).map(|a| if welsh { a.name_cy.clone() } else { a.name_en.clone() }),
             "residence": engine.agencies.get(&case.residence_authority).map(|a| if welsh { a.name_cy.clone() } else { a.name_en.clone() }),
             "status": state.pages.word(lang, &format!("status_{}", case.status)), "version": case.version,
+            "language": state.pages.word(lang, &format!("language_{}", case.child_language)),
+            "family_language": state.pages.word(lang, &format!("language_{}", case.family_language)),
+            "welsh_offer": state.pages.word(lang, &format!("welsh_offer_{}", case.welsh_offer)),
+            "welsh_offer_not_made": case.welsh_offer == "not_made",
         },
         "workflows": workflows,
         "actions": view.agreed_actions.iter().map(|a| {

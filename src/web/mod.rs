@@ -5,6 +5,7 @@ pub mod account;
 pub mod administration;
 pub mod case_access_pages;
 pub mod case_pages;
+pub mod case_record_print;
 pub mod forms;
 pub mod meeting_pages;
 pub mod meeting_record_page;
@@ -293,6 +294,10 @@ impl Pages {
             .get(Language::parse(lang).unwrap_or(Language::English), key)
     }
 
+    pub fn has(&self, key: &str) -> bool {
+        self.catalogue.has(key)
+    }
+
     /// A message with variables, in the page's language.
     pub fn words_with(&self, lang: &str, key: &str, args: &[(&str, Arg<'_>)]) -> String {
         self.catalogue.format(
@@ -306,16 +311,51 @@ impl Pages {
 /// An error in the page's language: the catalogue's words for its code in Welsh, the service's
 /// own sentence in English (which can say more, such as which value was wrong).
 pub fn error_text(state: &AppState, lang: &str, e: &AppError) -> String {
-    if lang == "cy" {
-        let field = e.field().unwrap_or_default();
-        state.pages.words_with(
-            lang,
-            &format!("error_{}", e.code()),
-            &[("field", Arg::Text(field))],
-        )
-    } else {
-        e.to_string()
+    // The page says in plain words what the API says with a field path: "Child's name must not
+    // be empty", never `child.name`. A code without a message keeps the specific one.
+    let code = format!("error_{}", e.code());
+    if !state.pages.has(&code) {
+        return e.to_string();
     }
+    let label = e
+        .field()
+        .map(|f| field_label(state, lang, f))
+        .unwrap_or_default();
+    state
+        .pages
+        .words_with(lang, &code, &[("field", Arg::Text(&label))])
+}
+
+/// What a form calls the input an error names, in the page's language.
+fn field_label(state: &AppState, lang: &str, field: &str) -> String {
+    let key = match field {
+        "child.name" => "child_name",
+        "child.date_of_birth" => "date_of_birth",
+        "child.gender" => "gender",
+        "child.located_authority" => "located_authority",
+        "child.residence_authority" => "residence_authority",
+        "child.language" => "child_language",
+        "child.family_language" => "family_language",
+        "child.welsh_offer" => "welsh_offer",
+        f => {
+            if let Some(name) = f.strip_prefix("facts.").and_then(|n| n.split('.').next()) {
+                let language = Language::parse(lang).unwrap_or(Language::English);
+                for wf in state.services.engine.registry.latest_all() {
+                    if let Some(spec) = wf.def.facts.get(name) {
+                        return spec.label_in(language).to_string();
+                    }
+                }
+            }
+            let last = f.rsplit('.').next().unwrap_or(f);
+            let last = last.split('[').next().unwrap_or(last);
+            if state.pages.has(last) {
+                last
+            } else {
+                return state.pages.word(lang, "this_answer");
+            }
+        }
+    };
+    state.pages.word(lang, key)
 }
 
 /// "Page not found": for a page that does not exist and for a case the person may not see
@@ -389,6 +429,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/cases/new", web::get().to(case_pages::new_report))
         .route("/cases/new", web::post().to(case_pages::record_report))
         .route("/cases/{key}", web::get().to(case_pages::case_page))
+        .route(
+            "/cases/{key}/record.pdf",
+            web::get().to(case_record_print::record_pdf),
+        )
         .route(
             "/cases/{key}/team",
             web::post().to(case_access_pages::assign_team),

@@ -20,6 +20,8 @@ pub struct Answer {
     pub location: String,
     pub headers: HashMap<String, String>,
     pub body: String,
+    /// The body as sent, for what is not text (a PDF).
+    pub bytes: Vec<u8>,
 }
 
 impl Web {
@@ -98,12 +100,14 @@ impl Web {
             .collect();
         let status = r.status();
         let location = r.header("location").unwrap_or("").to_string();
-        let body = r.into_string().map_err(|e| e.to_string())?;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut r.into_reader(), &mut bytes).map_err(|e| e.to_string())?;
         Ok(Answer {
             status,
             location,
             headers,
-            body,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes,
         })
     }
 

@@ -199,3 +199,26 @@ undelivered_retrying = still being tried
 addresses_rationale = If the service questions an address: why it is right
 addresses_rationale_hint = Only needed when an address is not at one of the email domains its agency lists. Check it letter by letter first: misdirected email is the commonest breach.
 days_late_heading = Working days late
+
+# Finding a case, and the active offer of Welsh (Welsh Language Standards)
+search_cases = Find a case
+search_cases_hint = The child's name or the case reference. Accents need not be typed: Sian finds Siân.
+search = Search
+no_cases_found = No case you may open matches that search.
+child_language = The child's language
+family_language = The family's language
+language_cy = Welsh
+language_en = English
+language_both = Welsh and English
+language_other = Another language
+language_not_known = Not known yet
+welsh_offer = Was the active offer of Welsh made to the child and family?
+welsh_offer_hint = The Welsh Language Standards ask that Welsh is offered without anyone having to ask for it.
+welsh_offer_accepted = Yes, and they chose Welsh
+welsh_offer_declined = Yes, and they chose not to use Welsh
+welsh_offer_not_made = Not yet
+languages_heading = Language
+print_record = Print the case record (PDF)
+print_marking = OFFICIAL-SENSITIVE: personal information about a child
+print_printed = Printed { $when } by { $who }
+this_answer = This answer

@@ -1,0 +1,206 @@
+//! The case record as a PDF, in the reader's language: what the case page shows (the child, the
+//! steps and their deadlines, meetings, agreed actions, reviews and the timeline), for a file or
+//! a court bundle. Opening it is a read of the case like any other, logged with it.
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::Value;
+
+use super::{signed_in, PageContext};
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::http::cases::reading_case;
+use crate::i18n::catalogue::Arg;
+use crate::print::{Document, Line};
+
+pub async fn record_pdf(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    key: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let user = match signed_in(&req, &state).await {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    let page = user.page(&req);
+    let lang = page.lang.clone();
+    let actor = user.actor.clone();
+    let path = req.path().to_string();
+    let data = reading_case(&state, actor, path, key.into_inner(), move |s, conn, c| {
+        super::case_pages::case_data(s, conn, &user, c, &lang, None)
+    })
+    .await;
+    let data = match data {
+        Ok(d) => d,
+        Err(AppError::NotFound(_)) => return Ok(super::not_found_page(&state, &page)),
+        Err(e) => return Err(e),
+    };
+    let document = record(&state, &page, &data);
+    let bytes = crate::print::pdf(&document)?;
+    let file = format!(
+        "{}.pdf",
+        data["case"]["reference"].as_str().unwrap_or("case")
+    );
+    Ok(HttpResponse::build(StatusCode::OK)
+        .content_type("application/pdf")
+        .insert_header((
+            "Content-Disposition",
+            format!("inline; filename=\"{file}\""),
+        ))
+        .body(bytes))
+}
+
+/// The page's values laid out as lines, with the catalogue's words for the headings.
+fn record(state: &AppState, page: &PageContext, data: &Value) -> Document {
+    let t = |key: &str| state.pages.word(&page.lang, key);
+    let s = |v: &Value| v.as_str().unwrap_or("").to_string();
+    let case = &data["case"];
+    let reference = s(&case["reference"]);
+    let mut lines = vec![
+        Line::Title(format!("{} {reference}", t("case"))),
+        Line::Text(format!("{}: {}", t("child_name"), s(&case["child_name"]))),
+        Line::Text(format!(
+            "{}: {} ({} {})",
+            t("date_of_birth"),
+            s(&case["date_of_birth"]),
+            t("age"),
+            case["age"]
+        )),
+        Line::Text(format!(
+            "{}: {}",
+            t("located_authority"),
+            s(&case["located"])
+        )),
+        Line::Text(format!(
+            "{}: {}",
+            t("residence_authority"),
+            s(&case["residence"])
+        )),
+        Line::Text(format!("{}: {}", t("child_language"), s(&case["language"]))),
+        Line::Text(format!(
+            "{}: {}",
+            t("family_language"),
+            s(&case["family_language"])
+        )),
+        Line::Text(format!("{} {}", t("welsh_offer"), s(&case["welsh_offer"]))),
+        Line::Text(format!("{}: {}", t("status"), s(&case["status"]))),
+    ];
+    for w in data["workflows"].as_array().into_iter().flatten() {
+        lines.push(Line::Heading(format!(
+            "{}: {}",
+            s(&w["title"]),
+            s(&w["state_title"])
+        )));
+        if let Some(d) = w["deadline"].as_object() {
+            let due = d.get("local").map(s).unwrap_or_default();
+            let overdue = d.get("overdue").and_then(Value::as_bool).unwrap_or(false);
+            lines.push(Line::Text(if overdue {
+                format!("{} {} {due}", t("overdue"), t("was_due"))
+            } else {
+                format!("{} {due}", t("due"))
+            }));
+            lines.push(Line::Text(format!(
+                "{}: {}",
+                t("timescale_source"),
+                d.get("source").map(s).unwrap_or_default()
+            )));
+        }
+        lines.push(Line::Text(s(&w["guidance"])));
+    }
+    let section = |lines: &mut Vec<Line>, heading: &str, items: Vec<String>| {
+        lines.push(Line::Heading(t(heading)));
+        if items.is_empty() {
+            lines.push(Line::Text(t("none_yet")));
+        }
+        lines.extend(items.into_iter().map(Line::Text));
+    };
+    let list = |key: &str| data[key].as_array().cloned().unwrap_or_default();
+    section(
+        &mut lines,
+        "meetings",
+        list("meetings")
+            .iter()
+            .map(|m| {
+                format!(
+                    "{}, {}: {}",
+                    s(&m["kind"]),
+                    s(&m["starts"]),
+                    s(&m["status"])
+                )
+            })
+            .collect(),
+    );
+    section(
+        &mut lines,
+        "agreed_actions",
+        list("actions")
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} ({}: {}; {}: {}): {}",
+                    s(&a["title"]),
+                    t("owner_name"),
+                    s(&a["owner_name"]),
+                    t("due_date"),
+                    s(&a["due_date"]),
+                    s(&a["status"])
+                )
+            })
+            .collect(),
+    );
+    section(
+        &mut lines,
+        "reviews",
+        list("reviews")
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {}: {}: {}",
+                    s(&r["title"]),
+                    r["number"],
+                    s(&r["due"]),
+                    s(&r["status"])
+                )
+            })
+            .collect(),
+    );
+    section(
+        &mut lines,
+        "timeline",
+        list("timeline")
+            .iter()
+            .rev()
+            .map(|e| {
+                let mut line = format!("{}: {}: {}", s(&e["at"]), s(&e["who"]), s(&e["what"]));
+                if e["decline"].as_bool() == Some(true) {
+                    line.push_str(&format!(" ({})", t("declined")));
+                }
+                if let Some(r) = e["rationale"].as_str().filter(|r| !r.is_empty()) {
+                    line.push_str(&format!("\n{}: {r}", t("rationale")));
+                }
+                line
+            })
+            .collect(),
+    );
+    lines.push(Line::Gap);
+    let now = state.services.now();
+    let when = crate::time::wales::date_time(
+        now,
+        crate::i18n::Language::parse(&page.lang).unwrap_or(crate::i18n::Language::English),
+    );
+    lines.push(Line::Text(state.pages.words_with(
+        &page.lang,
+        "print_printed",
+        &[
+            ("when", Arg::Text(&when)),
+            (
+                "who",
+                Arg::Text(page.user.as_ref().map_or("", |u| u.name.as_str())),
+            ),
+        ],
+    )));
+    Document {
+        title: format!("{} {reference}", t("case")),
+        marking: format!("{} · {reference}", t("print_marking")),
+        lines,
+    }
+}
