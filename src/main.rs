@@ -56,11 +56,70 @@ enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Every text in both languages as one CSV, for a translator to review and return.
+    I18n {
+        #[command(subcommand)]
+        command: I18nCommand,
+    },
     /// Case records as a whole: destruction under a retention rule.
     Case {
         #[command(subcommand)]
         command: CaseCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum I18nCommand {
+    /// Write every text as CSV (key, english, welsh, where_used, reviewed), to --out or to
+    /// standard output.
+    Export {
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        folders: TextFolders,
+    },
+    /// Read a returned CSV and write its Welsh back where each text lives. Every row is checked
+    /// first, and the result loaded as the service would load it; if anything is refused,
+    /// nothing is written.
+    Import {
+        file: PathBuf,
+        /// Check and report, but write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        folders: TextFolders,
+    },
+    /// Rewrite templates/i18n/UNREVIEWED.md from the reviews kept in templates/i18n/reviewed.csv
+    /// (after adding or changing a text by hand).
+    Unreviewed {
+        #[command(flatten)]
+        folders: TextFolders,
+    },
+}
+
+/// The folders whose texts are exported and imported.
+#[derive(clap::Args)]
+struct TextFolders {
+    /// The templates folder (default: SAFEGUARD_TEMPLATES_DIR, else ./templates).
+    #[arg(long)]
+    templates: Option<PathBuf>,
+    /// The workflows folder (default: SAFEGUARD_WORKFLOWS_DIR, else ./workflows).
+    #[arg(long)]
+    workflows: Option<PathBuf>,
+}
+
+impl TextFolders {
+    fn resolve(self) -> (PathBuf, PathBuf) {
+        let templates = self
+            .templates
+            .or_else(|| {
+                std::env::var("SAFEGUARD_TEMPLATES_DIR")
+                    .ok()
+                    .map(PathBuf::from)
+            })
+            .unwrap_or_else(|| PathBuf::from("templates"));
+        (templates, workflows_dir(self.workflows))
+    }
 }
 
 #[derive(Subcommand)]
@@ -252,11 +311,125 @@ fn run(cli: Cli) -> Result<ExitCode, AppError> {
                 Ok(ExitCode::SUCCESS)
             }
         },
+        Command::I18n { command } => translation(command),
         command => {
             let config = Config::load(cli.config.as_deref())?;
             run_with_database(command, config, clock)
         }
     }
+}
+
+fn translation(command: I18nCommand) -> Result<ExitCode, AppError> {
+    use safeguard::i18n::review;
+    match command {
+        I18nCommand::Export { out, folders } => {
+            let (templates, workflows) = folders.resolve();
+            let rows = review::rows(&templates, &workflows)?;
+            match out {
+                Some(path) => {
+                    let file = std::fs::File::create(&path)
+                        .map_err(|e| AppError::Startup(format!("{}: {e}", path.display())))?;
+                    review::write_csv(&rows, file)?;
+                    let unreviewed = rows.iter().filter(|r| r.reviewed != "yes").count();
+                    eprintln!(
+                        "{} texts written to {} ({unreviewed} not yet reviewed)",
+                        rows.len(),
+                        path.display()
+                    );
+                }
+                None => review::write_csv(&rows, std::io::stdout().lock())?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        I18nCommand::Unreviewed { folders } => {
+            let (templates, workflows) = folders.resolve();
+            let list = review::unreviewed_list(&templates, &workflows)?;
+            let path = templates.join(review::UNREVIEWED);
+            std::fs::write(&path, &list)
+                .map_err(|e| AppError::Startup(format!("{}: {e}", path.display())))?;
+            println!("wrote {}", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        I18nCommand::Import {
+            file,
+            dry_run,
+            folders,
+        } => {
+            let (templates, workflows) = folders.resolve();
+            let input = std::fs::File::open(&file)
+                .map_err(|e| AppError::Startup(format!("{}: {e}", file.display())))?;
+            let rows = review::read_csv(input)?;
+            let changes = review::apply(&rows, &templates, &workflows)?;
+            check_staged(&changes, &templates, &workflows)?;
+            println!(
+                "{} rows read; {} Welsh texts changed; {} newly reviewed; {} still unreviewed",
+                rows.len(),
+                changes.changed,
+                changes.newly_reviewed,
+                changes.still_unreviewed
+            );
+            if dry_run {
+                println!("dry run: nothing written");
+                return Ok(ExitCode::SUCCESS);
+            }
+            for (path, text) in &changes.files {
+                std::fs::write(path, text)
+                    .map_err(|e| AppError::Startup(format!("{}: {e}", path.display())))?;
+                println!("wrote {}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Loads the imported texts as the service would, from a copy of the folders with the
+/// changes in place: a message that does not format, a template that does not render or a
+/// workflow `workflows check` refuses stops the import before anything is written.
+fn check_staged(
+    changes: &safeguard::i18n::review::Changes,
+    templates: &std::path::Path,
+    workflows: &std::path::Path,
+) -> Result<(), AppError> {
+    let stage = std::env::temp_dir().join(format!("safeguard-import-{}", uuid::Uuid::new_v4()));
+    let (staged_templates, staged_workflows) = (stage.join("templates"), stage.join("workflows"));
+    let result = (|| {
+        copy_dir(templates, &staged_templates)?;
+        copy_dir(workflows, &staged_workflows)?;
+        for (path, text) in &changes.files {
+            let staged = if let Ok(rest) = path.strip_prefix(templates) {
+                staged_templates.join(rest)
+            } else if let Ok(rest) = path.strip_prefix(workflows) {
+                staged_workflows.join(rest)
+            } else {
+                return Err(AppError::Startup(format!(
+                    "{} is outside the folders",
+                    path.display()
+                )));
+            };
+            std::fs::write(&staged, text)
+                .map_err(|e| AppError::Startup(format!("{}: {e}", staged.display())))?;
+        }
+        safeguard::mail::templates::Templates::load(&staged_templates, None)?.check()?;
+        WorkflowRegistry::load_dir(&staged_workflows)?;
+        Ok(())
+    })();
+    let _ = std::fs::remove_dir_all(&stage);
+    result.map_err(|e| AppError::Startup(format!("nothing imported: {e}")))
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> Result<(), AppError> {
+    let io = |e: std::io::Error| AppError::Startup(format!("{}: {e}", from.display()));
+    std::fs::create_dir_all(to).map_err(io)?;
+    for entry in std::fs::read_dir(from).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        let target = to.join(path.file_name().unwrap_or_default());
+        if path.is_dir() {
+            copy_dir(&path, &target)?;
+        } else {
+            std::fs::copy(&path, &target).map_err(io)?;
+        }
+    }
+    Ok(())
 }
 
 fn run_with_database(
@@ -571,7 +744,7 @@ fn run_with_database(
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Workflows { .. } => Err(AppError::Internal(
+        Command::Workflows { .. } | Command::I18n { .. } => Err(AppError::Internal(
             "workflow commands need no database".into(),
         )),
     }

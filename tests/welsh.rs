@@ -4,8 +4,8 @@
 //! fails the same check. Emails and calendar files for a Welsh reader put Welsh first. Search
 //! finds names whatever their accents; the printed record carries every Welsh letter.
 //!
-//! What counts as text: everything a reader sees (text, titles, labels, button values, alt and
-//! aria-label), outside any element marked with the other language's `lang` (the language
+//! What counts as text: everything a reader sees (text, titles, labels, button values, what a
+//! text input holds, alt and aria-label), outside any element marked with the other language's `lang` (the language
 //! link, and the partner pages' second half, are marked so). Names, references and codes are
 //! allowed: a string the two languages share is not counted.
 mod support;
@@ -204,8 +204,12 @@ fn visible(html: &str, lang: &str) -> String {
                     out.push_str(&format!(" {v} "));
                 }
             }
-            if name == "input" && matches!(attr("type").as_deref(), Some("submit") | Some("button"))
-            {
+            // A button's words, and what a text input holds already, are read.
+            let shown_value = !matches!(
+                attr("type").as_deref(),
+                Some("hidden" | "checkbox" | "radio" | "password")
+            );
+            if name == "input" && shown_value {
                 out.push_str(&format!(" {} ", attr("value").unwrap_or_default()));
             }
         }

@@ -23,6 +23,8 @@ use crate::time::age::date_at_age_months;
 use crate::time::wales::london_date;
 
 pub const EXISTING_PLANS: &[&str] = &["none", "care_and_support", "child_protection", "both"];
+/// The involvement the service records for whoever recorded the report.
+pub const RECORDER_ROLE: &str = "recorded the report";
 /// A child's or family's language, as the Welsh Language Standards ask it to be recorded.
 pub const LANGUAGES: &[&str] = &["cy", "en", "both", "other", "not_known"];
 /// Whether the active offer of Welsh was made, and what came of it.
@@ -292,7 +294,7 @@ pub fn record(
             agency_code: actor.authority.clone(),
             person_name: Some(actor.name.clone()),
             person_email: None,
-            role: "recorded the report".into(),
+            role: RECORDER_ROLE.into(),
             user_id: Some(actor.id.clone()),
             created_at: naive_now,
         }];

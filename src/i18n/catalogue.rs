@@ -65,6 +65,12 @@ fn files(dir: &Path) -> Result<Vec<(String, String)>, AppError> {
         .collect()
 }
 
+/// A file the catalogue cannot take, with everything wrong in it.
+fn refused(lang: Language, file: &str, errors: &[impl std::fmt::Display]) -> AppError {
+    let all: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    AppError::Startup(format!("i18n/{}/{file}: {}", lang.code(), all.join("; ")))
+}
+
 fn message_ids(resource: &FluentResource) -> Vec<String> {
     resource
         .entries()
@@ -96,31 +102,14 @@ impl Catalogue {
             }
             let mut ids = BTreeMap::new();
             for (name, text) in chosen {
-                let resource = FluentResource::try_new(text).map_err(|(_, errors)| {
-                    AppError::Startup(format!(
-                        "i18n/{}/{name}: {}",
-                        lang.code(),
-                        errors
-                            .iter()
-                            .map(|e| e.to_string())
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    ))
-                })?;
+                let resource = FluentResource::try_new(text)
+                    .map_err(|(_, errors)| refused(lang, &name, &errors))?;
                 for id in message_ids(&resource) {
                     ids.insert(id, name.clone());
                 }
-                target.add_resource(resource).map_err(|errors| {
-                    AppError::Startup(format!(
-                        "i18n/{}/{name}: {}",
-                        lang.code(),
-                        errors
-                            .iter()
-                            .map(|e| e.to_string())
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    ))
-                })?;
+                target
+                    .add_resource(resource)
+                    .map_err(|errors| refused(lang, &name, &errors))?;
             }
             ids_of.insert(lang.code(), ids);
         }

@@ -1,5 +1,6 @@
 //! The two languages of the service. Every text a person reads exists in Welsh and English.
 pub mod catalogue;
+pub mod review;
 pub mod search;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

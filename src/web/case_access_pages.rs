@@ -22,6 +22,7 @@ use crate::storage::DbConn;
 
 /// What the case page shows of who may open the case, and which forms this reader may use.
 pub fn access_data(
+    state: &AppState,
     conn: &mut DbConn,
     actor: &Actor,
     case: &CaseRow,
@@ -61,7 +62,11 @@ pub fn access_data(
         "team": case.team, "restricted": case.restricted, "manages": manages, "removes": removes,
         "named": named.iter().map(|(n, e)| json!({"name": n, "email": e})).collect::<Vec<_>>(),
         "involvements": involvements.iter().map(|(id, agency, role, person)| json!({
-            "id": id, "agency": agency, "role": role, "person": person,
+            "id": id,
+            "agency": state.services.engine.agencies.get(agency).map_or(agency.clone(), |a| if lang == "cy" { a.name_cy.clone() } else { a.name_en.clone() }),
+            // The one role the service writes itself is worded for the reader; others are as typed.
+            "role": if role == crate::domain::report::RECORDER_ROLE { state.pages.word(lang, "involvement_recorded_report") } else { role.clone() },
+            "person": person,
         })).collect::<Vec<_>>(),
         "break_glass_until": glass.map(|g| crate::time::wales::date_time(g, lang_of)),
     }))

@@ -65,8 +65,9 @@ pub async fn cases_page_with(
     let lang = language(&page.lang);
     let actor = user.actor.clone();
     let path = "/cases".to_string();
+    let q = extra["q"].as_str().unwrap_or_default().to_string();
     let filter = CaseFilter {
-        q: extra["q"].as_str().map(str::to_string),
+        q: Some(q.clone()),
         ..CaseFilter::default()
     };
     let page_lang = page.lang.clone();
@@ -93,7 +94,7 @@ pub async fn cases_page_with(
     })
     .await?;
     let title = state.pages.word(&page.lang, "my_cases");
-    let mut data = json!({"title": title, "cases": rows,
+    let mut data = json!({"title": title, "cases": rows, "q": q,
         "may_break_glass": !matches!(user.actor.role, crate::identity::RoleName::Administrator),
         "break_glass": {"reference": "", "reason": ""}});
     if let (Value::Object(d), Value::Object(e)) = (&mut data, extra) {
@@ -448,8 +449,34 @@ pub(super) fn case_data(
             "starts": when(m.starts_at.and_utc()), "status": state.pages.word(lang, &format!("status_{}", m.status)), "to_record": m.status == "scheduled",
         })).collect::<Vec<_>>(),
         "can_convene": matches!(user.actor.role, crate::identity::RoleName::Chair | crate::identity::RoleName::TeamLead),
-        "access": super::case_access_pages::access_data(conn, &user.actor, case, lang)?,
+        "access": super::case_access_pages::access_data(state, conn, &user.actor, case, lang)?,
     }))
+}
+
+/// The case page's values for the signed-in reader, or the answer to give instead: sign-in,
+/// or "page not found" for a case they may not see (as for one that does not exist).
+pub(super) async fn read_case(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    key: String,
+) -> Result<Result<(super::PageContext, Value), HttpResponse>, AppError> {
+    let user = match signed_in(req, state).await {
+        Ok(u) => u,
+        Err(r) => return Ok(Err(r)),
+    };
+    let page = user.page(req);
+    let lang = page.lang.clone();
+    let actor = user.actor.clone();
+    let path = req.path().to_string();
+    let data = reading_case(state, actor, path, key, move |s, conn, c| {
+        case_data(s, conn, &user, c, &lang, None)
+    })
+    .await;
+    match data {
+        Ok(d) => Ok(Ok((page, d))),
+        Err(AppError::NotFound(_)) => Ok(Err(super::not_found_page(state, &page))),
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn case_page(
@@ -457,22 +484,9 @@ pub async fn case_page(
     req: HttpRequest,
     key: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let user = match signed_in(&req, &state).await {
-        Ok(u) => u,
-        Err(r) => return Ok(r),
-    };
-    let page = user.page(&req);
-    let lang = page.lang.clone();
-    let actor = user.actor.clone();
-    let path = req.path().to_string();
-    let data = reading_case(&state, actor, path, key.into_inner(), move |s, conn, c| {
-        case_data(s, conn, &user, c, &lang, None)
-    })
-    .await;
-    Ok(match data {
-        Ok(d) => super::page_response(&state, "case", &page, StatusCode::OK, d),
-        Err(AppError::NotFound(_)) => super::not_found_page(&state, &page),
-        Err(e) => return Err(e),
+    Ok(match read_case(&state, &req, key.into_inner()).await? {
+        Ok((page, data)) => super::page_response(&state, "case", &page, StatusCode::OK, data),
+        Err(answer) => answer,
     })
 }
 

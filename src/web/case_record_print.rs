@@ -5,10 +5,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
 
-use super::{signed_in, PageContext};
+use super::PageContext;
 use crate::app::AppState;
 use crate::error::AppError;
-use crate::http::cases::reading_case;
 use crate::i18n::catalogue::Arg;
 use crate::print::{Document, Line};
 
@@ -17,22 +16,9 @@ pub async fn record_pdf(
     req: HttpRequest,
     key: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let user = match signed_in(&req, &state).await {
-        Ok(u) => u,
-        Err(r) => return Ok(r),
-    };
-    let page = user.page(&req);
-    let lang = page.lang.clone();
-    let actor = user.actor.clone();
-    let path = req.path().to_string();
-    let data = reading_case(&state, actor, path, key.into_inner(), move |s, conn, c| {
-        super::case_pages::case_data(s, conn, &user, c, &lang, None)
-    })
-    .await;
-    let data = match data {
-        Ok(d) => d,
-        Err(AppError::NotFound(_)) => return Ok(super::not_found_page(&state, &page)),
-        Err(e) => return Err(e),
+    let (page, data) = match super::case_pages::read_case(&state, &req, key.into_inner()).await? {
+        Ok(read) => read,
+        Err(answer) => return Ok(answer),
     };
     let document = record(&state, &page, &data);
     let bytes = crate::print::pdf(&document)?;

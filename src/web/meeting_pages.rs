@@ -18,13 +18,19 @@ use crate::http::cases::{reading_case, with_conn};
 /// Rows for invitees beyond those suggested.
 const EXTRA_ROWS: usize = 2;
 
-fn invitee_rows(suggested: &[Value], typed: Option<&Submitted>, rows: usize) -> Vec<Value> {
+fn invitee_rows(
+    state: &AppState,
+    lang: &str,
+    suggested: &[Value],
+    typed: Option<&Submitted>,
+    rows: usize,
+) -> Vec<Value> {
     (0..rows)
         .map(|i| {
             let key = |part: &str| format!("inv:{i}:{part}");
             match typed {
                 Some(f) => json!({
-                    "index": i,
+                    "index": i, "number": i + 1,
                     "include": first(f, &key("include")).is_some(),
                     "name": first(f, &key("name")).unwrap_or(""),
                     "email": first(f, &key("email")).unwrap_or(""),
@@ -41,10 +47,16 @@ fn invitee_rows(suggested: &[Value], typed: Option<&Submitted>, rows: usize) -> 
                             .unwrap_or("")
                             .to_string()
                     };
+                    // A suggested role is worded in the chair's language; what is stored is
+                    // what the form sends.
+                    let role = match text("role_key") {
+                        k if k.is_empty() => text("role"),
+                        k => state.pages.word(lang, &format!("invitee_role_{k}")),
+                    };
                     json!({
-                        "index": i, "include": !text("email").is_empty(),
+                        "index": i, "number": i + 1, "include": !text("email").is_empty(),
                         "name": text("name"), "email": text("email"), "agency": text("agency"),
-                        "role": text("role"), "welsh": text("language") == "cy", "direct": false,
+                        "role": role, "welsh": text("language") == "cy", "direct": false,
                     })
                 }
             }
@@ -127,7 +139,13 @@ pub async fn new_meeting(
     .await;
     Ok(match found {
         Ok((reference, suggested, step_kind)) => {
-            let rows = invitee_rows(&suggested, None, suggested.len() + EXTRA_ROWS);
+            let rows = invitee_rows(
+                &state,
+                &page.lang,
+                &suggested,
+                None,
+                suggested.len() + EXTRA_ROWS,
+            );
             form_page(
                 &state,
                 &page,
@@ -269,7 +287,7 @@ pub async fn convene(
             e.status_code(),
             &reference,
             None,
-            invitee_rows(&[], Some(&form), rows),
+            invitee_rows(&state, &page.lang, &[], Some(&form), rows),
             Some(&form),
             summary(&state, &page.lang, &e),
         ),

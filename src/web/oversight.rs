@@ -45,11 +45,36 @@ pub async fn dashboard(
         Err(e) => return Err(e),
     };
     let chart_title = state.pages.word(&page.lang, "chart_share_title");
-    let bars: Vec<(String, f64)> = d
-        .timeliness_by_team
-        .iter()
-        .chain(d.timeliness_by_authority.iter())
-        .filter_map(|t| t.share_within_timescale.map(|s| (t.group.clone(), s)))
+    // An authority's row is named as the reader names it, not by its code.
+    let authority_name = |code: &str| {
+        state
+            .services
+            .engine
+            .agencies
+            .get(code)
+            .map_or(code.to_string(), |a| {
+                if lang == Language::Welsh {
+                    a.name_cy.clone()
+                } else {
+                    a.name_en.clone()
+                }
+            })
+    };
+    let group = |t: &crate::follow_up::dashboard::Timeliness, grouping: &str| {
+        if grouping == "authority" {
+            authority_name(&t.group)
+        } else {
+            t.group.clone()
+        }
+    };
+    let groups = || {
+        d.timeliness_by_team
+            .iter()
+            .map(|t| (t, "team"))
+            .chain(d.timeliness_by_authority.iter().map(|t| (t, "authority")))
+    };
+    let bars: Vec<(String, f64)> = groups()
+        .filter_map(|(t, g)| t.share_within_timescale.map(|s| (group(t, g), s)))
         .collect();
     let when = |t: chrono::DateTime<chrono::Utc>| wales::date_time(t, lang);
     let day = |d: chrono::NaiveDate| crate::time::wales::long_date(d, lang);
@@ -61,8 +86,8 @@ pub async fn dashboard(
         "reviews_due": d.lists.reviews_due.iter().map(|r| json!({"reference": r.reference, "review": if lang == Language::Welsh { &r.review_cy } else { &r.review }, "due": when(r.due_at), "overdue": r.overdue})).collect::<Vec<_>>(),
         "undelivered": d.lists.undelivered.iter().map(|u| json!({"reference": u.reference, "kind": crate::mail::templates::kind_title(&u.kind, lang), "recipient": u.recipient, "failed": u.failed})).collect::<Vec<_>>(),
         "turning_18": d.lists.turning_18.iter().map(|t| json!({"reference": t.reference, "birthday": day(t.birthday)})).collect::<Vec<_>>(),
-        "timeliness": d.timeliness_by_team.iter().map(|t| (t, "team")).chain(d.timeliness_by_authority.iter().map(|t| (t, "authority"))).map(|(t, g)| json!({
-            "group": t.group, "grouping": g, "decisions": t.decisions,
+        "timeliness": groups().map(|(t, g)| json!({
+            "group": group(t, g), "grouping": g, "decisions": t.decisions,
             "median_decision": t.median_working_days_to_decision, "median_discussion": t.median_working_days_to_strategy_discussion,
             "within": t.steps_within_timescale, "with_timescale": t.steps_with_timescale,
             "share": t.share_within_timescale.map(|s| format!("{:.0}%", s * 100.0)),

@@ -129,7 +129,8 @@ pub fn suggested_invitees(
     use crate::storage::schema::case_involvements;
     let mut out: Vec<Value> = Vec::new();
     let mut agencies_listed: Vec<String> = Vec::new();
-    let mut add_agency = |out: &mut Vec<Value>, code: &str, role: &str| {
+    // `role_key` names the role for the pages, which word it in the reader's language.
+    let mut add_agency = |out: &mut Vec<Value>, code: &str, (role_key, role): (&str, &str)| {
         if !agencies_listed.iter().any(|a| a == code) {
             agencies_listed.push(code.to_string());
             let name = engine
@@ -137,8 +138,8 @@ pub fn suggested_invitees(
                 .get(code)
                 .map(|a| a.name_en.clone())
                 .unwrap_or_default();
-            out.push(json!({"name": null, "email": null, "agency": code, "agency_name": name, "role": role, "language": "en", "direct_knowledge": false,
-                "needs": "a named person and email address"}));
+            out.push(json!({"name": null, "email": null, "agency": code, "agency_name": name, "role": role, "role_key": role_key, "language": "en",
+                "direct_knowledge": false, "needs": "a named person and email address"}));
         }
     };
     let involved: Vec<InvolvementRow> = case_involvements::table
@@ -151,13 +152,19 @@ pub fn suggested_invitees(
     add_agency(
         &mut out,
         &case.located_authority,
-        "social services, authority where the child is located",
+        (
+            "social_services_located",
+            "social services, authority where the child is located",
+        ),
     );
     if case.residence_authority != case.located_authority {
         add_agency(
             &mut out,
             &case.residence_authority,
-            "social services, authority where the child lives",
+            (
+                "social_services_residence",
+                "social services, authority where the child lives",
+            ),
         );
     }
     let facts = crate::domain::transition::case_facts(case);
@@ -179,12 +186,12 @@ pub fn suggested_invitees(
         .chain(involved.iter().map(|i| &i.agency_code))
     {
         let role = match engine.agencies.kind_of(p) {
-            Some("police") => "police",
-            Some("health_board") => "health",
-            Some("education") => "education",
-            Some("youth_justice") => "youth offending service",
-            Some("local_authority") => "social services",
-            _ => "partner agency",
+            Some("police") => ("police", "police"),
+            Some("health_board") => ("health", "health"),
+            Some("education") => ("education", "education"),
+            Some("youth_justice") => ("youth_offending", "youth offending service"),
+            Some("local_authority") => ("social_services", "social services"),
+            _ => ("partner_agency", "partner agency"),
         };
         add_agency(&mut out, p, role);
     }
