@@ -321,6 +321,9 @@ fn body(route: &Route) -> Value {
             json!({"rationale": "The family were away; the visit was a week late.", "workflow": "cse-strategy"})
         }
         "/api/cases/{key}/team" => json!({"expected_version": 1, "team": "Team B"}),
+        "/api/cases/{key}/languages" => {
+            json!({"expected_version": 1, "language": "cy", "family_language": "both", "welsh_offer": "accepted"})
+        }
         "/api/cases/{key}/restriction" => {
             json!({"expected_version": 1, "restricted": true, "rationale": "A member of staff's relative, as checked."})
         }

@@ -878,7 +878,34 @@ on_both_backends! {
         let person = app.person("chair", "la-cardiff", "Test team", "Chair Cymraeg");
         web.sign_in(&person.email, TEST_PASSWORD);
         web.get(&format!("/language/cy?back=/cases/{}", case["reference"].as_str().expect("ref")));
-        let page = web.get(&format!("/cases/{}", case["reference"].as_str().expect("ref"))).body;
+        let reference = case["reference"].as_str().expect("ref").to_string();
+        let page = web.get(&format!("/cases/{reference}")).body;
         assert!(page.contains("Do, a dewison nhw beidio â defnyddio’r Gymraeg") && page.contains("Cymraeg a Saesneg"), "{page}");
+
+        // Known only later: recorded on the case page, in its history with what it was before.
+        let a = web.post(&format!("/cases/{reference}/languages"), &[
+            ("csrf", &Web::hidden(&page, "csrf")), ("expected_version", &Web::hidden(&page, "expected_version")),
+            ("language", "both"), ("family_language", "cy"), ("welsh_offer", "accepted"),
+        ]);
+        assert_eq!((a.status, a.location.as_str()), (303, format!("/cases/{reference}#languages").as_str()), "{}", a.body);
+        let page = web.get(&format!("/cases/{reference}")).body;
+        assert!(page.contains("Do, a dewison nhw’r Gymraeg"), "{page}");
+        // A stale form is refused on the page, in Welsh, and changes nothing.
+        let stale = web.post(&format!("/cases/{reference}/languages"), &[
+            ("csrf", &Web::hidden(&page, "csrf")), ("expected_version", "1"),
+            ("language", "en"), ("family_language", "en"), ("welsh_offer", "declined"),
+        ]);
+        assert_eq!(stale.status, 409, "{}", stale.body);
+        assert!(stale.body.contains("govuk-error-summary") && stale.body.contains("#lang-language"), "{}", stale.body);
+        // Through the API, a bad choice names its field.
+        let (s, b) = app.post(&app.chair, &format!("/api/cases/{id}/languages"), &json!({"expected_version": 2, "language": "fr", "family_language": "cy", "welsh_offer": "accepted"}));
+        assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (400, Some("invalid_choice"), Some("language")), "{b}");
+        let (_, h) = app.get(&app.chair, &format!("/api/cases/{id}/history"));
+        let entry = h["history"].as_array().expect("history").iter().find(|e| e["kind"] == "languages_recorded").cloned().expect("entry");
+        assert_eq!((entry["payload"]["welsh_offer"].as_str(), entry["payload"]["before"]["welsh_offer"].as_str()), (Some("accepted"), Some("declined")));
+        // The trail explains the case as it now stands.
+        let svc = &app.service.state.services;
+        let report = safeguard::domain::audit_verify::verify(&mut app.conn(), &svc.audit_key, &svc.engine, &svc.checkpoints).expect("verify");
+        assert_eq!(report.problems, Vec::<String>::new());
     }
 }

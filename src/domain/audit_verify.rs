@@ -207,6 +207,13 @@ fn replay(
                 involved.push(row.actor_id.clone());
             }
             "team_assigned" => team = Some(p["team"].as_str().map(str::to_string)),
+            "languages_recorded" => {
+                if let Some(Value::Object(c)) = child.as_mut() {
+                    for k in ["language", "family_language", "welsh_offer"] {
+                        c.insert(k.to_string(), p[k].clone());
+                    }
+                }
+            }
             "case_restricted" => {
                 restricted = true;
                 named.extend(p["named"].as_str().map(str::to_string));

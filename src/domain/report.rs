@@ -70,7 +70,7 @@ fn not_made() -> String {
     "not_made".into()
 }
 
-fn one_of(value: &str, choices: &[&str], field: &str) -> Result<(), AppError> {
+pub(super) fn one_of(value: &str, choices: &[&str], field: &str) -> Result<(), AppError> {
     if choices.contains(&value) {
         return Ok(());
     }

@@ -100,3 +100,21 @@ pub async fn break_glass(
     .await?;
     Ok(HttpResponse::Created().json(opened))
 }
+
+/// The child's and family's language and the active offer of Welsh, recorded after the report.
+pub async fn record_languages(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+    req: HttpRequest,
+    key: web::Path<String>,
+    body: crate::http::input::Json<crate::domain::language_offer::LanguagesAndOffer>,
+) -> Result<HttpResponse, AppError> {
+    let at = req.path().to_string();
+    let key = key.into_inner();
+    let version = with_conn(&state, move |s, conn| {
+        let intent = s.services.intent(&actor.id, &at);
+        crate::domain::language_offer::record(&s.services, conn, &intent, &actor, &key, &body)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "version": version })))
+}

@@ -56,6 +56,7 @@ pub const ROUTES: &[(&str, &str)] = &[
         "/api/cases/{key}/involvements/{involvement_id}/remove",
     ),
     ("POST", "/api/cases/{key}/team"),
+    ("POST", "/api/cases/{key}/languages"),
     ("POST", "/api/cases/{key}/restriction"),
     ("POST", "/api/cases/{key}/named"),
     ("POST", "/api/break-glass"),
@@ -196,6 +197,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                 .route(
                     "/cases/{key}/team",
                     web::post().to(case_access::assign_team),
+                )
+                .route(
+                    "/cases/{key}/languages",
+                    web::post().to(case_access::record_languages),
                 )
                 .route(
                     "/cases/{key}/restriction",

@@ -169,6 +169,14 @@ impl Catalogue {
                     "days",
                     "when",
                     "who",
+                    "kind",
+                    "references",
+                    "starts",
+                    "ends",
+                    "location",
+                    "answer",
+                    "due",
+                    "status",
                 ] {
                     args.set(name, FluentValue::from(2));
                 }
@@ -243,15 +251,17 @@ impl handlebars::HelperDef for Translate {
             .param(0)
             .and_then(|p| p.value().as_str())
             .ok_or_else(|| handlebars::RenderErrorReason::ParamNotFoundForIndex("tr", 0))?;
-        let lang = ctx
-            .data()
-            .get("lang")
-            .and_then(serde_json::Value::as_str)
+        // `in="cy"` asks for one language on a page that shows both; else the page's own.
+        let lang = h
+            .hash_get("in")
+            .and_then(|v| v.value().as_str())
+            .or_else(|| ctx.data().get("lang").and_then(serde_json::Value::as_str))
             .and_then(Language::parse)
             .unwrap_or(Language::English);
         let texts: Vec<(String, String)> = h
             .hash()
             .iter()
+            .filter(|(k, _)| **k != "in")
             .filter_map(|(k, v)| v.value().as_str().map(|s| (k.to_string(), s.to_string())))
             .collect();
         let numbers: Vec<(String, i64)> = h

@@ -31,6 +31,8 @@ pub const PAGES: &[&str] = &[
     "actions",
     "link_code",
 ];
+/// Both languages of one message, the reader's first; the head of every partner page.
+const PAGE_PARTIALS: &[&str] = &["both", "partner_head"];
 const PARTS: &[&str] = &["subject", "text", "html"];
 const LANGUAGES: &[Language] = &[Language::English, Language::Welsh];
 
@@ -267,6 +269,14 @@ impl Templates {
                 &mut html,
                 format!("page/{page}"),
                 format!("pages/{page}.hbs"),
+            )?;
+        }
+        // The pieces the partner pages share, used as `{{> partials/both key="…"}}`.
+        for partial in PAGE_PARTIALS {
+            register(
+                &mut html,
+                format!("partials/{partial}"),
+                format!("pages/partials/{partial}.hbs"),
             )?;
         }
         let templates = Templates {

@@ -99,6 +99,11 @@ async fn change(
     field: String,
     apply: Change,
 ) -> Result<HttpResponse, AppError> {
+    let anchor = if field.starts_with("lang-") {
+        "languages"
+    } else {
+        "access"
+    };
     let (user, page) =
         match super::signed_in_post(&req, &state, &form, format!("/cases/{key}")).await {
             Ok(signed) => signed,
@@ -132,7 +137,7 @@ async fn change(
     })
     .await;
     Ok(match outcome {
-        Ok(Ok(key)) => see_other(&format!("/cases/{key}#access")),
+        Ok(Ok(key)) => see_other(&format!("/cases/{key}#{anchor}")),
         Ok(Err((e, mut data))) => {
             data["errors"] = json!([{"id": field, "message": message(&state, &page, &e)}]);
             super::page_response(&state, "case", &page, e.status_code(), data)
@@ -177,6 +182,31 @@ pub async fn assign_team(
                 team: text(form, "team"),
             };
             case_access::assign_team(svc, conn, intent, actor, key, &req)
+        },
+    )
+    .await
+}
+
+pub async fn record_languages(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    key: web::Path<String>,
+    form: crate::http::input::Form,
+) -> Result<HttpResponse, AppError> {
+    change(
+        state,
+        req,
+        key.into_inner(),
+        form.into_inner(),
+        "lang-language".into(),
+        |svc, conn, intent, actor, key, form| {
+            let req = crate::domain::language_offer::LanguagesAndOffer {
+                expected_version: version(form)?,
+                language: text(form, "language"),
+                family_language: text(form, "family_language"),
+                welsh_offer: text(form, "welsh_offer"),
+            };
+            crate::domain::language_offer::record(svc, conn, intent, actor, key, &req)
         },
     )
     .await

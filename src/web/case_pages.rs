@@ -169,20 +169,12 @@ fn report_page(
         "located_authority": get("located_authority"), "residence_authority": get("residence_authority"),
         "looked_after": typed.and_then(|f| forms::first(f, "looked_after")).is_some(),
     });
-    let choices = |field: &str, values: &[&str], prefix: &str, default: &str| -> Vec<Value> {
-        let chosen = typed
-            .and_then(|f| forms::first(f, field))
-            .unwrap_or(default);
-        values
-            .iter()
-            .map(|v| json!({"value": v, "label": state.pages.word(&page.lang, &format!("{prefix}{v}")), "selected": *v == chosen}))
-            .collect()
-    };
-    let languages = json!({
-        "child": choices("language", report::LANGUAGES, "language_", "not_known"),
-        "family": choices("family_language", report::LANGUAGES, "language_", "not_known"),
-        "offer": choices("welsh_offer", report::WELSH_OFFERS, "welsh_offer_", "not_made"),
-    });
+    let languages = language_choices(
+        state,
+        &page.lang,
+        typed,
+        ["not_known", "not_known", "not_made"],
+    );
     super::page_response(
         state,
         "new_report",
@@ -194,6 +186,30 @@ fn report_page(
                    .map(str::to_string).unwrap_or_else(super::session::random_token),
                "fields": report_fields(state, typed, welsh), "errors": errors}),
     )
+}
+
+/// The options of the language and active-offer questions, with the one chosen: what was typed,
+/// else `current` (the case's, or the defaults of a new report).
+fn language_choices(
+    state: &AppState,
+    lang: &str,
+    typed: Option<&Submitted>,
+    current: [&str; 3],
+) -> Value {
+    let choices = |field: &str, values: &[&str], prefix: &str, current: &str| -> Vec<Value> {
+        let chosen = typed
+            .and_then(|f| forms::first(f, field))
+            .unwrap_or(current);
+        values
+            .iter()
+            .map(|v| json!({"value": v, "label": state.pages.word(lang, &format!("{prefix}{v}")), "selected": *v == chosen}))
+            .collect()
+    };
+    json!({
+        "child": choices("language", report::LANGUAGES, "language_", current[0]),
+        "family": choices("family_language", report::LANGUAGES, "language_", current[1]),
+        "offer": choices("welsh_offer", report::WELSH_OFFERS, "welsh_offer_", current[2]),
+    })
 }
 
 pub async fn new_report(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
@@ -431,6 +447,7 @@ pub(super) fn case_data(
             "family_language": state.pages.word(lang, &format!("language_{}", case.family_language)),
             "welsh_offer": state.pages.word(lang, &format!("welsh_offer_{}", case.welsh_offer)),
             "welsh_offer_not_made": case.welsh_offer == "not_made",
+            "languages": language_choices(state, lang, None, [&case.child_language, &case.family_language, &case.welsh_offer]),
         },
         "workflows": workflows,
         "actions": view.agreed_actions.iter().map(|a| {

@@ -438,6 +438,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(case_access_pages::assign_team),
         )
         .route(
+            "/cases/{key}/languages",
+            web::post().to(case_access_pages::record_languages),
+        )
+        .route(
             "/cases/{key}/restriction",
             web::post().to(case_access_pages::restrict),
         )

@@ -21,3 +21,4 @@ history_case_restricted = Wedi’i gyfyngu
 history_restriction_lifted = Cyfyngiad wedi’i godi
 history_access_named = Person wedi’i enwi ar yr achos
 history_access_withdrawn = Person wedi’i dynnu oddi ar yr achos
+history_languages_recorded = Ieithoedd a’r Cynnig Rhagweithiol o’r Gymraeg wedi’u cofnodi

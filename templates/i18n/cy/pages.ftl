@@ -231,3 +231,5 @@ invitee_role_education = addysg
 invitee_role_youth_offending = gwasanaeth troseddau ieuenctid
 invitee_role_social_services = gwasanaethau cymdeithasol
 invitee_role_partner_agency = asiantaeth bartner
+record_languages = Cofnodi’r ieithoedd a’r Cynnig Rhagweithiol o’r Gymraeg
+save_languages = Cadw’r ieithoedd

@@ -231,3 +231,5 @@ invitee_role_education = education
 invitee_role_youth_offending = youth offending service
 invitee_role_social_services = social services
 invitee_role_partner_agency = partner agency
+record_languages = Record the languages and the active offer of Welsh
+save_languages = Save the languages

@@ -1,0 +1,25 @@
+# The pages a partner opens from an email, without an account: both languages on each page,
+# the reader's first. Keep the same messages in cy/partner.ftl.
+partner_service_name = Safeguarding strategy meetings
+partner_turn = English first
+respond_title = Meeting invitation
+respond_invited = { $name }, you are invited to a { $kind } about case { $references }.
+respond_when = When: { $starts } to { $ends } (UK time).
+respond_where = Where: { $location }.
+respond_cancelled = This meeting has been cancelled.
+respond_answered = You answered: { $answer }. You can change your answer below.
+respond_reason = If you cannot attend, why (optional)
+respond_attend = I will attend
+respond_not_attend = I cannot attend
+respond_done_title = Thank you
+respond_done_body = Your answer ({ $answer }) has been recorded for the meeting about case { $references }.
+respond_done_attending = attending
+respond_done_not_attending = not attending
+actions_title = Your agreed actions
+actions_case = Case
+actions_saved = Saved.
+actions_due = Due: { $due }. Status: { $status }.
+actions_update = Update
+actions_done = Mark done with this note
+actions_note_only = Add the update only
+actions_more_time = Ask for more time, giving the reason above
