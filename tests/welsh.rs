@@ -900,6 +900,8 @@ on_both_backends! {
         // Through the API, a bad choice names its field.
         let (s, b) = app.post(&app.chair, &format!("/api/cases/{id}/languages"), &json!({"expected_version": 2, "language": "fr", "family_language": "cy", "welsh_offer": "accepted"}));
         assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (400, Some("invalid_choice"), Some("language")), "{b}");
+        let (_, view) = app.get(&app.chair, &format!("/api/cases/{id}"));
+        assert_eq!((view["child"]["language"].as_str(), view["child"]["family_language"].as_str(), view["child"]["welsh_offer"].as_str()), (Some("both"), Some("cy"), Some("accepted")));
         let (_, h) = app.get(&app.chair, &format!("/api/cases/{id}/history"));
         let entry = h["history"].as_array().expect("history").iter().find(|e| e["kind"] == "languages_recorded").cloned().expect("entry");
         assert_eq!((entry["payload"]["welsh_offer"].as_str(), entry["payload"]["before"]["welsh_offer"].as_str()), (Some("accepted"), Some("declined")));
