@@ -331,6 +331,8 @@ on_both_backends! {
         let swansea = app.user("chair", "la-swansea");
         let (a, _) = new_case(app, &app.chair);
         let (b, _) = new_case(app, &app.chair);
+        // Case c: never decided; its deadline (the next day) passes while it waits.
+        let (_c, _) = new_case(app, &app.chair);
         let other = app.create_case(&swansea, json!({"name": "Test Child Delta", "date_of_birth": "2012-05-14", "gender": "male",
             "located_authority": "la-swansea", "residence_authority": "la-swansea"}), report_facts());
         // Case a: decided and discussed the day it came in.
@@ -349,10 +351,12 @@ on_both_backends! {
         assert_eq!(team["group"], "Test team");
         assert_eq!((team["decisions"].as_u64(), team["median_working_days_to_decision"].as_f64()), (Some(2), Some(1.0)));
         assert_eq!((team["discussions"].as_u64(), team["median_working_days_to_strategy_discussion"].as_f64()), (Some(2), Some(1.0)));
+        // Four steps finished, one of them late, and c's step still waiting past its deadline,
+        // which counts as late without waiting for it to finish.
         assert_eq!((team["steps_with_timescale"].as_u64(), team["steps_within_timescale"].as_u64(), team["share_within_timescale"].as_f64()),
-            (Some(4), Some(3), Some(0.75)));
+            (Some(5), Some(3), Some(0.6)));
         let cardiff = d["timeliness_by_authority"].as_array().expect("list").iter().find(|t| t["group"] == "la-cardiff").cloned().expect("Cardiff");
-        assert_eq!(cardiff["share_within_timescale"].as_f64(), Some(0.75));
+        assert_eq!(cardiff["share_within_timescale"].as_f64(), Some(0.6));
         // Swansea's overdue decision is not on Cardiff's lists.
         let other_ref = other["reference"].as_str().expect("reference").to_string();
         assert!(!references(&d["overdue_steps"]).contains(&other_ref));
@@ -362,7 +366,7 @@ on_both_backends! {
         let (s, e) = app.get(&lead.token, "/api/dashboard?from=2026-12-01&to=2026-11-01");
         assert_eq!((s, e["code"].as_str()), (400, Some("invalid_period")));
         let csv = app.get(&lead.token, "/api/dashboard/timeliness.csv").1;
-        assert!(csv.as_str().is_some_and(|c| c.contains("team,Test team,2,1,2,1,4,3,0.750")), "{csv}");
+        assert!(csv.as_str().is_some_and(|c| c.contains("team,Test team,2,1,2,1,5,3,0.600")), "{csv}");
     }
 }
 

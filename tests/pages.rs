@@ -3,6 +3,7 @@
 //! browser test walks the pages as a person does; these pin the rules down.)
 mod support;
 
+use serde_json::json;
 use support::web::Web;
 use support::*;
 
@@ -177,5 +178,54 @@ on_both_backends! {
         let next = Web::hidden(&page, "next");
         let signed = web.post("/sign-in", &[("csrf", &csrf), ("email", &person.email), ("password", "a brand new passphrase"), ("next", &next)]);
         assert_eq!((signed.status, signed.location.as_str()), (303, "/dashboard?from=2026-11-01"));
+    }
+}
+
+on_both_backends! {
+    fn my_cases_puts_the_most_urgent_first_and_filters_and_the_dashboard_period_is_chosen(app) {
+        let person = app.person("chair", "la-cardiff", "Test team", "Chair One");
+        let mut first = child();
+        first["name"] = json!("Test Child Early");
+        let early = app.create_case(&person.token, first, report_facts());
+        // Two days on, the first case's decision is overdue; two more cases come in.
+        app.clock.set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 27, 10, 0, 0).single().expect("time"));
+        let mut second = child();
+        second["name"] = json!("Test Child Waiting");
+        let waiting = app.create_case(&person.token, second, report_facts());
+        let mut third = child();
+        third["name"] = json!("Test Child Moved");
+        let moved = app.create_case(&person.token, third, report_facts());
+        let (s, b) = app.event(&person.token, moved["id"].as_str().expect("id"), json!({"event": "accept_report"}));
+        assert_eq!(s, 200, "{b}");
+        let web = Web::new(app);
+        web.sign_in(&person.email, TEST_PASSWORD);
+        let order = |path: &str| -> Vec<String> {
+            let page = web.get(path).body;
+            ["Test Child Early", "Test Child Waiting", "Test Child Moved"].iter()
+                .filter_map(|n| page.find(n).map(|i| (i, n.to_string())))
+                .collect::<std::collections::BTreeMap<_, _>>().into_values().collect()
+        };
+        // Overdue first, then the nearest deadline (Monday's decision before the discussion's).
+        let all = order("/cases");
+        assert_eq!(all[0], "Test Child Early", "{all:?}");
+        assert_eq!(all.len(), 3);
+        let page = web.get("/cases").body;
+        assert!(page.contains("<td class=\"govuk-table__cell\">14</td>"), "the child's age is shown");
+        assert_eq!(order("/cases?step=report_received"), vec!["Test Child Early", "Test Child Waiting"]);
+        assert_eq!(order("/cases?overdue=yes"), vec!["Test Child Early"]);
+        assert_eq!(order("/cases?step=no_such_step"), all, "an unknown step filters nothing");
+        let none = web.get("/cases?overdue=yes&step=strategy_discussion").body;
+        assert!(none.contains("No case you may open matches that search."), "{none}");
+        let _ = (early, waiting);
+
+        // The dashboard's period is chosen on the page; a mistyped date is named at its field.
+        let lead = app.person("team_lead", "la-cardiff", "Test team", "Team Lead One");
+        let lead_web = Web::new(app);
+        lead_web.sign_in(&lead.email, TEST_PASSWORD);
+        let chosen = lead_web.get("/dashboard?from=2026-11-01&to=2026-11-30").body;
+        assert!(chosen.contains("2026-11-01 – 2026-11-30") && chosen.contains("value=\"2026-11-01\""), "{chosen}");
+        let wrong = lead_web.get("/dashboard?from=1+November&to=");
+        assert_eq!(wrong.status, 400);
+        assert!(wrong.body.contains("govuk-error-summary") && wrong.body.contains("href=\"#period-from\"") && wrong.body.contains("value=\"1 November\""), "{}", wrong.body);
     }
 }

@@ -77,6 +77,8 @@ pub struct CaseSummary {
     pub reference: String,
     /// The people who may open the case see the name; the list holds only such cases.
     pub child_name: String,
+    /// The child's age today, in years.
+    pub child_age: u32,
     pub status: String,
     pub version: i64,
     pub located_authority: String,
@@ -107,6 +109,7 @@ pub fn list_cases(
     }
     let engine = &svc.engine;
     let now = svc.now().naive_utc();
+    let today = svc.today();
     let mut query = cases::table
         .filter(super::case_access::visible_filter(actor))
         .select(CaseRow::as_select())
@@ -204,6 +207,7 @@ pub fn list_cases(
                 }),
                 id: c.id,
                 reference: c.reference,
+                child_age: crate::time::age::age_years(c.child_date_of_birth, today),
                 child_name: c.child_name,
                 status: c.status,
                 version: c.version,

@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::identity::Actor;
 use crate::identity::RoleName;
 use crate::reference::calendar::WorkingCalendar;
-use crate::storage::schema::{cases, step_history, users};
+use crate::storage::schema::{case_workflows, cases, step_history, users};
 use crate::storage::DbConn;
 use crate::time::wales::end_of_london_day;
 use crate::time::wales::london_date;
@@ -44,13 +44,19 @@ impl Period {
                 )
             })
         };
-        let to = self
-            .to
+        // A form sends an empty field for a date left out: that is no date.
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .filter(|r| !r.trim().is_empty())
+                .map(str::to_string)
+        };
+        let (to, from) = (given(&self.to), given(&self.from));
+        let to = to
             .as_deref()
             .map(|r| parse(r, "to"))
             .transpose()?
             .unwrap_or(today);
-        let from = match self.from.as_deref() {
+        let from = match from.as_deref() {
             Some(r) => parse(r, "from")?,
             None => to.checked_sub_months(Months::new(3)).unwrap_or(to),
         };
@@ -178,7 +184,7 @@ pub fn build(
     let (from, to) = period.resolve(london_date(now))?;
     let scope = Scope::Authority(actor.authority.clone());
     let lists = lists(conn, engine, &scope, now)?;
-    let (by_team, by_authority) = timeliness(conn, engine, &actor.authority, from, to)?;
+    let (by_team, by_authority) = timeliness(conn, engine, &actor.authority, from, to, now)?;
     Ok(Dashboard {
         authority: actor.authority.clone(),
         period_from: from,
@@ -230,7 +236,9 @@ impl Tally {
 /// Steps of the primary pathway finished in the period, for children located in `authority`:
 /// working days from the report to the decision (leaving "report received") and to the strategy
 /// discussion (leaving "strategy discussion"), and the share of steps with a timescale finished
-/// within it. Per team (of the person who recorded the report) and for the authority as a whole.
+/// within it. A step still running whose deadline passed in the period counts as a step late:
+/// otherwise a step left late for weeks would not lower the share until it finished. Per team
+/// (of the person who recorded the report) and for the authority as a whole.
 /// Other authorities' figures are not shown: they are not the team lead's to manage, and reading
 /// all of Wales's steps would cost the dashboard its speed.
 fn timeliness(
@@ -239,6 +247,7 @@ fn timeliness(
     authority: &str,
     from: NaiveDate,
     to: NaiveDate,
+    now: DateTime<Utc>,
 ) -> Result<(Vec<Timeliness>, Vec<Timeliness>), AppError> {
     let start = end_of_london_day(from - chrono::Duration::days(1)).naive_utc();
     let end = end_of_london_day(to).naive_utc();
@@ -322,6 +331,24 @@ fn timeliness(
         let team = team_of.get(&created_by).cloned().unwrap_or_default();
         add(teams.entry(team).or_default());
         add(authorities.entry(located).or_default());
+    }
+    // Still running and already past its deadline, the deadline within the period.
+    let late_until = end.min(now.naive_utc());
+    let running: Vec<(String, String)> = case_workflows::table
+        .inner_join(cases::table)
+        .filter(cases::located_authority.eq(authority))
+        .filter(cases::restricted.eq(false))
+        .filter(case_workflows::workflow.eq(&primary))
+        .filter(case_workflows::finished_at.is_null())
+        .filter(case_workflows::due_at.gt(start))
+        .filter(case_workflows::due_at.lt(late_until))
+        .select((cases::located_authority, cases::created_by))
+        .load(conn)?;
+    for (located, created_by) in running {
+        let late = |t: &mut Tally| t.with_timescale += 1;
+        let team = team_of.get(&created_by).cloned().unwrap_or_default();
+        late(teams.entry(team).or_default());
+        late(authorities.entry(located).or_default());
     }
     let mut authorities: Vec<(String, Tally)> = authorities.into_iter().collect();
     authorities.sort_by(|a, b| a.0.cmp(&b.0));

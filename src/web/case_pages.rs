@@ -47,11 +47,13 @@ pub async fn my_cases(
         Err(r) => return Ok(r),
     };
     let page = user.page(&req);
-    let q = web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
-        .ok()
-        .and_then(|q| q.get("q").cloned())
-        .unwrap_or_default();
-    cases_page_with(&state, &user, &page, StatusCode::OK, json!({"q": q})).await
+    let query =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+            .map(|q| q.into_inner())
+            .unwrap_or_default();
+    let get = |k: &str| query.get(k).cloned().unwrap_or_default();
+    let chosen = json!({"q": get("q"), "step": get("step"), "overdue": get("overdue") == "yes"});
+    cases_page_with(&state, &user, &page, StatusCode::OK, chosen).await
 }
 
 /// The cases page, with `extra` (a refused break-glass form's errors and what was typed).
@@ -66,8 +68,23 @@ pub async fn cases_page_with(
     let actor = user.actor.clone();
     let path = "/cases".to_string();
     let q = extra["q"].as_str().unwrap_or_default().to_string();
+    let step = extra["step"].as_str().unwrap_or_default().to_string();
+    let overdue = extra["overdue"].as_bool().unwrap_or(false);
+    let primary = state.services.engine.registry.primary();
+    let steps: Vec<Value> = primary
+        .def
+        .states
+        .iter()
+        .map(|st| json!({"id": st.id, "title": st.title_in(lang), "selected": st.id == step}))
+        .collect();
+    // Only a step the workflow has is a filter; anything else is no filter at all.
+    let known_step = primary.state(&step).is_some();
     let filter = CaseFilter {
         q: Some(q.clone()),
+        state: known_step.then(|| step.clone()),
+        overdue: overdue.then_some(true),
+        // Every case the person may open, so that the most urgent are first however many.
+        limit: Some(1000),
         ..CaseFilter::default()
     };
     let page_lang = page.lang.clone();
@@ -79,11 +96,14 @@ pub async fn cases_page_with(
             Ok(list)
         })?;
         let primary = s.services.engine.registry.primary();
+        // Most urgent first: overdue, then the nearest deadline, then those with none.
+        let mut list = list;
+        list.sort_by_key(|c| (!c.overdue, c.next_deadline.is_none(), c.next_deadline));
         Ok(list
             .iter()
             .map(|c| {
                 json!({
-                    "reference": c.reference, "child_name": c.child_name,
+                    "reference": c.reference, "child_name": c.child_name, "age": c.child_age,
                     "step": c.state.as_deref().and_then(|st| primary.state(st).map(|x| x.title_in(lang).to_string())).unwrap_or_default(),
                     "status": s.pages.word(&page_lang, &format!("status_{}", c.status)),
                     "next_deadline": c.next_deadline.map(|d| wales::date_time(d, lang)),
@@ -94,7 +114,8 @@ pub async fn cases_page_with(
     })
     .await?;
     let title = state.pages.word(&page.lang, "my_cases");
-    let mut data = json!({"title": title, "cases": rows, "q": q,
+    let mut data = json!({"title": title, "cases": rows, "q": q, "steps": steps,
+        "overdue_only": overdue, "filtered": !q.is_empty() || known_step || overdue,
         "may_break_glass": !matches!(user.actor.role, crate::identity::RoleName::Administrator),
         "break_glass": {"reference": "", "reason": ""}});
     if let (Value::Object(d), Value::Object(e)) = (&mut data, extra) {

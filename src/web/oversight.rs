@@ -30,7 +30,24 @@ pub async fn dashboard(
     let actor = user.actor.clone();
     let path = req.path().to_string();
     let period = period.into_inner();
-    let built = crate::http::follow_up::dashboard_for(&state, actor, path, period).await;
+    let typed = json!({"from": period.from.clone().unwrap_or_default(), "to": period.to.clone().unwrap_or_default()});
+    let built =
+        crate::http::follow_up::dashboard_for(&state, actor.clone(), path.clone(), period).await;
+    // A period that is not one (a date mistyped, or the end before the start) shows the usual
+    // three months, with the error at the field and what was typed kept.
+    let (built, errors, status) = match built {
+        Err(e @ AppError::BadRequest { .. }) => {
+            let id = match e.field() {
+                Some("to") => "period-to",
+                _ => "period-from",
+            };
+            let errors = json!([{"id": id, "message": super::error_text(&state, &page.lang, &e)}]);
+            let again =
+                crate::http::follow_up::dashboard_for(&state, actor, path, Period::default()).await;
+            (again, errors, StatusCode::BAD_REQUEST)
+        }
+        other => (other, json!([]), StatusCode::OK),
+    };
     let d = match built {
         Ok(d) => d,
         Err(AppError::Forbidden(_)) => {
@@ -93,12 +110,13 @@ pub async fn dashboard(
             "share": t.share_within_timescale.map(|s| format!("{:.0}%", s * 100.0)),
         })).collect::<Vec<_>>(),
         "chart": if bars.is_empty() { String::new() } else { svg::share_bars(&chart_title, &bars) },
+        "period": typed, "errors": errors,
     });
     Ok(super::page_response(
         &state,
         "dashboard",
         &page,
-        StatusCode::OK,
+        status,
         data,
     ))
 }
