@@ -174,6 +174,11 @@ on_both_backends! {
         let action = &d["overdue_actions"][0];
         assert_eq!((action["reference"].as_str(), action["escalated"].as_bool(), action["working_days_overdue"].as_i64()),
             (Some(reference.as_str()), Some(true), Some(3)));
+        // So does the case page, in words, not just "open".
+        let web = support::web::Web::new(&app);
+        web.sign_in(&lead.email, TEST_PASSWORD);
+        let page = web.get(&format!("/cases/{reference}")).body;
+        assert!(page.contains("3 working days late") && page.contains("Told the team lead"), "{page}");
     }
 }
 

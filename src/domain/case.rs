@@ -388,6 +388,12 @@ pub fn view_case(
                     "owner_email": a.owner_email, "agency": a.agency_code,
                     "due_date": a.due_date.to_string(), "status": a.status,
                     "overdue": a.status == "open" && a.due_date < today,
+                    "working_days_overdue": if a.status == "open" && a.due_date < today {
+                        engine.calendar.working_days_between(a.due_date, today)
+                    } else {
+                        0
+                    },
+                    "escalated": a.escalated_at.is_some(),
                     "cancellable": a.cancellable,
                     "rules": a.rules.split(',').filter(|r| !r.is_empty()).collect::<Vec<_>>(),
                 })

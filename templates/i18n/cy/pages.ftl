@@ -241,3 +241,4 @@ show_period = Dangos
 any_step = Unrhyw gam
 overdue_only = Dim ond achosion â cham yn hwyr
 age_heading = Oed
+escalated_to_lead = Rhoddwyd gwybod i’r arweinydd tîm

@@ -241,3 +241,4 @@ show_period = Show
 any_step = Any step
 overdue_only = Only cases with a step overdue
 age_heading = Age
+escalated_to_lead = Told the team lead
