@@ -169,8 +169,11 @@ fn record(state: &AppState, page: &PageContext, data: &Value) -> Document {
     );
     lines.push(Line::Gap);
     let now = state.services.now();
-    let when = crate::time::wales::date_time(
+    // "Printed on Tuesday…" / "Argraffwyd ar ddydd Mawrth…": the preposition, and in Welsh its
+    // soft mutation, come with the date.
+    let when = crate::time::wales::date_time_in_sentence(
         now,
+        crate::time::wales::Before::On,
         crate::i18n::Language::parse(&page.lang).unwrap_or(crate::i18n::Language::English),
     );
     lines.push(Line::Text(state.pages.words_with(
