@@ -671,6 +671,22 @@ fn walk(app: &TestApp, lang: &'static str) {
         "{page}"
     );
     partner_check(&page, "actions");
+    // Asking for more time: the request is worded in the partner's language, not stored English.
+    let asked = partner
+        .post(
+            &actions,
+            &[
+                ("action_id", &Web::hidden(&page, "action_id")),
+                ("note", "Mae’r ysgol ar gau tan ddydd Llun"),
+                ("status", "more_time"),
+            ],
+        )
+        .body;
+    assert!(
+        asked.contains("Yn gofyn am fwy o amser: Mae’r ysgol ar gau tan ddydd Llun"),
+        "{asked}"
+    );
+    partner_check(&asked, "actions after asking for more time");
     let turned = partner.get(&format!("{actions}?lang=en")).body;
     assert!(
         welsh_first(&turned, "Your agreed actions", "Eich camau gweithredu"),

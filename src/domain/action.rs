@@ -198,6 +198,7 @@ fn owner_page(
             "open": a.status == "open",
             "updates": updates.iter().filter(|u| u.action_id == a.id).map(|u| json!({
                 "at_en": wales::date_time(u.at.and_utc(), en), "at_cy": wales::date_time(u.at.and_utc(), cy),
+                "more_time": u.kind == "more_time_asked",
                 "note": u.note,
             })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
@@ -269,12 +270,14 @@ pub fn update_from_link(
                     by_name: action.owner_name.clone(),
                     by_email: Some(holder.email.clone()),
                     by_user_id: None,
-                    note: if asks_more_time {
-                        format!("Asks for more time: {note}")
-                    } else {
-                        note.to_string()
-                    },
+                    note: note.to_string(),
                     new_status: new_status.clone(),
+                    kind: if asks_more_time {
+                        "more_time_asked"
+                    } else {
+                        "note"
+                    }
+                    .to_string(),
                 })
                 .execute(conn)?;
             if let Some(s) = &new_status {

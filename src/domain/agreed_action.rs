@@ -360,6 +360,7 @@ pub fn change(
                 by_user_id: Some(actor.id.clone()),
                 note: note.to_string(),
                 new_status: status.map(str::to_string),
+                kind: "note".to_string(),
             })
             .execute(conn)?;
         let mut updated = action.clone();
@@ -452,6 +453,8 @@ pub struct UpdateView {
     pub by_name: String,
     pub note: String,
     pub new_status: Option<String>,
+    /// `note`, or `more_time_asked`.
+    pub kind: String,
 }
 
 /// A case's actions, soonest due first, each with its updates.
@@ -482,6 +485,7 @@ pub fn list(
                     by_name: u.by_name.clone(),
                     note: u.note.clone(),
                     new_status: u.new_status.clone(),
+                    kind: u.kind.clone(),
                 })
                 .collect(),
         })

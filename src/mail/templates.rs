@@ -141,7 +141,7 @@ pub fn sample(name: &str, lang: Language) -> Value {
             "actions": [{"id": "a1", "title_en": "Return-home interview", "title_cy": "Cyfweliad dychwelyd adref",
                          "due_en": "2 December 2026", "due_cy": "2 Rhagfyr 2026", "status_en": "Open", "status_cy": "Ar agor",
                          "open": true,
-                         "updates": [{"at_en": "1 December 2026, 09:00", "at_cy": "1 Rhagfyr 2026, 09:00", "note": "Booked"}]}],
+                         "updates": [{"at_en": "1 December 2026, 09:00", "at_cy": "1 Rhagfyr 2026, 09:00", "note": "Booked", "more_time": true}]}],
         }),
         "agreed_actions" => json!({
             "owner_name": "Sample Invitee", "event_title": match lang { Language::English => "strategy meeting", Language::Welsh => "cyfarfod strategaeth" },

@@ -272,6 +272,8 @@ pub struct ActionUpdateRow {
     pub by_user_id: Option<String>,
     pub note: String,
     pub new_status: Option<String>,
+    /// `note`, or `more_time_asked` (a partner's request, the note its reason).
+    pub kind: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

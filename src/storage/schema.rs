@@ -215,6 +215,7 @@ diesel::table! {
         by_user_id -> Nullable<Text>,
         note -> Text,
         new_status -> Nullable<Text>,
+        kind -> Text,
     }
 }
 

@@ -23,3 +23,4 @@ actions_update = Diweddariad
 actions_done = Nodi’n gyflawn gyda’r nodyn hwn
 actions_note_only = Ychwanegu’r diweddariad yn unig
 actions_more_time = Gofyn am fwy o amser, gan roi’r rheswm uchod
+actions_more_time_asked = Yn gofyn am fwy o amser

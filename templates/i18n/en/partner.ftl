@@ -23,3 +23,4 @@ actions_update = Update
 actions_done = Mark done with this note
 actions_note_only = Add the update only
 actions_more_time = Ask for more time, giving the reason above
+actions_more_time_asked = Asks for more time
