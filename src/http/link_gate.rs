@@ -61,6 +61,14 @@ fn page(
     status: actix_web::http::StatusCode,
     data: serde_json::Value,
 ) -> Result<HttpResponse, AppError> {
+    // Nobody is known to this page yet: English first, Welsh beside it.
+    let mut data = data;
+    if let (serde_json::Value::Object(d), serde_json::Value::Object(o)) = (
+        &mut data,
+        crate::i18n::order(crate::i18n::Language::English),
+    ) {
+        d.extend(o);
+    }
     let body = state.services.mailer.templates.page("link_code", &data)?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")

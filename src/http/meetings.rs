@@ -167,7 +167,10 @@ pub(crate) fn invalid_link(state: &AppState, e: LinkError) -> HttpResponse {
         .services
         .mailer
         .templates
-        .page("link_invalid", &json!({ "expired": expired }))
+        .page(
+            "link_invalid",
+            &json!({ "expired": expired, "error": false, "first": "en", "second": "cy", "welsh_first": false }),
+        )
         .unwrap_or_else(|_| "This link is not valid. / Nid yw’r ddolen hon yn ddilys.".into());
     let status = if expired {
         actix_web::http::StatusCode::GONE

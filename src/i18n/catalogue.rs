@@ -177,6 +177,8 @@ impl Catalogue {
                     "answer",
                     "due",
                     "status",
+                    "sent_to",
+                    "minutes",
                 ] {
                     args.set(name, FluentValue::from(2));
                 }

@@ -32,7 +32,7 @@ pub const PAGES: &[&str] = &[
     "link_code",
 ];
 /// Both languages of one message, the reader's first; the head of every partner page.
-const PAGE_PARTIALS: &[&str] = &["both", "partner_head"];
+const PAGE_PARTIALS: &[&str] = &["both", "partner_head", "plain_head"];
 const PARTS: &[&str] = &["subject", "text", "html"];
 const LANGUAGES: &[Language] = &[Language::English, Language::Welsh];
 
@@ -131,10 +131,13 @@ pub fn sample(name: &str, lang: Language) -> Value {
             "answer_en": "attending", "answer_cy": "yn bresennol", "references": "CSE-2026-000001",
             "first": lang.code(), "second": lang.other().code(), "welsh_first": lang == Language::Welsh,
         }),
-        "link_invalid" => json!({"expired": false}),
+        "link_invalid" => {
+            json!({"expired": false, "first": "en", "second": "cy", "welsh_first": false, "error": false})
+        }
         // The email and the page share the name: one sample serves both.
         "link_code" => json!({"code": "123456", "sent_to": "jo•••@police.example", "minutes": 15,
-                              "action": "/link-code/respond", "token": "sample", "error": false, "too_many": false}),
+                              "action": "/link-code/respond", "token": "sample", "error": false, "too_many": false,
+                              "first": "en", "second": "cy", "welsh_first": false}),
         "actions" => json!({
             "reference": "CSE-2026-000001", "owner_name": "Sample Owner", "message": null, "action": "/actions/sample",
             "first": lang.code(), "second": lang.other().code(), "welsh_first": lang == Language::Welsh,

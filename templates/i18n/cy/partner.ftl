@@ -24,3 +24,18 @@ actions_done = Nodi’n gyflawn gyda’r nodyn hwn
 actions_note_only = Ychwanegu’r diweddariad yn unig
 actions_more_time = Gofyn am fwy o amser, gan roi’r rheswm uchod
 actions_more_time_asked = Yn gofyn am fwy o amser
+link_code_title = Teipiwch y cod a anfonwyd atoch
+link_code_error_prefix = Gwall:
+link_code_problem = Mae problem
+link_code_wrong = Nid yw’r cod hwnnw’n gywir, neu mae wedi dod i ben. Gwiriwch yr e-bost diweddaraf, neu gofynnwch am god newydd.
+link_code_too_many_title = Gormod o godau
+link_code_too_many = Mae pum cod wedi’u hanfon ar gyfer y ddolen hon yn yr awr ddiwethaf. Rhowch gynnig arall arni yn nes ymlaen.
+link_code_body = Mae’r ddolen hon ar gyfer un person. I’w hagor yma, teipiwch y cod 6 digid rydym newydd ei anfon at { $sent_to }. Mae’n gweithio am { $minutes ->
+    [two] { $minutes } funud
+   *[other] { $minutes } munud
+}.
+link_code_label = Cod
+link_code_continue = Parhau
+link_invalid_title = Nid yw’r ddolen hon yn ddilys
+link_expired_title = Mae’r ddolen hon wedi dod i ben
+link_invalid_body = Cysylltwch â’r person a anfonodd yr e-bost atoch.

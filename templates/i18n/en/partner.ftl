@@ -24,3 +24,18 @@ actions_done = Mark done with this note
 actions_note_only = Add the update only
 actions_more_time = Ask for more time, giving the reason above
 actions_more_time_asked = Asks for more time
+link_code_title = Type the code we emailed you
+link_code_error_prefix = Error:
+link_code_problem = There is a problem
+link_code_wrong = That code is not right, or it has run out. Check the latest email, or ask for a new code.
+link_code_too_many_title = Too many codes
+link_code_too_many = Five codes have been sent for this link in the last hour. Please try again later.
+link_code_body = This link is for one person. To open it here, type the 6-digit code we have just sent to { $sent_to }. It works for { $minutes ->
+    [one] { $minutes } minute
+   *[other] { $minutes } minutes
+}.
+link_code_label = Code
+link_code_continue = Continue
+link_invalid_title = This link is not valid
+link_expired_title = This link has expired
+link_invalid_body = Please contact the person who sent you the email.
