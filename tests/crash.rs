@@ -17,7 +17,6 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -108,43 +107,22 @@ impl Site {
 
     /// Adds a chair with a password; returns their API token.
     fn chair(&self, email: &str) -> String {
-        let mut child = self
-            .command(&[
-                "user",
-                "add",
-                "--name",
-                "Crash Chair",
-                "--email",
-                email,
-                "--role",
-                "chair",
-                "--team",
-                "Crash team",
-                "--authority",
-                "la-cardiff",
-                "--password-stdin",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("user add");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(PASSWORD.as_bytes())
-            .expect("password");
-        let out = child.wait_with_output().expect("user add ran");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .split_whitespace()
-            .find(|w| w.starts_with("sg_"))
-            .expect("token printed")
-            .to_string()
+        let cmd = self.command(&[
+            "user",
+            "add",
+            "--name",
+            "Crash Chair",
+            "--email",
+            email,
+            "--role",
+            "chair",
+            "--team",
+            "Crash team",
+            "--authority",
+            "la-cardiff",
+            "--password-stdin",
+        ]);
+        support::binary::add_user(cmd, PASSWORD).0
     }
 
     /// Starts the service and waits until it answers.
@@ -162,21 +140,8 @@ impl Site {
             .stderr(Stdio::null())
             .spawn()
             .expect("serve");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let up = ureq::get(&format!("{}/healthz", self.base()))
-                .timeout(Duration::from_millis(500))
-                .call()
-                .is_ok();
-            if up {
-                return child;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("the service stopped while starting: {status}");
-            }
-            assert!(Instant::now() < deadline, "the service did not start");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        support::binary::wait_until_answering(&mut child, &self.base(), String::new);
+        child
     }
 
     fn base(&self) -> String {

@@ -6,7 +6,6 @@
 //! something).
 mod support;
 
-use std::io::Write;
 use std::process::{Child, Command, Stdio};
 
 use serde_json::json;
@@ -61,8 +60,8 @@ impl Site {
 
     /// `user add` with a password; returns (token, everything it printed).
     fn user(&self, role: &str, email: &str) -> (String, String) {
-        let mut child = self
-            .command(&[
+        support::binary::add_user(
+            self.command(&[
                 "user",
                 "add",
                 "--name",
@@ -76,35 +75,9 @@ impl Site {
                 "--authority",
                 "la-cardiff",
                 "--password-stdin",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("user add");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(PASSWORD.as_bytes())
-            .expect("password");
-        let out = child.wait_with_output().expect("user add ran");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let printed = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let token = printed
-            .split_whitespace()
-            .find(|w| w.starts_with("sg_"))
-            .expect("token printed")
-            .to_string();
-        (token, printed)
+            ]),
+            PASSWORD,
+        )
     }
 
     fn serve(&self, log: &std::path::Path) -> Child {
@@ -116,18 +89,10 @@ impl Site {
             .spawn()
             .expect("serve");
         let base = format!("http://127.0.0.1:{}", self.port);
-        for _ in 0..200 {
-            if ureq::get(&format!("{base}/healthz")).call().is_ok() {
-                return child;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!(
-            "the service did not start: {}",
+        support::binary::wait_until_answering(&mut child, &base, || {
             std::fs::read_to_string(log).unwrap_or_default()
-        );
+        });
+        child
     }
 }
 

@@ -55,6 +55,23 @@ pub fn lead_user(conn: &mut DbConn, case: &CaseRow) -> Result<String, AppError> 
     Ok(lead.unwrap_or_else(|| case.created_by.clone()))
 }
 
+/// A case by its id, as stored now.
+pub(super) fn by_id(conn: &mut DbConn, id: &str) -> Result<CaseRow, AppError> {
+    Ok(cases::table
+        .find(id)
+        .select(CaseRow::as_select())
+        .get_result(conn)?)
+}
+
+/// A change made from a form shown at `expected` applies only if nobody has changed the case
+/// since: 409 `stale_version` otherwise.
+pub(super) fn at_version(case: &CaseRow, expected: i64) -> Result<(), AppError> {
+    if case.version != expected {
+        return Err(super::transition::stale(expected, case.version));
+    }
+    Ok(())
+}
+
 /// Whether `actor` may open `case`: the rules are `case_access`'s.
 pub fn may_see(conn: &mut DbConn, actor: &Actor, case: &CaseRow) -> Result<bool, AppError> {
     super::case_access::may_see(conn, actor, case)
@@ -475,13 +492,7 @@ pub fn remove_involvement(
     let rationale = input::rationale(&req.rationale, "rationale")?;
     unit_of_work::on_case(conn, intent, actor, key, |conn, case| {
         may_change_involvements(actor, case)?;
-        let case: CaseRow = cases::table
-            .find(&case.id)
-            .select(CaseRow::as_select())
-            .get_result(conn)?;
-        if case.version != req.expected_version {
-            return Err(super::transition::stale(req.expected_version, case.version));
-        }
+        at_version(case, req.expected_version)?;
         let row: InvolvementRow = case_involvements::table
             .find(involvement_id)
             .filter(case_involvements::case_id.eq(&case.id))

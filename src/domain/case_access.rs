@@ -172,20 +172,6 @@ fn grant(
     Ok(())
 }
 
-fn check_version(case: &CaseRow, expected: i64) -> Result<(), AppError> {
-    if case.version != expected {
-        return Err(super::transition::stale(expected, case.version));
-    }
-    Ok(())
-}
-
-fn current(conn: &mut DbConn, id: &str) -> Result<CaseRow, AppError> {
-    Ok(cases::table
-        .find(id)
-        .select(CaseRow::as_select())
-        .get_result(conn)?)
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssignTeam {
@@ -205,8 +191,7 @@ pub fn assign_team(
     let team = super::input::field_len(&req.team, "team", 200)?;
     unit_of_work::on_case(conn, intent, actor, key, |conn, case| {
         lead_of_case(actor, case)?;
-        let case = current(conn, &case.id)?;
-        check_version(&case, req.expected_version)?;
+        super::case::at_version(case, req.expected_version)?;
         diesel::update(cases::table.find(&case.id))
             .set(cases::team.eq(Some(&team)))
             .execute(conn)?;
@@ -247,8 +232,7 @@ pub fn restrict(
     let now = intent.now.naive_utc();
     unit_of_work::on_case(conn, intent, actor, key, |conn, case| {
         lead_of_case(actor, case)?;
-        let case = current(conn, &case.id)?;
-        check_version(&case, req.expected_version)?;
+        super::case::at_version(case, req.expected_version)?;
         diesel::update(cases::table.find(&case.id))
             .set(cases::restricted.eq(req.restricted))
             .execute(conn)?;
@@ -293,8 +277,7 @@ pub fn name_person(
     let now = intent.now.naive_utc();
     unit_of_work::on_case(conn, intent, actor, key, |conn, case| {
         lead_of_case(actor, case)?;
-        let case = current(conn, &case.id)?;
-        check_version(&case, req.expected_version)?;
+        super::case::at_version(case, req.expected_version)?;
         let person = active_user(conn, &req.user_email, "user_email")?;
         if req.named {
             grant(conn, &case.id, &person.id, &actor.id, now)?;

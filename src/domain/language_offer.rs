@@ -11,7 +11,6 @@ use super::unit_of_work::{self, Intent};
 use super::Services;
 use crate::error::AppError;
 use crate::identity::Actor;
-use crate::storage::models::CaseRow;
 use crate::storage::schema::cases;
 use crate::storage::DbConn;
 
@@ -37,15 +36,8 @@ pub fn record(
     one_of(&req.language, LANGUAGES, "language")?;
     one_of(&req.family_language, LANGUAGES, "family_language")?;
     one_of(&req.welsh_offer, WELSH_OFFERS, "welsh_offer")?;
-    unit_of_work::on_case(conn, intent, actor, key, |conn, found| {
-        // Read again under the case's lock: the version a writer before us left.
-        let case: CaseRow = cases::table
-            .find(&found.id)
-            .select(CaseRow::as_select())
-            .get_result(conn)?;
-        if case.version != req.expected_version {
-            return Err(super::transition::stale(req.expected_version, case.version));
-        }
+    unit_of_work::on_case(conn, intent, actor, key, |conn, case| {
+        super::case::at_version(case, req.expected_version)?;
         diesel::update(cases::table.find(&case.id))
             .set((
                 cases::child_language.eq(&req.language),

@@ -99,7 +99,10 @@ pub fn write<T>(
 }
 
 /// A change to one case the actor may see: the case is found (404 if hidden), touched and
-/// locked before `f` runs, so that a refusal from `f` is logged against it.
+/// locked before `f` runs, so that a refusal from `f` is logged against it. `f` is given the
+/// case as it stands under the lock: on PostgreSQL another writer may have committed between
+/// finding it and locking it, so it is read again (SQLite's write transaction already holds
+/// the database).
 pub fn on_case<T>(
     conn: &mut DbConn,
     intent: &Intent<'_>,
@@ -108,9 +111,13 @@ pub fn on_case<T>(
     mut f: impl FnMut(&mut DbConn, &CaseRow) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
     write(conn, intent, |conn, touched| {
-        let case = super::case::visible_case(conn, actor, key)?;
-        touched.case(&case.id);
-        lock_cases(conn, &[&case.id])?;
+        let found = super::case::visible_case(conn, actor, key)?;
+        touched.case(&found.id);
+        lock_cases(conn, &[&found.id])?;
+        let case = match conn {
+            DbConn::Postgres(_) => super::case::by_id(conn, &found.id)?,
+            DbConn::Sqlite(_) => found,
+        };
         f(conn, &case)
     })
 }

@@ -187,22 +187,10 @@ pub async fn answer_page(
     req: HttpRequest,
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let invitee_id =
-        match state
-            .services
-            .mailer
-            .links
-            .verify(&token, Purpose::Respond, state.services.now())
-        {
-            Ok(id) => id,
-            Err(e) => return Ok(invalid_link(&state, e)),
-        };
-    let browser = super::link_gate::browser(&req);
-    if let Some(code_page) =
-        super::link_gate::gate(&state, Purpose::Respond, &token, &browser).await?
-    {
-        return Ok(super::link_gate::remember(&state, &browser, code_page));
-    }
+    let (invitee_id, browser) = match opened(&state, &req, &token, Purpose::Respond).await? {
+        Ok(link) => link,
+        Err(answer) => return Ok(answer),
+    };
     let first = chosen_language(&req);
     let action = form_action("/respond", &token, first);
     let path = req.path().to_string();
@@ -225,22 +213,10 @@ pub async fn answer(
     token: web::Path<String>,
     form: crate::http::input::Form,
 ) -> Result<HttpResponse, AppError> {
-    let invitee_id =
-        match state
-            .services
-            .mailer
-            .links
-            .verify(&token, Purpose::Respond, state.services.now())
-        {
-            Ok(id) => id,
-            Err(e) => return Ok(invalid_link(&state, e)),
-        };
-    let browser = super::link_gate::browser(&req);
-    if let Some(code_page) =
-        super::link_gate::gate(&state, Purpose::Respond, &token, &browser).await?
-    {
-        return Ok(super::link_gate::remember(&state, &browser, code_page));
-    }
+    let (invitee_id, browser) = match opened(&state, &req, &token, Purpose::Respond).await? {
+        Ok(link) => link,
+        Err(answer) => return Ok(answer),
+    };
     let first = chosen_language(&req);
     let path = req.path().to_string();
     let page = with_conn(&state, move |s, conn| {
@@ -284,17 +260,28 @@ fn form_action(base: &str, token: &str, first: Option<Language>) -> String {
     }
 }
 
-fn actions_holder(
-    state: &AppState,
+/// A signed link opened: whom it names and the browser, or the answer to give instead (the
+/// link is not valid, or this browser must first type a code sent to that person).
+async fn opened(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
     token: &str,
-) -> Result<crate::domain::action::LinkHolder, LinkError> {
-    let subject =
-        state
-            .services
-            .mailer
-            .links
-            .verify(token, Purpose::Actions, state.services.now())?;
-    crate::domain::action::LinkHolder::from_subject(&subject).ok_or(LinkError::Invalid)
+    purpose: Purpose,
+) -> Result<Result<(String, super::link_gate::Browser), HttpResponse>, AppError> {
+    let subject = match state
+        .services
+        .mailer
+        .links
+        .verify(token, purpose, state.services.now())
+    {
+        Ok(subject) => subject,
+        Err(e) => return Ok(Err(invalid_link(state, e))),
+    };
+    let browser = super::link_gate::browser(req);
+    if let Some(code_page) = super::link_gate::gate(state, purpose, token, &browser).await? {
+        return Ok(Err(super::link_gate::remember(state, &browser, code_page)));
+    }
+    Ok(Ok((subject, browser)))
 }
 
 /// An action owner's page, reached from their email without an account.
@@ -303,16 +290,13 @@ pub async fn actions_page(
     req: HttpRequest,
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let holder = match actions_holder(&state, &token) {
-        Ok(h) => h,
-        Err(e) => return Ok(invalid_link(&state, e)),
+    let (subject, browser) = match opened(&state, &req, &token, Purpose::Actions).await? {
+        Ok(link) => link,
+        Err(answer) => return Ok(answer),
     };
-    let browser = super::link_gate::browser(&req);
-    if let Some(code_page) =
-        super::link_gate::gate(&state, Purpose::Actions, &token, &browser).await?
-    {
-        return Ok(super::link_gate::remember(&state, &browser, code_page));
-    }
+    let Some(holder) = crate::domain::action::LinkHolder::from_subject(&subject) else {
+        return Ok(invalid_link(&state, LinkError::Invalid));
+    };
     let first = chosen_language(&req);
     let action = form_action("/actions", &token, first);
     let path = req.path().to_string();
@@ -345,16 +329,13 @@ pub async fn actions_update(
     token: web::Path<String>,
     form: crate::http::input::Form,
 ) -> Result<HttpResponse, AppError> {
-    let holder = match actions_holder(&state, &token) {
-        Ok(h) => h,
-        Err(e) => return Ok(invalid_link(&state, e)),
+    let (subject, browser) = match opened(&state, &req, &token, Purpose::Actions).await? {
+        Ok(link) => link,
+        Err(answer) => return Ok(answer),
     };
-    let browser = super::link_gate::browser(&req);
-    if let Some(code_page) =
-        super::link_gate::gate(&state, Purpose::Actions, &token, &browser).await?
-    {
-        return Ok(super::link_gate::remember(&state, &browser, code_page));
-    }
+    let Some(holder) = crate::domain::action::LinkHolder::from_subject(&subject) else {
+        return Ok(invalid_link(&state, LinkError::Invalid));
+    };
     let first = chosen_language(&req);
     let action = form_action("/actions", &token, first);
     let path = req.path().to_string();

@@ -14,6 +14,7 @@ use safeguard::domain::user::{add_user, NewUser};
 use safeguard::storage::PooledConn;
 use safeguard::time::clock::ManualClock;
 
+pub mod binary;
 pub mod browser;
 pub mod smtp;
 pub mod web;
