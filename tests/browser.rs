@@ -429,6 +429,48 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
         "the request is in the audit trail"
     );
 
+    // The chair sees the request flagged on the case page and gives more time, with the
+    // date in three boxes; a day that does not exist is explained at its field first.
+    ui.sign_in(&chair.email, TEST_PASSWORD);
+    browser.goto(&case_url);
+    assert!(browser.source().contains("More time asked"), "flagged");
+    ui.check("10b-more-time-flagged");
+    let answer = "form:has(input[name=answering])";
+    let day = format!("{answer} input[name='due_date-day']");
+    browser.type_into(&day, "31");
+    browser.type_into(&format!("{answer} input[name='due_date-month']"), "11");
+    browser.type_into(&format!("{answer} input[name='due_date-year']"), "2026");
+    browser.type_into(
+        &format!("{answer} textarea[name=note]"),
+        "Agreed: the new address needs a fresh visit.",
+    );
+    ui.submit(answer);
+    assert!(
+        ui.errors()
+            .contains("Due date must be a real date, for example 27 3 2027"),
+        "{}",
+        ui.errors()
+    );
+    assert_eq!(browser.value(&day), "31", "what was typed is kept");
+    // The check turns the page's language and back, which loads it afresh: typed again.
+    ui.check("10c-more-time-bad-date");
+    // Wednesday 9 December: overdue by the team lead's Monday below.
+    browser.type_into(&day, "9");
+    browser.type_into(&format!("{answer} input[name='due_date-month']"), "12");
+    browser.type_into(&format!("{answer} input[name='due_date-year']"), "2026");
+    browser.type_into(
+        &format!("{answer} textarea[name=note]"),
+        "Agreed: the new address needs a fresh visit.",
+    );
+    ui.submit(answer);
+    assert_eq!(ui.errors(), "");
+    assert!(browser
+        .source()
+        .contains("Your answer is saved, and the owner has been emailed."));
+    assert!(browser.source().contains("More time given"));
+    ui.check("10d-more-time-given");
+    ui.sign_out();
+
     // A second user of another authority cannot open the case.
     ui.sign_in(&swansea.email, TEST_PASSWORD);
     browser.goto(&case_url);
@@ -458,7 +500,7 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
 
     // The team lead's dashboard shows the other action overdue once its date has passed.
     app.clock.set(
-        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 7, 9, 0, 0)
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 14, 9, 0, 0)
             .single()
             .expect("time"),
     );
@@ -522,7 +564,13 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
         .contains("only the people named below may open it"));
     ui.check("14-case-restricted");
     ui.open("/account");
-    assert!(browser.source().contains("Sign out everywhere"));
+    assert!(
+        browser.source().contains("Sign out everywhere"),
+        "the account page at {} ({}): {}",
+        browser.current_url(),
+        browser.title(),
+        browser.text("main")
+    );
     ui.check("15-account");
     ui.sign_out();
 

@@ -149,9 +149,9 @@ on_both_backends! {
         assert_eq!(run_job(&app, JobName::OverdueScan), "0 overdue notices queued");
 
         // Three working days overdue on Thursday 31st: the chair's team lead hears, once.
-        assert_eq!(at_run(&app, utc(2026, 12, 30, 7, 30), JobName::Escalation), "0 actions escalated; 0 had no team lead to tell");
-        assert_eq!(at_run(&app, utc(2026, 12, 31, 7, 30), JobName::Escalation), "1 actions escalated; 0 had no team lead to tell");
-        assert_eq!(run_job(&app, JobName::Escalation), "0 actions escalated; 0 had no team lead to tell");
+        assert_eq!(at_run(&app, utc(2026, 12, 30, 7, 30), JobName::Escalation), "0 actions escalated; 0 had no team lead to tell; 0 held while their chair answers a request for more time");
+        assert_eq!(at_run(&app, utc(2026, 12, 31, 7, 30), JobName::Escalation), "1 actions escalated; 0 had no team lead to tell; 0 held while their chair answers a request for more time");
+        assert_eq!(run_job(&app, JobName::Escalation), "0 actions escalated; 0 had no team lead to tell; 0 held while their chair answers a request for more time");
 
         let all = settle(&app, &sink);
         assert_eq!(all.len(), 4, "assignment, reminder, overdue notice, escalation: no more");

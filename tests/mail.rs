@@ -529,7 +529,7 @@ on_both_backends! {
         let cy = got[2..].iter().map(parse).find(|p| p.to == "dau@partner.example").expect("Welsh owner's email");
         assert!(en.subject.starts_with("Agreed actions for you"), "{}", en.subject);
         assert!(cy.subject.starts_with("Camau gweithredu"), "the Welsh invitee reads Welsh first: {}", cy.subject);
-        assert!(en.text.contains("Return-home interview (due Wednesday 9 December 2026)"), "{}", en.text);
+        assert!(en.text.contains("Return-home interview (by Wednesday 9 December 2026)"), "{}", en.text);
         assert!(en.text.contains("Disruption notice for the address"));
         assert!(!en.text.contains("Sexual health appointment"), "another owner's action must not appear");
         assert_no_child_details(&got);

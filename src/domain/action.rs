@@ -43,12 +43,41 @@ pub fn language_of(conn: &mut DbConn, case_id: &str, email: &str) -> Result<Lang
         .unwrap_or(Language::English))
 }
 
+/// An owner's signed link to their actions on one case, and when it stops working.
+pub fn owner_link(
+    svc: &Services,
+    case_id: &str,
+    email: &str,
+    now: DateTime<Utc>,
+) -> (String, DateTime<Utc>) {
+    let expires = now + chrono::Duration::days(LINK_DAYS);
+    let token = svc.mailer.links.sign_at(
+        Purpose::Actions,
+        &format!("{case_id}:{email}"),
+        now,
+        expires,
+    );
+    (
+        format!("{}/actions/{token}", svc.mailer.public_url),
+        expires,
+    )
+}
+
+/// Why an owner hears of their actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Occasion {
+    /// Agreed at a step or meeting, or on the case page.
+    Agreed,
+    /// Passed to them from another owner.
+    PassedToYou,
+}
+
 /// Queues one email per owner (with an address) listing the actions just agreed for them.
 pub fn queue_owner_emails(
     svc: &super::Services,
     conn: &mut DbConn,
     case: &CaseRow,
-    event_title: &crate::i18n::Text,
+    occasion: Occasion,
     actions: &[AgreedActionRow],
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
@@ -59,7 +88,6 @@ pub fn queue_owner_emails(
     owners.sort_unstable();
     owners.dedup();
     let mailer = &svc.mailer;
-    let expires = now + chrono::Duration::days(LINK_DAYS);
     for email in owners {
         let mine: Vec<&AgreedActionRow> = actions
             .iter()
@@ -69,17 +97,17 @@ pub fn queue_owner_emails(
             .first()
             .map(|a| a.owner_name.clone())
             .unwrap_or_default();
-        let token = mailer.links.sign_at(
-            Purpose::Actions,
-            &format!("{}:{email}", case.id),
-            now,
-            expires,
-        );
-        let url = format!("{}/actions/{token}", mailer.public_url);
+        let (url, expires) = owner_link(svc, &case.id, email, now);
+        // Whom to ask about it: the chair who answers for the action, by name and address.
+        let contact = match mine.first() {
+            Some(a) => super::more_time::answerable(conn, a)?,
+            None => None,
+        };
         let preferred = language_of(conn, &case.id, email)?;
         let rendered = mailer.templates.render_bilingual("agreed_actions", preferred, |lang| {
             json!({
-                "owner_name": owner_name, "event_title": event_title.get(lang), "references": case.reference,
+                "owner_name": owner_name, "passed": occasion == Occasion::PassedToYou, "references": case.reference,
+                "contact_name": contact.as_ref().map(|c| c.name.clone()), "contact_email": contact.as_ref().map(|c| c.email.clone()),
                 "actions": mine.iter().map(|a| json!({"title": svc.engine.action_title(a.kind.as_deref(), &a.title, lang),     "due": long_date(a.due_date, lang),
                     "due_by": wales::date_in_sentence(a.due_date, wales::Before::By, lang)})).collect::<Vec<_>>(),
                 "actions_url": url, "link_expires": long_date(london_date(expires), lang),
@@ -273,13 +301,30 @@ pub fn update_from_link(
                     note: note.to_string(),
                     new_status: new_status.clone(),
                     kind: if asks_more_time {
-                        "more_time_asked"
+                        super::more_time::ASKED
                     } else {
                         "note"
                     }
                     .to_string(),
                 })
                 .execute(conn)?;
+            if asks_more_time {
+                super::more_time::tell_chair(
+                    svc,
+                    conn,
+                    &action,
+                    super::more_time::OwnerNews::AskedForMoreTime,
+                    now,
+                )?;
+            } else if new_status.is_some() {
+                super::more_time::tell_chair(
+                    svc,
+                    conn,
+                    &action,
+                    super::more_time::OwnerNews::MarkedDone,
+                    now,
+                )?;
+            }
             if let Some(s) = &new_status {
                 diesel::update(agreed_actions::table.find(&action.id))
                     .set((

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::Services;
-use crate::domain::audit::{self, AuditKey};
+use crate::domain::audit;
 use crate::domain::child::names_child;
 use crate::engine::decide::parse_due_date;
 use crate::engine::Owner;
@@ -254,7 +254,7 @@ pub fn create(
             services,
             conn,
             case,
-            &crate::i18n::Text::new("Agreed action", "Cam gweithredu a gytunwyd"),
+            crate::domain::action::Occasion::Agreed,
             std::slice::from_ref(&row),
             now,
         )?;
@@ -270,14 +270,36 @@ pub struct ActionChange {
     pub status: Option<String>,
     /// Why it is cancelled; required for a cancellation.
     pub rationale: Option<String>,
-    /// More time: the new due date (YYYY-MM-DD). Reminders and notices start again.
+    /// More time: the new due date (YYYY-MM-DD). Reminders and notices start again. Given while
+    /// the owner's request for more time waits, it grants the request.
     pub due_date: Option<String>,
+    /// The answer to the owner's waiting request: `granted` (with `due_date`) or `refused`
+    /// (the note is the reason, and is emailed to the owner).
+    #[serde(default)]
+    pub more_time: Option<String>,
+    /// Passing the action to someone else: their name, and their email address or user id.
+    #[serde(default)]
+    pub owner_name: Option<String>,
+    #[serde(default)]
+    pub owner_email: Option<String>,
+    #[serde(default)]
+    pub owner_user_id: Option<String>,
+}
+
+/// What a change does besides adding its note, as its update records it.
+fn update_kind(answer: Option<&str>, reassigned: bool) -> &'static str {
+    match answer {
+        Some("granted") => super::more_time::GRANTED,
+        Some("refused") => super::more_time::REFUSED,
+        _ if reassigned => "reassigned",
+        _ => "note",
+    }
 }
 
 /// A change to an open action by a chair, team lead, senior manager, or the user who owns it.
 pub fn change(
     conn: &mut DbConn,
-    key: &AuditKey,
+    services: &Services,
     actor: &Actor,
     case: &CaseRow,
     action_id: &str,
@@ -318,6 +340,41 @@ pub fn change(
         .as_deref()
         .map(|raw| parse_due_date(raw, "due_date", today))
         .transpose()?;
+    let answer = input.more_time.as_deref().map(str::trim);
+    match (answer, new_due) {
+        (None, _) | (Some("granted"), Some(_)) | (Some("refused"), None) => {}
+        (Some("granted"), None) => {
+            return Err(AppError::unprocessable(
+                "due_date_required",
+                "due_date",
+                "giving more time needs the new due date",
+            ))
+        }
+        (Some("refused"), Some(_)) => {
+            return Err(AppError::bad_request(
+                "invalid_choice",
+                "due_date",
+                "a refusal of more time keeps the due date; leave due_date out",
+            ))
+        }
+        (Some(_), _) => {
+            return Err(AppError::bad_request(
+                "invalid_choice",
+                "more_time",
+                "more_time must be granted or refused",
+            ))
+        }
+    }
+    if answer == Some("refused") && names_child(note, &case.child_name) {
+        // The reason for a refusal is emailed to the owner.
+        return Err(AppError::unprocessable(
+            "child_named",
+            "note",
+            "the reason is emailed to the owner, and it contains the child's name",
+        ));
+    }
+    let reassigning =
+        input.owner_name.is_some() || input.owner_email.is_some() || input.owner_user_id.is_some();
     let naive_now = now.naive_utc();
     {
         let action: AgreedActionRow = agreed_actions::table
@@ -330,7 +387,12 @@ pub fn change(
         // An owner may add notes and mark their own action done; cancelling it or moving its
         // date is for a chair, team lead or senior manager.
         let owns = action.owner_user_id.as_deref() == Some(actor.id.as_str());
-        if !owns || status == Some("cancelled") || new_due.is_some() {
+        if !owns
+            || status == Some("cancelled")
+            || new_due.is_some()
+            || answer.is_some()
+            || reassigning
+        {
             may_manage(actor)?;
         }
         if action.status != "open" {
@@ -349,6 +411,41 @@ pub fn change(
                 ),
             ));
         }
+        let waiting = super::more_time::waiting(conn, &[action.id.as_str()])?.contains(&action.id);
+        if answer.is_some() && !waiting {
+            return Err(AppError::Conflict {
+                code: "no_request_waiting",
+                message: "no request for more time on this action waits for an answer".into(),
+            });
+        }
+        // A new date while the owner waits for one answers them.
+        let answer = answer.or((waiting && new_due.is_some()).then_some("granted"));
+        if answer == Some("granted") && new_due.is_some_and(|d| d <= action.due_date) {
+            return Err(AppError::unprocessable(
+                "due_date_not_later",
+                "due_date",
+                format!("more time means a date after {}", action.due_date),
+            ));
+        }
+        let new_owner = if reassigning {
+            let owner = resolve_owner(
+                conn,
+                input.owner_name.as_deref().unwrap_or(""),
+                input.owner_email.as_deref(),
+                input.owner_user_id.as_deref(),
+                &|f| f.to_string(),
+            )?;
+            if names_child(&owner.name, &case.child_name) {
+                return Err(AppError::unprocessable(
+                    "child_named",
+                    "owner_name",
+                    "the owner's name goes into emails, and it contains the child's name",
+                ));
+            }
+            Some(owner)
+        } else {
+            None
+        };
         diesel::insert_into(action_updates::table)
             .values(ActionUpdateRow {
                 id: uuid::Uuid::new_v4().to_string(),
@@ -360,7 +457,7 @@ pub fn change(
                 by_user_id: Some(actor.id.clone()),
                 note: note.to_string(),
                 new_status: status.map(str::to_string),
-                kind: "note".to_string(),
+                kind: update_kind(answer, new_owner.is_some()).to_string(),
             })
             .execute(conn)?;
         let mut updated = action.clone();
@@ -375,8 +472,20 @@ pub fn change(
             updated.overdue_notice_at = None;
             updated.escalated_at = None;
         }
+        if let Some(owner) = &new_owner {
+            // The new owner is reminded and chased from now on, not the old one.
+            updated.owner_name = owner.name.clone();
+            updated.owner_email = owner.email.clone();
+            updated.owner_user_id = owner.user_id.clone();
+            updated.reminder_sent_at = None;
+            updated.overdue_notice_at = None;
+            updated.escalated_at = None;
+        }
         diesel::update(agreed_actions::table.find(&action.id))
             .set((
+                agreed_actions::owner_name.eq(&updated.owner_name),
+                agreed_actions::owner_email.eq(&updated.owner_email),
+                agreed_actions::owner_user_id.eq(&updated.owner_user_id),
                 agreed_actions::status.eq(&updated.status),
                 agreed_actions::due_date.eq(updated.due_date),
                 agreed_actions::reminder_sent_at.eq(updated.reminder_sent_at),
@@ -387,15 +496,39 @@ pub fn change(
             .execute(conn)?;
         audit::record_on_case(
             conn,
-            key,
+            &services.audit_key,
             &case.id,
             &actor.id,
             "action_updated",
             json!({"action_id": action.id, "title": action.title, "note": note,
                    "new_status": status, "rationale": rationale,
-                   "due_date": new_due.map(|d| d.to_string())}),
+                   "due_date": new_due.map(|d| d.to_string()), "more_time": answer,
+                   "owner": new_owner.as_ref().map(|o| json!({
+                       "before": {"name": action.owner_name, "email": action.owner_email, "user_id": action.owner_user_id},
+                       "after": {"name": o.name, "email": o.email, "user_id": o.user_id}}))}),
             naive_now,
         )?;
+        if let Some(granted) = answer.map(|a| a == "granted") {
+            super::more_time::tell_owner(
+                services,
+                conn,
+                &case.reference,
+                &updated,
+                granted,
+                if granted { "" } else { note },
+                now,
+            )?;
+        }
+        if new_owner.is_some() {
+            crate::domain::action::queue_owner_emails(
+                services,
+                conn,
+                case,
+                crate::domain::action::Occasion::PassedToYou,
+                std::slice::from_ref(&updated),
+                now,
+            )?;
+        }
         Ok(updated)
     }
 }
@@ -453,7 +586,7 @@ pub struct UpdateView {
     pub by_name: String,
     pub note: String,
     pub new_status: Option<String>,
-    /// `note`, or `more_time_asked`.
+    /// `note`, `more_time_asked`, `more_time_granted`, `more_time_refused` or `reassigned`.
     pub kind: String,
 }
 

@@ -21,6 +21,7 @@ pub mod input;
 pub mod language_offer;
 pub mod link_gate;
 pub mod meeting;
+pub mod more_time;
 pub mod report;
 pub mod review;
 pub mod security_event;

@@ -455,7 +455,14 @@ fn write_decision(
             .filter(|(_, a)| a.agreed_by_people)
             .map(|(r, _)| r.clone())
             .collect();
-        super::action::queue_owner_emails(svc, conn, case, &decision.event_title, &people, now)?;
+        super::action::queue_owner_emails(
+            svc,
+            conn,
+            case,
+            super::action::Occasion::Agreed,
+            &people,
+            now,
+        )?;
     }
     let payload = json!({
         "workflow_version": decision.workflow_version,

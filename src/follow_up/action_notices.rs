@@ -268,8 +268,16 @@ pub fn escalate(
             cases::restricted,
         ))
         .load(conn)?;
+    // The chair has been told of a request for more time and has the next move.
+    let ids: Vec<&str> = candidates.iter().map(|(a, ..)| a.id.as_str()).collect();
+    let waiting = crate::domain::more_time::waiting(conn, &ids)?;
     let (mut sent, mut unheard, mut failed) = (0, 0, 0);
+    let mut held = 0;
     for (action, reference, located, restricted) in candidates {
+        if waiting.contains(&action.id) {
+            held += 1;
+            continue;
+        }
         let found = escalation_recipients(conn, &action, &located).and_then(|leads| {
             if restricted {
                 crate::domain::case_access::only_named(conn, &action.case_id, leads)
@@ -331,7 +339,7 @@ pub fn escalate(
         tally(done, &action.id, &mut sent, &mut failed);
     }
     Ok(format!(
-        "{sent} actions escalated; {unheard} had no team lead to tell{}",
+        "{sent} actions escalated; {unheard} had no team lead to tell; {held} held while their chair answers a request for more time{}",
         failures(failed)
     ))
 }

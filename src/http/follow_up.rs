@@ -59,15 +59,7 @@ pub async fn change_action(
     let path = req.path().to_string();
     let (key, action_id) = ids.into_inner();
     let row = writing_case(&state, actor, path, key, move |s, conn, actor, c, now| {
-        agreed_action::change(
-            conn,
-            &s.services.audit_key,
-            actor,
-            c,
-            &action_id,
-            &body,
-            now,
-        )
+        agreed_action::change(conn, &s.services, actor, c, &action_id, &body, now)
     })
     .await?;
     let today = london_date(state.services.now());

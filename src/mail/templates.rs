@@ -18,6 +18,8 @@ pub const EMAILS: &[&str] = &[
     "action_reminder",
     "action_overdue",
     "action_escalation",
+    "action_news",
+    "action_more_time",
     "daily_digest",
     "age18_started",
     "age18_handover",
@@ -73,6 +75,14 @@ pub fn kind_title(kind: &str, lang: Language) -> String {
         "action_escalation" => (
             "overdue action for a team lead",
             "cam gweithredu hwyr i arweinydd tîm",
+        ),
+        "action_news" => (
+            "news of an action for its chair",
+            "newyddion am gam gweithredu i’w gadeirydd",
+        ),
+        "action_more_time" => (
+            "answer to a request for more time",
+            "ateb i gais am fwy o amser",
         ),
         "daily_digest" => ("daily summary", "crynodeb dyddiol"),
         "age18_started" => ("age 18 track started", "trywydd 18 oed wedi dechrau"),
@@ -147,7 +157,7 @@ pub fn sample(name: &str, lang: Language) -> Value {
                          "updates": [{"at_en": "1 December 2026, 09:00", "at_cy": "1 Rhagfyr 2026, 09:00", "note": "Booked", "more_time": true}]}],
         }),
         "agreed_actions" => json!({
-            "owner_name": "Sample Invitee", "event_title": match lang { Language::English => "strategy meeting", Language::Welsh => "cyfarfod strategaeth" },
+            "owner_name": "Sample Invitee", "passed": false, "contact_name": "Sample Chair", "contact_email": "chair@council.example",
             "references": "CSE-2026-000001",
             "actions": [{"title": "Return-home interview", "due": starts, "due_by": by}],
             "actions_url": "https://safeguard.example/actions/sample", "link_expires": starts, "link_until": until,
@@ -167,6 +177,16 @@ pub fn sample(name: &str, lang: Language) -> Value {
             "title": "Return-home interview", "owner_name": "Sample Owner",
             "agency": "Sample Police", "due": day, "working_days_overdue": 5,
             "case_url": "https://safeguard.example/cases/sample",
+        }),
+        "action_news" => json!({
+            "chair_name": "Sample Invitee", "reference": "CSE-2026-000001", "title": "Return-home interview",
+            "owner_name": "Sample Owner", "more_time": true, "due": day,
+            "case_url": "https://safeguard.example/cases/sample#actions",
+        }),
+        "action_more_time" => json!({
+            "owner_name": "Sample Invitee", "reference": "CSE-2026-000001", "title": "Return-home interview",
+            "granted": false, "reason": "The interview must happen before the review conference.",
+            "due": day, "due_by": by, "actions_url": "https://safeguard.example/actions/sample", "link_until": until,
         }),
         "daily_digest" => json!({
             "team_lead_name": "Sample Invitee", "date": day,

@@ -471,15 +471,7 @@ pub(super) fn case_data(
             "languages": language_choices(state, lang, None, [&case.child_language, &case.family_language, &case.welsh_offer]),
         },
         "workflows": workflows,
-        "actions": view.agreed_actions.iter().map(|a| {
-            let mut a = a.clone();
-            let status = state.pages.word(lang, &format!("status_{}", a["status"].as_str().unwrap_or("")));
-            a["status"] = json!(status);
-            if let Some(d) = a["due_date"].as_str().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) {
-                a["due_date"] = json!(crate::time::wales::long_date(d, language(lang)));
-            }
-            a
-        }).collect::<Vec<_>>(),
+        "actions": super::agreed_action_pages::actions_data(state, conn, user, case, lang, None)?,
         "reviews": view.reviews.iter().map(|r| json!({"title": r.title, "number": r.number, "due": when(r.due_at), "status": state.pages.word(lang, &format!("status_{}", r.status)), "overdue": r.overdue})).collect::<Vec<_>>(),
         "timeline": timeline,
         "meetings": meetings.iter().map(|m| json!({
@@ -522,8 +514,19 @@ pub async fn case_page(
     req: HttpRequest,
     key: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    // After a change, its confirmation: only words the catalogue has, never what was sent.
+    let done =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+            .ok()
+            .and_then(|q| q.get("done").map(|d| format!("done_{d}")))
+            .filter(|k| state.pages.has(k));
     Ok(match read_case(&state, &req, key.into_inner()).await? {
-        Ok((page, data)) => super::page_response(&state, "case", &page, StatusCode::OK, data),
+        Ok((page, mut data)) => {
+            if let Some(k) = done {
+                data["notice"] = json!(state.pages.word(&page.lang, &k));
+            }
+            super::page_response(&state, "case", &page, StatusCode::OK, data)
+        }
         Err(answer) => answer,
     })
 }

@@ -118,10 +118,13 @@ fn record(state: &AppState, page: &PageContext, data: &Value) -> Document {
     section(
         &mut lines,
         "agreed_actions",
-        list("actions")
+        data["actions"]["list"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
             .iter()
-            .map(|a| {
-                format!(
+            .flat_map(|a| {
+                let action = format!(
                     "{} ({}: {}; {}: {}): {}",
                     s(&a["title"]),
                     t("owner_name"),
@@ -129,7 +132,18 @@ fn record(state: &AppState, page: &PageContext, data: &Value) -> Document {
                     t("due_date"),
                     s(&a["due_date"]),
                     s(&a["status"])
-                )
+                );
+                // Each update beneath its action, as the case page shows them.
+                let updates = a["updates"].as_array().cloned().unwrap_or_default();
+                std::iter::once(action).chain(updates.into_iter().map(|u| {
+                    format!(
+                        "    {}, {}: {}. {}",
+                        s(&u["at"]),
+                        s(&u["by"]),
+                        s(&u["kind"]),
+                        s(&u["note"])
+                    )
+                }))
             })
             .collect(),
     );

@@ -493,3 +493,57 @@ pub fn specs<'a>(wf: &'a Workflow, names: &[String]) -> BTreeMap<usize, (&'a str
         })
         .collect()
 }
+
+/// A date typed into the three inputs of a GOV.UK date input (`{name}-day`, `-month`, `-year`);
+/// none when all three are empty. An error names `field`, whose words the page shows.
+pub fn date_from(
+    form: &Submitted,
+    name: &str,
+    field: &str,
+) -> Result<Option<chrono::NaiveDate>, AppError> {
+    let part = |p: &str| {
+        first(form, &format!("{name}-{p}"))
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
+    let (day, month, year) = (part("day"), part("month"), part("year"));
+    if day.is_empty() && month.is_empty() && year.is_empty() {
+        return Ok(None);
+    }
+    if day.is_empty() || month.is_empty() || year.is_empty() {
+        return Err(AppError::bad_request(
+            "date_incomplete",
+            field,
+            format!("{field} must include a day, month and year"),
+        ));
+    }
+    let real = match (day.parse(), month.parse(), year.parse::<i32>()) {
+        (Ok(d), Ok(m), Ok(y)) if (1900..=2200).contains(&y) => {
+            chrono::NaiveDate::from_ymd_opt(y, m, d)
+        }
+        _ => None,
+    };
+    real.map(Some).ok_or_else(|| {
+        AppError::bad_request(
+            "date_not_real",
+            field,
+            format!("{field} must be a real date; {day} {month} {year} is not one"),
+        )
+    })
+}
+
+/// What a date input shows: what was typed, else the date given.
+pub fn date_parts(form: Option<&Submitted>, name: &str, date: Option<chrono::NaiveDate>) -> Value {
+    use chrono::Datelike;
+    match form {
+        Some(f) => {
+            let part = |p: &str| first(f, &format!("{name}-{p}")).unwrap_or("").to_string();
+            json!({"day": part("day"), "month": part("month"), "year": part("year")})
+        }
+        None => match date {
+            Some(d) => json!({"day": d.day(), "month": d.month(), "year": d.year()}),
+            None => json!({"day": "", "month": "", "year": ""}),
+        },
+    }
+}

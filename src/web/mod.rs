@@ -3,6 +3,7 @@
 //! carry a CSRF token; every response carries the security headers (`security_headers`).
 pub mod account;
 pub mod administration;
+pub mod agreed_action_pages;
 pub mod case_access_pages;
 pub mod case_pages;
 pub mod case_record_print;
@@ -69,7 +70,7 @@ impl Pages {
             std::fs::read_to_string(&path)
                 .map_err(|e| AppError::Startup(format!("template {}: {e}", path.display())))
         };
-        for partial in ["layout", "field"] {
+        for partial in ["layout", "field", "date_input"] {
             registry
                 .register_partial(partial, read(&format!("{partial}.hbs"))?)
                 .map_err(|e| AppError::Startup(format!("template {partial}.hbs: {e}")))?;
@@ -124,6 +125,7 @@ impl Pages {
                     .unwrap_or(Value::Null),
             );
             map.entry("title").or_insert(json!(""));
+            map.entry("notice").or_insert(Value::Null);
             map.entry("errors").or_insert(json!([]));
             let has_errors = map["errors"].as_array().is_some_and(|e| !e.is_empty());
             map.insert("has_errors".into(), json!(has_errors));
@@ -460,6 +462,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/cases/{key}/events",
             web::post().to(case_pages::apply_event),
+        )
+        .route(
+            "/cases/{key}/actions",
+            web::post().to(agreed_action_pages::agree),
+        )
+        .route(
+            "/cases/{key}/actions/{action_id}",
+            web::post().to(agreed_action_pages::change),
         )
         .route(
             "/cases/{key}/meetings/new",
