@@ -245,8 +245,12 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     );
     let extra = rows.as_u64().unwrap_or(1) - 1;
     assert!(extra >= 1, "suggested rows then blank ones");
-    browser.type_into("#m-starts_at", "2026-11-28T10:00");
-    browser.type_into("#m-ends_at", "2026-11-28T11:00");
+    // Saturday 28 November, in three boxes, with the times beside them.
+    browser.type_into("#m-date", "28");
+    browser.type_into("#m-date-month", "11");
+    browser.type_into("#m-date-year", "2026");
+    browser.type_into("#m-starts_time", "10:00");
+    browser.type_into("#m-ends_time", "11:00");
     browser.type_into("#m-location", "Room 2, County Hall");
     browser.click(&format!("#inv-{extra}-include"));
     browser.type_into(&format!("#inv-{extra}-name"), "Partner Worker");
@@ -265,8 +269,7 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
         "partner@partner.example",
         "typed invitees kept"
     );
-    browser.type_into("#m-starts_at", "2026-11-27T10:00");
-    browser.type_into("#m-ends_at", "2026-11-27T11:00");
+    browser.type_into("#m-date", "27");
     ui.submit("form[action$='/meetings']");
     assert_eq!(ui.errors(), "", "the meeting is convened");
     assert!(browser.current_url().ends_with(&reference));

@@ -159,7 +159,26 @@ on_both_backends! {
                 .and_then(|p| p.params().get("LANGUAGE")).map(|p| p.value().to_string())
         };
         assert_eq!((summary_language(cal).as_deref(), summary_language(cy_cal).as_deref()), (Some("en"), Some("cy")));
-        assert_eq!(event_prop(cy_cal, "DESCRIPTION"), format!("Cyfarfod strategaeth ({reference})\nStrategy meeting ({reference})"));
+        // The description says what the meeting is for, whom to ask and where to answer, in
+        // both languages, the reader's first.
+        let description = event_prop(cy_cal, "DESCRIPTION");
+        assert!(description.starts_with(&format!("Cyfarfod strategaeth ({reference})\nCyfarfod amlasiantaethol i rannu")), "{description}");
+        let chair_id = app.get(&app.chair, "/api/me").1["id"].as_str().expect("id").to_string();
+        let chair_email: String = {
+            use safeguard::storage::schema::users;
+            users::table.find(&chair_id).select(users::email).get_result(&mut *app.conn()).expect("the chair")
+        };
+        assert!(description.contains(&format!("Cadeirydd: Test User ({chair_email})")) && description.contains(&format!("Chair: Test User ({chair_email})")), "{description}");
+        assert!(description.contains(&respond_path(&cy.text)) && description.find("Strategy meeting") > description.find("Rhowch wybod"), "{description}");
+        // Written by this service, and organised by the chair, whose address is not a dead end.
+        assert!(cal.property_value("PRODID").is_some_and(|p| p.starts_with("-//Safeguarding strategy meetings//safeguard ")), "{:?}", cal.property_value("PRODID"));
+        assert_eq!(event_prop(cal, "ORGANIZER"), format!("mailto:{chair_email}"));
+        // The file is attached as well, named .ics, for calendars that ignore the inline part.
+        let raw = MessageParser::default().parse(&got.iter().find(|m| m.to.iter().any(|t| t == "one@partner.example")).expect("sent").raw).expect("MIME").into_owned();
+        let attached: Vec<_> = raw.attachments().filter(|a| a.attachment_name() == Some("invitation.ics")).collect();
+        assert_eq!(attached.len(), 1);
+        let file: Calendar = attached[0].text_contents().expect("text").parse().expect("the attached file parses");
+        assert_eq!(event_prop(&file, "UID"), event_prop(cal, "UID"));
         assert_no_child_details(&got);
 
         // The answer link works, says who it is for, and records the answer.

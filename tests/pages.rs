@@ -144,7 +144,8 @@ on_both_backends! {
         let (csrf, token) = (Web::hidden(&page, "csrf"), Web::hidden(&page, "form_token"));
         let form = [
             ("csrf", csrf.as_str()), ("form_token", token.as_str()), ("kind", "strategy_meeting"),
-            ("starts_at", "2026-11-26T10:00"), ("ends_at", "2026-11-26T11:00"), ("location", "Room 2"),
+            ("date-day", "26"), ("date-month", "11"), ("date-year", "2026"),
+            ("starts_time", "10:00"), ("ends_time", "11:00"), ("location", "Room 2"),
             ("inv:0:include", "on"), ("inv:0:name", "Partner Worker"), ("inv:0:email", "partner@partner.example"),
             ("inv:0:agency", "police-south-wales"), ("inv:0:role", "detective constable"),
         ];

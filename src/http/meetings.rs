@@ -87,6 +87,7 @@ pub async fn reschedule(
             &actor,
             &id,
             &body,
+            None,
         )?;
         shown(&s.services.engine, conn, &actor, &id)
     })
@@ -110,6 +111,7 @@ pub async fn cancel(
             &actor,
             &id,
             &body,
+            None,
         )?;
         shown(&s.services.engine, conn, &actor, &id)
     })

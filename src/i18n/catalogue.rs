@@ -179,6 +179,9 @@ impl Catalogue {
                     "status",
                     "sent_to",
                     "minutes",
+                    "accepted",
+                    "declined",
+                    "pending",
                 ] {
                     args.set(name, FluentValue::from(2));
                 }

@@ -5,6 +5,13 @@
 use chrono::{DateTime, Utc};
 use icalendar::{Calendar, Component, Event, EventLike, EventStatus, Property};
 
+/// Who wrote the calendar file (RFC 5545 §3.7.3).
+pub const PRODID: &str = concat!(
+    "-//Safeguarding strategy meetings//safeguard ",
+    env!("CARGO_PKG_VERSION"),
+    "//EN"
+);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     Request,
@@ -130,7 +137,11 @@ pub fn calendar(invite: &MeetingInvite<'_>, method: Method) -> String {
         Method::Request => EventStatus::Confirmed,
         Method::Cancel => EventStatus::Cancelled,
     });
-    let mut cal = Calendar::new();
+    // The crate's default PRODID names the crate; a calendar is told which service wrote it.
+    let mut cal = Calendar::empty();
+    cal.append_property(Property::new("VERSION", "2.0"));
+    cal.append_property(Property::new("PRODID", PRODID));
+    cal.append_property(Property::new("CALSCALE", "GREGORIAN"));
     cal.append_property(Property::new("METHOD", method.as_str()));
     cal.push(event.done());
     cal.done().to_string()

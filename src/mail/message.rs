@@ -2,7 +2,7 @@
 //! there is one. The Message-ID is fixed when the message is queued, so a retry sends the same
 //! message, never a second one.
 use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
 use super::ics::Method;
@@ -28,10 +28,26 @@ pub fn build(
         .map_err(|e| AppError::Internal(format!("calendar content type: {e}")))?;
         alternatives = alternatives.singlepart(
             SinglePart::builder()
-                .header(content_type)
+                .header(content_type.clone())
                 .body(ics.to_string()),
         );
+        // The same file again as an attachment named .ics: what a calendar that ignores the
+        // inline part (or a person saving it) opens.
+        let mixed = MultiPart::mixed().multipart(alternatives).singlepart(
+            Attachment::new("invitation.ics".into()).body(ics.to_string(), content_type),
+        );
+        return finish(from, to, message_id, email, mixed);
     }
+    finish(from, to, message_id, email, alternatives)
+}
+
+fn finish(
+    from: &Mailbox,
+    to: &Mailbox,
+    message_id: &str,
+    email: &RenderedEmail,
+    body: MultiPart,
+) -> Result<Vec<u8>, AppError> {
     // A header is one line: a line break in a subject would start a header of its own.
     let subject: String = email
         .subject
@@ -44,7 +60,7 @@ pub fn build(
         .subject(subject.trim())
         .message_id(Some(message_id.to_string()))
         .date_now()
-        .multipart(alternatives)
+        .multipart(body)
         .map_err(|e| AppError::Internal(format!("cannot build email: {e}")))?;
     Ok(message.formatted())
 }

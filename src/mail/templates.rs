@@ -227,8 +227,9 @@ pub fn sample(name: &str, lang: Language) -> Value {
         _ => json!({
             "invitee_name": "Sample Invitee", "kind": kind, "references": "CSE-2026-000001",
             "starts": starts, "starts_on": on, "ends_time": "11:00", "location": "Room 1, County Hall",
-            "online_link": "https://meet.example/abc", "chair_name": "Sample Chair",
-            "respond_url": "https://safeguard.example/respond/sample", "updated": false,
+            "online_link": "https://meet.example/abc", "chair_name": "Sample Chair", "chair_email": "chair@council.example",
+            "respond_url": "https://safeguard.example/respond/sample", "updated": true,
+            "was": starts, "change_reason": "The police officer is at court that day.",
             "reason": "The chair is unwell; a new date will follow.",
             "summary": "Agreed: safety plan; return-home interviews after each missing episode.",
             "sections": [{"reference": "CSE-2026-000002", "text": "Offer advocacy before the review."}],

@@ -71,15 +71,36 @@ pub fn end_of_london_day(date: NaiveDate) -> DateTime<Utc> {
 /// Local wall-clock time in Wales to UTC. A time that does not exist (the spring gap) or
 /// exists twice (the autumn repeat) is refused: for a meeting time, guessing is worse than asking.
 pub fn london_to_utc(local: chrono::NaiveDateTime) -> Result<DateTime<Utc>, &'static str> {
+    local_to_utc(local).map_err(|c| match c {
+        ClockChange::Skipped => "that time does not exist in Wales: the clocks go forward",
+        ClockChange::Repeated => {
+            "that time happens twice in Wales: the clocks go back; give a UTC offset"
+        }
+    })
+}
+
+/// Why a time on the clocks in Wales names no single instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockChange {
+    /// The clocks go forward over it (the last Sunday of March).
+    Skipped,
+    /// The clocks go back over it, so it happens twice (the last Sunday of October).
+    Repeated,
+}
+
+/// A time on the clocks in Wales as UTC, or why it is not one instant.
+pub fn local_to_utc(local: chrono::NaiveDateTime) -> Result<DateTime<Utc>, ClockChange> {
     match London.from_local_datetime(&local) {
         chrono::LocalResult::Single(t) => Ok(t.with_timezone(&Utc)),
-        chrono::LocalResult::None => {
-            Err("that time does not exist in Wales: the clocks go forward")
-        }
-        chrono::LocalResult::Ambiguous(_, _) => {
-            Err("that time happens twice in Wales: the clocks go back; give a UTC offset")
-        }
+        chrono::LocalResult::None => Err(ClockChange::Skipped),
+        chrono::LocalResult::Ambiguous(_, _) => Err(ClockChange::Repeated),
     }
+}
+
+/// A UTC time as the date and the time of day on the clocks in Wales.
+pub fn local_parts(t: DateTime<Utc>) -> (NaiveDate, chrono::NaiveTime) {
+    let local = t.with_timezone(&London);
+    (local.date_naive(), local.time())
 }
 
 /// "Wednesday 2 December 2026" or "Dydd Mercher 2 Rhagfyr 2026".

@@ -547,3 +547,51 @@ pub fn date_parts(form: Option<&Submitted>, name: &str, date: Option<chrono::Nai
         },
     }
 }
+
+/// A time of day typed as 14:30 (or 14.30, or 9:00).
+fn time_from(form: &Submitted, name: &str) -> Result<chrono::NaiveTime, AppError> {
+    let raw = first(form, name).unwrap_or("").trim().replace('.', ":");
+    chrono::NaiveTime::parse_from_str(&raw, "%H:%M").map_err(|_| {
+        AppError::bad_request(
+            "invalid_time",
+            name,
+            format!("{name} must be a time such as 14:30; got {raw:?}"),
+        )
+    })
+}
+
+/// A meeting's start and end, typed as a date (three inputs named `date`) and two times
+/// (`starts_time`, `ends_time`) in Wales, as UTC times with their offset. A time the clocks skip
+/// or repeat that day is explained, not guessed.
+pub fn meeting_times_from(form: &Submitted) -> Result<(String, String), AppError> {
+    let date = date_from(form, "date", "meeting_date")?.ok_or_else(|| {
+        AppError::bad_request("required", "meeting_date", "the meeting's date is needed")
+    })?;
+    let at = |name: &str| -> Result<String, AppError> {
+        let local = date.and_time(time_from(form, name)?);
+        crate::time::wales::local_to_utc(local)
+            .map(|t| t.to_rfc3339())
+            .map_err(|change| match change {
+                crate::time::wales::ClockChange::Skipped => AppError::unprocessable(
+                    "time_skipped",
+                    name,
+                    format!("{local} does not exist in Wales: the clocks go forward an hour"),
+                ),
+                crate::time::wales::ClockChange::Repeated => AppError::unprocessable(
+                    "time_repeated",
+                    name,
+                    format!("{local} happens twice in Wales: the clocks go back an hour"),
+                ),
+            })
+    };
+    Ok((at("starts_time")?, at("ends_time")?))
+}
+
+/// A meeting time as the date input and time inputs show it, in Wales.
+pub fn meeting_time_parts(t: chrono::DateTime<chrono::Utc>) -> (Value, String) {
+    let (date, time) = crate::time::wales::local_parts(t);
+    (
+        date_parts(None, "date", Some(date)),
+        time.format("%H:%M").to_string(),
+    )
+}

@@ -103,7 +103,12 @@ fn form_page(
             "label": meeting::kind_name(engine, k, if welsh { crate::i18n::Language::Welsh } else { crate::i18n::Language::English }),
             "checked": &chosen_kind == k, "first": i == 0,
         })).collect::<Vec<_>>(),
-        "starts_at": get("starts_at"), "ends_at": get("ends_at"), "location": get("location"),
+        "date": {
+            "id": "m-date", "name": "date", "legend": state.pages.word(&page.lang, "meeting_date"),
+            "error": errors.as_array().and_then(|l| l.iter().find(|e| e["id"] == "m-date")).map(|e| e["message"].clone()),
+            "day": get("date-day"), "month": get("date-month"), "year": get("date-year"),
+        },
+        "starts_time": get("starts_time"), "ends_time": get("ends_time"), "location": get("location"),
         "online_link": get("online_link"), "rationale": get("confirm_warnings_rationale"),
         "addresses_rationale": get("confirm_addresses_rationale"),
         "invitees": invitees, "agencies": agencies, "errors": errors,
@@ -174,6 +179,9 @@ fn input_id(field: &str) -> String {
         "confirm_warnings_rationale" => "m-rationale".into(),
         "confirm_addresses_rationale" => "m-addresses-rationale".into(),
         "kind" => "m-kind".into(),
+        "starts_at" | "starts_time" => "m-starts_time".into(),
+        "ends_at" | "ends_time" => "m-ends_time".into(),
+        "meeting_date" => "m-date".into(),
         f => format!("m-{f}"),
     }
 }
@@ -247,10 +255,26 @@ pub async fn convene(
             }
         })
         .collect();
+    let (starts_at, ends_at) = match super::forms::meeting_times_from(&form) {
+        Ok(times) => times,
+        Err(e) => {
+            let rows = invitee_rows(&state, &page.lang, &[], Some(&form), rows);
+            return Ok(form_page(
+                &state,
+                &page,
+                e.status_code(),
+                &key,
+                None,
+                rows,
+                Some(&form),
+                summary(&state, &page.lang, &e),
+            ));
+        }
+    };
     let request = MeetingRequest {
         kind: get("kind"),
-        starts_at: get("starts_at"),
-        ends_at: get("ends_at"),
+        starts_at,
+        ends_at,
         location: optional("location"),
         online_link: optional("online_link"),
         cases: vec![key.clone()],

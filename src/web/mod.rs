@@ -10,6 +10,7 @@ pub mod case_record_print;
 pub mod forms;
 pub mod meeting_pages;
 pub mod meeting_record_page;
+pub mod meeting_schedule_page;
 pub mod oversight;
 pub mod session;
 pub mod svg;
@@ -41,6 +42,7 @@ const TEMPLATES: &[&str] = &[
     "message",
     "meeting_new",
     "meeting_record",
+    "meeting",
     "account",
     "administration",
 ];
@@ -478,6 +480,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/cases/{key}/meetings",
             web::post().to(meeting_pages::convene),
+        )
+        .route(
+            "/meetings/{id}",
+            web::get().to(meeting_schedule_page::meeting_page),
+        )
+        .route(
+            "/meetings/{id}/reschedule",
+            web::post().to(meeting_schedule_page::reschedule),
+        )
+        .route(
+            "/meetings/{id}/cancel",
+            web::post().to(meeting_schedule_page::cancel),
         )
         .route(
             "/meetings/{id}/record",

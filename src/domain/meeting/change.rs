@@ -8,7 +8,7 @@ use super::checks::{
     warnings_for,
 };
 use super::invitations::{
-    chair_name, joined_references, queue_email, queue_invitations, MeetingContext,
+    chair, joined_references, queue_email, queue_invitations, MeetingContext,
 };
 use super::{CancelRequest, RescheduleRequest};
 use crate::domain::audit;
@@ -31,12 +31,17 @@ pub fn reschedule(
     actor: &Actor,
     id: &str,
     req: &RescheduleRequest,
+    form_token: Option<&str>,
 ) -> Result<(), AppError> {
     let engine = &svc.engine;
     let now = intent.now;
     let naive_now = now.naive_utc();
     unit_of_work::write(conn, intent, |conn, touched| {
         let (meeting, case_rows) = changeable(conn, actor, id, touched)?;
+        // A page's form sent twice moves or cancels the meeting once.
+        if let Some(token) = form_token {
+            crate::domain::form_token::claim(conn, token, &actor.id, naive_now)?;
+        }
         let reason = check_reason(&req.reason, "reason")?;
         refuse_child_names(&reason, "reason", &case_rows)?;
         let (starts, ends) = check_times(now, &req.starts_at, &req.ends_at)?;
@@ -93,10 +98,13 @@ pub fn reschedule(
                 naive_now,
             )?;
         }
+        let (chair_name, chair_email) = chair(conn, &meeting.chair_user_id)?;
         let ctx = MeetingContext {
             meeting: &updated,
             references: joined_references(&case_rows),
-            chair_name: chair_name(conn, &meeting.chair_user_id)?,
+            chair_name,
+            chair_email,
+            moved: Some((meeting.starts_at.and_utc(), reason.clone())),
         };
         let invitees = invitees_of(conn, id)?;
         queue_invitations(svc, conn, &ctx, &invitees)
@@ -112,11 +120,16 @@ pub fn cancel(
     actor: &Actor,
     id: &str,
     req: &CancelRequest,
+    form_token: Option<&str>,
 ) -> Result<(), AppError> {
     let now = intent.now;
     let naive_now = now.naive_utc();
     unit_of_work::write(conn, intent, |conn, touched| {
         let (meeting, case_rows) = changeable(conn, actor, id, touched)?;
+        // A page's form sent twice moves or cancels the meeting once.
+        if let Some(token) = form_token {
+            crate::domain::form_token::claim(conn, token, &actor.id, naive_now)?;
+        }
         let reason = check_reason(&req.reason, "reason")?;
         refuse_child_names(&reason, "reason", &case_rows)?;
         let cancelled = MeetingRow {
@@ -153,10 +166,13 @@ pub fn cancel(
                 naive_now,
             )?;
         }
+        let (chair_name, chair_email) = chair(conn, &meeting.chair_user_id)?;
         let ctx = MeetingContext {
             meeting: &cancelled,
             references: joined_references(&case_rows),
-            chair_name: chair_name(conn, &meeting.chair_user_id)?,
+            chair_name,
+            chair_email,
+            moved: None,
         };
         for inv in invitees_of(conn, id)? {
             queue_email(

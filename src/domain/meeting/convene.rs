@@ -171,10 +171,13 @@ pub fn schedule(
                 naive_now,
             )?;
         }
+        let (chair_name, chair_email) = super::invitations::chair(conn, &actor.id)?;
         let ctx = MeetingContext {
             meeting: &meeting,
             references: joined_references(&case_rows),
-            chair_name: actor.name.clone(),
+            chair_name,
+            chair_email,
+            moved: None,
         };
         queue_invitations(svc, conn, &ctx, &invitees)?;
         crash_point("meeting.after_invitations");

@@ -32,6 +32,10 @@ pub(super) struct MeetingContext<'a> {
     pub meeting: &'a MeetingRow,
     pub references: String,
     pub chair_name: String,
+    /// Where replies and questions go: the chair's own address, not the service's no-reply.
+    pub chair_email: String,
+    /// For an updated invitation: when it was, and the chair's reason for the change.
+    pub moved: Option<(DateTime<Utc>, String)>,
 }
 
 /// The invitee's answer link, issued when its email goes (a reminder's link is as new as the
@@ -76,7 +80,10 @@ pub(super) fn queue_email(
             "starts": wales::date_time(starts, lang), "ends_time": wales::time(ends),
             "starts_on": wales::date_time_in_sentence(starts, wales::Before::On, lang),
             "location": m.location, "online_link": m.online_link, "chair_name": ctx.chair_name,
+            "chair_email": ctx.chair_email,
             "respond_url": url, "updated": m.sequence > 0, "reason": "",
+            "was": ctx.moved.as_ref().map(|(was, _)| wales::date_time(*was, lang)),
+            "change_reason": ctx.moved.as_ref().map(|(_, why)| why.clone()),
         });
         // Extras may be per language ({"en": {...}, "cy": {...}}) or shared.
         let extra = extra.get(lang.code()).unwrap_or(&extra);
@@ -101,7 +108,33 @@ pub(super) fn queue_email(
             format!("{kind} ({})", ctx.references)
         };
         let summary = summary_in(preferred);
-        let description = format!("{summary}\n{}", summary_in(preferred.other()));
+        // What the meeting is for, whom to ask and where to answer, in both languages, the
+        // invitee's first: the calendar entry is often all that is read on the day.
+        let described = |lang| {
+            use crate::i18n::catalogue::Arg;
+            let words = |key: &str| {
+                svc.words.format(
+                    lang,
+                    key,
+                    &[
+                        ("name", Arg::Text(&ctx.chair_name)),
+                        ("value", Arg::Text(&ctx.chair_email)),
+                    ],
+                )
+            };
+            format!(
+                "{}\n{}\n{}\n{}\n{url}",
+                summary_in(lang),
+                words("ics_purpose"),
+                words("ics_chair"),
+                words("ics_answer"),
+            )
+        };
+        let description = format!(
+            "{}\n\n{}",
+            described(preferred),
+            described(preferred.other())
+        );
         let invite = ics::MeetingInvite {
             uid: &m.uid,
             sequence: m.sequence as u32,
@@ -113,7 +146,7 @@ pub(super) fn queue_email(
             location: m.location.as_deref(),
             online_link: m.online_link.as_deref(),
             organizer_name: &ctx.chair_name,
-            organizer_email: mailer.from.email.as_ref(),
+            organizer_email: &ctx.chair_email,
             attendee_name: &invitee.name,
             attendee_email: &invitee.email,
             stamp: now,
@@ -222,9 +255,10 @@ pub(super) fn queue_invitations(
     Ok(())
 }
 
-pub(super) fn chair_name(conn: &mut DbConn, user_id: &str) -> Result<String, AppError> {
+/// The chair's name and address, as invitations give them.
+pub(super) fn chair(conn: &mut DbConn, user_id: &str) -> Result<(String, String), AppError> {
     Ok(users::table
         .find(user_id)
-        .select(users::name)
+        .select((users::name, users::email))
         .get_result(conn)?)
 }

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::access::{changeable, invitee_shown_with, invitees_of};
 use super::checks::{parse_time, refuse_child_names};
-use super::invitations::{chair_name, joined_references, queue_email, MeetingContext};
+use super::invitations::{chair, joined_references, queue_email, MeetingContext};
 use super::RecordRequest;
 use crate::domain::audit;
 use crate::domain::transition::MIN_RATIONALE;
@@ -174,10 +174,13 @@ pub fn record(
                 naive_now,
             )?;
         }
+        let (chair_name, chair_email) = chair(conn, &meeting.chair_user_id)?;
         let ctx = MeetingContext {
             meeting: &held,
             references: joined_references(&case_rows),
-            chair_name: chair_name(conn, &meeting.chair_user_id)?,
+            chair_name,
+            chair_email,
+            moved: None,
         };
         for inv in &invitees {
             // Composed for this reader: the sections of the children they may know of.

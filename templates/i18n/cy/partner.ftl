@@ -39,3 +39,6 @@ link_code_continue = Parhau
 link_invalid_title = Nid yw’r ddolen hon yn ddilys
 link_expired_title = Mae’r ddolen hon wedi dod i ben
 link_invalid_body = Cysylltwch â’r person a anfonodd yr e-bost atoch.
+ics_purpose = Cyfarfod amlasiantaethol i rannu’r hyn y mae pob asiantaeth yn ei wybod a chytuno sut i gadw plentyn yn ddiogel. Dewch â’r hyn y mae eich asiantaeth yn ei wybod, ac unrhyw gamau gweithredu sydd gennych eisoes.
+ics_chair = Cadeirydd: { $name } ({ $value })
+ics_answer = Rhowch wybod i’r cadeirydd a allwch fod yn bresennol:

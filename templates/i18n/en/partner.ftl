@@ -39,3 +39,6 @@ link_code_continue = Continue
 link_invalid_title = This link is not valid
 link_expired_title = This link has expired
 link_invalid_body = Please contact the person who sent you the email.
+ics_purpose = A multi-agency meeting to share what each agency knows and agree how to keep a child safe. Bring what your agency knows, and any actions you already hold.
+ics_chair = Chair: { $name } ({ $value })
+ics_answer = Tell the chair whether you can attend:
