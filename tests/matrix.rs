@@ -321,6 +321,10 @@ fn body(route: &Route) -> Value {
             json!({"rationale": "The family were away; the visit was a week late.", "workflow": "cse-strategy"})
         }
         "/api/cases/{key}/team" => json!({"expected_version": 1, "team": "Team B"}),
+        "/api/cases/{key}/child" => {
+            json!({"expected_version": 1, "name": "Test Child Alpha", "date_of_birth": "2012-05-15", "gender": "female",
+                   "reason": "The school records show the day after."})
+        }
         "/api/cases/{key}/languages" => {
             json!({"expected_version": 1, "language": "cy", "family_language": "both", "welsh_offer": "accepted"})
         }

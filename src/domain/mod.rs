@@ -15,6 +15,7 @@ pub mod case;
 pub mod case_access;
 pub mod checkpoint;
 pub mod child;
+pub mod child_correction;
 pub mod destruction;
 pub mod form_token;
 pub mod input;

@@ -102,6 +102,23 @@ pub async fn break_glass(
 }
 
 /// The child's and family's language and the active offer of Welsh, recorded after the report.
+pub async fn correct_child(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+    req: HttpRequest,
+    key: web::Path<String>,
+    body: crate::http::input::Json<crate::domain::child_correction::ChildCorrection>,
+) -> Result<HttpResponse, AppError> {
+    let at = req.path().to_string();
+    let key = key.into_inner();
+    let done = with_conn(&state, move |s, conn| {
+        let intent = s.services.intent(&actor.id, &at);
+        crate::domain::child_correction::correct(&s.services, conn, &intent, &actor, &key, &body)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "version": done.version, "changed": done.changed })))
+}
+
 pub async fn record_languages(
     state: web::Data<AppState>,
     SignedIn(actor): SignedIn,

@@ -57,6 +57,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ),
     ("POST", "/api/cases/{key}/team"),
     ("POST", "/api/cases/{key}/languages"),
+    ("POST", "/api/cases/{key}/child"),
     ("POST", "/api/cases/{key}/restriction"),
     ("POST", "/api/cases/{key}/named"),
     ("POST", "/api/break-glass"),
@@ -201,6 +202,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                 .route(
                     "/cases/{key}/languages",
                     web::post().to(case_access::record_languages),
+                )
+                .route(
+                    "/cases/{key}/child",
+                    web::post().to(case_access::correct_child),
                 )
                 .route(
                     "/cases/{key}/restriction",

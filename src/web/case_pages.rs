@@ -461,6 +461,9 @@ pub(super) fn case_data(
             "reference": case.reference, "child_name": case.child_name,
             "date_of_birth": crate::time::wales::long_date(case.child_date_of_birth, language(lang)),
             "age": crate::time::age::age_years(case.child_date_of_birth, state.services.today()),
+            "turns_18": crate::time::wales::long_date(crate::time::age::eighteenth_birthday(case.child_date_of_birth), language(lang)),
+            "track_starts": crate::time::wales::long_date(
+                crate::time::age::date_at_age_months(case.child_date_of_birth, engine.settings.transition_age_months), language(lang)),
             "located": engine.agencies.get(&case.located_authority).map(|a| if welsh { a.name_cy.clone() } else { a.name_en.clone() }),
             "residence": engine.agencies.get(&case.residence_authority).map(|a| if welsh { a.name_cy.clone() } else { a.name_en.clone() }),
             "status": state.pages.word(lang, &format!("status_{}", case.status)), "version": case.version,
@@ -478,6 +481,7 @@ pub(super) fn case_data(
             "id": m.id, "kind": crate::domain::meeting::kind_name(engine, &m.kind, language(lang)),
             "starts": when(m.starts_at.and_utc()), "status": state.pages.word(lang, &format!("status_{}", m.status)), "to_record": m.status == "scheduled",
         })).collect::<Vec<_>>(),
+        "correction": super::child_correction_page::form_data(state, user, case, lang, None),
         "can_convene": matches!(user.actor.role, crate::identity::RoleName::Chair | crate::identity::RoleName::TeamLead),
         "access": super::case_access_pages::access_data(state, conn, &user.actor, case, lang)?,
     }))

@@ -7,6 +7,7 @@ pub mod agreed_action_pages;
 pub mod case_access_pages;
 pub mod case_pages;
 pub mod case_record_print;
+pub mod child_correction_page;
 pub mod forms;
 pub mod meeting_pages;
 pub mod meeting_record_page;
@@ -444,6 +445,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/cases/{key}/languages",
             web::post().to(case_access_pages::record_languages),
+        )
+        .route(
+            "/cases/{key}/child",
+            web::post().to(child_correction_page::correct),
         )
         .route(
             "/cases/{key}/restriction",

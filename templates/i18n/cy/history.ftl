@@ -22,3 +22,4 @@ history_restriction_lifted = Cyfyngiad wedi’i godi
 history_access_named = Person wedi’i enwi ar yr achos
 history_access_withdrawn = Person wedi’i dynnu oddi ar yr achos
 history_languages_recorded = Ieithoedd a’r Cynnig Rhagweithiol o’r Gymraeg wedi’u cofnodi
+history_child_corrected = Manylion y plentyn wedi’u cywiro
