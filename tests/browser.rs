@@ -302,54 +302,18 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
         "#m-summary",
         "Agreed: Foxtrot to be seen weekly at school by the nurse.",
     );
-    ui.submit("form[action$='/record']");
-    assert!(
-        ui.errors().contains("name"),
-        "a summary naming the child is refused: {}",
-        ui.errors()
+    // ... and on the same page, the outcome for the child with two actions for the partner.
+    // Who attended starts from the invitees: nobody types them again.
+    browser.run(
+        "document.querySelectorAll(\"input[id^='att-']\").forEach(e => { e.checked = true; });",
+        json!([]),
     );
-    browser.type_into(
-        "#m-summary",
-        "Agreed: return-home interview and a disruption notice; review in one month.",
-    );
-    ui.submit("form[action$='/record']");
-    assert_eq!(ui.errors(), "", "the meeting is recorded");
-
-    // ... then the outcome on the case page, with two actions for the partner.
-    app.clock.set(
-        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 27, 12, 0, 0)
-            .single()
-            .expect("time"),
-    );
-    // Hours later, the idle session has ended: signing in again leads back to the case.
-    browser.goto(&case_url);
-    assert!(
-        browser.current_url().contains("/sign-in"),
-        "an idle session ends"
-    );
-    browser.type_into("#email", &chair.email);
-    browser.type_into("#password", TEST_PASSWORD);
-    browser.click_and_wait("form[action='/sign-in'] button[type=submit]");
-    assert_eq!(
-        browser.current_url(),
-        case_url,
-        "back to the case after signing in"
-    );
-    let complete = ui.event_form("complete_strategy_meeting");
-    browser.type_into("#f-complete_strategy_meeting-attendance", "Partner Worker");
-    ui.choose(
-        "#f-complete_strategy_meeting-attendance-0-agency",
-        "police-south-wales",
-    );
-    browser.click("#f-complete_strategy_meeting-attendance-0-direct");
-    browser.type_into(
-        "#f-complete_strategy_meeting-child_views",
-        "Feels safer at school",
-    );
-    browser.click("#f-complete_strategy_meeting-child_seen_alone");
-    browser.click("#f-complete_strategy_meeting-child_told_about_support");
-    browser.click("#f-complete_strategy_meeting-icpc_needed-no");
-    browser.click("#f-complete_strategy_meeting-plan_kind-care_and_support");
+    browser.click("#event-c0");
+    browser.type_into("#f-c0-child_views", "Feels safer at school");
+    browser.click("#f-c0-child_seen_alone");
+    browser.click("#f-c0-child_told_about_support");
+    browser.click("#f-c0-icpc_needed-no");
+    browser.click("#f-c0-plan_kind-care_and_support");
     for (i, (title, due)) in [
         ("Return-home interview", "2026-12-02"),
         ("Disruption notice for the address", "2026-12-04"),
@@ -357,19 +321,41 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     .iter()
     .enumerate()
     {
-        browser.type_into(&format!("#a-complete_strategy_meeting-{i}-title"), title);
-        browser.type_into(
-            &format!("#a-complete_strategy_meeting-{i}-owner_name"),
-            "Partner Worker",
-        );
-        browser.type_into(
-            &format!("#a-complete_strategy_meeting-{i}-owner_email"),
-            "partner@partner.example",
-        );
-        browser.type_into(&format!("#a-complete_strategy_meeting-{i}-due_date"), due);
+        browser.type_into(&format!("#a-c0-{i}-title"), title);
+        browser.type_into(&format!("#a-c0-{i}-owner_name"), "Partner Worker");
+        browser.type_into(&format!("#a-c0-{i}-owner_email"), "partner@partner.example");
+        browser.type_into(&format!("#a-c0-{i}-due_date"), due);
     }
-    ui.submit(&complete);
-    assert_eq!(ui.errors(), "", "the meeting is recorded");
+    // A third row, added without JavaScript: what was typed stays.
+    browser.click_and_wait("button[name=add][value=c0]");
+    assert_eq!(
+        browser.value("#a-c0-1-title"),
+        "Disruption notice for the address"
+    );
+    assert!(browser.exists("#a-c0-2-title"), "a row more");
+    browser.click_and_wait("#record-submit");
+    assert!(
+        ui.errors().contains("name"),
+        "a summary naming the child is refused: {}",
+        ui.errors()
+    );
+    assert_eq!(
+        browser.value("#a-c0-0-title"),
+        "Return-home interview",
+        "everything typed is kept"
+    );
+    browser.type_into(
+        "#m-summary",
+        "Agreed: return-home interview and a disruption notice; review in one month.",
+    );
+    browser.click_and_wait("#record-submit");
+    assert_eq!(ui.errors(), "", "the meeting and its outcome are recorded");
+    assert!(
+        browser
+            .source()
+            .contains("The meeting is recorded, each child’s case has moved on"),
+        "confirmed"
+    );
     ui.check("09-case-plan-preparation");
 
     // The partner opens the link in the email about their actions and marks one done.

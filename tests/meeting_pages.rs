@@ -153,3 +153,110 @@ on_both_backends! {
         assert_eq!(kinds.iter().filter(|k| *k == "cancellation").count(), 1, "{kinds:?}");
     }
 }
+
+on_both_backends! {
+    fn a_meeting_about_two_children_is_recorded_on_one_page_and_moves_both_cases(app) {
+        let chair = app.person("chair", "la-cardiff", "Test team", "Chair Person Six");
+        let mut ids = Vec::new();
+        let mut refs = Vec::new();
+        for name in ["Test Child Alpha", "Test Child Bravo"] {
+            let mut c = child();
+            c["name"] = json!(name);
+            let case = app.create_case(&chair.token, c, report_facts());
+            let id = case["id"].as_str().expect("id").to_string();
+            for body in [json!({"event": "accept_report"}), json!({"event": "convene_strategy_meeting", "facts": discussion_facts()})] {
+                let (s, b) = app.event(&chair.token, &id, body);
+                assert_eq!(s, 200, "{b}");
+            }
+            refs.push(case["reference"].as_str().expect("reference").to_string());
+            ids.push(id);
+        }
+        let invitee = |n: u32, agency: &str| json!({"name": format!("Invitee {n}"), "email": format!("invitee{n}@partner.example"), "agency": agency, "role": "practitioner"});
+        let (s, m) = app.post(&chair.token, "/api/meetings", &json!({
+            "kind": "strategy_meeting", "starts_at": "2026-11-26T10:00", "ends_at": "2026-11-26T11:00",
+            "location": "Room 2, County Hall", "cases": ids,
+            "invitees": [invitee(1, "police-south-wales"), invitee(2, "health-cardiff-and-vale"), invitee(3, "la-cardiff"),
+                         invitee(4, "police-south-wales"), invitee(5, "health-cardiff-and-vale")]}));
+        assert_eq!(s, 201, "{m}");
+        let id = m["id"].as_str().expect("id").to_string();
+        app.clock.set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 26, 11, 30, 0).single().expect("time"));
+
+        let web = Web::new(app);
+        web.sign_in(&chair.email, TEST_PASSWORD);
+        let url = format!("/meetings/{id}/record");
+        let page = web.get(&url).body;
+        assert!(page.contains(&format!("Decisions for {}", refs[0])) && page.contains(&format!("Decisions for {}", refs[1])), "{page}");
+        let csrf = Web::hidden(&page, "csrf");
+        let token = Web::hidden(&page, "form_token");
+        let invitee_ids: Vec<String> = page.match_indices("name=\"attended:").map(|(i, _)| {
+            page[i + 15..].chars().take_while(|c| *c != '"').collect()
+        }).collect();
+        assert_eq!(invitee_ids.len(), 5);
+        let mut form: Vec<(String, String)> = vec![
+            ("csrf".into(), csrf.clone()), ("form_token".into(), token.clone()),
+            ("summary".into(), "Agreed a safety plan and return-home interviews after each missing episode.".into()),
+            ("other:0:name".into(), "Advocate Sample".into()), ("other:0:agency".into(), "la-cardiff".into()),
+        ];
+        for iid in &invitee_ids {
+            form.push((format!("attended:{iid}"), "on".into()));
+        }
+        form.push((format!("direct:{}", invitee_ids[0]), "on".into()));
+        let outcome = |i: usize, views: &str| -> Vec<(String, String)> {
+            let p = format!("c{i}/");
+            let mut v = vec![
+                (format!("{p}event"), "complete_strategy_meeting".to_string()),
+                (format!("{p}fact:child_views"), views.to_string()),
+                (format!("{p}fact:child_seen_alone"), "yes".into()),
+                (format!("{p}fact:child_told_about_support"), "yes".into()),
+                (format!("{p}fact:icpc_needed"), "no".into()),
+                (format!("{p}fact:plan_kind"), "care_and_support".into()),
+            ];
+            let actions = if i == 0 { 3 } else { 1 };
+            for n in 0..actions {
+                v.push((format!("{p}act:{n}:title"), format!("Action {n} for child {i}")));
+                v.push((format!("{p}act:{n}:owner_name"), "Invitee 1".into()));
+                v.push((format!("{p}act:{n}:owner_email"), "invitee1@partner.example".into()));
+            }
+            v
+        };
+        let send = |extra: Vec<(String, String)>| {
+            let all: Vec<(String, String)> = form.iter().cloned().chain(extra).collect();
+            let refs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            web.post(&url, &refs)
+        };
+        // A row more for the first child, without saving anything.
+        let added = send([outcome(0, "Wants to stay at school"), vec![("add".into(), "c0".into())]].concat());
+        assert_eq!(added.status, 200);
+        assert!(added.body.contains("id=\"a-c0-3-title\"") && added.body.contains("value=\"Action 2 for child 0\""), "a fourth row, the third as typed");
+
+        // The second child's views are missing: said for that child, and nothing is recorded.
+        let refused = send([outcome(0, "Wants to stay at school"), outcome(1, "")].concat());
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        assert!(refused.body.contains(&format!("{}: Record the child&#x27;s views", refs[1])) || refused.body.contains(&format!("{}: Record the child's views", refs[1])), "{}", refused.body);
+        assert!(refused.body.contains("value=\"Action 2 for child 0\""), "what was typed is kept");
+        let (_, read) = app.get(&chair.token, &format!("/api/meetings/{id}"));
+        assert_eq!(read["status"], "scheduled", "nothing recorded");
+        assert_eq!(app.state_of(&chair.token, &ids[0], "cse-strategy"), "strategy_meeting");
+
+        let done = send([outcome(0, "Wants to stay at school"), outcome(1, "Worried about a friend")].concat());
+        assert_eq!((done.status, done.location.as_str()), (303, format!("/cases/{}?done=meeting_recorded", refs[0]).as_str()), "{}", done.body);
+        let (_, read) = app.get(&chair.token, &format!("/api/meetings/{id}"));
+        assert_eq!(read["status"], "held");
+        for (i, case) in ids.iter().enumerate() {
+            assert_eq!(app.state_of(&chair.token, case, "cse-strategy"), "plan_preparation", "child {i}");
+            let (_, c) = app.get(&chair.token, &format!("/api/cases/{case}"));
+            let attendance = c["facts"]["attendance"].as_array().cloned().unwrap_or_default();
+            assert_eq!(attendance.len(), 6, "five invitees and one other, typed once: {attendance:?}");
+            assert!(attendance.iter().any(|a| a["name"] == "Invitee 1" && a["direct_knowledge"] == true));
+            let (_, actions) = app.get(&chair.token, &format!("/api/cases/{case}/actions"));
+            let n = actions["actions"].as_array().map(Vec::len).unwrap_or(0);
+            assert_eq!(n, if i == 0 { 3 } else { 1 }, "four actions in all, each with its child");
+            assert!(actions["actions"].as_array().into_iter().flatten().all(|a| a["meeting_id"] == json!(id)));
+        }
+        // Sent again (a double click): nothing more.
+        let again = send([outcome(0, "Wants to stay at school"), outcome(1, "Worried about a friend")].concat());
+        assert_eq!(again.status, 303);
+        let (_, actions) = app.get(&chair.token, &format!("/api/cases/{}/actions", ids[0]));
+        assert_eq!(actions["actions"].as_array().map(Vec::len), Some(3));
+    }
+}

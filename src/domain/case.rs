@@ -56,7 +56,7 @@ pub fn lead_user(conn: &mut DbConn, case: &CaseRow) -> Result<String, AppError> 
 }
 
 /// A case by its id, as stored now.
-pub(super) fn by_id(conn: &mut DbConn, id: &str) -> Result<CaseRow, AppError> {
+pub fn by_id(conn: &mut DbConn, id: &str) -> Result<CaseRow, AppError> {
     Ok(cases::table
         .find(id)
         .select(CaseRow::as_select())

@@ -547,7 +547,7 @@ struct Planned {
     reviews: Vec<String>,
 }
 
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct AllowedEvent {
     pub workflow: String,
     pub event: String,

@@ -243,6 +243,18 @@ pub async fn new_report(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
 /// An error as the error summary shows it, in the page's language: the message and the input
 /// it links to.
 fn summary(state: &AppState, lang: &str, prefix: &str, e: &AppError) -> Value {
+    error_items(state, lang, prefix, e.field(), e)
+}
+
+/// The error summary's items for a refused event form whose inputs are numbered by `prefix`:
+/// each guard still missing at its input, else the error at the input `field` names.
+pub(super) fn error_items(
+    state: &AppState,
+    lang: &str,
+    prefix: &str,
+    field: Option<&str>,
+    e: &AppError,
+) -> Value {
     let mut items = Vec::new();
     if let AppError::Unprocessable {
         details: Some(d), ..
@@ -264,8 +276,7 @@ fn summary(state: &AppState, lang: &str, prefix: &str, e: &AppError) -> Value {
         }
     }
     if items.is_empty() {
-        let id = e
-            .field()
+        let id = field
             .map(|f| match f {
                 "rationale" => format!("rationale-{prefix}"),
                 "child.name" => "child_name".into(),

@@ -397,6 +397,8 @@ pub fn facts_from(
 #[derive(Debug, Serialize, Default)]
 pub struct ActionRow {
     pub index: usize,
+    /// As people count: the first row is 1.
+    pub number: usize,
     pub title: String,
     pub owner_name: String,
     pub owner_email: String,
@@ -411,7 +413,33 @@ pub fn action_rows(
     typed: Option<&Submitted>,
     lang: crate::i18n::Language,
 ) -> Vec<ActionRow> {
-    (0..ACTION_ROWS)
+    let n = typed.map(action_row_count).unwrap_or(0).max(ACTION_ROWS);
+    action_rows_n(wf, event, typed, lang, n)
+}
+
+/// How many action rows a form was sent with (the rows are numbered from 0), at most 100.
+pub fn action_row_count(form: &Submitted) -> usize {
+    form.iter()
+        .filter_map(|(k, _)| {
+            k.strip_prefix("act:")?
+                .split(':')
+                .next()?
+                .parse::<usize>()
+                .ok()
+        })
+        .max()
+        .map_or(0, |m| (m + 1).min(100))
+}
+
+/// `n` rows for agreed actions, blank or as typed.
+pub fn action_rows_n(
+    wf: &Workflow,
+    event: &str,
+    typed: Option<&Submitted>,
+    lang: crate::i18n::Language,
+    n: usize,
+) -> Vec<ActionRow> {
+    (0..n)
         .map(|i| {
             let get = |part: &str| {
                 typed
@@ -422,6 +450,7 @@ pub fn action_rows(
             let kind = get("kind");
             ActionRow {
                 index: i,
+                number: i + 1,
                 title: get("title"),
                 owner_name: get("owner_name"),
                 owner_email: get("owner_email"),
@@ -444,7 +473,7 @@ pub fn action_rows(
 
 /// The agreed actions typed into the rows; a row with no title is left out.
 pub fn actions_from(form: &Submitted) -> Vec<AgreedActionInput> {
-    (0..ACTION_ROWS)
+    (0..action_row_count(form))
         .filter_map(|i| {
             let get = |part: &str| {
                 first(form, &format!("act:{i}:{part}"))
@@ -594,4 +623,12 @@ pub fn meeting_time_parts(t: chrono::DateTime<chrono::Utc>) -> (Value, String) {
         date_parts(None, "date", Some(date)),
         time.format("%H:%M").to_string(),
     )
+}
+
+/// The part of a form that belongs to one child of a meeting (inputs named `{prefix}...`),
+/// named as the case page's forms name them.
+pub fn part(form: &Submitted, prefix: &str) -> Submitted {
+    form.iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix(prefix)?.to_string(), v.clone())))
+        .collect()
 }

@@ -19,7 +19,7 @@ pub use answers::{answer_page_data, invitee_and_meeting, link_holder, record_ans
 pub use change::{cancel, reschedule};
 pub use convene::schedule;
 pub use kinds::{kind_codes, kind_for_case, kind_name, step_kind};
-pub use record::record;
+pub use record::{record, record_with_outcomes, ChildOutcome, OtherAttendee};
 
 pub use view::{read, suggested_invitees, view};
 
@@ -83,6 +83,9 @@ pub struct CancelRequest {
 pub struct AttendanceInput {
     pub invitee_id: String,
     pub attended: bool,
+    /// Whether they have direct knowledge of the child, when the chair records it again.
+    #[serde(default)]
+    pub direct_knowledge: Option<bool>,
 }
 
 /// The part of a meeting's record about one child.

@@ -33,10 +33,164 @@ pub fn record(
     id: &str,
     req: &RecordRequest,
 ) -> Result<(), AppError> {
+    unit_of_work::write(conn, intent, |conn, touched| {
+        record_in(svc, conn, touched, actor, id, req, intent.now).map(|_| ())
+    })
+}
+
+/// What the meeting decided for one child: the workflow event it applies to their case, with
+/// the facts and agreed actions recorded for them. Who attended is the meeting's, not typed again.
+#[derive(Debug, Clone)]
+pub struct ChildOutcome {
+    pub case_id: String,
+    pub workflow: String,
+    pub event: String,
+    pub facts: serde_json::Map<String, Value>,
+    pub agreed_actions: Vec<crate::domain::transition::AgreedActionInput>,
+    pub rationale: Option<String>,
+}
+
+/// Someone who attended without an invitation, recorded with the meeting.
+#[derive(Debug, Clone)]
+pub struct OtherAttendee {
+    pub name: String,
+    pub agency: String,
+    pub direct_knowledge: bool,
+}
+
+/// A refusal about one child of the meeting: its field (or, where it names none, the whole
+/// child) is prefixed `children[i]`, so that the page shows it in that child's part.
+fn about_child(e: AppError, i: usize) -> AppError {
+    let prefixed = |f: Option<String>| {
+        Some(match f {
+            Some(f) => format!("children[{i}].{f}"),
+            None => format!("children[{i}]"),
+        })
+    };
+    match e {
+        AppError::BadRequest {
+            code,
+            field,
+            message,
+        } => AppError::BadRequest {
+            code,
+            field: prefixed(field),
+            message,
+        },
+        AppError::Unprocessable {
+            code,
+            field,
+            message,
+            details,
+        } => AppError::Unprocessable {
+            code,
+            field: prefixed(field),
+            message,
+            details,
+        },
+        other => other,
+    }
+}
+
+/// Records the meeting and, in the same unit of work, what it decided for each child: the
+/// event applied to each case (with the meeting's attendance as that case's attendance fact),
+/// its agreed actions emailed to their owners. All of it is written, or none of it.
+#[allow(clippy::too_many_arguments)]
+pub fn record_with_outcomes(
+    svc: &Services,
+    conn: &mut DbConn,
+    intent: &Intent<'_>,
+    actor: &Actor,
+    id: &str,
+    req: &RecordRequest,
+    others: &[OtherAttendee],
+    outcomes: &[ChildOutcome],
+    form_token: Option<&str>,
+) -> Result<(), AppError> {
     let now = intent.now;
+    unit_of_work::write(conn, intent, |conn, touched| {
+        if let Some(token) = form_token {
+            crate::domain::form_token::claim(conn, token, &actor.id, now.naive_utc())?;
+        }
+        let (case_rows, invitees) = record_in(svc, conn, touched, actor, id, req, now)?;
+        for (i, o) in outcomes.iter().enumerate() {
+            let case = case_rows
+                .iter()
+                .find(|c| c.id == o.case_id && touched.has(&c.id))
+                .ok_or_else(|| {
+                    AppError::unprocessable(
+                        "unknown_case",
+                        format!("children[{i}]"),
+                        "not a child of this meeting that you can see",
+                    )
+                })?;
+            let mut facts = o.facts.clone();
+            let wf = svc.engine.registry.latest(&o.workflow);
+            if let Some(name) = wf.and_then(|w| {
+                w.def
+                    .fact_tagged(crate::engine::contract::FactTag::MeetingAttendance)
+                    .map(str::to_string)
+            }) {
+                // Named beside this child only where they may be (as in the record itself).
+                let mut rows: Vec<Value> = invitees
+                    .iter()
+                    .filter(|inv| invitee_shown_with(&svc.engine.agencies, inv, &[case]))
+                    .filter_map(|inv| {
+                        let a = req.attendees.iter().find(|a| a.invitee_id == inv.id)?;
+                        a.attended.then(|| json!({"name": inv.name, "agency": inv.agency_code.clone().unwrap_or_default(),
+                            "direct_knowledge": a.direct_knowledge.unwrap_or(inv.direct_knowledge)}))
+                    })
+                    .collect();
+                rows.extend(others.iter().map(|o| {
+                    json!({"name": o.name, "agency": o.agency, "direct_knowledge": o.direct_knowledge})
+                }));
+                if !rows.is_empty() {
+                    facts.insert(name, Value::Array(rows));
+                }
+            }
+            let version: i64 = crate::storage::schema::cases::table
+                .find(&case.id)
+                .select(crate::storage::schema::cases::version)
+                .get_result(conn)?;
+            crate::domain::transition::apply_within(
+                svc,
+                conn,
+                actor,
+                &case.id,
+                &crate::domain::transition::EventRequest {
+                    event: o.event.clone(),
+                    workflow: Some(o.workflow.clone()),
+                    expected_version: version,
+                    rationale: o.rationale.clone(),
+                    facts,
+                    agreed_actions: o.agreed_actions.clone(),
+                    meeting_id: Some(id.to_string()),
+                    confirm_addresses_rationale: None,
+                },
+                now,
+            )
+            .map_err(|e| about_child(e, i))?;
+        }
+        if let Some(token) = form_token {
+            crate::domain::form_token::finish(conn, token, id)?;
+        }
+        Ok(())
+    })
+}
+
+/// The record itself, inside a unit of work: the meeting's cases and invitees, for what follows.
+fn record_in(
+    svc: &Services,
+    conn: &mut DbConn,
+    touched: &mut unit_of_work::Touched,
+    actor: &Actor,
+    id: &str,
+    req: &RecordRequest,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(Vec<CaseRow>, Vec<crate::storage::models::InviteeRow>), AppError> {
     let naive_now = now.naive_utc();
     let engine = &svc.engine;
-    unit_of_work::write(conn, intent, |conn, touched| {
+    {
         let (meeting, case_rows) = changeable(conn, actor, id, touched)?;
         if meeting.starts_at.and_utc() > now {
             return Err(AppError::unprocessable(
@@ -150,6 +304,11 @@ pub fn record(
             diesel::update(meeting_invitees::table.find(&a.invitee_id))
                 .set(meeting_invitees::attended.eq(Some(a.attended)))
                 .execute(conn)?;
+            if let Some(direct) = a.direct_knowledge {
+                diesel::update(meeting_invitees::table.find(&a.invitee_id))
+                    .set(meeting_invitees::direct_knowledge.eq(direct))
+                    .execute(conn)?;
+            }
         }
         outbox::cancel_pending(conn, id, "reminder")?;
         for c in &case_rows {
@@ -206,8 +365,8 @@ pub fn record(
                 now,
             )?;
         }
-        Ok(())
-    })
+        Ok((case_rows, invitees))
+    }
 }
 
 /// The cases of the meeting whose child the person at `email` may know of: they are a user of

@@ -72,6 +72,7 @@ error_not_a_local_authority = Dewiswch awdurdod lleol, nid asiantaeth arall.
 error_not_cancellable = Mae’r weithdrefn yn dweud na ellir canslo’r cam gweithredu hwn.
 error_not_found = Heb ddod o hyd iddo: nid yw’n bod, neu ni allwch ei weld.
 error_not_held_yet = Nid yw’r cyfarfod wedi’i gynnal eto.
+error_outcome_required = Dewiswch beth a benderfynodd y cyfarfod ar gyfer y plentyn hwn.
 error_owner_email_required = Rhowch gyfeiriad e-bost y perchennog, neu dewiswch ddefnyddiwr y gwasanaeth.
 error_payload_too_large = Mae’r hyn a anfonwyd yn rhy fawr.
 error_place_required = Rhowch leoliad, dolen ar-lein, neu’r ddau.

@@ -72,6 +72,7 @@ error_not_a_local_authority = Choose a local authority, not another agency.
 error_not_cancellable = The procedure says this action cannot be cancelled.
 error_not_found = Not found: it does not exist, or you may not see it.
 error_not_held_yet = The meeting has not taken place yet.
+error_outcome_required = Choose what the meeting decided for this child.
 error_owner_email_required = Give the owner’s email address, or choose a user of the service.
 error_payload_too_large = What was sent is too large.
 error_place_required = Give a location, an online link, or both.
