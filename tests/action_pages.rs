@@ -203,3 +203,40 @@ on_both_backends! {
         assert_eq!(list["actions"][0]["status"], "open");
     }
 }
+
+on_both_backends! {
+    fn the_child_name_check_refuses_the_name_not_ordinary_words_or_a_shared_surname(app) {
+        let chair = app.person("chair", "la-cardiff", "Test team", "Chair Person Seven");
+        let mut c = child();
+        c["name"] = json!("Will Jones");
+        let case = app.create_case(&chair.token, c, report_facts());
+        let reference = case["reference"].as_str().expect("reference").to_string();
+        let path = format!("/api/cases/{reference}/actions");
+        // An officer who shares the family name, and "will" as the word it is: both fine.
+        let (s, b) = app.post(&chair.token, &path, &json!({"title": "Police will visit the address", "owner_name": "DC Rhys Jones",
+            "owner_email": "rhys.jones@police.example", "agency": "police-south-wales"}));
+        assert_eq!(s, 201, "{b}");
+        // Written as a name, it is the child's: refused, naming the field and the word.
+        let (s, b) = app.post(&chair.token, &path, &json!({"title": "Speak to Will at school", "owner_name": "DC Rhys Jones",
+            "owner_email": "rhys.jones@police.example", "agency": "police-south-wales"}));
+        assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (422, Some("child_named"), Some("title")), "{b}");
+        assert!(b["message"].as_str().unwrap_or("").contains("\"Will\""), "{b}");
+        // An invitee is checked the same way: their name opens the invitation.
+        let (s, b) = app.post(&chair.token, "/api/meetings", &json!({
+            "kind": "strategy_meeting", "starts_at": "2026-12-03T10:00", "ends_at": "2026-12-03T11:00",
+            "location": "Room 2", "cases": [case["id"]],
+            "invitees": [{"name": "DC Rhys Jones", "email": "rhys.jones@police.example", "agency": "police-south-wales", "role": "officer"},
+                         {"name": "Will Jones", "email": "someone@example.invalid", "role": "relative"}]}));
+        assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (422, Some("child_named"), Some("invitees[1].name")), "{b}");
+        // On the page, the message says which input and which word, in plain words.
+        let web = Web::new(app);
+        web.sign_in(&chair.email, TEST_PASSWORD);
+        let case_url = format!("/cases/{reference}");
+        let page = web.get(&case_url).body;
+        let form_url = format!("{case_url}/actions");
+        let refused = web.post(&form_url, &[("csrf", &Web::hidden(&page, "csrf")), ("form_token", &hidden_in(&page, &form_url, "form_token")),
+            ("title", "Speak to Will at school"), ("owner_name", "DC Rhys Jones"), ("owner_email", "rhys.jones@police.example")]);
+        assert_eq!(refused.status, 422);
+        assert_eq!(error_at_field(&refused.body), "Action contains “Will”, which names the child. It goes into emails: use the case reference, or “the child”.");
+    }
+}

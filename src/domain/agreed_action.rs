@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::Services;
 use crate::domain::audit;
-use crate::domain::child::names_child;
+use crate::domain::child::{refuse_named, Emailed};
 use crate::engine::decide::parse_due_date;
 use crate::engine::Owner;
 use crate::error::AppError;
@@ -146,13 +146,7 @@ pub fn create(
             "title must be 1 to 500 characters",
         ));
     }
-    if names_child(title, &case.child_name) {
-        return Err(AppError::unprocessable(
-            "child_named",
-            "title",
-            "the action is emailed to its owner, and its title contains the child's name; use the case reference",
-        ));
-    }
+    refuse_named(title, &case.child_name, "title", Emailed::Text)?;
     if let Some(code) = &input.agency {
         if services.engine.agencies.get(code).is_none() {
             return Err(AppError::unprocessable(
@@ -193,13 +187,12 @@ pub fn create(
             input.owner_user_id.as_deref(),
             &|f| f.to_string(),
         )?;
-        if names_child(&owner.name, &case.child_name) {
-            return Err(AppError::unprocessable(
-                "child_named",
-                "owner_name",
-                "the owner's name goes into emails, and it contains the child's name",
-            ));
-        }
+        refuse_named(
+            &owner.name,
+            &case.child_name,
+            "owner_name",
+            Emailed::PersonName,
+        )?;
         let outside = match &owner.email {
             Some(email) => super::addresses::outside(
                 &services.engine.agencies,
@@ -365,13 +358,9 @@ pub fn change(
             ))
         }
     }
-    if answer == Some("refused") && names_child(note, &case.child_name) {
+    if answer == Some("refused") {
         // The reason for a refusal is emailed to the owner.
-        return Err(AppError::unprocessable(
-            "child_named",
-            "note",
-            "the reason is emailed to the owner, and it contains the child's name",
-        ));
+        refuse_named(note, &case.child_name, "note", Emailed::Text)?;
     }
     let reassigning =
         input.owner_name.is_some() || input.owner_email.is_some() || input.owner_user_id.is_some();
@@ -435,13 +424,12 @@ pub fn change(
                 input.owner_user_id.as_deref(),
                 &|f| f.to_string(),
             )?;
-            if names_child(&owner.name, &case.child_name) {
-                return Err(AppError::unprocessable(
-                    "child_named",
-                    "owner_name",
-                    "the owner's name goes into emails, and it contains the child's name",
-                ));
-            }
+            refuse_named(
+                &owner.name,
+                &case.child_name,
+                "owner_name",
+                Emailed::PersonName,
+            )?;
             Some(owner)
         } else {
             None

@@ -274,20 +274,21 @@ pub fn apply_within(
         .filter(|a| a.agreed_by_people)
         .enumerate()
     {
-        if a.owner.email.is_some() && super::child::names_child(&a.title, &case.child_name) {
-            return Err(AppError::unprocessable(
-                "child_named",
-                format!("agreed_actions[{i}].title"),
-                "this action is emailed to its owner, and its title contains the child's name; use the case reference",
-            ));
+        use super::child::{refuse_named, Emailed};
+        if a.owner.email.is_some() {
+            refuse_named(
+                &a.title,
+                &case.child_name,
+                &format!("agreed_actions[{i}].title"),
+                Emailed::Text,
+            )?;
         }
-        if super::child::names_child(&a.owner.name, &case.child_name) {
-            return Err(AppError::unprocessable(
-                "child_named",
-                format!("agreed_actions[{i}].owner_name"),
-                "the owner's name goes into emails, and it contains the child's name",
-            ));
-        }
+        refuse_named(
+            &a.owner.name,
+            &case.child_name,
+            &format!("agreed_actions[{i}].owner_name"),
+            Emailed::PersonName,
+        )?;
     }
     let outside = super::addresses::outside(
         &svc.engine.agencies,

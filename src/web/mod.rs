@@ -326,9 +326,18 @@ pub fn error_text(state: &AppState, lang: &str, e: &AppError) -> String {
         .field()
         .map(|f| field_label(state, lang, f))
         .unwrap_or_default();
-    state
-        .pages
-        .words_with(lang, &code, &[("field", Arg::Text(&label))])
+    // The word that was refused, where the refusal says which (the child-name check).
+    let word = match e {
+        AppError::Unprocessable {
+            details: Some(d), ..
+        } => d["word"].as_str().unwrap_or("").to_string(),
+        _ => String::new(),
+    };
+    state.pages.words_with(
+        lang,
+        &code,
+        &[("field", Arg::Text(&label)), ("value", Arg::Text(&word))],
+    )
 }
 
 /// What a form calls the input an error names, in the page's language.
@@ -342,6 +351,12 @@ fn field_label(state: &AppState, lang: &str, field: &str) -> String {
         "child.language" => "child_language",
         "child.family_language" => "family_language",
         "child.welsh_offer" => "welsh_offer",
+        "title" => "action_title",
+        "note" => "action_note",
+        "summary" => "meeting_summary",
+        "reason" => "field_reason",
+        f if f.ends_with("].title") => "action_title",
+        f if f.ends_with("].name") || f.ends_with("].owner_name") => "person_name",
         f => {
             if let Some(name) = f.strip_prefix("facts.").and_then(|n| n.split('.').next()) {
                 let language = Language::parse(lang).unwrap_or(Language::English);

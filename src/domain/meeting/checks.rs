@@ -25,15 +25,13 @@ pub(super) fn refuse_child_names(
     field: &str,
     case_rows: &[CaseRow],
 ) -> Result<(), AppError> {
-    if case_rows
-        .iter()
-        .any(|c| crate::domain::child::names_child(text, &c.child_name))
-    {
-        return Err(AppError::unprocessable(
-            "child_named",
+    for c in case_rows {
+        crate::domain::child::refuse_named(
+            text,
+            &c.child_name,
             field,
-            format!("{field} contains the child's name; emails carry only the case reference"),
-        ));
+            crate::domain::child::Emailed::Text,
+        )?;
     }
     if case_rows.len() > 1 && case_rows.iter().any(|c| text.contains(&c.reference)) {
         return Err(AppError::unprocessable(

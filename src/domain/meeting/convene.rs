@@ -83,6 +83,17 @@ pub fn schedule(
         if let Some(l) = &place.location {
             refuse_child_names(l, "location", &case_rows)?;
         }
+        // Each invitee's name opens their invitation ("Dear ..."): checked as a person's name.
+        for (i, inv) in req.invitees.iter().enumerate() {
+            for c in &case_rows {
+                crate::domain::child::refuse_named(
+                    &inv.name,
+                    &c.child_name,
+                    &format!("invitees[{i}].name"),
+                    crate::domain::child::Emailed::PersonName,
+                )?;
+            }
+        }
         let warnings = scheduling_warnings(engine, conn, &req.kind, starts, ends, &case_rows)?;
         let rationale = confirm(&warnings, &req.confirm_warnings_rationale)?;
         if let Some(r) = &rationale {

@@ -317,3 +317,4 @@ not_at_this_step = Nid yw achos y plentyn hwn ar y cam y mae’r cyfarfod hwn yn
 record_meeting_button = Cofnodi’r cyfarfod a’i benderfyniadau
 next_meeting_date = Dyddiad y cyfarfod nesaf
 done_meeting_recorded = Mae’r cyfarfod wedi’i gofnodi, mae achos pob plentyn wedi symud ymlaen, ac anfonwyd y cofnod a’r camau gweithredu drwy e-bost.
+field_reason = Y rheswm

@@ -317,3 +317,4 @@ not_at_this_step = This child’s case is not at the step this meeting holds, so
 record_meeting_button = Record the meeting and its decisions
 next_meeting_date = Date of the next meeting
 done_meeting_recorded = The meeting is recorded, each child’s case has moved on, and the record and actions have been emailed.
+field_reason = The reason
