@@ -60,6 +60,23 @@ impl Ui<'_> {
         self.b.type_into("#password", password);
         self.b
             .click_and_wait("form[action='/sign-in'] button[type=submit]");
+        if password == TEST_PASSWORD {
+            assert!(
+                !self.b.current_url().contains("/sign-in"),
+                "{email} is signed in; the page says: {}",
+                self.b.text("main")
+            );
+        }
+    }
+
+    /// What the browser shows, for a message when something is not where it should be.
+    fn shown(&self) -> String {
+        format!(
+            "{} ({}): {}",
+            self.b.current_url(),
+            self.b.title(),
+            self.b.text("main")
+        )
     }
 
     fn sign_out(&self) {
@@ -357,6 +374,14 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
         "confirmed"
     );
     ui.check("09-case-plan-preparation");
+    // The record, step by step, with what the meeting recorded.
+    ui.open(&format!("/cases/{reference}/chronology"));
+    assert!(
+        browser.source().contains("Feels safer at school"),
+        "the chronology: {}",
+        ui.shown()
+    );
+    ui.check("09b-chronology");
 
     // The partner opens the link in the email about their actions and marks one done.
     app.drain_outbox();
@@ -382,7 +407,11 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
         .collect();
     ui.sign_out();
     browser.goto(&link.replace("http://safeguard.test", &app.base));
-    assert!(browser.source().contains("Return-home interview"));
+    assert!(
+        browser.source().contains("Return-home interview"),
+        "the partner's actions: {}",
+        ui.shown()
+    );
     browser.type_into("textarea[name=note]", "Interview held on Monday");
     browser.click_and_wait("button[name=status][value=done]");
     assert!(
@@ -422,7 +451,11 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     // date in three boxes; a day that does not exist is explained at its field first.
     ui.sign_in(&chair.email, TEST_PASSWORD);
     browser.goto(&case_url);
-    assert!(browser.source().contains("More time asked"), "flagged");
+    assert!(
+        browser.source().contains("More time asked"),
+        "flagged: {}",
+        ui.shown()
+    );
     ui.check("10b-more-time-flagged");
     let answer = "form:has(input[name=answering])";
     let day = format!("{answer} input[name='due_date-day']");
@@ -498,7 +531,8 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     let page = browser.source();
     assert!(
         page.contains("Disruption notice for the address"),
-        "the undone action is overdue"
+        "the undone action is overdue: {}",
+        ui.shown()
     );
     assert!(
         !page.contains("Return-home interview"),
@@ -555,10 +589,8 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     ui.open("/account");
     assert!(
         browser.source().contains("Sign out everywhere"),
-        "the account page at {} ({}): {}",
-        browser.current_url(),
-        browser.title(),
-        browser.text("main")
+        "the account page: {}",
+        ui.shown()
     );
     ui.check("15-account");
     ui.sign_out();

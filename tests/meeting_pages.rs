@@ -253,6 +253,25 @@ on_both_backends! {
             assert_eq!(n, if i == 0 { 3 } else { 1 }, "four actions in all, each with its child");
             assert!(actions["actions"].as_array().into_iter().flatten().all(|a| a["meeting_id"] == json!(id)));
         }
+        // The record, step by step: what the meeting decided for this child, with who came.
+        let chronology = web.get(&format!("/cases/{}/chronology", refs[0]));
+        assert_eq!(chronology.status, 200);
+        for expected in ["Meeting held: agreed actions inform a plan", "The child&#x27;s views, in their words where possible",
+                         "Wants to stay at school", "Invitee 1 (South Wales Police): has direct knowledge of the child",
+                         "Advocate Sample (Cardiff Council): no direct knowledge of the child", "Action 2 for child 0"] {
+            assert!(chronology.body.contains(expected), "{expected} in the chronology: {}", chronology.body);
+        }
+        assert!(!chronology.body.contains("Worried about a friend"), "nothing of the other child");
+        // The same, printed by the service as a PDF, and read back.
+        let pdf = web.get(&format!("/cases/{}/record.pdf", refs[0]));
+        assert_eq!(pdf.status, 200);
+        let text = pdf_extract::extract_text_from_mem(&pdf.bytes).expect("the PDF reads back");
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for expected in ["Case record, step by step", "Meeting held: agreed actions inform a plan", "Wants to stay at school",
+                         "Invitee 1 (South Wales Police): has direct knowledge of the child"] {
+            assert!(flat.contains(expected), "{expected} in the PDF: {flat}");
+        }
+
         // Sent again (a double click): nothing more.
         let again = send([outcome(0, "Wants to stay at school"), outcome(1, "Worried about a friend")].concat());
         assert_eq!(again.status, 303);

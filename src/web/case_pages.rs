@@ -488,6 +488,7 @@ pub(super) fn case_data(
         "actions": super::agreed_action_pages::actions_data(state, conn, user, case, lang, None)?,
         "reviews": view.reviews.iter().map(|r| json!({"title": r.title, "number": r.number, "due": when(r.due_at), "status": state.pages.word(lang, &format!("status_{}", r.status)), "overdue": r.overdue})).collect::<Vec<_>>(),
         "timeline": timeline,
+        "chronology": super::chronology::entries(state, &history, lang),
         "meetings": meetings.iter().map(|m| json!({
             "id": m.id, "kind": crate::domain::meeting::kind_name(engine, &m.kind, language(lang)),
             "starts": when(m.starts_at.and_utc()), "status": state.pages.word(lang, &format!("status_{}", m.status)), "to_record": m.status == "scheduled",

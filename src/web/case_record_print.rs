@@ -1,6 +1,6 @@
 //! The case record as a PDF, in the reader's language: what the case page shows (the child, the
-//! steps and their deadlines, meetings, agreed actions, reviews and the timeline), for a file or
-//! a court bundle. Opening it is a read of the case like any other, logged with it.
+//! steps and their deadlines, meetings, agreed actions and their updates, reviews) and the
+//! chronology, step by step with what each step recorded, for a conference or a court bundle. Opening it is a read of the case like any other, logged with it.
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
@@ -163,24 +163,25 @@ fn record(state: &AppState, page: &PageContext, data: &Value) -> Document {
             })
             .collect(),
     );
-    section(
-        &mut lines,
-        "timeline",
-        list("timeline")
-            .iter()
-            .rev()
-            .map(|e| {
-                let mut line = format!("{}: {}: {}", s(&e["at"]), s(&e["who"]), s(&e["what"]));
-                if e["decline"].as_bool() == Some(true) {
-                    line.push_str(&format!(" ({})", t("declined")));
-                }
-                if let Some(r) = e["rationale"].as_str().filter(|r| !r.is_empty()) {
-                    line.push_str(&format!("\n{}: {r}", t("rationale")));
-                }
-                line
-            })
-            .collect(),
-    );
+    // Step by step, oldest first, with what each step recorded: the chronology of the page.
+    lines.push(Line::Heading(t("chronology")));
+    for e in list("chronology") {
+        let mut head = format!("{}: {}: {}", s(&e["at"]), s(&e["who"]), s(&e["what"]));
+        if e["decline"].as_bool() == Some(true) {
+            head.push_str(&format!(" ({})", t("declined")));
+        }
+        lines.push(Line::Text(head));
+        for d in e["details"].as_array().into_iter().flatten() {
+            lines.push(Line::Text(format!(
+                "    {}: {}",
+                s(&d["label"]),
+                s(&d["value"])
+            )));
+        }
+        if let Some(r) = e["rationale"].as_str().filter(|r| !r.is_empty()) {
+            lines.push(Line::Text(format!("    {}: {r}", t("rationale"))));
+        }
+    }
     lines.push(Line::Gap);
     let now = state.services.now();
     // "Printed on Tuesday…" / "Argraffwyd ar ddydd Mawrth…": the preposition, and in Welsh its

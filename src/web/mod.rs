@@ -8,6 +8,7 @@ pub mod case_access_pages;
 pub mod case_pages;
 pub mod case_record_print;
 pub mod child_correction_page;
+pub mod chronology;
 pub mod forms;
 pub mod meeting_pages;
 pub mod meeting_record_page;
@@ -44,6 +45,7 @@ const TEMPLATES: &[&str] = &[
     "meeting_new",
     "meeting_record",
     "meeting",
+    "chronology",
     "account",
     "administration",
 ];
@@ -449,6 +451,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/cases/new", web::get().to(case_pages::new_report))
         .route("/cases/new", web::post().to(case_pages::record_report))
         .route("/cases/{key}", web::get().to(case_pages::case_page))
+        .route(
+            "/cases/{key}/chronology",
+            web::get().to(chronology::chronology_page),
+        )
         .route(
             "/cases/{key}/record.pdf",
             web::get().to(case_record_print::record_pdf),

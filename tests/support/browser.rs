@@ -105,8 +105,28 @@ impl Browser {
         v["value"].clone()
     }
 
+    /// Opens `url` and waits for its page. Under load, chromedriver can answer the navigation
+    /// before the new document has replaced the old one, so the old page is marked first and
+    /// the wait is for a page without the mark (as `click_and_wait` does).
     pub fn goto(&self, url: &str) {
+        self.run("window.__sgOldPage = true;", json!([]));
         self.cmd("POST", "/url", Some(json!({ "url": url })));
+        self.wait_for_new_page(url);
+    }
+
+    fn wait_for_new_page(&self, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let loaded = self.run(
+                "return window.__sgOldPage === undefined && document.readyState === 'complete';",
+                json!([]),
+            );
+            if loaded == json!(true) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "no new page for {what}");
+            std::thread::sleep(Duration::from_millis(25));
+        }
     }
 
     pub fn current_url(&self) -> String {
@@ -160,21 +180,7 @@ impl Browser {
     pub fn click_and_wait(&self, css: &str) {
         self.run("window.__sgOldPage = true;", json!([]));
         self.click(css);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let loaded = self.run(
-                "return window.__sgOldPage === undefined && document.readyState === 'complete';",
-                json!([]),
-            );
-            if loaded == json!(true) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no new page after clicking {css}"
-            );
-            std::thread::sleep(Duration::from_millis(25));
-        }
+        self.wait_for_new_page(&format!("a click on {css}"));
     }
 
     pub fn type_into(&self, css: &str, text: &str) {
