@@ -130,6 +130,7 @@ pub(super) fn actions_data(
                 "owner_email": row.and_then(|r| r.owner_email.clone()),
                 "due_date": wales::long_date(a.due_date, lang_of),
                 "status": state.pages.word(lang, &format!("status_{}", a.status)),
+                "status_colour": super::case_pages::status_colour(&a.status),
                 "open": a.status == "open",
                 "overdue": a.overdue,
                 "working_days_overdue": if a.overdue { engine.calendar.working_days_between(a.due_date, today) } else { 0 },

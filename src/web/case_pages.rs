@@ -366,6 +366,17 @@ pub async fn record_report(
     })
 }
 
+/// The colour of a status's tag (GOV.UK tag): what is under way blue, what is finished well
+/// green, what stopped grey, what failed red.
+pub(super) fn status_colour(status: &str) -> &'static str {
+    match status {
+        "open" | "scheduled" | "due" | "pending" => "blue",
+        "done" | "held" | "sent" | "accepted" | "handed_over" => "green",
+        "failed" | "declined" => "red",
+        _ => "grey",
+    }
+}
+
 /// What the case page shows. `failed` is the event just refused, with what was typed.
 pub(super) fn case_data(
     state: &AppState,
@@ -478,6 +489,7 @@ pub(super) fn case_data(
             "located": engine.agencies.get(&case.located_authority).map(|a| if welsh { a.name_cy.clone() } else { a.name_en.clone() }),
             "residence": engine.agencies.get(&case.residence_authority).map(|a| if welsh { a.name_cy.clone() } else { a.name_en.clone() }),
             "status": state.pages.word(lang, &format!("status_{}", case.status)), "version": case.version,
+            "status_colour": status_colour(&case.status),
             "language": state.pages.word(lang, &format!("language_{}", case.child_language)),
             "family_language": state.pages.word(lang, &format!("language_{}", case.family_language)),
             "welsh_offer": state.pages.word(lang, &format!("welsh_offer_{}", case.welsh_offer)),
@@ -486,12 +498,13 @@ pub(super) fn case_data(
         },
         "workflows": workflows,
         "actions": super::agreed_action_pages::actions_data(state, conn, user, case, lang, None)?,
-        "reviews": view.reviews.iter().map(|r| json!({"title": r.title, "number": r.number, "due": when(r.due_at), "status": state.pages.word(lang, &format!("status_{}", r.status)), "overdue": r.overdue})).collect::<Vec<_>>(),
+        "reviews": view.reviews.iter().map(|r| json!({"title": r.title, "number": r.number, "due": when(r.due_at), "status": state.pages.word(lang, &format!("status_{}", r.status)), "status_colour": status_colour(&r.status), "overdue": r.overdue})).collect::<Vec<_>>(),
         "timeline": timeline,
         "chronology": super::chronology::entries(state, &history, lang),
         "meetings": meetings.iter().map(|m| json!({
             "id": m.id, "kind": crate::domain::meeting::kind_name(engine, &m.kind, language(lang)),
             "starts": when(m.starts_at.and_utc()), "status": state.pages.word(lang, &format!("status_{}", m.status)), "to_record": m.status == "scheduled",
+            "status_colour": status_colour(&m.status),
         })).collect::<Vec<_>>(),
         "correction": super::child_correction_page::form_data(state, user, case, lang, None),
         "can_convene": matches!(user.actor.role, crate::identity::RoleName::Chair | crate::identity::RoleName::TeamLead),

@@ -117,6 +117,17 @@ impl Pages {
                 json!(if page.lang == "cy" { "en" } else { "cy" }),
             );
             map.insert("path".into(), json!(page.path));
+            // Which part of the service navigation the page belongs to.
+            let section = match page.path.as_str() {
+                "/cases/new" => "new",
+                p if p.starts_with("/cases") || p.starts_with("/meetings") => "cases",
+                p if p.starts_with("/dashboard") => "dashboard",
+                p if p.starts_with("/workflows") => "procedure",
+                p if p.starts_with("/account") => "account",
+                p if p.starts_with("/admin") => "admin",
+                _ => "",
+            };
+            map.insert("section".into(), json!(section));
             map.insert("csrf".into(), json!(page.csrf));
             map.insert(
                 "user".into(),

@@ -326,3 +326,7 @@ record_direct_yes = mae ganddynt wybodaeth uniongyrchol am y plentyn
 record_direct_no = dim gwybodaeth uniongyrchol am y plentyn
 record_was = roedd yn
 record_now = bellach
+service_information = Gwybodaeth am y gwasanaeth
+task_list_heading = Beth mae’r cam hwn ei angen o hyd
+task_still_needed = Angen o hyd
+task_ready = Yn barod

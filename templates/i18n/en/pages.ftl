@@ -326,3 +326,7 @@ record_direct_yes = has direct knowledge of the child
 record_direct_no = no direct knowledge of the child
 record_was = was
 record_now = now
+service_information = Service information
+task_list_heading = What this step still needs
+task_still_needed = Still needed
+task_ready = Ready
