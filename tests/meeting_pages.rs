@@ -253,6 +253,15 @@ on_both_backends! {
             assert_eq!(n, if i == 0 { 3 } else { 1 }, "four actions in all, each with its child");
             assert!(actions["actions"].as_array().into_iter().flatten().all(|a| a["meeting_id"] == json!(id)));
         }
+        // The record email is composed for each reader: who came, and their own actions.
+        let record_to = |email: &str| mail_to(app, email).into_iter().find(|m| m.0 == "meeting_record").map(|m| m.1).expect("the record");
+        let owner = record_to("invitee1@partner.example");
+        // Invitee 3, of the children's local authority, is named only to those who may know of them.
+        assert!(owner.contains("Who attended: Invitee 1; Invitee 2; Invitee 4; Invitee 5"), "{owner}");
+        assert!(owner.contains("Your actions from this meeting:") && owner.contains("- Action 0 for child 0") && owner.contains("- Action 0 for child 1"), "{owner}");
+        let other = record_to("invitee2@partner.example");
+        assert!(!other.contains("Your actions from this meeting") && !other.contains("Action 0 for child 0"), "nobody else's actions: {other}");
+
         // The record, step by step: what the meeting decided for this child, with who came.
         let chronology = web.get(&format!("/cases/{}/chronology", refs[0]));
         assert_eq!(chronology.status, 200);

@@ -325,7 +325,7 @@ pub fn escalate(
                     |lang| {
                         json!({
                             "team_lead_name": lead.name, "reference": reference, "title": svc.engine.action_title(action.kind.as_deref(), &action.title, lang),
-                            "owner_name": action.owner_name,
+                            "owner_name": action.owner_name, "owner_email": action.owner_email,
                             "agency": agency.map(|a| match lang { Language::English => a.name_en.clone(), Language::Welsh => a.name_cy.clone() }).unwrap_or_default(),
                             "due": long_date(action.due_date, lang), "working_days_overdue": overdue_by,
                             "case_url": format!("{}/cases/{}", svc.mailer.public_url, reference),

@@ -174,7 +174,7 @@ pub fn sample(name: &str, lang: Language) -> Value {
         }),
         "action_escalation" => json!({
             "team_lead_name": "Sample Invitee", "reference": "CSE-2026-000001",
-            "title": "Return-home interview", "owner_name": "Sample Owner",
+            "title": "Return-home interview", "owner_name": "Sample Owner", "owner_email": "owner@police.example",
             "agency": "Sample Police", "due": day, "working_days_overdue": 5,
             "case_url": "https://safeguard.example/cases/sample",
         }),
@@ -233,6 +233,8 @@ pub fn sample(name: &str, lang: Language) -> Value {
             "reason": "The chair is unwell; a new date will follow.",
             "summary": "Agreed: safety plan; return-home interviews after each missing episode.",
             "sections": [{"reference": "CSE-2026-000002", "text": "Offer advocacy before the review."}],
+            "attendees": ["Sample Chair", "Sample Invitee"],
+            "actions": [{"title": "Return-home interview", "due_by": by}],
             "next_meeting": starts,
         }),
     }

@@ -34,8 +34,20 @@ pub fn record(
     req: &RecordRequest,
 ) -> Result<(), AppError> {
     unit_of_work::write(conn, intent, |conn, touched| {
-        record_in(svc, conn, touched, actor, id, req, intent.now).map(|_| ())
+        let held = record_in(svc, conn, touched, actor, id, req, intent.now)?;
+        queue_record_emails(svc, conn, &held, intent.now)
     })
+}
+
+/// What a recorded meeting leaves for its emails, which go once everything else is written
+/// (so that each recipient's own actions are in theirs).
+struct Held {
+    meeting: MeetingRow,
+    case_rows: Vec<CaseRow>,
+    invitees: Vec<crate::storage::models::InviteeRow>,
+    sections: Vec<(String, String)>,
+    summary: String,
+    next: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// What the meeting decided for one child: the workflow event it applies to their case, with
@@ -112,7 +124,8 @@ pub fn record_with_outcomes(
         if let Some(token) = form_token {
             crate::domain::form_token::claim(conn, token, &actor.id, now.naive_utc())?;
         }
-        let (case_rows, invitees) = record_in(svc, conn, touched, actor, id, req, now)?;
+        let held = record_in(svc, conn, touched, actor, id, req, now)?;
+        let (case_rows, invitees) = (held.case_rows.clone(), held.invitees.clone());
         for (i, o) in outcomes.iter().enumerate() {
             let case = case_rows
                 .iter()
@@ -171,6 +184,7 @@ pub fn record_with_outcomes(
             )
             .map_err(|e| about_child(e, i))?;
         }
+        queue_record_emails(svc, conn, &held, now)?;
         if let Some(token) = form_token {
             crate::domain::form_token::finish(conn, token, id)?;
         }
@@ -187,7 +201,7 @@ fn record_in(
     id: &str,
     req: &RecordRequest,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(Vec<CaseRow>, Vec<crate::storage::models::InviteeRow>), AppError> {
+) -> Result<Held, AppError> {
     let naive_now = now.naive_utc();
     let engine = &svc.engine;
     {
@@ -333,39 +347,18 @@ fn record_in(
                 naive_now,
             )?;
         }
-        let (chair_name, chair_email) = chair(conn, &meeting.chair_user_id)?;
-        let ctx = MeetingContext {
-            meeting: &held,
-            references: joined_references(&case_rows),
-            chair_name,
-            chair_email,
-            moved: None,
-        };
-        for inv in &invitees {
-            // Composed for this reader: the sections of the children they may know of.
-            let known = known_to(conn, &inv.email, &case_rows)?;
-            let theirs: Vec<Value> = sections
+        Ok(Held {
+            meeting: held,
+            sections: sections
                 .iter()
-                .filter(|(c, _)| known.contains(&c.id))
-                .map(|(c, text)| json!({"reference": c.reference, "text": text}))
-                .collect();
-            let extra = |lang: Language| {
-                json!({"summary": summary, "sections": theirs,
-                "next_meeting": next.map(|t| wales::date_time(t, lang))})
-            };
-            queue_email(
-                conn,
-                svc,
-                &ctx,
-                inv,
-                "meeting_record",
-                None,
-                json!({"en": extra(Language::English), "cy": extra(Language::Welsh)}),
-                naive_now,
-                now,
-            )?;
-        }
-        Ok((case_rows, invitees))
+                .map(|(c, t)| (c.id.clone(), t.clone()))
+                .collect(),
+            case_rows: case_rows.clone(),
+            // As now recorded: who attended, and their direct knowledge.
+            invitees: invitees_of(conn, id)?,
+            summary,
+            next,
+        })
     }
 }
 
@@ -397,4 +390,80 @@ fn known_to(conn: &mut DbConn, email: &str, cases: &[CaseRow]) -> Result<Vec<Str
         }
     }
     Ok(known)
+}
+
+/// The record to everyone invited, composed for each: who attended (those who may be named
+/// beside the children they may know of), their own agreed actions from this meeting, and the
+/// sections of the children they may know of.
+fn queue_record_emails(
+    svc: &Services,
+    conn: &mut DbConn,
+    held: &Held,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    use crate::storage::models::AgreedActionRow;
+    use crate::storage::schema::agreed_actions;
+    let naive_now = now.naive_utc();
+    let engine = &svc.engine;
+    let (chair_name, chair_email) = chair(conn, &held.meeting.chair_user_id)?;
+    let ctx = MeetingContext {
+        meeting: &held.meeting,
+        references: joined_references(&held.case_rows),
+        chair_name,
+        chair_email,
+        moved: None,
+    };
+    let actions: Vec<AgreedActionRow> = agreed_actions::table
+        .filter(agreed_actions::meeting_id.eq(&held.meeting.id))
+        .order(agreed_actions::due_date)
+        .select(AgreedActionRow::as_select())
+        .load(conn)?;
+    for inv in &held.invitees {
+        let known = known_to(conn, &inv.email, &held.case_rows)?;
+        let known_rows: Vec<&CaseRow> = held
+            .case_rows
+            .iter()
+            .filter(|c| known.contains(&c.id))
+            .collect();
+        let theirs: Vec<Value> = held
+            .sections
+            .iter()
+            .filter(|(c, _)| known.contains(c))
+            .filter_map(|(c, text)| {
+                let case = held.case_rows.iter().find(|r| &r.id == c)?;
+                Some(json!({"reference": case.reference, "text": text}))
+            })
+            .collect();
+        let came: Vec<String> = held
+            .invitees
+            .iter()
+            .filter(|other| other.attended == Some(true))
+            .filter(|other| invitee_shown_with(&engine.agencies, other, &known_rows))
+            .map(|other| other.name.clone())
+            .collect();
+        let mine: Vec<&AgreedActionRow> = actions
+            .iter()
+            .filter(|a| a.owner_email.as_deref() == Some(inv.email.as_str()))
+            .collect();
+        let extra = |lang: Language| {
+            json!({"summary": held.summary, "sections": theirs, "attendees": came,
+                "actions": mine.iter().map(|a| json!({
+                    "title": engine.action_title(a.kind.as_deref(), &a.title, lang),
+                    "due_by": wales::date_in_sentence(a.due_date, wales::Before::By, lang),
+                })).collect::<Vec<_>>(),
+                "next_meeting": held.next.map(|t| wales::date_time(t, lang))})
+        };
+        queue_email(
+            conn,
+            svc,
+            &ctx,
+            inv,
+            "meeting_record",
+            None,
+            json!({"en": extra(Language::English), "cy": extra(Language::Welsh)}),
+            naive_now,
+            now,
+        )?;
+    }
+    Ok(())
 }
