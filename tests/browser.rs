@@ -170,7 +170,10 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     ui.open("/cases/new");
     ui.check("03-new-report");
     browser.type_into("#child_name", "Test Child Foxtrot");
-    browser.type_into("#date_of_birth", "14/05/2012");
+    // A date of birth that does not exist: 31 February.
+    browser.type_into("#date_of_birth", "31");
+    browser.type_into("#date_of_birth-month", "2");
+    browser.type_into("#date_of_birth-year", "2012");
     browser.type_into("#gender", "female");
     ui.choose("#located_authority", "la-cardiff");
     ui.choose("#residence_authority", "la-cardiff");
@@ -193,7 +196,8 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     );
     ui.submit("form[action='/cases/new']");
     assert!(
-        ui.errors().contains("date_of_birth") || ui.errors().contains("date"),
+        ui.errors()
+            .contains("Date of birth must be a real date, for example 27 3 2027"),
         "{}",
         ui.errors()
     );
@@ -208,7 +212,8 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
         !browser.source().contains("<script>alert"),
         "and never put into the page as markup"
     );
-    browser.type_into("#date_of_birth", "2012-05-14");
+    browser.type_into("#date_of_birth", "14");
+    browser.type_into("#date_of_birth-month", "5");
     ui.submit("form[action='/cases/new']");
     let case_url = browser.current_url();
     assert!(case_url.contains("/cases/CSE-2026-"), "{case_url}");
@@ -234,10 +239,12 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     ui.submit(&accept);
     assert_eq!(ui.errors(), "");
     let discussion = ui.event_form("convene_strategy_meeting");
-    browser.type_into(
-        "#f-convene_strategy_meeting-discussion_held_at",
-        "2026-11-25T09:30",
-    );
+    // When it was held: a date in three boxes and a time beside them.
+    let held = "#f-convene_strategy_meeting-discussion_held_at";
+    browser.type_into(held, "25");
+    browser.type_into(&format!("{held}-month"), "11");
+    browser.type_into(&format!("{held}-year"), "2026");
+    browser.type_into(&format!("{held}-time"), "09:30");
     for agency in ["la-cardiff", "police-south-wales"] {
         browser.click(&format!(
             "input[name='fact:participants'][value='{agency}']"
@@ -332,8 +339,8 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     browser.click("#f-c0-icpc_needed-no");
     browser.click("#f-c0-plan_kind-care_and_support");
     for (i, (title, due)) in [
-        ("Return-home interview", "2026-12-02"),
-        ("Disruption notice for the address", "2026-12-04"),
+        ("Return-home interview", "2"),
+        ("Disruption notice for the address", "4"),
     ]
     .iter()
     .enumerate()
@@ -342,6 +349,8 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
         browser.type_into(&format!("#a-c0-{i}-owner_name"), "Partner Worker");
         browser.type_into(&format!("#a-c0-{i}-owner_email"), "partner@partner.example");
         browser.type_into(&format!("#a-c0-{i}-due_date"), due);
+        browser.type_into(&format!("#a-c0-{i}-due_date-month"), "12");
+        browser.type_into(&format!("#a-c0-{i}-due_date-year"), "2026");
     }
     // A third row, added without JavaScript: what was typed stays.
     browser.click_and_wait("button[name=add][value=c0]");

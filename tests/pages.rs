@@ -84,7 +84,18 @@ fn report_form(
         ("csrf".into(), csrf.into()),
         ("form_token".into(), token.into()),
         ("child_name".into(), name.into()),
-        ("date_of_birth".into(), dob.into()),
+        (
+            "date_of_birth-day".into(),
+            dob.get(8..10).unwrap_or(dob).into(),
+        ),
+        (
+            "date_of_birth-month".into(),
+            dob.get(5..7).unwrap_or("").into(),
+        ),
+        (
+            "date_of_birth-year".into(),
+            dob.get(..4).unwrap_or("").into(),
+        ),
         ("gender".into(), "female".into()),
         ("located_authority".into(), "la-cardiff".into()),
         ("residence_authority".into(), "la-cardiff".into()),

@@ -468,7 +468,18 @@ fn walk(app: &TestApp, lang: &'static str) {
             ("csrf".into(), csrf.clone()),
             ("form_token".into(), token.clone()),
             ("child_name".into(), name.into()),
-            ("date_of_birth".into(), dob.into()),
+            (
+                "date_of_birth-day".into(),
+                dob.get(8..10).unwrap_or(dob).into(),
+            ),
+            (
+                "date_of_birth-month".into(),
+                dob.get(5..7).unwrap_or("").into(),
+            ),
+            (
+                "date_of_birth-year".into(),
+                dob.get(..4).unwrap_or("").into(),
+            ),
             ("gender".into(), "female".into()),
             ("located_authority".into(), "la-cardiff".into()),
             ("residence_authority".into(), "la-cardiff".into()),
@@ -492,7 +503,7 @@ fn walk(app: &TestApp, lang: &'static str) {
         ("an adult", base("Test Child Siân Ŵ", "1990-05-14")),
         ("a language not offered", {
             let mut f = base("Test Child Siân Ŵ", "2012-05-14");
-            f[7].1 = "klingon".into();
+            f[9].1 = "klingon".into();
             f
         }),
     ] {

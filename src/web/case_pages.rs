@@ -185,8 +185,16 @@ fn report_page(
         .filter(|a| a.kind == "local_authority")
         .map(|a| json!({"code": a.code, "name": if welsh { &a.name_cy } else { &a.name_en }}))
         .collect();
+    let mut dob = forms::date_parts(typed, "date_of_birth", None);
+    dob["id"] = json!("date_of_birth");
+    dob["name"] = json!("date_of_birth");
+    dob["legend"] = json!(state.pages.word(&page.lang, "date_of_birth"));
+    dob["error"] = errors
+        .as_array()
+        .and_then(|l| l.iter().find(|e| e["id"] == "date_of_birth"))
+        .map_or(Value::Null, |e| e["message"].clone());
     let child = json!({
-        "name": get("child_name"), "date_of_birth": get("date_of_birth"), "gender": get("gender"),
+        "name": get("child_name"), "date_of_birth": dob, "gender": get("gender"),
         "located_authority": get("located_authority"), "residence_authority": get("residence_authority"),
         "looked_after": typed.and_then(|f| forms::first(f, "looked_after")).is_some(),
     });
@@ -306,10 +314,20 @@ pub async fn record_report(
     let names = report_facts(&wf);
     let outcome = forms::facts_from(&wf, &names, &form).and_then(|facts| {
         let get = |k: &str| forms::first(&form, k).unwrap_or("").trim().to_string();
+        // The date of birth in three boxes; left empty, the report says it is needed.
+        let dob = forms::date_from(&form, "date_of_birth", "child.date_of_birth")?
+            .map(|d| d.to_string())
+            .ok_or_else(|| {
+                AppError::bad_request(
+                    "required",
+                    "child.date_of_birth",
+                    "child.date_of_birth must not be empty",
+                )
+            })?;
         // The form always sends a choice; a post without one (not from the form) is unasked.
         let or = |v: String, unasked: &str| if v.is_empty() { unasked.to_string() } else { v };
         serde_json::from_value::<NewCaseRequest>(json!({
-            "child": {"name": get("child_name"), "date_of_birth": get("date_of_birth"), "gender": get("gender"),
+            "child": {"name": get("child_name"), "date_of_birth": dob, "gender": get("gender"),
                       "located_authority": get("located_authority"), "residence_authority": get("residence_authority"),
                       "looked_after": forms::first(&form, "looked_after").is_some(),
                       "language": or(get("language"), "not_known"), "family_language": or(get("family_language"), "not_known"),

@@ -114,6 +114,11 @@ pub struct Field {
     pub options: Vec<Choice>,
     pub rows: Vec<AttendanceRow>,
     pub error: Option<String>,
+    /// A date's three inputs and a time of day, as typed or as recorded (in Wales).
+    pub day: String,
+    pub month: String,
+    pub year: String,
+    pub time: String,
 }
 
 /// The values an input starts with: what was typed (after a refusal) or what is recorded.
@@ -198,16 +203,35 @@ pub fn field(
             f.no_label = spec.answer_in(false, lang).to_string();
         }
         FactType::Text => f.is_text = true,
-        FactType::Date => f.is_date = true,
-        FactType::Datetime => {
-            f.is_datetime = true;
-            // Recorded in UTC; shown in Wales time as typed.
-            if let Some(Value::String(s)) = &recorded {
-                if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-                    f.value = t
-                        .with_timezone(&chrono_tz::Europe::London)
-                        .format("%Y-%m-%dT%H:%M")
-                        .to_string();
+        FactType::Date | FactType::Datetime => {
+            f.is_date = spec.kind == FactType::Date;
+            f.is_datetime = spec.kind == FactType::Datetime;
+            let part = |p: &str| typed(&format!("{input}-{p}"));
+            if let Prefill::Typed(_) = prefill {
+                f.day = part("day").unwrap_or_default();
+                f.month = part("month").unwrap_or_default();
+                f.year = part("year").unwrap_or_default();
+                f.time = part("time").unwrap_or_default();
+            } else if let Some(Value::String(s)) = &recorded {
+                // Recorded in UTC; shown in Wales time.
+                let local = match spec.kind {
+                    FactType::Date => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                        .ok()
+                        .map(|d| (d, None)),
+                    _ => chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| {
+                        let (d, time) =
+                            crate::time::wales::local_parts(t.with_timezone(&chrono::Utc));
+                        (d, Some(time))
+                    }),
+                };
+                if let Some((d, time)) = local {
+                    use chrono::Datelike;
+                    f.day = d.day().to_string();
+                    f.month = d.month().to_string();
+                    f.year = d.year().to_string();
+                    f.time = time
+                        .map(|t| t.format("%H:%M").to_string())
+                        .unwrap_or_default();
                 }
             }
         }
@@ -335,24 +359,27 @@ pub fn facts_from(
                 "" => None,
                 _ => return Err(bad(&field, "answer yes or no")),
             },
-            FactType::Text | FactType::Choice | FactType::Date => {
-                (!raw.is_empty()).then(|| json!(raw))
-            }
-            FactType::Datetime => {
-                if raw.is_empty() {
-                    None
-                } else {
-                    let local = chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
-                        .map_err(|_| {
-                            bad(
-                                &field,
-                                "give the date and time as YYYY-MM-DDTHH:MM, Wales time",
-                            )
-                        })?;
-                    let utc = london_to_utc(local).map_err(|m| bad(&field, m))?;
+            FactType::Text | FactType::Choice => (!raw.is_empty()).then(|| json!(raw)),
+            FactType::Date => date_from(form, &input, &field)?.map(|d| json!(d.to_string())),
+            FactType::Datetime => match date_from(form, &input, &field)? {
+                None => None,
+                Some(day) => {
+                    let raw = first(form, &format!("{input}-time"))
+                        .unwrap_or("")
+                        .trim()
+                        .replace('.', ":");
+                    let time = chrono::NaiveTime::parse_from_str(&raw, "%H:%M").map_err(|_| {
+                        AppError::bad_request(
+                            "invalid_time",
+                            field.clone(),
+                            format!("{field} needs a time such as 14:30; got {raw:?}"),
+                        )
+                    })?;
+                    let utc = london_to_utc(day.and_time(time))
+                        .map_err(|m| AppError::unprocessable("time_repeated", field.clone(), m))?;
                     Some(json!(utc.to_rfc3339()))
                 }
-            }
+            },
             FactType::Checklist => {
                 let answers: Map<String, Value> = spec
                     .options
@@ -402,7 +429,9 @@ pub struct ActionRow {
     pub title: String,
     pub owner_name: String,
     pub owner_email: String,
-    pub due_date: String,
+    pub due_day: String,
+    pub due_month: String,
+    pub due_year: String,
     pub kinds: Vec<Choice>,
 }
 
@@ -454,7 +483,9 @@ pub fn action_rows_n(
                 title: get("title"),
                 owner_name: get("owner_name"),
                 owner_email: get("owner_email"),
-                due_date: get("due_date"),
+                due_day: get("due_date-day"),
+                due_month: get("due_date-month"),
+                due_year: get("due_date-year"),
                 kinds: wf
                     .def
                     .action_kinds
@@ -488,7 +519,21 @@ pub fn actions_from(form: &Submitted) -> Vec<AgreedActionInput> {
                 owner_email: get("owner_email"),
                 owner_user_id: None,
                 agency: None,
-                due_date: get("due_date"),
+                // Three inputs, as one date the engine reads (and refuses, at this row, if
+                // it is not a real one).
+                due_date: match (
+                    get("due_date-day"),
+                    get("due_date-month"),
+                    get("due_date-year"),
+                ) {
+                    (None, None, None) => None,
+                    (d, m, y) => Some(format!(
+                        "{}-{:0>2}-{:0>2}",
+                        y.unwrap_or_default(),
+                        m.unwrap_or_default(),
+                        d.unwrap_or_default()
+                    )),
+                },
                 kind: get("kind"),
             })
         })
