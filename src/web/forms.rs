@@ -12,7 +12,6 @@ use crate::engine::definition::{FactSpec, FactType, Transition};
 use crate::engine::Workflow;
 use crate::error::AppError;
 use crate::reference::agencies::AgencyDirectory;
-use crate::time::wales::london_to_utc;
 
 /// What the user typed, as submitted (names repeat for multiple choices).
 pub type Submitted = Vec<(String, String)>;
@@ -375,8 +374,18 @@ pub fn facts_from(
                             format!("{field} needs a time such as 14:30; got {raw:?}"),
                         )
                     })?;
-                    let utc = london_to_utc(day.and_time(time))
-                        .map_err(|m| AppError::unprocessable("time_repeated", field.clone(), m))?;
+                    let utc =
+                        crate::time::wales::local_to_utc(day.and_time(time)).map_err(|change| {
+                            let code = match change {
+                                crate::time::wales::ClockChange::Skipped => "time_skipped",
+                                crate::time::wales::ClockChange::Repeated => "time_repeated",
+                            };
+                            AppError::unprocessable(
+                                code,
+                                field.clone(),
+                                format!("{field}: a time the clocks change over"),
+                            )
+                        })?;
                     Some(json!(utc.to_rfc3339()))
                 }
             },
@@ -676,4 +685,64 @@ pub fn part(form: &Submitted, prefix: &str) -> Submitted {
     form.iter()
         .filter_map(|(k, v)| Some((k.strip_prefix(prefix)?.to_string(), v.clone())))
         .collect()
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::{date_from, meeting_times_from, Submitted};
+
+    fn form(day: &str, month: &str, year: &str, starts: &str) -> Submitted {
+        [
+            ("date-day", day),
+            ("date-month", month),
+            ("date-year", year),
+            ("starts_time", starts),
+            ("ends_time", "11:00"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    #[test]
+    fn a_date_that_does_not_exist_or_is_half_typed_is_named() {
+        let code = |f: &Submitted| {
+            date_from(f, "date", "meeting_date")
+                .err()
+                .map(|e| e.code().to_string())
+        };
+        assert_eq!(
+            code(&form("31", "2", "2027", "10:00")),
+            Some("date_not_real".to_string())
+        );
+        assert_eq!(
+            code(&form("", "2", "2027", "10:00")),
+            Some("date_incomplete".to_string())
+        );
+        assert_eq!(
+            code(&form("29", "2", "2028", "10:00")),
+            None,
+            "a leap day is a day"
+        );
+        assert!(date_from(&form("", "", "", ""), "date", "meeting_date")
+            .unwrap_or(None)
+            .is_none());
+    }
+
+    #[test]
+    fn a_time_the_clocks_skip_or_repeat_is_explained_not_guessed() {
+        // The clocks go forward at 1am on 29 March 2026 and back at 2am on 25 October 2026.
+        let code = |f: &Submitted| meeting_times_from(f).err().map(|e| e.code().to_string());
+        assert_eq!(
+            code(&form("29", "3", "2026", "01:30")),
+            Some("time_skipped".to_string())
+        );
+        assert_eq!(
+            code(&form("25", "10", "2026", "01:30")),
+            Some("time_repeated".to_string())
+        );
+        let (starts, _) =
+            meeting_times_from(&form("1", "7", "2026", "10:00")).expect("a summer time");
+        assert_eq!(starts, "2026-07-01T09:00:00+00:00", "stored in UTC");
+    }
 }

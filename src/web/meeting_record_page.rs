@@ -357,9 +357,12 @@ fn request_from(
             })?;
             Some(
                 wales::local_to_utc(day.and_time(time))
-                    .map_err(|_| {
+                    .map_err(|change| {
                         AppError::unprocessable(
-                            "time_repeated",
+                            match change {
+                                wales::ClockChange::Skipped => "time_skipped",
+                                wales::ClockChange::Repeated => "time_repeated",
+                            },
                             "next_time",
                             "that time is in a clock change",
                         )
