@@ -64,6 +64,14 @@ on_both_backends! {
         assert_eq!(entry["payload"]["after"]["date_of_birth"], "2009-02-28");
         assert_eq!(entry["payload"]["reason"], reason);
 
+        // The trail still agrees with the case: a correction is replayed like any other entry.
+        {
+            let svc = &app.service.state.services;
+            let mut conn = app.conn();
+            let report = safeguard::domain::audit_verify::verify(&mut conn, &svc.audit_key, &svc.engine, &svc.checkpoints)
+                .expect("verify");
+            assert_eq!(report.problems, Vec::<String>::new());
+        }
         // Past 17 and a half now: the next run of the daily job starts the age-18 track.
         let outcome = run_now(&app.service.state, JobName::AgeTrigger).expect("runs").expect("claimed").outcome;
         assert_eq!(outcome, "1 age-18 tracks started; 0 cases reached 18");

@@ -238,6 +238,17 @@ on_both_backends! {
         assert_eq!(read["status"], "scheduled", "nothing recorded");
         assert_eq!(app.state_of(&chair.token, &ids[0], "cse-strategy"), "strategy_meeting");
 
+        // An action for one child that names the other: refused, as the record email goes to
+        // everyone about both.
+        let mut sibling = outcome(0, "Wants to stay at school");
+        if let Some(t) = sibling.iter_mut().find(|(k, _)| k == "c0/act:0:title") {
+            t.1 = "Speak to Bravo about the party".into();
+        }
+        let refused = send([sibling, outcome(1, "Worried about a friend")].concat());
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        assert!(refused.body.contains(&format!("{}: Action contains “Bravo”, which names the child", refs[0])), "{}", refused.body);
+        assert_eq!(app.state_of(&chair.token, &ids[1], "cse-strategy"), "strategy_meeting", "nothing recorded");
+
         let done = send([outcome(0, "Wants to stay at school"), outcome(1, "Worried about a friend")].concat());
         assert_eq!((done.status, done.location.as_str()), (303, format!("/cases/{}?done=meeting_recorded", refs[0]).as_str()), "{}", done.body);
         let (_, read) = app.get(&chair.token, &format!("/api/meetings/{id}"));

@@ -277,6 +277,9 @@ pub struct ActionChange {
     pub owner_email: Option<String>,
     #[serde(default)]
     pub owner_user_id: Option<String>,
+    /// Given when the new owner's address is not at the action's agency's email domains.
+    #[serde(default)]
+    pub confirm_addresses_rationale: Option<String>,
 }
 
 /// What a change does besides adding its note, as its update records it.
@@ -430,6 +433,18 @@ pub fn change(
                 "owner_name",
                 Emailed::PersonName,
             )?;
+            // As when it was agreed: an address outside the agency's domains is confirmed.
+            if let Some(email) = &owner.email {
+                let outside = super::addresses::outside(
+                    &services.engine.agencies,
+                    &[super::addresses::Addressed {
+                        field: "owner_email".into(),
+                        agency: action.agency_code.as_deref(),
+                        email,
+                    }],
+                );
+                super::addresses::confirm(&outside, &input.confirm_addresses_rationale)?;
+            }
             Some(owner)
         } else {
             None

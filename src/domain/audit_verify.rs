@@ -214,6 +214,13 @@ fn replay(
                     }
                 }
             }
+            "child_corrected" => {
+                if let Some(Value::Object(c)) = child.as_mut() {
+                    for k in ["name", "date_of_birth", "gender"] {
+                        c.insert(k.to_string(), p["after"][k].clone());
+                    }
+                }
+            }
             "case_restricted" => {
                 restricted = true;
                 named.extend(p["named"].as_str().map(str::to_string));

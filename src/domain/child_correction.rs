@@ -46,48 +46,6 @@ pub fn correct(
     key: &str,
     req: &ChildCorrection,
 ) -> Result<Corrected, AppError> {
-    let today = london_date(intent.now);
-    let name = input::field_len(&req.name, "child.name", 200)?;
-    let dob = NaiveDate::parse_from_str(req.date_of_birth.trim(), "%Y-%m-%d").map_err(|_| {
-        AppError::bad_request(
-            "invalid_date",
-            "child.date_of_birth",
-            format!(
-                "child.date_of_birth must be a date YYYY-MM-DD; got {:?}",
-                req.date_of_birth
-            ),
-        )
-    })?;
-    if dob > today {
-        return Err(AppError::unprocessable(
-            "date_of_birth_in_future",
-            "child.date_of_birth",
-            "child.date_of_birth is in the future",
-        ));
-    }
-    if eighteenth_birthday(dob) <= today {
-        return Err(AppError::unprocessable(
-            "not_a_child",
-            "child.date_of_birth",
-            "with that date of birth the person is 18 or over: child protection procedures end at 18 (R16)",
-        ));
-    }
-    let gender = input::field_len(&req.gender, "child.gender", 50)?;
-    let reason = req.reason.trim();
-    if reason.chars().count() < 20 {
-        return Err(AppError::unprocessable(
-            "reason_too_short",
-            "reason",
-            "a correction needs its reason, in at least 20 characters",
-        ));
-    }
-    if reason.chars().count() > 2000 {
-        return Err(AppError::bad_request(
-            "reason_too_long",
-            "reason",
-            "the reason must be at most 2000 characters",
-        ));
-    }
     unit_of_work::on_case(conn, intent, actor, key, |conn, case| {
         // Asked once the case is found: someone who may not open it hears only "not found".
         if !matches!(
@@ -96,6 +54,51 @@ pub fn correct(
         ) {
             return Err(AppError::Forbidden(
                 "only a chair, team lead or senior manager may correct the child's details".into(),
+            ));
+        }
+        // Checked once the case is found, so that a case out of reach answers "not found"
+        // whatever was sent.
+        let today = london_date(intent.now);
+        let name = input::field_len(&req.name, "child.name", 200)?;
+        let dob =
+            NaiveDate::parse_from_str(req.date_of_birth.trim(), "%Y-%m-%d").map_err(|_| {
+                AppError::bad_request(
+                    "invalid_date",
+                    "child.date_of_birth",
+                    format!(
+                        "child.date_of_birth must be a date YYYY-MM-DD; got {:?}",
+                        req.date_of_birth
+                    ),
+                )
+            })?;
+        if dob > today {
+            return Err(AppError::unprocessable(
+                "date_of_birth_in_future",
+                "child.date_of_birth",
+                "child.date_of_birth is in the future",
+            ));
+        }
+        if eighteenth_birthday(dob) <= today {
+            return Err(AppError::unprocessable(
+                "not_a_child",
+                "child.date_of_birth",
+                "with that date of birth the person is 18 or over: child protection procedures end at 18 (R16)",
+            ));
+        }
+        let gender = input::field_len(&req.gender, "child.gender", 50)?;
+        let reason = req.reason.trim();
+        if reason.chars().count() < 20 {
+            return Err(AppError::unprocessable(
+                "reason_too_short",
+                "reason",
+                "a correction needs its reason, in at least 20 characters",
+            ));
+        }
+        if reason.chars().count() > 2000 {
+            return Err(AppError::bad_request(
+                "reason_too_long",
+                "reason",
+                "the reason must be at most 2000 characters",
             ));
         }
         super::case::at_version(case, req.expected_version)?;

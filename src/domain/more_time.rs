@@ -65,6 +65,27 @@ pub fn answerable(
         .optional()?)
 }
 
+/// The chair who hears of an owner's news: the one who answers for the action, while active
+/// and, on a restricted case, still named on it. Nobody, otherwise: then a request for more
+/// time holds nothing back (the escalation goes as usual).
+pub fn chair_to_tell(
+    conn: &mut DbConn,
+    action: &AgreedActionRow,
+) -> Result<Vec<UserRow>, AppError> {
+    let Some(chair) = answerable(conn, action)? else {
+        return Ok(Vec::new());
+    };
+    let restricted: bool = cases::table
+        .find(&action.case_id)
+        .select(cases::restricted)
+        .get_result(conn)?;
+    if restricted {
+        super::case_access::only_named(conn, &action.case_id, vec![chair])
+    } else {
+        Ok(vec![chair])
+    }
+}
+
 /// What an owner did through their link that the chair must hear of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OwnerNews {
@@ -82,18 +103,11 @@ pub fn tell_chair(
     news: OwnerNews,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let Some(chair) = answerable(conn, action)? else {
-        return Ok(());
-    };
-    let (reference, restricted): (String, bool) = cases::table
+    let reference: String = cases::table
         .find(&action.case_id)
-        .select((cases::reference, cases::restricted))
+        .select(cases::reference)
         .get_result(conn)?;
-    let mut to = vec![chair];
-    if restricted {
-        to = super::case_access::only_named(conn, &action.case_id, to)?;
-    }
-    for chair in to {
+    for chair in chair_to_tell(conn, action)? {
         svc.mailer.queue(
             conn,
             "action_news",

@@ -274,7 +274,9 @@ pub fn escalate(
     let (mut sent, mut unheard, mut failed) = (0, 0, 0);
     let mut held = 0;
     for (action, reference, located, restricted) in candidates {
-        if waiting.contains(&action.id) {
+        if waiting.contains(&action.id)
+            && !crate::domain::more_time::chair_to_tell(conn, &action)?.is_empty()
+        {
             held += 1;
             continue;
         }

@@ -58,7 +58,7 @@ fn input_of(field: &str) -> &str {
     match field {
         "rationale" => "note",
         "status" | "more_time" => "choice",
-        "owner_user_id" => "owner_email",
+        "owner_user_id" | "confirm_addresses_rationale" => "owner_email",
         other => other,
     }
 }
@@ -249,6 +249,7 @@ fn change_from(form: &Submitted) -> Result<(ActionChange, &'static str), AppErro
         owner_name: None,
         owner_email: None,
         owner_user_id: None,
+        confirm_addresses_rationale: optional(form, "confirm_addresses_rationale"),
     };
     if first(form, "answering").is_some() {
         let answer = text(form, "answer");

@@ -465,8 +465,9 @@ pub fn action_row_count(form: &Submitted) -> usize {
                 .parse::<usize>()
                 .ok()
         })
+        .filter(|i| *i < 100)
         .max()
-        .map_or(0, |m| (m + 1).min(100))
+        .map_or(0, |m| m + 1)
 }
 
 /// `n` rows for agreed actions, blank or as typed.

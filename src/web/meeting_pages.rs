@@ -258,6 +258,15 @@ pub async fn convene(
     let (starts_at, ends_at) = match super::forms::meeting_times_from(&form) {
         Ok(times) => times,
         Err(e) => {
+            // A case out of reach answers "not found", whatever the form said.
+            let (actor, lookup) = (user.actor.clone(), key.clone());
+            let visible = with_conn(&state, move |_, conn| {
+                case::visible_case(conn, &actor, &lookup).map(|_| ())
+            })
+            .await;
+            if let Err(AppError::NotFound(_)) = visible {
+                return Ok(super::not_found_page(&state, &page));
+            }
             let rows = invitee_rows(&state, &page.lang, &[], Some(&form), rows);
             return Ok(form_page(
                 &state,

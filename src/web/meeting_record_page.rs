@@ -159,6 +159,7 @@ fn page_data(
                         .parse::<usize>()
                         .ok()
                 })
+                .filter(|i| *i < 30)
                 .max()
                 .map_or(1, |m| m + 1)
         })
@@ -421,6 +422,7 @@ fn request_from(
             )
         })?;
         outcomes.push(ChildOutcome {
+            page_index: i,
             case_id: child.case.id.clone(),
             workflow: workflow.clone(),
             event,
@@ -511,12 +513,13 @@ pub async fn record(
     let path = req.path().to_string();
     let lang = page.lang.clone();
     let outcome = with_conn(&state, move |s, conn| {
-        let seen = match meeting::seen_meeting(conn, &user.actor, &id) {
-            Ok(seen) => seen,
+        // Read as the page reads it: logged, and "not found" for a meeting out of reach.
+        let read_intent = s.services.intent(&user.actor.id, &path);
+        let view = match meeting::read(&s.services.engine, conn, &read_intent, &user.actor, &id) {
+            Ok(view) => view,
             Err(AppError::NotFound(_)) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let view = meeting::view(&s.services.engine, conn, &seen, &user.actor)?;
         // "Add another": the same page, a row more, nothing saved.
         if let Some(target) = first(&form, "add") {
             let data = page_data(
@@ -552,11 +555,14 @@ pub async fn record(
             | Err(AppError::Conflict {
                 code: "form_already_sent",
                 ..
-            }) => Ok(Some(Ok(seen
-                .visible
-                .first()
-                .map(|c| c.reference.clone())
-                .unwrap_or_default()))),
+            }) => Ok(Some(Ok(view["cases"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|c| c["id"].is_string())
+                .and_then(|c| c["reference"].as_str())
+                .unwrap_or_default()
+                .to_string()))),
             Err(e) => {
                 let errors = errors_for(s, &lang, &view, &e);
                 let data = page_data(s, conn, &user, &lang, &view, Some(&form), None, errors)?;

@@ -37,11 +37,12 @@ pub fn reschedule(
     let now = intent.now;
     let naive_now = now.naive_utc();
     unit_of_work::write(conn, intent, |conn, touched| {
-        let (meeting, case_rows) = changeable(conn, actor, id, touched)?;
-        // A page's form sent twice moves or cancels the meeting once.
+        // A page's form sent twice moves or cancels the meeting once: the second send finds
+        // its token claimed before it finds the meeting already changed.
         if let Some(token) = form_token {
             crate::domain::form_token::claim(conn, token, &actor.id, naive_now)?;
         }
+        let (meeting, case_rows) = changeable(conn, actor, id, touched)?;
         let reason = check_reason(&req.reason, "reason")?;
         refuse_child_names(&reason, "reason", &case_rows)?;
         let (starts, ends) = check_times(now, &req.starts_at, &req.ends_at)?;
@@ -125,11 +126,12 @@ pub fn cancel(
     let now = intent.now;
     let naive_now = now.naive_utc();
     unit_of_work::write(conn, intent, |conn, touched| {
-        let (meeting, case_rows) = changeable(conn, actor, id, touched)?;
-        // A page's form sent twice moves or cancels the meeting once.
+        // A page's form sent twice moves or cancels the meeting once: the second send finds
+        // its token claimed before it finds the meeting already changed.
         if let Some(token) = form_token {
             crate::domain::form_token::claim(conn, token, &actor.id, naive_now)?;
         }
+        let (meeting, case_rows) = changeable(conn, actor, id, touched)?;
         let reason = check_reason(&req.reason, "reason")?;
         refuse_child_names(&reason, "reason", &case_rows)?;
         let cancelled = MeetingRow {

@@ -54,6 +54,9 @@ struct Held {
 /// the facts and agreed actions recorded for them. Who attended is the meeting's, not typed again.
 #[derive(Debug, Clone)]
 pub struct ChildOutcome {
+    /// Where the child stands among the meeting's children as the page showed them: a refusal
+    /// about this child is numbered so.
+    pub page_index: usize,
     pub case_id: String,
     pub workflow: String,
     pub event: String,
@@ -126,7 +129,8 @@ pub fn record_with_outcomes(
         }
         let held = record_in(svc, conn, touched, actor, id, req, now)?;
         let (case_rows, invitees) = (held.case_rows.clone(), held.invitees.clone());
-        for (i, o) in outcomes.iter().enumerate() {
+        for o in outcomes {
+            let i = o.page_index;
             let case = case_rows
                 .iter()
                 .find(|c| c.id == o.case_id && touched.has(&c.id))
@@ -137,6 +141,21 @@ pub fn record_with_outcomes(
                         "not a child of this meeting that you can see",
                     )
                 })?;
+            // The actions go into the record email of a meeting about every child in it: no
+            // child of the meeting may be named in them, not only this one.
+            for (n, a) in o.agreed_actions.iter().enumerate() {
+                refuse_child_names(&a.title, &format!("agreed_actions[{n}].title"), &case_rows)
+                    .map_err(|e| about_child(e, i))?;
+                for c in &case_rows {
+                    crate::domain::child::refuse_named(
+                        &a.owner_name,
+                        &c.child_name,
+                        &format!("agreed_actions[{n}].owner_name"),
+                        crate::domain::child::Emailed::PersonName,
+                    )
+                    .map_err(|e| about_child(e, i))?;
+                }
+            }
             let mut facts = o.facts.clone();
             let wf = svc.engine.registry.latest(&o.workflow);
             if let Some(name) = wf.and_then(|w| {
@@ -154,9 +173,20 @@ pub fn record_with_outcomes(
                             "direct_knowledge": a.direct_knowledge.unwrap_or(inv.direct_knowledge)}))
                     })
                     .collect();
-                rows.extend(others.iter().map(|o| {
-                    json!({"name": o.name, "agency": o.agency, "direct_knowledge": o.direct_knowledge})
-                }));
+                rows.extend(
+                    others
+                        .iter()
+                        // Named beside this child only where their service may be, as invitees.
+                        .filter(|o| match svc.engine.agencies.area_of(&o.agency) {
+                            None => true,
+                            Some(area) => {
+                                case.located_authority == area || case.residence_authority == area
+                            }
+                        })
+                        .map(|o| {
+                            json!({"name": o.name, "agency": o.agency, "direct_knowledge": o.direct_knowledge})
+                        }),
+                );
                 if !rows.is_empty() {
                     facts.insert(name, Value::Array(rows));
                 }
