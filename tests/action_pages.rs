@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use safeguard::jobs::scheduler::run_now;
 use safeguard::jobs::JobName;
 use serde_json::json;
-use support::web::Web;
+use support::web::{error_at_field, Web};
 use support::*;
 
 /// Each email queued to `email`, as (kind, subject, plain text), oldest first.
@@ -50,15 +50,6 @@ fn hidden_in(page: &str, action: &str, name: &str) -> String {
         .find(&format!("action=\"{action}\""))
         .unwrap_or_else(|| panic!("no form for {action}"));
     Web::hidden(&page[start..], name)
-}
-
-fn error_at_field(page: &str) -> String {
-    let start = page
-        .find("govuk-error-message")
-        .expect("a message at the field");
-    let rest = &page[start..];
-    let text = &rest[rest.find("</span>").expect("prefix") + 7..];
-    text[..text.find("</p>").expect("end")].trim().to_string()
 }
 
 on_both_backends! {

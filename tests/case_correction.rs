@@ -7,17 +7,8 @@ mod support;
 use safeguard::jobs::scheduler::run_now;
 use safeguard::jobs::JobName;
 use serde_json::json;
-use support::web::Web;
+use support::web::{error_at_field, Web};
 use support::*;
-
-fn error_at_field(page: &str) -> String {
-    let start = page
-        .find("govuk-error-message")
-        .expect("a message at the field");
-    let rest = &page[start..];
-    let text = &rest[rest.find("</span>").expect("prefix") + 7..];
-    text[..text.find("</p>").expect("end")].trim().to_string()
-}
 
 on_both_backends! {
     fn a_wrong_date_of_birth_is_corrected_with_a_reason_and_the_age_18_track_follows(app) {

@@ -7,7 +7,7 @@ mod support;
 use diesel::prelude::*;
 use mail_parser::MimeHeaders;
 use serde_json::json;
-use support::web::Web;
+use support::web::{error_at_field, Web};
 use support::*;
 
 /// Each email queued to `email`: (kind, plain text, the calendar part if any).
@@ -41,15 +41,6 @@ fn mail_to(app: &TestApp, email: &str) -> Vec<(String, String, String)> {
             )
         })
         .collect()
-}
-
-fn error_at_field(page: &str) -> String {
-    let start = page
-        .find("govuk-error-message")
-        .expect("a message at the field");
-    let rest = &page[start..];
-    let text = &rest[rest.find("</span>").expect("prefix") + 7..];
-    text[..text.find("</p>").expect("end")].trim().to_string()
 }
 
 on_both_backends! {

@@ -97,6 +97,49 @@ pub fn resolve_owner(
     }
 }
 
+/// An owner an action may be emailed to: reachable, not named as the child, and at their
+/// agency's email domains or confirmed with a rationale.
+struct CheckedOwner {
+    owner: Owner,
+    outside: Vec<super::addresses::Outside>,
+    addresses_rationale: Option<String>,
+}
+
+fn checked_owner(
+    conn: &mut DbConn,
+    services: &Services,
+    case: &CaseRow,
+    name: &str,
+    (email, user_id): (Option<&str>, Option<&str>),
+    agency: Option<&str>,
+    rationale: &Option<String>,
+) -> Result<CheckedOwner, AppError> {
+    let owner = resolve_owner(conn, name, email, user_id, &|f| f.to_string())?;
+    refuse_named(
+        &owner.name,
+        &case.child_name,
+        "owner_name",
+        Emailed::PersonName,
+    )?;
+    let outside = match &owner.email {
+        Some(email) => super::addresses::outside(
+            &services.engine.agencies,
+            &[super::addresses::Addressed {
+                field: "owner_email".into(),
+                agency,
+                email,
+            }],
+        ),
+        None => Vec::new(),
+    };
+    let addresses_rationale = super::addresses::confirm(&outside, rationale)?;
+    Ok(CheckedOwner {
+        owner,
+        outside,
+        addresses_rationale,
+    })
+}
+
 fn may_manage(actor: &Actor) -> Result<(), AppError> {
     if matches!(
         actor.role,
@@ -180,32 +223,19 @@ pub fn create(
     };
     let naive_now = now.naive_utc();
     {
-        let owner = resolve_owner(
+        let CheckedOwner {
+            owner,
+            outside,
+            addresses_rationale,
+        } = checked_owner(
             conn,
+            services,
+            case,
             &input.owner_name,
-            input.owner_email.as_deref(),
-            input.owner_user_id.as_deref(),
-            &|f| f.to_string(),
+            (input.owner_email.as_deref(), input.owner_user_id.as_deref()),
+            input.agency.as_deref(),
+            &input.confirm_addresses_rationale,
         )?;
-        refuse_named(
-            &owner.name,
-            &case.child_name,
-            "owner_name",
-            Emailed::PersonName,
-        )?;
-        let outside = match &owner.email {
-            Some(email) => super::addresses::outside(
-                &services.engine.agencies,
-                &[super::addresses::Addressed {
-                    field: "owner_email".into(),
-                    agency: input.agency.as_deref(),
-                    email,
-                }],
-            ),
-            None => Vec::new(),
-        };
-        let addresses_rationale =
-            super::addresses::confirm(&outside, &input.confirm_addresses_rationale)?;
         let row = AgreedActionRow {
             id: uuid::Uuid::new_v4().to_string(),
             case_id: case.id.clone(),
@@ -420,32 +450,17 @@ pub fn change(
             ));
         }
         let new_owner = if reassigning {
-            let owner = resolve_owner(
+            // Checked as when it was agreed, against the action's own agency.
+            let checked = checked_owner(
                 conn,
+                services,
+                case,
                 input.owner_name.as_deref().unwrap_or(""),
-                input.owner_email.as_deref(),
-                input.owner_user_id.as_deref(),
-                &|f| f.to_string(),
+                (input.owner_email.as_deref(), input.owner_user_id.as_deref()),
+                action.agency_code.as_deref(),
+                &input.confirm_addresses_rationale,
             )?;
-            refuse_named(
-                &owner.name,
-                &case.child_name,
-                "owner_name",
-                Emailed::PersonName,
-            )?;
-            // As when it was agreed: an address outside the agency's domains is confirmed.
-            if let Some(email) = &owner.email {
-                let outside = super::addresses::outside(
-                    &services.engine.agencies,
-                    &[super::addresses::Addressed {
-                        field: "owner_email".into(),
-                        agency: action.agency_code.as_deref(),
-                        email,
-                    }],
-                );
-                super::addresses::confirm(&outside, &input.confirm_addresses_rationale)?;
-            }
-            Some(owner)
+            Some(checked.owner)
         } else {
             None
         };

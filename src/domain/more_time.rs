@@ -40,12 +40,12 @@ pub fn waiting(conn: &mut DbConn, action_ids: &[&str]) -> Result<HashSet<String>
     Ok(waiting)
 }
 
-/// The user of the service who answers for an action: the chair of the meeting that agreed
-/// it, else whoever agreed it on the case page or through the API.
-pub fn answerable(
+/// The id of the user who answers for an action: the chair of the meeting that agreed it, else
+/// whoever agreed it.
+pub fn answerable_id(
     conn: &mut DbConn,
     action: &AgreedActionRow,
-) -> Result<Option<UserRow>, AppError> {
+) -> Result<Option<String>, AppError> {
     let chair: Option<String> = match &action.meeting_id {
         Some(m) => meetings::table
             .find(m)
@@ -54,7 +54,16 @@ pub fn answerable(
             .optional()?,
         None => None,
     };
-    let Some(id) = chair.or(action.created_by.clone()) else {
+    Ok(chair.or(action.created_by.clone()))
+}
+
+/// The user of the service who answers for an action: the chair of the meeting that agreed
+/// it, else whoever agreed it on the case page or through the API.
+pub fn answerable(
+    conn: &mut DbConn,
+    action: &AgreedActionRow,
+) -> Result<Option<UserRow>, AppError> {
+    let Some(id) = answerable_id(conn, action)? else {
         return Ok(None);
     };
     Ok(users::table

@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::i18n::Language;
 use crate::mail::links::Purpose;
 use crate::storage::models::{AgreedActionRow, UserRow};
-use crate::storage::schema::{agreed_actions, cases, meetings, users};
+use crate::storage::schema::{agreed_actions, cases, users};
 use crate::storage::{write_transaction, DbConn};
 use crate::time::wales::end_of_london_day;
 use crate::time::wales::london_date;
@@ -202,19 +202,10 @@ fn escalation_recipients(
     action: &AgreedActionRow,
     located_authority: &str,
 ) -> Result<Vec<UserRow>, AppError> {
-    let meeting_chair: Option<String> = match &action.meeting_id {
-        Some(m) => meetings::table
-            .find(m)
-            .select(meetings::chair_user_id)
-            .get_result(conn)
-            .optional()?,
-        None => None,
+    let answerable = match action.owner_user_id.clone() {
+        Some(owner) => Some(owner),
+        None => crate::domain::more_time::answerable_id(conn, action)?,
     };
-    let answerable = action
-        .owner_user_id
-        .clone()
-        .or(meeting_chair)
-        .or(action.created_by.clone());
     if let Some(id) = answerable {
         let user: Option<UserRow> = users::table
             .find(&id)

@@ -146,3 +146,14 @@ impl Web {
         )
     }
 }
+
+/// The message shown at the first field in error (GOV.UK `govuk-error-message`), without its
+/// visually hidden "Error:" prefix.
+pub fn error_at_field(page: &str) -> String {
+    let start = page
+        .find("govuk-error-message")
+        .expect("a message at the field");
+    let rest = &page[start..];
+    let text = &rest[rest.find("</span>").expect("prefix") + 7..];
+    text[..text.find("</p>").expect("end")].trim().to_string()
+}
