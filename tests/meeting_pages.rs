@@ -290,3 +290,89 @@ on_both_backends! {
         assert_eq!(actions["actions"].as_array().map(Vec::len), Some(3));
     }
 }
+
+on_both_backends! {
+    fn the_convening_page_offers_the_chairs_other_children_at_the_same_step_and_adds_rows(app) {
+        let chair = app.person("chair", "la-cardiff", "Test team", "Chair Person Seven");
+        let other = app.person("chair", "la-swansea", "West team", "Chair Person Eight");
+        let mut refs = Vec::new();
+        for (name, who) in [("Test Child Charlie", &chair), ("Test Child Delta", &chair), ("Test Child Echo", &other)] {
+            let mut c = child();
+            c["name"] = json!(name);
+            if who.email == other.email {
+                c["located_authority"] = json!("la-swansea");
+                c["residence_authority"] = json!("la-swansea");
+            }
+            let case = app.create_case(&who.token, c, report_facts());
+            let id = case["id"].as_str().expect("id").to_string();
+            let mut facts = discussion_facts();
+            if who.email == other.email {
+                facts["participants"] = json!(["la-swansea", "police-south-wales"]);
+            }
+            for body in [json!({"event": "accept_report"}), json!({"event": "convene_strategy_meeting", "facts": facts})] {
+                let (s, b) = app.event(&who.token, &id, body);
+                assert_eq!(s, 200, "{b}");
+            }
+            refs.push(case["reference"].as_str().expect("reference").to_string());
+        }
+        // A case of the chair's still at its report is not at a meeting step.
+        let waiting = app.create_case(&chair.token, child(), report_facts());
+        let waiting = waiting["reference"].as_str().expect("reference").to_string();
+
+        let web = Web::new(app);
+        web.sign_in(&chair.email, TEST_PASSWORD);
+        let url = format!("/cases/{}/meetings/new", refs[0]);
+        let page = web.get(&url).body;
+        assert!(page.contains(&format!("value=\"{}\"", refs[1])) && page.contains("Test Child Delta"), "the chair's other child at the same step is offered: {page}");
+        assert!(!page.contains(&refs[2]) && !page.contains("Test Child Echo"), "another authority's child is not");
+        assert!(!page.contains(&waiting), "nor a case still at its report");
+
+        let csrf = Web::hidden(&page, "csrf");
+        let token = Web::hidden(&page, "form_token");
+        let mut form: Vec<(String, String)> = vec![
+            ("csrf".into(), csrf), ("form_token".into(), token),
+            ("kind".into(), "strategy_meeting".into()),
+            ("date-day".into(), "2".into()), ("date-month".into(), "12".into()), ("date-year".into(), "2026".into()),
+            ("starts_time".into(), "10:00".into()), ("ends_time".into(), "11:00".into()),
+            ("location".into(), "Room 4, County Hall".into()),
+            ("also".into(), refs[1].clone()),
+            ("inv:0:include".into(), "on".into()), ("inv:0:name".into(), "Officer Sample".into()),
+            ("inv:0:email".into(), "officer.sample@police.example".into()), ("inv:0:agency".into(), "police-south-wales".into()),
+            ("inv:0:role".into(), "detective constable".into()),
+        ];
+        let send = |extra: &[(&str, &str)], form: &Vec<(String, String)>| {
+            let refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).chain(extra.iter().copied()).collect();
+            web.post(&format!("/cases/{}/meetings", refs_first(&url)), &refs)
+        };
+        fn refs_first(url: &str) -> String {
+            url.trim_start_matches("/cases/").trim_end_matches("/meetings/new").to_string()
+        }
+        // "Add another person": a row more, what was typed kept, nothing sent.
+        let added = send(&[("add", "invitee")], &form);
+        assert_eq!(added.status, 200, "{}", added.body);
+        assert!(added.body.contains("value=\"officer.sample@police.example\""), "typed row kept");
+        assert!(added.body.contains(&format!("value=\"{}\" checked", refs[1])), "the other child stays ticked");
+        let new_row = added.body.matches("-include\" name=\"inv:").count();
+        assert_eq!(new_row, 2, "one row more than was sent");
+        let meetings = || -> Vec<String> {
+            use safeguard::storage::schema::meetings;
+            meetings::table.select(meetings::id).load(&mut *app.conn()).expect("meetings")
+        };
+        assert!(meetings().is_empty(), "nothing convened");
+
+        form.push(("inv:1:include".into(), "on".into()));
+        form.push(("inv:1:name".into(), "Nurse Sample".into()));
+        form.push(("inv:1:email".into(), "nurse.sample@health.example".into()));
+        form.push(("inv:1:agency".into(), "health-cardiff-and-vale".into()));
+        form.push(("inv:1:role".into(), "school nurse".into()));
+        let sent = send(&[], &form);
+        assert_eq!(sent.status, 303, "{}", sent.body);
+        let list = meetings();
+        assert_eq!(list.len(), 1, "one meeting");
+        let (_, m) = app.get(&chair.token, &format!("/api/meetings/{}", list[0]));
+        let cases: Vec<&str> = m["cases"].as_array().expect("cases").iter().filter_map(|c| c["reference"].as_str()).collect();
+        assert_eq!(cases.len(), 2, "{m}");
+        assert!(cases.contains(&refs[0].as_str()) && cases.contains(&refs[1].as_str()), "{m}");
+        assert_eq!(m["invitees"].as_array().map(Vec::len), Some(2), "{m}");
+    }
+}

@@ -64,6 +64,16 @@ fn invitee_rows(
         .collect()
 }
 
+/// The other children's cases ticked on the form.
+fn chosen_companions(typed: Option<&Submitted>) -> Vec<&str> {
+    typed
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k == "also")
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
 /// The meeting form. `step_kind` is the kind of meeting the case's current step holds, chosen
 /// until the chair chooses another.
 #[allow(clippy::too_many_arguments)]
@@ -74,10 +84,12 @@ fn form_page(
     reference: &str,
     step_kind: Option<&str>,
     invitees: Vec<Value>,
+    companions: &[meeting::CompanionCase],
     typed: Option<&Submitted>,
     errors: Value,
 ) -> HttpResponse {
     let welsh = page.lang == "cy";
+    let chosen = chosen_companions(typed);
     let engine = &state.services.engine;
     let kinds = meeting::kind_codes(engine);
     let get = |k: &str| typed.and_then(|f| first(f, k)).unwrap_or("").to_string();
@@ -112,6 +124,10 @@ fn form_page(
         "online_link": get("online_link"), "rationale": get("confirm_warnings_rationale"),
         "addresses_rationale": get("confirm_addresses_rationale"),
         "invitees": invitees, "agencies": agencies, "errors": errors,
+        "companions": companions.iter().enumerate().map(|(i, c)| json!({
+            "index": i, "reference": c.reference, "child_name": c.child_name,
+            "checked": chosen.contains(&c.reference.as_str()),
+        })).collect::<Vec<_>>(),
         "form_token": typed.and_then(|f| first(f, "form_token")).filter(|t| t.len() == 64)
             .map(str::to_string).unwrap_or_else(super::session::random_token),
     });
@@ -128,22 +144,24 @@ pub async fn new_meeting(
         Err(r) => return Ok(r),
     };
     let page = user.page(&req);
+    let user_actor = user.actor.clone();
     let found = reading_case(
         &state,
         user.actor.clone(),
         req.path().to_string(),
         key.into_inner(),
-        |s, conn, c| {
+        move |s, conn, c| {
             Ok((
                 c.reference.clone(),
                 meeting::suggested_invitees(&s.services.engine, conn, c)?,
                 meeting::kind_for_case(&s.services.engine, conn, c)?,
+                meeting::companion_cases(&s.services.engine, conn, &user_actor, c)?,
             ))
         },
     )
     .await;
     Ok(match found {
-        Ok((reference, suggested, step_kind)) => {
+        Ok((reference, suggested, step_kind, companions)) => {
             let rows = invitee_rows(
                 &state,
                 &page.lang,
@@ -158,6 +176,7 @@ pub async fn new_meeting(
                 &reference,
                 step_kind.as_deref(),
                 rows,
+                &companions,
                 None,
                 json!([]),
             )
@@ -205,6 +224,17 @@ fn summary(state: &AppState, lang: &str, e: &AppError) -> Value {
     Value::Array(items)
 }
 
+/// The children a convening form is about: this case, then the others ticked, each once.
+fn meeting_cases(key: &str, form: &Submitted) -> Vec<String> {
+    let mut cases = vec![key.to_string()];
+    for other in chosen_companions(Some(form)) {
+        if !cases.iter().any(|c| c.eq_ignore_ascii_case(other)) && cases.len() < 20 {
+            cases.push(other.to_string());
+        }
+    }
+    cases
+}
+
 pub async fn convene(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -222,7 +252,7 @@ pub async fn convene(
         return Ok(super::refused_csrf(&state, &page));
     }
     let token = first(&form, "form_token").unwrap_or("").to_string();
-    let rows = form
+    let typed_rows = form
         .iter()
         .filter_map(|(k, _)| {
             k.strip_prefix("inv:")?
@@ -235,9 +265,16 @@ pub async fn convene(
         .map(|m| m + 1)
         .unwrap_or(0)
         .min(60);
+    // "Add another person": the same form with a row more, nothing sent.
+    let adding = first(&form, "add") == Some("invitee");
+    let rows = if adding {
+        (typed_rows + 1).min(60)
+    } else {
+        typed_rows
+    };
     let get = |k: &str| first(&form, k).unwrap_or("").trim().to_string();
     let optional = |k: &str| Some(get(k)).filter(|v| !v.is_empty());
-    let invitees: Vec<InviteeInput> = (0..rows)
+    let invitees: Vec<InviteeInput> = (0..typed_rows)
         .filter(|i| first(&form, &format!("inv:{i}:include")).is_some())
         .map(|i| {
             let part = |p: &str| get(&format!("inv:{i}:{p}"));
@@ -255,76 +292,74 @@ pub async fn convene(
             }
         })
         .collect();
-    let (starts_at, ends_at) = match super::forms::meeting_times_from(&form) {
-        Ok(times) => times,
-        Err(e) => {
-            // A case out of reach answers "not found", whatever the form said.
-            let (actor, lookup) = (user.actor.clone(), key.clone());
-            let visible = with_conn(&state, move |_, conn| {
-                case::visible_case(conn, &actor, &lookup).map(|_| ())
-            })
-            .await;
-            if let Err(AppError::NotFound(_)) = visible {
-                return Ok(super::not_found_page(&state, &page));
-            }
-            let rows = invitee_rows(&state, &page.lang, &[], Some(&form), rows);
-            return Ok(form_page(
-                &state,
-                &page,
-                e.status_code(),
-                &key,
-                None,
-                rows,
-                Some(&form),
-                summary(&state, &page.lang, &e),
-            ));
-        }
-    };
-    let request = MeetingRequest {
-        kind: get("kind"),
-        starts_at,
-        ends_at,
-        location: optional("location"),
-        online_link: optional("online_link"),
-        cases: vec![key.clone()],
-        invitees,
-        confirm_warnings_rationale: optional("confirm_warnings_rationale"),
-        confirm_addresses_rationale: optional("confirm_addresses_rationale"),
-    };
+    let times = super::forms::meeting_times_from(&form);
+    let request = times
+        .as_ref()
+        .ok()
+        .map(|(starts_at, ends_at)| MeetingRequest {
+            kind: get("kind"),
+            starts_at: starts_at.clone(),
+            ends_at: ends_at.clone(),
+            location: optional("location"),
+            online_link: optional("online_link"),
+            cases: meeting_cases(&key, &form),
+            invitees,
+            confirm_warnings_rationale: optional("confirm_warnings_rationale"),
+            confirm_addresses_rationale: optional("confirm_addresses_rationale"),
+        });
     let actor = user.actor.clone();
     let path = req.path().to_string();
     let lookup = key.clone();
     let outcome = with_conn(&state, move |s, conn| {
+        // A case out of reach answers "not found", whatever the form said.
         let c = case::visible_case(conn, &actor, &lookup)?;
-        // The same form sent again (a double click) convenes no second meeting.
-        if form_token::outcome(conn, &token, &actor.id)?.is_some() {
-            return Ok((c.reference, Ok(String::new())));
-        }
-        let intent = s.services.intent(&actor.id, &path);
-        let result =
-            match meeting::schedule(&s.services, conn, &intent, &actor, &request, Some(&token)) {
-                Err(AppError::Conflict {
-                    code: "form_already_sent",
-                    ..
-                }) => Ok(String::new()),
-                other => other,
-            };
-        Ok((c.reference, result))
+        let companions = meeting::companion_cases(&s.services.engine, conn, &actor, &c)?;
+        let result = match &request {
+            _ if adding => Err(None),
+            None => Err(None),
+            // The same form sent again (a double click) convenes no second meeting.
+            Some(_) if form_token::outcome(conn, &token, &actor.id)?.is_some() => Ok(()),
+            Some(request) => {
+                let intent = s.services.intent(&actor.id, &path);
+                match meeting::schedule(&s.services, conn, &intent, &actor, request, Some(&token)) {
+                    Ok(_)
+                    | Err(AppError::Conflict {
+                        code: "form_already_sent",
+                        ..
+                    }) => Ok(()),
+                    Err(e) => Err(Some(e)),
+                }
+            }
+        };
+        Ok((c.reference, companions, result))
     })
     .await;
-    Ok(match outcome {
-        Ok((reference, Ok(_))) => see_other(&format!("/cases/{reference}")),
-        Ok((reference, Err(e))) => form_page(
-            &state,
-            &page,
-            e.status_code(),
-            &reference,
-            None,
-            invitee_rows(&state, &page.lang, &[], Some(&form), rows),
-            Some(&form),
-            summary(&state, &page.lang, &e),
-        ),
-        Err(AppError::NotFound(_)) => super::not_found_page(&state, &page),
+    let (reference, companions, result) = match outcome {
+        Ok(found) => found,
+        Err(AppError::NotFound(_)) => return Ok(super::not_found_page(&state, &page)),
         Err(e) => return Err(e),
-    })
+    };
+    let error = match (result, times) {
+        (Ok(()), _) => return Ok(see_other(&format!("/cases/{reference}"))),
+        (Err(_), _) if adding => None,
+        (Err(_), Err(e)) | (Err(Some(e)), _) => Some(e),
+        (Err(None), Ok(_)) => None,
+    };
+    Ok(form_page(
+        &state,
+        &page,
+        error
+            .as_ref()
+            .map(ResponseError::status_code)
+            .unwrap_or(StatusCode::OK),
+        &reference,
+        None,
+        invitee_rows(&state, &page.lang, &[], Some(&form), rows),
+        &companions,
+        Some(&form),
+        error
+            .as_ref()
+            .map(|e| summary(&state, &page.lang, e))
+            .unwrap_or_else(|| json!([])),
+    ))
 }

@@ -67,3 +67,61 @@ pub fn kind_for_case(
         .optional()?;
     Ok(row.and_then(|cw| step_kind(engine, &cw.workflow, cw.workflow_version as u32, &cw.state)))
 }
+
+/// A case the chair may bring into the same meeting.
+pub struct CompanionCase {
+    pub reference: String,
+    pub child_name: String,
+}
+
+/// The actor's other open cases whose current step holds a meeting of the same kind as
+/// `case`'s, for a meeting about several children (siblings, or children linked by a
+/// place or a peer group). Only cases the actor may open are listed.
+pub fn companion_cases(
+    engine: &Engine,
+    conn: &mut DbConn,
+    actor: &crate::identity::Actor,
+    case: &CaseRow,
+) -> Result<Vec<CompanionCase>, AppError> {
+    use crate::storage::schema::cases;
+    let Some(kind) = kind_for_case(engine, conn, case)? else {
+        return Ok(Vec::new());
+    };
+    let primary = engine.registry.primary();
+    let visible: Vec<CaseRow> = cases::table
+        .filter(crate::domain::case_access::visible_filter(actor))
+        .filter(cases::id.ne(&case.id))
+        .filter(
+            cases::id.eq_any(
+                case_workflows::table
+                    .filter(case_workflows::workflow.eq(primary.name()))
+                    .filter(case_workflows::finished_at.is_null())
+                    .select(case_workflows::case_id),
+            ),
+        )
+        .order(cases::reference.asc())
+        .limit(200)
+        .select(CaseRow::as_select())
+        .load(conn)?;
+    let steps: Vec<CaseWorkflowRow> = case_workflows::table
+        .filter(case_workflows::case_id.eq_any(visible.iter().map(|c| c.id.clone())))
+        .filter(case_workflows::workflow.eq(primary.name()))
+        .filter(case_workflows::finished_at.is_null())
+        .select(CaseWorkflowRow::as_select())
+        .load(conn)?;
+    Ok(visible
+        .into_iter()
+        .filter(|c| {
+            steps.iter().any(|cw| {
+                cw.case_id == c.id
+                    && step_kind(engine, &cw.workflow, cw.workflow_version as u32, &cw.state)
+                        .as_deref()
+                        == Some(kind.as_str())
+            })
+        })
+        .map(|c| CompanionCase {
+            reference: c.reference,
+            child_name: c.child_name,
+        })
+        .collect())
+}

@@ -331,3 +331,6 @@ task_list_heading = What this step still needs
 task_still_needed = Still needed
 task_ready = Ready
 time_of_day = Time
+other_children = Other children in this meeting (optional)
+other_children_hint = Your other cases at the same step, for example brothers and sisters, or children linked by a place or a group. Each child's case gets its own outcome when you record the meeting.
+add_another_invitee = Add another person
