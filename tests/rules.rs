@@ -137,6 +137,42 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    fn r06_invitees_suggested_from_the_start_police_and_social_services_of_each_authority(app) {
+        // Located in Cardiff, living in Newport: two police forces and two health boards.
+        let mut c = child();
+        c["residence_authority"] = json!("la-newport");
+        let id = app.create_case(&app.chair, c, report_facts())["id"].as_str().expect("id").to_string();
+        let (s, _) = app.event(&app.chair, &id, json!({"event": "accept_report"}));
+        assert_eq!(s, 200);
+        let suggested = |app: &TestApp| -> Vec<(String, String)> {
+            let (s, b) = app.get(&app.chair, &format!("/api/cases/{id}/suggested-invitees"));
+            assert_eq!(s, 200, "{b}");
+            b["invitees"].as_array().expect("invitees").iter()
+                .map(|i| (i["agency"].as_str().unwrap_or("").to_string(), i["role_key"].as_str().unwrap_or("").to_string()))
+                .collect()
+        };
+        // Before anyone is recorded as taking part, the discussion's invitees already hold
+        // both authorities' social services, the police and the health board of each.
+        let before = suggested(app);
+        let agencies: Vec<&str> = before.iter().map(|(a, _)| a.as_str()).collect();
+        assert_eq!(agencies, vec!["la-cardiff", "la-newport", "police-south-wales", "police-gwent", "health-cardiff-and-vale", "health-aneurin-bevan"], "{before:?}");
+        assert!(before.iter().any(|(a, r)| a == "police-south-wales" && r == "police"));
+        assert!(!agencies.iter().any(|a| a.starts_with("yjs-")), "no youth offending service until it is known to be involved");
+        // Once the discussion records that the youth offending service is involved, the
+        // service of each authority's area is suggested for the meeting.
+        let mut facts = discussion_facts();
+        facts["youth_justice_involved"] = json!(true);
+        facts["participants"] = json!(["la-cardiff", "la-newport", "police-south-wales", "yjs-cardiff"]);
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "convene_strategy_meeting", "facts": facts}));
+        assert_eq!(s, 200, "{b}");
+        let after = suggested(app);
+        let agencies: Vec<&str> = after.iter().map(|(a, _)| a.as_str()).collect();
+        assert!(agencies.contains(&"yjs-cardiff") && agencies.contains(&"yjs-newport"), "{after:?}");
+        assert_eq!(agencies.iter().filter(|a| **a == "police-south-wales").count(), 1, "each agency once");
+    }
+}
+
+on_both_backends! {
     fn r07_preventative_referral_considered_when_no_strategy_meeting(app) {
         let id = new_case(app, report_facts());
         app.event(&app.chair, &id, json!({"event": "accept_report"}));
@@ -218,28 +254,59 @@ on_both_backends! {
 }
 
 on_both_backends! {
-    fn r12_trafficked_child_needs_icta_referral_and_it_cannot_be_declined(app) {
+    fn r12_trafficked_child_is_referred_to_icta_whenever_it_is_recorded_and_it_cannot_be_declined(app) {
+        // Ticked only on the meeting's other-issues checklist: the ICTA referral is created
+        // then, with the Home Office notification (R21), without the chair adding it by hand.
         let id = case_at_strategy_meeting(app);
         let mut facts = meeting_facts();
         facts["other_issues"]["trafficking"] = json!(true);
         facts["practice_guides_referred"] = json!("All Wales practice guide: trafficking of children");
         let (s, b) = complete(app, &id, facts.clone(), one_action());
-        assert_eq!(s, 422);
-        assert_eq!(missing_names(&b), vec!["icta_referral"]);
-        assert_eq!(b["field"], "agreed_actions");
-        // Declining the plan does not get round it.
-        let (s, b) = app.event(&app.chair, &id, json!({"event": "close_meeting_no_plan", "rationale": RATIONALE,
-            "facts": merge(facts.clone(), json!({"preventative_referral_considered": true, "preventative_referral_outcome": "n/a"})), "agreed_actions": one_action()}));
-        assert_eq!(s, 422);
-        assert!(missing_names(&b).contains(&"icta_referral".to_string()), "{b}");
-        let mut actions = one_action();
-        actions.as_array_mut().expect("list").push(json!({"title": "Refer to ICTA today", "owner_name": "Attendee One", "owner_email": "attendee.one@example.invalid", "agency": "la-cardiff", "kind": "icta_referral"}));
-        let (s, b) = complete(app, &id, facts, actions);
         assert_eq!(s, 200, "{b}");
         let (_, case) = app.get(&app.chair, &format!("/api/cases/{id}"));
-        let icta = case["agreed_actions"].as_array().and_then(|l| l.iter().find(|a| a["kind"] == "icta_referral")).cloned().expect("ICTA action");
+        let actions = case["agreed_actions"].as_array().expect("actions");
+        let icta = actions.iter().find(|a| a["kind"] == "icta_referral").cloned().expect("ICTA action");
         assert_eq!(icta["cancellable"], false);
         assert_eq!(icta["rules"], json!(["R12"]));
+        assert_eq!(actions.iter().filter(|a| a["kind"] == "home_office_notification").count(), 1);
+        // It cannot be cancelled.
+        let (s, b) = app.post(&app.chair, &format!("/api/cases/{id}/actions/{}/updates", icta["id"].as_str().expect("id")),
+            &json!({"status": "cancelled", "note": "No longer thought to be trafficked", "rationale": RATIONALE}));
+        assert_eq!((s, b["code"].as_str()), (422, Some("not_cancellable")), "{b}");
+        // Declining the plan does not get round it either: a decline creates it too.
+        let id = case_at_strategy_meeting(app);
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "close_meeting_no_plan", "rationale": RATIONALE,
+            "facts": merge(facts, json!({"preventative_referral_considered": true, "preventative_referral_outcome": "n/a"})), "agreed_actions": one_action()}));
+        assert_eq!(s, 200, "{b}");
+        let (_, case) = app.get(&app.chair, &format!("/api/cases/{id}"));
+        let kinds: Vec<&str> = case["agreed_actions"].as_array().expect("actions").iter().filter_map(|a| a["kind"].as_str()).collect();
+        assert!(kinds.contains(&"icta_referral") && kinds.contains(&"home_office_notification"), "{kinds:?}");
+    }
+}
+
+on_both_backends! {
+    fn r12_r21_trafficking_first_recorded_at_the_strategy_discussion_creates_both_actions_once(app) {
+        let id = new_case(app, report_facts());
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "accept_report"}));
+        assert_eq!(s, 200, "{b}");
+        let kinds = |app: &TestApp| -> Vec<String> {
+            let (_, case) = app.get(&app.chair, &format!("/api/cases/{id}"));
+            case["agreed_actions"].as_array().expect("actions").iter().filter_map(|a| a["kind"].as_str().map(str::to_string)).collect()
+        };
+        assert!(kinds(app).is_empty(), "nothing to do for trafficking yet");
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "convene_strategy_meeting",
+            "facts": merge(discussion_facts(), json!({"trafficking_suspected": true}))}));
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(kinds(app), vec!["icta_referral", "home_office_notification"]);
+        // Ticked again at the meeting: still one of each.
+        let mut facts = meeting_facts();
+        facts["other_issues"]["trafficking"] = json!(true);
+        facts["practice_guides_referred"] = json!("All Wales practice guide: trafficking of children");
+        let (s, b) = complete(app, &id, facts, one_action());
+        assert_eq!(s, 200, "{b}");
+        let after = kinds(app);
+        assert_eq!(after.iter().filter(|k| *k == "icta_referral").count(), 1, "{after:?}");
+        assert_eq!(after.iter().filter(|k| *k == "home_office_notification").count(), 1, "{after:?}");
     }
 }
 
@@ -391,6 +458,22 @@ on_both_backends! {
         let (s, b) = complete(app, &id, merge(meeting_facts(), json!({"child_told_about_support": false})), one_action());
         assert_eq!(s, 422);
         assert_eq!(missing_names(&b), vec!["child_told_about_support"]);
+        // On the age-18 track the action names the three services, in both languages, and is
+        // a different action from the referral to adult services (R19).
+        let mut c = child();
+        c["date_of_birth"] = json!("2009-03-10");
+        let case = app.create_case(&app.chair, c, report_facts());
+        let actions = case["agreed_actions"].as_array().expect("actions");
+        let tell = actions.iter().find(|a| a["kind"] == "tell_about_support").expect("R20 action");
+        let title = tell["title"].as_str().unwrap_or("");
+        for service in ["Meic", "Childline", "Children's Commissioner for Wales"] {
+            assert!(title.contains(service), "{title}");
+        }
+        assert!(!title.contains("adult"), "{title}");
+        assert!(actions.iter().any(|a| a["kind"] == "adult_support_services"), "R19's services are their own action");
+        let (_, wf) = app.get(&app.chair, "/api/workflows/age18-transition");
+        let welsh = wf.to_string();
+        assert!(welsh.contains("Meic, Childline a Chomisiynydd Plant Cymru"), "the Welsh title names them too");
     }
 }
 

@@ -186,6 +186,20 @@ impl Engine {
         let fields = case.fields();
         let mut kinds = case.action_kinds.clone();
         kinds.extend(actions.iter().filter_map(|a| a.kind.clone()));
+        // Guards on agreed actions count those people agreed, not those the service creates.
+        let agreed = actions.len();
+        // What the facts require whenever they hold, at this step or any other.
+        let required = self.plan_effects(
+            &wf,
+            &wf.def.whenever,
+            &view,
+            &fields,
+            &kinds,
+            cmd.default_owner,
+            now,
+        );
+        kinds.extend(required.actions.iter().filter_map(|a| a.kind.clone()));
+        actions.extend(required.actions);
         let ctx = GuardContext {
             check: CheckContext {
                 workflow: &wf.def,
@@ -196,7 +210,7 @@ impl Engine {
             },
             case_fields: &fields,
             action_kinds: &kinds,
-            new_actions: actions.len(),
+            new_actions: agreed,
         };
         let missing = unmet(&transition.guards, &ctx);
         if !missing.is_empty() {
@@ -501,6 +515,11 @@ impl Engine {
                 if !condition_holds(c, facts, fields) {
                     continue;
                 }
+            }
+            if !e.when_any.is_empty()
+                && !e.when_any.iter().any(|c| condition_holds(c, facts, fields))
+            {
+                continue;
             }
             if let Some(kind) = &e.create_action {
                 // One action of a kind is enough: a second effect or a chair's own action of

@@ -50,6 +50,12 @@ pub struct WorkflowFile {
     /// Effects applied when the workflow starts on a case.
     #[serde(default)]
     pub start_effects: Vec<Effect>,
+    /// Actions created whenever their condition holds after a transition, at whatever step the
+    /// fact became true, once each: the ICTA referral (R12) and the Home Office notification
+    /// (R21) for a child found to be potentially trafficked. They are planned before the
+    /// transition's guards, so a guard that requires such an action is met by it.
+    #[serde(default)]
+    pub whenever: Vec<Effect>,
     pub states: Vec<State>,
     #[serde(default)]
     pub transitions: Vec<Transition>,
@@ -200,6 +206,10 @@ pub struct Transition {
     pub guards: Vec<Guard>,
     #[serde(default)]
     pub effects: Vec<Effect>,
+    /// Facts the event's form asks for although no guard needs them: a fact that may become
+    /// true at this step, such as a child found to be potentially trafficked.
+    #[serde(default)]
+    pub asks: Vec<String>,
     /// Replaces the target state's own deadline (a review cycle after the first review).
     pub deadline: Option<DeadlineSpec>,
     #[serde(default)]
@@ -250,6 +260,9 @@ pub struct Condition {
 #[serde(deny_unknown_fields)]
 pub struct Effect {
     pub when: Option<Condition>,
+    /// Applies when any of these holds.
+    #[serde(default)]
+    pub when_any: Vec<Condition>,
     /// Creates an agreed action of this kind (declared under `action_kinds`).
     pub create_action: Option<String>,
     /// Starts another workflow on the case, if not already running.

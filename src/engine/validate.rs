@@ -102,6 +102,20 @@ pub fn validate(file: &WorkflowFile) -> Result<(), Vec<String>> {
     for (i, effect) in file.start_effects.iter().enumerate() {
         check_effect(file, effect, &format!("start effect {}", i + 1), &mut p);
     }
+    for (i, effect) in file.whenever.iter().enumerate() {
+        let at = format!("whenever effect {}", i + 1);
+        check_effect(file, effect, &at, &mut p);
+        if effect.create_action.is_none() {
+            p(format!(
+                "{at}: a whenever effect creates an action, and only that"
+            ));
+        }
+        if effect.when.is_none() && effect.when_any.is_empty() {
+            p(format!(
+                "{at}: a whenever effect has a condition (when or when_any)"
+            ));
+        }
+    }
 
     let mut seen: HashMap<(&str, &str), ()> = HashMap::new();
     let mut outgoing: HashMap<&str, usize> = HashMap::new();
@@ -137,6 +151,13 @@ pub fn validate(file: &WorkflowFile) -> Result<(), Vec<String>> {
         }
         for (i, e) in t.effects.iter().enumerate() {
             check_effect(file, e, &format!("{at}, effect {}", i + 1), &mut p);
+        }
+        for fact in &t.asks {
+            if !file.facts.contains_key(fact) {
+                p(format!(
+                    "{at}: asks for fact '{fact}', which is not declared"
+                ));
+            }
         }
     }
     for state in &file.states {
@@ -329,6 +350,12 @@ fn check_guard(file: &WorkflowFile, g: &Guard, at: &str, p: &mut impl FnMut(Stri
 fn check_effect(file: &WorkflowFile, e: &Effect, at: &str, p: &mut impl FnMut(String)) {
     if let Some(c) = &e.when {
         check_condition(file, c, at, p);
+    }
+    for c in &e.when_any {
+        check_condition(file, c, at, p);
+    }
+    if e.when.is_some() && !e.when_any.is_empty() {
+        p(format!("{at}: an effect has when or when_any, not both"));
     }
     match (&e.create_action, &e.start_workflow, &e.review) {
         (Some(kind), None, None) => {

@@ -32,6 +32,9 @@ pub struct Agency {
     /// this agency at another address needs a reason before anything is sent there.
     #[serde(default)]
     pub domains: Vec<String>,
+    /// For a police force or health board, the local authority areas it covers.
+    #[serde(default)]
+    pub serves: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -78,6 +81,14 @@ impl AgencyDirectory {
             }
         }
         for a in dir.by_code.values() {
+            for area in &a.serves {
+                if dir.kind_of(area) != Some("local_authority") {
+                    return Err(AppError::Startup(format!(
+                        "agency '{}': serves '{area}', which is not a local authority",
+                        a.code
+                    )));
+                }
+            }
             if let Some(area) = &a.area {
                 if dir.kind_of(area) != Some("local_authority") {
                     return Err(AppError::Startup(format!(
@@ -122,6 +133,19 @@ impl AgencyDirectory {
             domain == d || domain.ends_with(&format!(".{d}"))
         });
         (!inside).then_some(a)
+    }
+
+    /// The agencies of `kind` whose area includes the local authority `authority`: the
+    /// police force and the health board of a child's authority, or its youth justice service.
+    pub fn serving<'a>(
+        &'a self,
+        authority: &'a str,
+        kind: &'a str,
+    ) -> impl Iterator<Item = &'a Agency> {
+        self.by_code.values().filter(move |a| {
+            a.kind == kind
+                && (a.serves.iter().any(|s| s == authority) || a.area.as_deref() == Some(authority))
+        })
     }
 
     pub fn all(&self) -> impl Iterator<Item = &Agency> {

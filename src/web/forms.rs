@@ -60,6 +60,9 @@ pub fn facts_for(wf: &Workflow, t: &Transition) -> Vec<String> {
             }
         }
     }
+    for f in &t.asks {
+        add(f);
+    }
     names
 }
 

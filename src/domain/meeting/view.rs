@@ -149,25 +149,59 @@ pub fn suggested_invitees(
     for i in involved.iter().filter(|i| i.person_email.is_some()) {
         out.push(json!({"name": i.person_name, "email": i.person_email, "agency": i.agency_code, "role": i.role, "language": "en", "direct_knowledge": false}));
     }
-    add_agency(
-        &mut out,
-        &case.located_authority,
+    // R6: social services of each relevant authority and the police from the start; the
+    // health board too, as the Wales Safeguarding Procedures expect health at a strategy
+    // discussion; the youth offending service once the case records it is involved.
+    let mut authorities = vec![(
+        case.located_authority.as_str(),
         (
             "social_services_located",
             "social services, authority where the child is located",
         ),
-    );
+    )];
     if case.residence_authority != case.located_authority {
-        add_agency(
-            &mut out,
-            &case.residence_authority,
+        authorities.push((
+            case.residence_authority.as_str(),
             (
                 "social_services_residence",
                 "social services, authority where the child lives",
             ),
-        );
+        ));
+    }
+    for (authority, role) in &authorities {
+        add_agency(&mut out, authority, *role);
     }
     let facts = crate::domain::transition::case_facts(case);
+    let youth_justice = engine
+        .registry
+        .primary()
+        .def
+        .fact_tagged(FactTag::YouthJusticeInvolved)
+        .and_then(|name| facts.get(name))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let mut serving: Vec<(String, (&str, &str))> = Vec::new();
+    for (authority, _) in &authorities {
+        for a in engine.agencies.serving(authority, "police") {
+            serving.push((a.code.clone(), ("police", "police")));
+        }
+    }
+    for (authority, _) in &authorities {
+        for a in engine.agencies.serving(authority, "health_board") {
+            serving.push((a.code.clone(), ("health", "health")));
+        }
+        if youth_justice {
+            for a in engine.agencies.serving(authority, "youth_justice") {
+                serving.push((
+                    a.code.clone(),
+                    ("youth_offending", "youth offending service"),
+                ));
+            }
+        }
+    }
+    for (code, role) in &serving {
+        add_agency(&mut out, code, *role);
+    }
     let participants: Vec<String> = engine
         .registry
         .primary()
