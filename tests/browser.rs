@@ -1,15 +1,21 @@
 //! The pages in a real browser (headless Chromium through WebDriver) against the real server on
-//! a random port, SQLite, and the loopback SMTP server: a chair signs in, records a report,
-//! decides, holds the strategy discussion; a meeting is scheduled and its invitation arrives; the
-//! chair records the meeting on the case page with two agreed actions for an attendee outside
-//! the service; the attendee opens the link from the email and marks one done; once the other's
-//! date passes (injected clock) the team lead's dashboard shows it overdue. Also: a decline
+//! a random port, SQLite, and the loopback SMTP server, through the chair's day: a chair signs
+//! in, records a report, decides, holds the strategy discussion, and convenes one meeting for
+//! two children with five invitees (a row added without JavaScript); an invitee declines with a
+//! reason and the chair sees it on the meeting's page; the chair moves the meeting and the
+//! updated invitation arrives with SEQUENCE raised; the chair records the meeting on one page
+//! with six attendees and four actions, two for each child; a partner opens the link from the
+//! email, marks one done and asks for more time on the other; the chair sees the flag and grants
+//! it; the chair corrects the date of birth and the age-18 date moves; the chronology PDF is
+//! downloaded and read; once an action's date passes (injected clock) the team lead's dashboard
+//! shows it overdue. Also: a decline
 //! without rationale is refused on the page and keeps what was typed; another authority's chair
 //! cannot open the case; a form without its CSRF token is refused. Every page is checked with
 //! axe-core and photographed in English and Welsh under target/screenshots/.
 mod support;
 
-use mail_parser::MessageParser;
+use icalendar::{Calendar, Component};
+use mail_parser::{MessageParser, MimeHeaders};
 use serde_json::json;
 use support::browser::Browser;
 use support::smtp::SmtpSink;
@@ -120,6 +126,52 @@ impl Ui<'_> {
             String::new()
         }
     }
+}
+
+/// Each message to `to` caught so far: its plain text and its calendar part, if any.
+fn mail_to(sink: &SmtpSink, to: &str) -> Vec<(String, Option<Calendar>)> {
+    sink.messages()
+        .iter()
+        .filter(|m| m.to.iter().any(|t| t == to))
+        .map(|m| {
+            let parsed = MessageParser::default().parse(&m.raw).expect("MIME");
+            let calendar = parsed
+                .parts
+                .iter()
+                .find(|p| {
+                    p.content_type()
+                        .is_some_and(|c| c.subtype() == Some("calendar"))
+                })
+                .and_then(|p| p.text_contents())
+                .map(|t| t.parse::<Calendar>().expect("the calendar part parses"));
+            (
+                parsed
+                    .body_text(0)
+                    .map(|t| t.to_string())
+                    .unwrap_or_default(),
+                calendar,
+            )
+        })
+        .collect()
+}
+
+fn event_prop(cal: &Calendar, key: &str) -> String {
+    cal.components
+        .iter()
+        .find_map(|c| c.as_event())
+        .and_then(|e| e.property_value(key))
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn link_in(text: &str, path: &str) -> String {
+    let start = text
+        .find(&format!("http://safeguard.test{path}"))
+        .unwrap_or_else(|| panic!("a {path} link in: {text}"));
+    text[start + "http://safeguard.test".len()..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect()
 }
 
 #[test]
@@ -259,10 +311,45 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     assert_eq!(ui.errors(), "", "the strategy discussion is recorded");
     ui.check("06-case-strategy-meeting");
 
-    // The chair convenes the meeting: the invitees start from the case; a Saturday is warned
-    // about and kept as typed; a Friday goes through and the invitation arrives.
+    // A second child, Golf, brought by the same chair to the same step (the same pages as
+    // above, taken through the API here to keep the test short): the meeting is about both.
+    let golf_ref = {
+        let mut c = child();
+        c["name"] = json!("Test Child Golf");
+        let case = app.create_case(&chair.token, c, report_facts());
+        let id = case["id"].as_str().expect("id").to_string();
+        for body in [
+            json!({"event": "accept_report"}),
+            json!({"event": "convene_strategy_meeting", "facts": discussion_facts()}),
+        ] {
+            let (s, b) = app.event(&chair.token, &id, body);
+            assert_eq!(s, 200, "{b}");
+        }
+        case["reference"].as_str().expect("reference").to_string()
+    };
+
+    // The chair convenes the meeting: the invitees start from the case (both authorities'
+    // social services, the police and the health board); a Saturday is warned about and kept
+    // as typed; a Friday goes through and the invitations arrive.
     browser.click_and_wait("a[href$='/meetings/new']");
     ui.check("07-convene-meeting");
+    assert!(
+        browser.source().contains("Test Child Golf"),
+        "the chair's other child at this step is offered: {}",
+        ui.shown()
+    );
+    browser.click("#m-also-0");
+    assert_eq!(browser.value("#inv-1-agency"), "police-south-wales");
+    assert_eq!(browser.value("#inv-2-agency"), "health-cardiff-and-vale");
+    for (i, name, email) in [
+        (0, "Social Worker Sample", "sw.sample@cardiff.example"),
+        (1, "Sergeant Sample", "sergeant.sample@police.example"),
+        (2, "Health Visitor Sample", "hv.sample@health.example"),
+    ] {
+        browser.click(&format!("#inv-{i}-include"));
+        browser.type_into(&format!("#inv-{i}-name"), name);
+        browser.type_into(&format!("#inv-{i}-email"), email);
+    }
     let rows = browser.run(
         "return document.querySelectorAll('input[name$=\":include\"]').length;",
         json!([]),
@@ -282,7 +369,37 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     ui.choose(&format!("#inv-{extra}-agency"), "police-south-wales");
     browser.type_into(&format!("#inv-{extra}-role"), "detective constable");
     browser.click(&format!("#inv-{extra}-direct"));
-    ui.submit("form[action$='/meetings']");
+    // One person more than the rows: a row is added, and what was typed stays.
+    browser.click_and_wait("button[name=add][value=invitee]");
+    let nurse_row = extra + 1;
+    assert!(
+        browser.exists(&format!("#inv-{nurse_row}-name")),
+        "a row more"
+    );
+    assert_eq!(
+        browser.value(&format!("#inv-{extra}-email")),
+        "partner@partner.example"
+    );
+    assert_eq!(
+        browser.run(
+            "return document.querySelector('#m-also-0').checked;",
+            json!([])
+        ),
+        json!(true),
+        "the other child stays chosen"
+    );
+    browser.click(&format!("#inv-{nurse_row}-include"));
+    browser.type_into(&format!("#inv-{nurse_row}-name"), "Nurse Sample");
+    browser.type_into(
+        &format!("#inv-{nurse_row}-email"),
+        "nurse.sample@health.example",
+    );
+    ui.choose(
+        &format!("#inv-{nurse_row}-agency"),
+        "health-cardiff-and-vale",
+    );
+    browser.type_into(&format!("#inv-{nurse_row}-role"), "school nurse");
+    browser.click_and_wait("#convene-submit");
     assert!(
         ui.errors().to_lowercase().contains("weekend"),
         "{}",
@@ -294,7 +411,7 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
         "typed invitees kept"
     );
     browser.type_into("#m-date", "27");
-    ui.submit("form[action$='/meetings']");
+    browser.click_and_wait("#convene-submit");
     assert_eq!(ui.errors(), "", "the meeting is convened");
     assert!(browser.current_url().ends_with(&reference));
     app.drain_outbox();
@@ -304,6 +421,70 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
             .iter()
             .any(|m| m.to.iter().any(|t| t == "partner@partner.example")),
         "the invitation arrives"
+    );
+    assert_eq!(
+        invitation.len(),
+        5,
+        "one invitation to each of the five invited"
+    );
+
+    // The nurse cannot come and says why, through the link in her invitation.
+    let to_nurse = mail_to(&sink, "nurse.sample@health.example");
+    let respond = link_in(&to_nurse[0].0, "/respond/");
+    browser.goto(&format!("{}{respond}", app.base));
+    browser.type_into(
+        "#reason",
+        "Clinic all day; the health visitor will bring our notes",
+    );
+    browser.click_and_wait("button[name=answer][value=declined]");
+    // The chair sees it on the meeting's page, with her reason.
+    browser.goto(&case_url);
+    browser.click_and_wait("a[href^='/meetings/']:not([href$='/record'])");
+    let meeting_url = browser.current_url();
+    assert!(
+        browser.source().contains("1 not attending")
+            && browser
+                .source()
+                .contains("Clinic all day; the health visitor will bring our notes"),
+        "{}",
+        ui.shown()
+    );
+    ui.check("07b-meeting-answers");
+    // The chair moves it to Thursday afternoon, with the reason; everyone invited is told.
+    browser.click("#move-summary");
+    browser.type_into("#move-date", "26");
+    browser.type_into("#move-date-month", "11");
+    browser.type_into("#move-date-year", "2026");
+    browser.type_into("#move-starts_time", "14:00");
+    browser.type_into("#move-ends_time", "15:00");
+    browser.type_into(
+        "#move-reason",
+        "The detective constable is at court on Friday.",
+    );
+    ui.submit("form[action$='/reschedule']");
+    assert_eq!(ui.errors(), "", "the meeting is moved");
+    assert!(
+        browser.source().contains("Thursday 26 November 2026"),
+        "{}",
+        ui.shown()
+    );
+    app.drain_outbox();
+    let to_partner = mail_to(&sink, "partner@partner.example");
+    let (moved_text, moved) = to_partner.last().expect("the updated invitation");
+    let moved = moved.as_ref().expect("with its calendar file");
+    assert_eq!(
+        event_prop(moved, "SEQUENCE"),
+        "1",
+        "the calendar updates the meeting"
+    );
+    assert_eq!(event_prop(moved, "DTSTART"), "20261126T140000Z");
+    assert!(
+        moved_text.contains("The detective constable is at court on Friday."),
+        "the reason is in the email: {moved_text}"
+    );
+    assert!(
+        !moved_text.contains("Foxtrot") && !moved_text.contains("Golf"),
+        "no child's name"
     );
 
     // After the meeting: its record (who came, the decisions, no child's name) ...
@@ -319,19 +500,37 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
         "sessions last a working day"
     );
     ui.sign_in(&chair.email, TEST_PASSWORD);
+    browser.goto(&meeting_url);
     browser.goto(&case_url);
     browser.click_and_wait("a[href$='/record']");
     ui.check("08-record-meeting");
+    let page = browser.source();
+    let (first, second) = (
+        page.find(&format!("Decisions for {reference}")),
+        page.find(&format!("Decisions for {golf_ref}")),
+    );
+    assert!(
+        matches!((first, second), (Some(a), Some(b)) if a < b),
+        "a part for each child, this one first: {}",
+        ui.shown()
+    );
     browser.type_into(
         "#m-summary",
         "Agreed: Foxtrot to be seen weekly at school by the nurse.",
     );
     // ... and on the same page, the outcome for the child with two actions for the partner.
     // Who attended starts from the invitees: nobody types them again.
+    // Four of the five invited came (not the nurse), and two more who were not invited.
     browser.run(
-        "document.querySelectorAll(\"input[id^='att-']\").forEach(e => { e.checked = true; });",
+        "document.querySelectorAll(\"input[id^='att-']\").forEach(e => {
+           e.checked = !e.closest('tr').textContent.includes('Nurse Sample'); });",
         json!([]),
     );
+    browser.type_into("#other-0-name", "Advocate Sample");
+    ui.choose("#other-0-agency", "la-cardiff");
+    browser.click_and_wait("button[name=add][value=other]");
+    browser.type_into("#other-1-name", "Youth Worker Sample");
+    ui.choose("#other-1-agency", "la-cardiff");
     browser.click("#event-c0");
     browser.type_into("#f-c0-child_views", "Feels safer at school");
     browser.click("#f-c0-child_seen_alone");
@@ -351,6 +550,30 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
         browser.type_into(&format!("#a-c0-{i}-due_date"), due);
         browser.type_into(&format!("#a-c0-{i}-due_date-month"), "12");
         browser.type_into(&format!("#a-c0-{i}-due_date-year"), "2026");
+    }
+    // The second child's own outcome and actions.
+    browser.click("#event-c1");
+    browser.type_into("#f-c1-child_views", "Wants to keep seeing the youth worker");
+    browser.click("#f-c1-child_seen_alone");
+    browser.click("#f-c1-child_told_about_support");
+    browser.click("#f-c1-icpc_needed-no");
+    browser.click("#f-c1-plan_kind-care_and_support");
+    for (i, (title, due)) in [
+        ("School safety plan", "4"),
+        ("Weekly youth-club check-in", "11"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        browser.type_into(&format!("#a-c1-{i}-title"), title);
+        browser.type_into(&format!("#a-c1-{i}-owner_name"), "Social Worker Sample");
+        browser.type_into(
+            &format!("#a-c1-{i}-owner_email"),
+            "sw.sample@cardiff.example",
+        );
+        browser.type_into(&format!("#a-c1-{i}-due_date"), due);
+        browser.type_into(&format!("#a-c1-{i}-due_date-month"), "12");
+        browser.type_into(&format!("#a-c1-{i}-due_date-year"), "2026");
     }
     // A third row, added without JavaScript: what was typed stays.
     browser.click_and_wait("button[name=add][value=c0]");
@@ -383,6 +606,29 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
         "confirmed"
     );
     ui.check("09-case-plan-preparation");
+    assert_eq!(
+        app.state_of(&chair.token, &golf_ref, "cse-strategy"),
+        "plan_preparation",
+        "the other child's case has moved on too"
+    );
+    let (_, golf_actions) = app.get(&chair.token, &format!("/api/cases/{golf_ref}/actions"));
+    let (_, foxtrot_actions) = app.get(&chair.token, &format!("/api/cases/{reference}/actions"));
+    let titles = |v: &serde_json::Value| -> Vec<String> {
+        v["actions"]
+            .as_array()
+            .expect("actions")
+            .iter()
+            .filter_map(|a| a["title"].as_str().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(
+        titles(&foxtrot_actions),
+        vec!["Return-home interview", "Disruption notice for the address"]
+    );
+    assert_eq!(
+        titles(&golf_actions),
+        vec!["School safety plan", "Weekly youth-club check-in"]
+    );
     // The record, step by step, with what the meeting recorded.
     ui.open(&format!("/cases/{reference}/chronology"));
     assert!(
@@ -390,21 +636,32 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
         "the chronology: {}",
         ui.shown()
     );
+    let chronology = browser.source();
+    for attendee in [
+        "Social Worker Sample",
+        "Sergeant Sample",
+        "Health Visitor Sample",
+        "Partner Worker",
+        "Advocate Sample",
+        "Youth Worker Sample",
+    ] {
+        assert!(
+            chronology.contains(attendee),
+            "{attendee} attended: {}",
+            ui.shown()
+        );
+    }
+    assert!(
+        !chronology.contains("Wants to keep seeing the youth worker"),
+        "nothing of the other child's part"
+    );
     ui.check("09b-chronology");
 
     // The partner opens the link in the email about their actions and marks one done.
     app.drain_outbox();
-    let mails = sink.messages();
-    let actions_mail = mails
-        .iter()
-        .map(|m| {
-            MessageParser::default()
-                .parse(&m.raw)
-                .expect("MIME")
-                .body_text(0)
-                .map(|t| t.to_string())
-                .unwrap_or_default()
-        })
+    let actions_mail = mail_to(&sink, "partner@partner.example")
+        .into_iter()
+        .map(|(text, _)| text)
         .find(|t| t.contains("/actions/"))
         .expect("the actions email");
     let start = actions_mail
@@ -499,7 +756,56 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
         .source()
         .contains("Your answer is saved, and the owner has been emailed."));
     assert!(browser.source().contains("More time given"));
+    assert!(
+        !browser.exists(answer)
+            && !browser
+                .source()
+                .contains("govuk-tag--yellow\">More time asked"),
+        "the request is answered, so no longer flagged: {}",
+        ui.shown()
+    );
     ui.check("10d-more-time-given");
+
+    // The date of birth was wrong: the chair corrects it, with the reason, and the age-18 date
+    // moves (14 May 2030 as first recorded).
+    browser.goto(&case_url);
+    assert!(browser.source().contains("Tuesday 14 May 2030"));
+    browser.click("#fix-summary");
+    browser.type_into("#fix-date_of_birth-year", "2009");
+    browser.type_into(
+        "#fix-reason",
+        "The birth certificate seen at school shows 2009.",
+    );
+    ui.submit("form[action$='/child']");
+    assert_eq!(ui.errors(), "");
+    assert!(
+        browser
+            .source()
+            .contains("The child’s details are corrected.")
+            && browser.source().contains("Friday 14 May 2027"),
+        "the age-18 date moves: {}",
+        ui.shown()
+    );
+    ui.check("10e-child-corrected");
+
+    // The chronology for a conference or court, as the service's own PDF, read back.
+    let pdf = browser.download(&format!("{}/cases/{reference}/record.pdf", app.base));
+    let text = pdf_extract::extract_text_from_mem(&pdf).expect("the PDF reads back");
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        reference.as_str(),
+        "Case record, step by step",
+        "Feels safer at school",
+        "Partner Worker (South Wales Police): has direct knowledge of the child",
+        "Return-home interview",
+        "The birth certificate seen at school shows 2009.",
+    ] {
+        assert!(flat.contains(expected), "{expected} in the PDF: {flat}");
+    }
+    assert!(
+        !flat.contains("Wants to keep seeing the youth worker"),
+        "nothing of the other child"
+    );
     ui.sign_out();
 
     // A second user of another authority cannot open the case.

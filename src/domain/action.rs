@@ -291,7 +291,8 @@ pub fn update_from_link(
             let new_status = (update.status == "done").then(|| "done".to_string());
             diesel::insert_into(action_updates::table)
                 .values(ActionUpdateRow {
-                    id: uuid::Uuid::new_v4().to_string(),
+                    // Time-ordered, so that updates in the same instant keep their order.
+                    id: uuid::Uuid::now_v7().to_string(),
                     action_id: action.id.clone(),
                     case_id: action.case_id.clone(),
                     at: naive_now,

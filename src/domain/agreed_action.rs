@@ -466,7 +466,8 @@ pub fn change(
         };
         diesel::insert_into(action_updates::table)
             .values(ActionUpdateRow {
-                id: uuid::Uuid::new_v4().to_string(),
+                // Time-ordered, so that updates in the same instant keep their order.
+                id: uuid::Uuid::now_v7().to_string(),
                 action_id: action.id.clone(),
                 case_id: case.id.clone(),
                 at: naive_now,

@@ -23,14 +23,21 @@ pub const REFUSED: &str = "more_time_refused";
 
 /// Of these actions, those whose owner's latest request for more time awaits an answer.
 pub fn waiting(conn: &mut DbConn, action_ids: &[&str]) -> Result<HashSet<String>, AppError> {
-    let rows: Vec<(String, String)> = action_updates::table
+    let mut rows: Vec<(String, String, chrono::NaiveDateTime, String)> = action_updates::table
         .filter(action_updates::action_id.eq_any(action_ids))
         .filter(action_updates::kind.eq_any([ASKED, GRANTED, REFUSED]))
-        .order((action_updates::at, action_updates::id))
-        .select((action_updates::action_id, action_updates::kind))
+        .select((
+            action_updates::action_id,
+            action_updates::kind,
+            action_updates::at,
+            action_updates::id,
+        ))
         .load(conn)?;
+    // An answer is only ever given to a request already made, so at the same instant the
+    // answer comes after the request (ids written before they were time-ordered are random).
+    rows.sort_by(|a, b| (a.2, a.1 != ASKED, &a.3).cmp(&(b.2, b.1 != ASKED, &b.3)));
     let mut waiting = HashSet::new();
-    for (action, kind) in rows {
+    for (action, kind, _, _) in rows {
         if kind == ASKED {
             waiting.insert(action);
         } else {

@@ -117,3 +117,12 @@ pub fn order(first: Language) -> serde_json::Value {
         "welsh_first": first == Language::Welsh,
     })
 }
+
+/// A phrase written for the middle of a sentence ("strategy meeting"), as a heading starts it.
+pub fn sentence_start(phrase: &str) -> String {
+    let mut chars = phrase.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}

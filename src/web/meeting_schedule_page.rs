@@ -135,11 +135,12 @@ fn page_data(
         }));
     }
     let kind = meeting::kind_name(engine, view["kind"].as_str().unwrap_or(""), lang_of);
+    let heading = crate::i18n::sentence_start(&kind);
     json!({
-        "title": kind,
+        "title": heading,
         "errors": errors,
         "meeting": {
-            "id": view["id"], "kind": kind,
+            "id": view["id"], "kind": heading,
             "starts": starts.map(|t| wales::date_time(t, lang_of)),
             "ends": end_time,
             "location": view["location"], "online_link": view["online_link"],

@@ -217,6 +217,26 @@ impl Browser {
         )
     }
 
+    /// Downloads `url` with the browser's own session cookies, as the browser would save it
+    /// (the pages' content security policy lets no script fetch it from inside the page).
+    pub fn download(&self, url: &str) -> Vec<u8> {
+        let cookies = self.cmd("GET", "/cookie", None);
+        let header = cookies
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| Some(format!("{}={}", c["name"].as_str()?, c["value"].as_str()?)))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let answer = ureq::get(url)
+            .set("Cookie", &header)
+            .call()
+            .unwrap_or_else(|e| panic!("download {url}: {e}"));
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut answer.into_reader(), &mut bytes).expect("the body");
+        bytes
+    }
+
     /// Saves a PNG of the whole page under `target/screenshots/`.
     pub fn screenshot(&self, name: &str) -> std::path::PathBuf {
         // Tall enough for the whole page (measured at an ordinary size first).
