@@ -249,7 +249,7 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     ui.submit("form[action='/cases/new']");
     assert!(
         ui.errors()
-            .contains("Date of birth must be a real date, for example 27 3 2027"),
+            .contains("Date of birth must be a real date, for example 27 3 2012"),
         "{}",
         ui.errors()
     );

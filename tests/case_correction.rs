@@ -35,7 +35,7 @@ on_both_backends! {
         let reason = "The birth certificate seen at school shows 2009.";
         let refused = send(form("31", reason));
         assert_eq!(refused.status, 400, "{}", refused.body);
-        assert_eq!(error_at_field(&refused.body), "Date of birth must be a real date, for example 27 3 2027.");
+        assert_eq!(error_at_field(&refused.body), "Date of birth must be a real date, for example 27 3 2012.");
         assert!(refused.body.contains("value=\"31\"") && refused.body.contains(reason), "what was typed is kept");
         let refused = send(form("28", "typo"));
         assert_eq!(refused.status, 422);

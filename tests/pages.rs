@@ -145,6 +145,85 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    fn every_problem_with_a_report_is_shown_at_once_in_the_summary_and_at_its_field(app) {
+        let person = app.person("chair", "la-cardiff", "Test team", "Chair Person Nine");
+        let web = Web::new(app);
+        web.sign_in(&person.email, TEST_PASSWORD);
+        let page = web.get("/cases/new").body;
+        let (csrf, token) = (Web::hidden(&page, "csrf"), Web::hidden(&page, "form_token"));
+        // No name, no gender, no authorities, a date of birth that does not exist, and an
+        // answer no question offers.
+        let sent = web.post("/cases/new", &[
+            ("csrf", csrf.as_str()), ("form_token", token.as_str()),
+            ("child_name", ""), ("gender", ""),
+            ("date_of_birth-day", "31"), ("date_of_birth-month", "2"), ("date_of_birth-year", "2013"),
+            ("located_authority", ""), ("residence_authority", ""),
+            ("fact:immediate_risk", "perhaps"), ("fact:signs_material", "A new phone from an older friend"),
+        ]);
+        assert!((400..500).contains(&sent.status), "{}", sent.body);
+        let summary_start = sent.body.find("govuk-error-summary__list").expect("an error summary");
+        let summary = &sent.body[summary_start..sent.body[summary_start..].find("</ul>").map_or(sent.body.len(), |e| summary_start + e)];
+        let links: Vec<&str> = summary.match_indices("href=\"#").map(|(i, _)| {
+            let rest = &summary[i + 7..];
+            &rest[..rest.find('"').unwrap_or(0)]
+        }).collect();
+        assert_eq!(links, vec!["date_of_birth", "f-report-immediate_risk", "child_name", "gender", "located_authority", "residence_authority"],
+            "each problem once, linked to its field: {summary}");
+        // Each is shown at its field too, in plain words.
+        let at_fields = sent.body.matches("class=\"govuk-error-message\"").count();
+        assert_eq!(at_fields, links.len(), "{}", sent.body);
+        assert!(sent.body.contains("Date of birth must be a real date, for example 27 3 2012"), "{summary}");
+        assert!(!summary.contains("child.") && !summary.contains("GET /api"), "no developer strings: {summary}");
+        assert!(sent.body.contains("A new phone from an older friend"), "what was typed is kept");
+        let (_, list) = app.get(&person.token, "/api/cases");
+        assert_eq!(list["cases"].as_array().map(Vec::len), Some(0), "nothing is recorded");
+    }
+}
+
+on_both_backends! {
+    fn a_step_shows_an_answer_it_cannot_read_and_everything_else_it_needs_at_once(app) {
+        let person = app.person("chair", "la-cardiff", "Test team", "Chair Person Ten");
+        let case = app.create_case(&person.token, child(), report_facts());
+        let id = case["id"].as_str().expect("id").to_string();
+        let reference = case["reference"].as_str().expect("reference").to_string();
+        let (s, b) = app.event(&person.token, &id, json!({"event": "accept_report"}));
+        assert_eq!(s, 200, "{b}");
+        let web = Web::new(app);
+        web.sign_in(&person.email, TEST_PASSWORD);
+        let page = web.get(&format!("/cases/{reference}")).body;
+        let csrf = Web::hidden(&page, "csrf");
+        let version = Web::hidden(&page[page.find("name=\"expected_version\"").map_or(0, |i| i.saturating_sub(200))..], "expected_version");
+        // The strategy discussion with a date that does not exist, and nothing else answered.
+        let sent = web.post(&format!("/cases/{reference}/events"), &[
+            ("csrf", csrf.as_str()), ("event", "convene_strategy_meeting"), ("workflow", "cse-strategy"),
+            ("expected_version", version.as_str()),
+            ("fact:discussion_held_at-day", "31"), ("fact:discussion_held_at-month", "2"),
+            ("fact:discussion_held_at-year", "2026"), ("fact:discussion_held_at-time", "09:30"),
+        ]);
+        assert_eq!(sent.status, 422, "{}", sent.body);
+        let start = sent.body.find("govuk-error-summary__list").expect("an error summary");
+        let summary = &sent.body[start..start + sent.body[start..].find("</ul>").expect("end")];
+        let links: Vec<&str> = summary.match_indices("href=\"#").map(|(i, _)| {
+            let rest = &summary[i + 7..];
+            &rest[..rest.find('"').unwrap_or(0)]
+        }).collect();
+        // The date first, then every other answer the step needs, each once; not "record when
+        // the discussion took place" as well, since it was typed.
+        assert_eq!(links.first().copied(), Some("f-convene_strategy_meeting-discussion_held_at"), "{summary}");
+        assert!(summary.contains("must be a real date"), "{summary}");
+        for needed in ["youth_justice_involved", "information_shared"] {
+            assert!(links.contains(&format!("f-convene_strategy_meeting-{needed}").as_str()), "{needed}: {summary}");
+        }
+        assert!(!summary.contains("Record when the strategy discussion took place"), "{summary}");
+        // And each at its question.
+        let at_fields = sent.body.matches("class=\"govuk-error-message\"").count();
+        assert!(at_fields >= 3, "{at_fields} messages at fields: {}", sent.body);
+        assert!(support::web::error_at_field(&sent.body).contains("must be a real date"), "the date's message at the date");
+        assert_eq!(app.state_of(&person.token, &id, "cse-strategy"), "strategy_discussion", "nothing recorded");
+    }
+}
+
+on_both_backends! {
     fn a_meeting_form_sent_twice_convenes_one_meeting(app) {
         let person = app.person("chair", "la-cardiff", "Test team", "Chair One");
         let case = app.create_case(&person.token, child(), report_facts());

@@ -156,6 +156,128 @@ fn next_reference(conn: &mut DbConn, year: i32) -> Result<String, AppError> {
     ))
 }
 
+/// A report whose every part has been checked.
+pub struct Checked {
+    pub name: String,
+    pub dob: NaiveDate,
+    pub gender: String,
+    pub located: String,
+    pub residence: String,
+    pub facts: Map<String, Value>,
+}
+
+/// Checks every part of a report and names each problem, so that a form can show them all at
+/// once; the API answers with the first.
+pub fn checked(
+    engine: &Engine,
+    req: &NewCaseRequest,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Checked, Vec<AppError>> {
+    let today = london_date(now);
+    let c = &req.child;
+    let mut problems = Vec::new();
+    let mut keep = |r: Result<(), AppError>| {
+        if let Err(e) = r {
+            problems.push(e);
+        }
+    };
+    let name = input::field_len(&c.name, "child.name", 200);
+    let dob = NaiveDate::parse_from_str(c.date_of_birth.trim(), "%Y-%m-%d")
+        .map_err(|_| {
+            AppError::bad_request(
+                "invalid_date",
+                "child.date_of_birth",
+                format!(
+                    "child.date_of_birth must be a date YYYY-MM-DD; got {:?}",
+                    c.date_of_birth
+                ),
+            )
+        })
+        .and_then(|dob| {
+            if dob > today {
+                return Err(AppError::unprocessable(
+                    "date_of_birth_in_future",
+                    "child.date_of_birth",
+                    "child.date_of_birth is in the future",
+                ));
+            }
+            if crate::time::age::eighteenth_birthday(dob) <= today {
+                return Err(AppError::unprocessable(
+                    "not_a_child",
+                    "child.date_of_birth",
+                    "the person is 18 or over: child protection procedures end at 18 (R16); use the adult safeguarding route",
+                ));
+            }
+            Ok(dob)
+        });
+    let gender = input::field_len(&c.gender, "child.gender", 50);
+    let located = local_authority(engine, &c.located_authority, "child.located_authority");
+    let residence = local_authority(engine, &c.residence_authority, "child.residence_authority");
+    keep(if EXISTING_PLANS.contains(&c.existing_plan.as_str()) {
+        Ok(())
+    } else {
+        Err(AppError::bad_request(
+            "invalid_choice",
+            "child.existing_plan",
+            format!(
+                "child.existing_plan must be one of {}",
+                EXISTING_PLANS.join(", ")
+            ),
+        ))
+    });
+    keep(one_of(&c.language, LANGUAGES, "child.language"));
+    keep(one_of(
+        &c.family_language,
+        LANGUAGES,
+        "child.family_language",
+    ));
+    keep(one_of(&c.welsh_offer, WELSH_OFFERS, "child.welsh_offer"));
+    let primary = engine.registry.primary();
+    let facts = validate_facts(&primary.def.facts, &req.facts, &engine.agencies, now);
+    for (i, inv) in req.involvements.iter().enumerate() {
+        if engine.agencies.get(&inv.agency).is_none() {
+            keep(Err(AppError::unprocessable(
+                "unknown_agency",
+                format!("involvements[{i}].agency"),
+                format!("no agency has the code {:?}", inv.agency),
+            )));
+        }
+        keep(input::field_len(&inv.role, &format!("involvements[{i}].role"), 100).map(|_| ()));
+        if let Some(n) = &inv.person_name {
+            keep(input::single_line(n, &format!("involvements[{i}].person_name")).map(|_| ()));
+        }
+        if let Some(e) = &inv.person_email {
+            keep(input::email(e, &format!("involvements[{i}].person_email")).map(|_| ()));
+        }
+    }
+    // In the order the form asks: the child, then the report's questions, then the rest.
+    let mut all: Vec<AppError> = Vec::new();
+    let (name, dob, gender, located, residence, facts) = (
+        name.map_err(|e| all.push(e)),
+        dob.map_err(|e| all.push(e)),
+        gender.map_err(|e| all.push(e)),
+        located.map_err(|e| all.push(e)),
+        residence.map_err(|e| all.push(e)),
+        facts.map_err(|e| all.push(e)),
+    );
+    all.extend(problems);
+    match (name, dob, gender, located, residence, facts) {
+        (Ok(name), Ok(dob), Ok(gender), Ok(located), Ok(residence), Ok(facts))
+            if all.is_empty() =>
+        {
+            Ok(Checked {
+                name,
+                dob,
+                gender,
+                located,
+                residence,
+                facts,
+            })
+        }
+        _ => Err(all),
+    }
+}
+
 /// Records a report as one unit of work. With a page form's one-time token, a second send of the
 /// same form is refused with `form_already_sent` and makes nothing.
 pub fn record(
@@ -175,72 +297,21 @@ pub fn record(
     let now = intent.now;
     let today = london_date(now);
     let c = &req.child;
-    let name = input::field_len(&c.name, "child.name", 200)?;
-    let dob = NaiveDate::parse_from_str(c.date_of_birth.trim(), "%Y-%m-%d").map_err(|_| {
-        AppError::bad_request(
-            "invalid_date",
-            "child.date_of_birth",
-            format!(
-                "child.date_of_birth must be a date YYYY-MM-DD; got {:?}",
-                c.date_of_birth
-            ),
-        )
-    })?;
-    if dob > today {
-        return Err(AppError::unprocessable(
-            "date_of_birth_in_future",
-            "child.date_of_birth",
-            "child.date_of_birth is in the future",
-        ));
-    }
-    if crate::time::age::eighteenth_birthday(dob) <= today {
-        return Err(AppError::unprocessable(
-            "not_a_child",
-            "child.date_of_birth",
-            "the person is 18 or over: child protection procedures end at 18 (R16); use the adult safeguarding route",
-        ));
-    }
-    let gender = input::field_len(&c.gender, "child.gender", 50)?;
-    let located = local_authority(engine, &c.located_authority, "child.located_authority")?;
-    let residence = local_authority(engine, &c.residence_authority, "child.residence_authority")?;
-    if !EXISTING_PLANS.contains(&c.existing_plan.as_str()) {
-        return Err(AppError::bad_request(
-            "invalid_choice",
-            "child.existing_plan",
-            format!(
-                "child.existing_plan must be one of {}",
-                EXISTING_PLANS.join(", ")
-            ),
-        ));
-    }
-    one_of(&c.language, LANGUAGES, "child.language")?;
-    one_of(&c.family_language, LANGUAGES, "child.family_language")?;
-    one_of(&c.welsh_offer, WELSH_OFFERS, "child.welsh_offer")?;
+    let Checked {
+        name,
+        dob,
+        gender,
+        located,
+        residence,
+        facts,
+    } = checked(engine, req, now).map_err(|mut all| all.remove(0))?;
     let primary = engine.registry.primary();
-    let facts: Map<String, Value> =
-        validate_facts(&primary.def.facts, &req.facts, &engine.agencies, now)?;
     // Facts that belong to one event stay with it (in the audit entry), not on the case.
     let lasting: Map<String, Value> = facts
         .iter()
         .filter(|(k, _)| !primary.is_per_event(k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    for (i, inv) in req.involvements.iter().enumerate() {
-        if engine.agencies.get(&inv.agency).is_none() {
-            return Err(AppError::unprocessable(
-                "unknown_agency",
-                format!("involvements[{i}].agency"),
-                format!("no agency has the code {:?}", inv.agency),
-            ));
-        }
-        input::field_len(&inv.role, &format!("involvements[{i}].role"), 100)?;
-        if let Some(n) = &inv.person_name {
-            input::single_line(n, &format!("involvements[{i}].person_name"))?;
-        }
-        if let Some(e) = &inv.person_email {
-            input::email(e, &format!("involvements[{i}].person_email"))?;
-        }
-    }
 
     let actor_email: Option<String> = users::table
         .find(&actor.id)

@@ -191,6 +191,54 @@ pub fn apply_within(
     req: &EventRequest,
     now: DateTime<Utc>,
 ) -> Result<TransitionOutcome, AppError> {
+    let d = decide(svc, conn, actor, case_id, req, now)?;
+    write_decision(
+        svc,
+        conn,
+        actor,
+        &d.case,
+        &d.running,
+        &d.snapshot,
+        &d.decision,
+        d.owner.as_ref(),
+        req.meeting_id.as_deref(),
+        d.confirmed,
+        now,
+    )
+}
+
+/// What `decide` found: the event may be applied, and this is what applying it writes.
+struct Decided {
+    case: CaseRow,
+    running: CaseWorkflowRow,
+    snapshot: CaseSnapshot,
+    decision: Decision,
+    owner: Option<Owner>,
+    confirmed: Option<Value>,
+}
+
+/// Why the event would be refused, if it would, without writing anything: a form that could
+/// not read some of its answers still shows what else is missing, all at once.
+pub fn refusal(
+    svc: &Services,
+    conn: &mut DbConn,
+    actor: &Actor,
+    case_id: &str,
+    req: &EventRequest,
+    now: DateTime<Utc>,
+) -> Option<AppError> {
+    decide(svc, conn, actor, case_id, req, now).err()
+}
+
+/// Everything an event is checked against before anything is written.
+fn decide(
+    svc: &Services,
+    conn: &mut DbConn,
+    actor: &Actor,
+    case_id: &str,
+    req: &EventRequest,
+    now: DateTime<Utc>,
+) -> Result<Decided, AppError> {
     lock_cases(conn, &[case_id])?;
     let primary = svc.engine.registry.primary();
     let wf_name = req
@@ -308,19 +356,14 @@ pub fn apply_within(
     );
     let confirmed = super::addresses::confirm(&outside, &req.confirm_addresses_rationale)?
         .map(|r| json!({"addresses": outside.iter().map(|o| &o.email).collect::<Vec<_>>(), "rationale": r}));
-    write_decision(
-        svc,
-        conn,
-        actor,
-        &case,
-        &running,
-        &snapshot,
-        &decision,
-        owner.as_ref(),
-        req.meeting_id.as_deref(),
+    Ok(Decided {
+        case,
+        running,
+        snapshot,
+        decision,
+        owner,
         confirmed,
-        now,
-    )
+    })
 }
 
 /// A new agreed action row of a decision.

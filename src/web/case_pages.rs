@@ -140,7 +140,12 @@ fn report_facts(wf: &crate::engine::Workflow) -> Vec<String> {
     names
 }
 
-fn report_fields(state: &AppState, typed: Option<&Submitted>, welsh: bool) -> Vec<forms::Field> {
+fn report_fields(
+    state: &AppState,
+    typed: Option<&Submitted>,
+    welsh: bool,
+    errors: &Value,
+) -> Vec<forms::Field> {
     let wf = state.services.engine.registry.primary();
     let names = report_facts(&wf);
     let empty = Map::new();
@@ -151,14 +156,16 @@ fn report_fields(state: &AppState, typed: Option<&Submitted>, welsh: bool) -> Ve
     forms::specs(&wf, &names)
         .values()
         .map(|(name, spec)| {
-            forms::field(
+            let mut f = forms::field(
                 "report",
                 name,
                 spec,
                 &prefill,
                 &state.services.engine.agencies,
                 welsh,
-            )
+            );
+            f.error = forms::message_at(errors, &f.id);
+            f
         })
         .collect()
 }
@@ -188,6 +195,7 @@ fn report_page(
     let mut dob = forms::date_parts(typed, "date_of_birth", None);
     dob["id"] = json!("date_of_birth");
     dob["name"] = json!("date_of_birth");
+    dob["past"] = json!(true);
     dob["legend"] = json!(state.pages.word(&page.lang, "date_of_birth"));
     dob["error"] = errors
         .as_array()
@@ -197,6 +205,12 @@ fn report_page(
         "name": get("child_name"), "date_of_birth": dob, "gender": get("gender"),
         "located_authority": get("located_authority"), "residence_authority": get("residence_authority"),
         "looked_after": typed.and_then(|f| forms::first(f, "looked_after")).is_some(),
+        "errors": {
+            "name": forms::message_at(&errors, "child_name"),
+            "gender": forms::message_at(&errors, "gender"),
+            "located_authority": forms::message_at(&errors, "located_authority"),
+            "residence_authority": forms::message_at(&errors, "residence_authority"),
+        },
     });
     let languages = language_choices(
         state,
@@ -213,7 +227,7 @@ fn report_page(
                "languages": languages,
                "form_token": typed.and_then(|f| forms::first(f, "form_token")).filter(|t| t.len() == 64)
                    .map(str::to_string).unwrap_or_else(super::session::random_token),
-               "fields": report_fields(state, typed, welsh), "errors": errors}),
+               "fields": report_fields(state, typed, welsh, &errors), "errors": errors}),
     )
 }
 
@@ -273,6 +287,7 @@ pub(super) fn error_items(
             let id = match m["kind"].as_str() {
                 Some("fact") => format!("f-{prefix}-{name}"),
                 Some("action") | Some("agreed_actions") => format!("a-{prefix}-0-title"),
+                Some("rationale") => format!("rationale-{prefix}"),
                 _ => format!("event-{prefix}"),
             };
             let message = if lang == "cy" {
@@ -312,40 +327,79 @@ pub async fn record_report(
     }
     let wf = state.services.engine.registry.primary();
     let names = report_facts(&wf);
-    let outcome = forms::facts_from(&wf, &names, &form).and_then(|facts| {
-        let get = |k: &str| forms::first(&form, k).unwrap_or("").trim().to_string();
-        // The date of birth in three boxes; left empty, the report says it is needed.
-        let dob = forms::date_from(&form, "date_of_birth", "child.date_of_birth")?
-            .map(|d| d.to_string())
-            .ok_or_else(|| {
+    // Every problem with what was typed, shown at once: the questions that could not be read,
+    // then whatever the report's own checks find in the rest.
+    let (facts, mut errors) = forms::facts_and_errors(&wf, &names, &form);
+    let get = |k: &str| forms::first(&form, k).unwrap_or("").trim().to_string();
+    // The date of birth in three boxes; left empty, the report says it is needed.
+    let dob = match forms::date_from(&form, "date_of_birth", "child.date_of_birth") {
+        Ok(Some(d)) => Some(d.to_string()),
+        Ok(None) => {
+            errors.insert(
+                0,
                 AppError::bad_request(
                     "required",
                     "child.date_of_birth",
                     "child.date_of_birth must not be empty",
-                )
-            })?;
-        // The form always sends a choice; a post without one (not from the form) is unasked.
-        let or = |v: String, unasked: &str| if v.is_empty() { unasked.to_string() } else { v };
-        serde_json::from_value::<NewCaseRequest>(json!({
-            "child": {"name": get("child_name"), "date_of_birth": dob, "gender": get("gender"),
-                      "located_authority": get("located_authority"), "residence_authority": get("residence_authority"),
-                      "looked_after": forms::first(&form, "looked_after").is_some(),
-                      "language": or(get("language"), "not_known"), "family_language": or(get("family_language"), "not_known"),
-                      "welsh_offer": or(get("welsh_offer"), "not_made")},
-            "facts": facts,
-        }))
-        .map_err(|e| AppError::bad_request("invalid_report", "child", e.to_string()))
-    });
-    let request = match outcome {
-        Ok(r) => r,
+                ),
+            );
+            None
+        }
         Err(e) => {
-            let status = e.status_code();
+            errors.insert(0, e);
+            None
+        }
+    };
+    // The form always sends a choice; a post without one (not from the form) is unasked.
+    let or = |v: String, unasked: &str| if v.is_empty() { unasked.to_string() } else { v };
+    let request = serde_json::from_value::<NewCaseRequest>(json!({
+        "child": {"name": get("child_name"), "date_of_birth": dob.clone().unwrap_or_default(), "gender": get("gender"),
+                  "located_authority": get("located_authority"), "residence_authority": get("residence_authority"),
+                  "looked_after": forms::first(&form, "looked_after").is_some(),
+                  "language": or(get("language"), "not_known"), "family_language": or(get("family_language"), "not_known"),
+                  "welsh_offer": or(get("welsh_offer"), "not_made")},
+        "facts": facts,
+    }))
+    .map_err(|e| AppError::bad_request("invalid_report", "child", e.to_string()));
+    let request = match request {
+        Ok(r) => {
+            if let Err(found) = report::checked(&state.services.engine, &r, state.services.now()) {
+                // The date of birth's own problem is already listed.
+                errors.extend(
+                    found
+                        .into_iter()
+                        .filter(|e| dob.is_some() || e.field() != Some("child.date_of_birth")),
+                );
+            }
+            Some(r)
+        }
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    let request = match request {
+        Some(r) if errors.is_empty() => r,
+        _ => {
+            let status = errors
+                .first()
+                .map(ResponseError::status_code)
+                .unwrap_or(StatusCode::BAD_REQUEST);
+            let items: Vec<Value> = errors
+                .iter()
+                .flat_map(|e| {
+                    summary(&state, &page.lang, "report", e)
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default()
+                })
+                .collect();
             return Ok(report_page(
                 &state,
                 &page,
                 status,
                 Some(&form),
-                summary(&state, &page.lang, "report", &e),
+                Value::Array(items),
             ));
         }
     };
@@ -620,7 +674,7 @@ pub async fn apply_event(
                     "that step is not open now; the case may have moved on",
                 )
             })?;
-            let facts = forms::facts_from(&wf, &forms::facts_for(&wf, t), &form)?;
+            let (facts, unread) = forms::facts_and_errors(&wf, &forms::facts_for(&wf, t), &form);
             let expected_version = get("expected_version").parse::<i64>().map_err(|_| {
                 AppError::bad_request(
                     "invalid_version",
@@ -629,28 +683,28 @@ pub async fn apply_event(
                 )
             })?;
             let rationale = Some(get("rationale")).filter(|r| !r.is_empty());
-            transition::apply_within(
-                &s.services,
-                conn,
-                &actor,
-                &c.id,
-                &EventRequest {
-                    event: event.clone(),
-                    workflow: Some(workflow.clone()),
-                    expected_version,
-                    rationale,
-                    facts,
-                    agreed_actions: if forms::takes_actions(t) {
-                        forms::actions_from(&form)
-                    } else {
-                        Vec::new()
-                    },
-                    meeting_id: None,
-                    confirm_addresses_rationale: None,
+            let request = EventRequest {
+                event: event.clone(),
+                workflow: Some(workflow.clone()),
+                expected_version,
+                rationale,
+                facts,
+                agreed_actions: if forms::takes_actions(t) {
+                    forms::actions_from(&form)
+                } else {
+                    Vec::new()
                 },
-                intent.now,
-            )
-            .map(|_| c.reference.clone())
+                meeting_id: None,
+                confirm_addresses_rationale: None,
+            };
+            if !unread.is_empty() {
+                // Answers that could not be read, and whatever else the step would refuse.
+                let others =
+                    transition::refusal(&s.services, conn, &actor, &c.id, &request, intent.now);
+                return Err(super::all_problems(s, unread, others));
+            }
+            transition::apply_within(&s.services, conn, &actor, &c.id, &request, intent.now)
+                .map(|_| c.reference.clone())
         });
         match attempt {
             Ok(reference) => Ok(Ok(reference)),
@@ -665,6 +719,8 @@ pub async fn apply_event(
                     };
                     let mut data = case_data(s, conn, &web_user, c, &lang, Some((&event, &form)))?;
                     data["errors"] = summary(s, &lang, &event, &e);
+                    let errors = data["errors"].clone();
+                    forms::place_errors(&mut data, &errors);
                     Ok(Err((e.status_code(), data)))
                 })
             }

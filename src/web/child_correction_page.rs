@@ -48,6 +48,7 @@ pub(super) fn form_data(
     };
     let mut dob = forms::date_parts(typed, "date_of_birth", Some(case.child_date_of_birth));
     dob["id"] = json!("fix-date_of_birth");
+    dob["past"] = json!(true);
     dob["name"] = json!("date_of_birth");
     dob["legend"] = json!(state.pages.word(lang, "date_of_birth"));
     dob["error"] = error_at("fix-date_of_birth");

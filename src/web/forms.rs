@@ -346,11 +346,40 @@ pub fn facts_from(
     names: &[String],
     form: &Submitted,
 ) -> Result<Map<String, Value>, AppError> {
+    let (facts, mut errors) = facts_and_errors(wf, names, form);
+    match errors.is_empty() {
+        true => Ok(facts),
+        false => Err(errors.remove(0)),
+    }
+}
+
+/// The facts that could be read, and an error for each that could not, so that a form can
+/// show every one at once.
+pub fn facts_and_errors(
+    wf: &Workflow,
+    names: &[String],
+    form: &Submitted,
+) -> (Map<String, Value>, Vec<AppError>) {
     let mut facts = Map::new();
+    let mut errors = Vec::new();
     for name in names {
         let Some(spec) = wf.def.facts.get(name) else {
             continue;
         };
+        match fact_from(form, name, spec) {
+            Ok(Some(v)) => {
+                facts.insert(name.clone(), v);
+            }
+            Ok(None) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    (facts, errors)
+}
+
+/// One fact as typed: none when left blank.
+fn fact_from(form: &Submitted, name: &str, spec: &FactSpec) -> Result<Option<Value>, AppError> {
+    {
         let input = format!("fact:{name}");
         let field = format!("facts.{name}");
         let raw = first(form, &input).map(str::trim).unwrap_or("");
@@ -426,11 +455,8 @@ pub fn facts_from(
                 (!rows.is_empty()).then_some(Value::Array(rows))
             }
         };
-        if let Some(v) = value {
-            facts.insert(name.clone(), v);
-        }
+        Ok(value)
     }
-    Ok(facts)
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -689,6 +715,41 @@ pub fn part(form: &Submitted, prefix: &str) -> Submitted {
     form.iter()
         .filter_map(|(k, v)| Some((k.strip_prefix(prefix)?.to_string(), v.clone())))
         .collect()
+}
+
+/// The message an error summary gives for the input `id`, to show at that input too.
+pub fn message_at(errors: &Value, id: &str) -> Option<String> {
+    errors
+        .as_array()?
+        .iter()
+        .find(|e| e["id"] == id)
+        .and_then(|e| e["message"].as_str().map(str::to_string))
+}
+
+/// Puts each message of an error summary at its input too: every field of `data` (any object
+/// with an `id` and a `label`, as `Field` serialises) whose id the summary links to.
+pub fn place_errors(data: &mut Value, errors: &Value) {
+    match data {
+        Value::Object(map) => {
+            let at = map
+                .get("id")
+                .and_then(Value::as_str)
+                .filter(|_| map.contains_key("label"))
+                .and_then(|id| message_at(errors, id));
+            if let Some(message) = at {
+                map.insert("error".into(), Value::String(message));
+            }
+            for v in map.values_mut() {
+                place_errors(v, errors);
+            }
+        }
+        Value::Array(list) => {
+            for v in list {
+                place_errors(v, errors);
+            }
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]

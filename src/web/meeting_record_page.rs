@@ -84,14 +84,6 @@ fn children(
 }
 
 /// Errors by the id of the input they belong to.
-fn message_at(errors: &Value, id: &str) -> Option<String> {
-    errors
-        .as_array()?
-        .iter()
-        .find(|e| e["id"] == id)
-        .and_then(|e| e["message"].as_str().map(str::to_string))
-}
-
 #[allow(clippy::too_many_arguments)]
 fn page_data(
     state: &AppState,
@@ -223,7 +215,7 @@ fn page_data(
                 .map(|(name, spec)| {
                     let mut f = forms::field(&ids, name, spec, &prefill, &engine.agencies, welsh);
                     f.name = format!("{p}{}", f.name);
-                    f.error = message_at(&errors, &f.id);
+                    f.error = forms::message_at(&errors, &f.id);
                     serde_json::to_value(f).unwrap_or(Value::Null)
                 })
                 .collect();
@@ -249,13 +241,13 @@ fn page_data(
                     "decline": e.decline, "checked": chosen == e.event,
                     "id": if k == 0 { format!("event-{ids}") } else { format!("event-{ids}-{}", e.event) },
                 })).collect::<Vec<_>>(),
-                "event_error": message_at(&errors, &format!("event-{ids}")),
+                "event_error": forms::message_at(&errors, &format!("event-{ids}")),
                 "fields": fields,
                 "takes_actions": takes_actions,
                 "actions": forms::action_rows_n(&wf, &ids, mine.as_ref(), lang, n.min(100)),
-                "actions_error": message_at(&errors, &format!("a-{ids}-0-title")),
+                "actions_error": forms::message_at(&errors, &format!("a-{ids}-0-title")),
                 "rationale": mine.as_ref().and_then(|f| first(f, "rationale")).unwrap_or(""),
-                "rationale_error": message_at(&errors, &format!("rationale-{ids}")),
+                "rationale_error": forms::message_at(&errors, &format!("rationale-{ids}")),
             });
         }
         child_parts.push(part);
@@ -268,16 +260,16 @@ fn page_data(
         word("next_meeting_date"),
         word("optional")
     ));
-    next["error"] = json!(message_at(&errors, "m-next"));
+    next["error"] = json!(forms::message_at(&errors, "m-next"));
     Ok(json!({
         "title": word("record_meeting"),
         "id": view["id"], "kind": meeting::kind_name(engine, view["kind"].as_str().unwrap_or(""), lang),
         "starts": starts.map(|t| wales::date_time(t, lang)),
         "cases": view["cases"], "several": several,
         "invitees": invitees, "others": others,
-        "summary": get("summary"), "summary_error": message_at(&errors, "m-summary"),
+        "summary": get("summary"), "summary_error": forms::message_at(&errors, "m-summary"),
         "children": child_parts,
-        "next": next, "next_time": get("next_time"), "next_time_error": message_at(&errors, "m-next_time"),
+        "next": next, "next_time": get("next_time"), "next_time_error": forms::message_at(&errors, "m-next_time"),
         "form_token": typed.and_then(|f| first(f, "form_token")).filter(|t| t.len() == 64)
             .map(str::to_string).unwrap_or_else(super::session::random_token),
         "errors": errors,

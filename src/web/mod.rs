@@ -331,7 +331,14 @@ impl Pages {
 pub fn error_text(state: &AppState, lang: &str, e: &AppError) -> String {
     // The page says in plain words what the API says with a field path: "Child's name must not
     // be empty", never `child.name`. A code without a message keeps the specific one.
-    let code = format!("error_{}", e.code());
+    let general = format!("error_{}", e.code());
+    // A message written for the field itself ("Enter the child's name") before the general one.
+    let code = match e.field().map(field_key) {
+        Some(Some(key)) if state.pages.has(&format!("{general}_{key}")) => {
+            format!("{general}_{key}")
+        }
+        _ => general,
+    };
     if !state.pages.has(&code) {
         return e.to_string();
     }
@@ -353,9 +360,9 @@ pub fn error_text(state: &AppState, lang: &str, e: &AppError) -> String {
     )
 }
 
-/// What a form calls the input an error names, in the page's language.
-fn field_label(state: &AppState, lang: &str, field: &str) -> String {
-    let key = match field {
+/// The catalogue's word for the input an API field names, where it has one of its own.
+fn field_key(field: &str) -> Option<&'static str> {
+    Some(match field {
         "child.name" => "child_name",
         "child.date_of_birth" => "date_of_birth",
         "child.gender" => "gender",
@@ -370,7 +377,67 @@ fn field_label(state: &AppState, lang: &str, field: &str) -> String {
         "reason" => "field_reason",
         f if f.ends_with("].title") => "action_title",
         f if f.ends_with("].name") || f.ends_with("].owner_name") => "person_name",
-        f => {
+        _ => return None,
+    })
+}
+
+/// Several problems with one form as one refusal, each listed as a form's error summary lists a
+/// guard still missing: answers that could not be read (at their questions), then whatever else
+/// the step refuses, less anything about those same answers.
+pub fn all_problems(state: &AppState, unread: Vec<AppError>, others: Option<AppError>) -> AppError {
+    let fact_of = |e: &AppError| {
+        e.field()
+            .and_then(|f| f.strip_prefix("facts."))
+            .map(|f| f.split(['.', '[']).next().unwrap_or(f).to_string())
+    };
+    let unread_facts: Vec<String> = unread.iter().filter_map(fact_of).collect();
+    let entry = |e: &AppError, kind: &str, name: String| {
+        json!({"kind": kind, "name": name,
+               "message": error_text(state, "en", e), "message_cy": error_text(state, "cy", e)})
+    };
+    let mut missing: Vec<Value> = unread
+        .iter()
+        .map(|e| entry(e, "fact", fact_of(e).unwrap_or_default()))
+        .collect();
+    match &others {
+        Some(AppError::Unprocessable {
+            details: Some(d), ..
+        }) if d["missing"].is_array() => {
+            for m in d["missing"].as_array().into_iter().flatten() {
+                let about_unread =
+                    m["kind"] == "fact" && unread_facts.iter().any(|f| m["name"] == f.as_str());
+                if !about_unread {
+                    missing.push(m.clone());
+                }
+            }
+        }
+        Some(e) if fact_of(e).is_some_and(|f| unread_facts.contains(&f)) => {}
+        Some(e) => {
+            let kind = if e.field() == Some("rationale") {
+                "rationale"
+            } else {
+                "event"
+            };
+            missing.push(entry(e, kind, e.field().unwrap_or("").to_string()));
+        }
+        None => {}
+    }
+    let first = unread.into_iter().next();
+    let status_field = first.as_ref().and_then(|e| e.field().map(str::to_string));
+    AppError::Unprocessable {
+        code: "several_problems",
+        field: status_field,
+        message: first.map(|e| e.to_string()).unwrap_or_default(),
+        details: Some(json!({ "missing": missing })),
+    }
+}
+
+/// What a form calls the input an error names, in the page's language.
+fn field_label(state: &AppState, lang: &str, field: &str) -> String {
+    let key = match field_key(field) {
+        Some(key) => key,
+        None => {
+            let f = field;
             if let Some(name) = f.strip_prefix("facts.").and_then(|n| n.split('.').next()) {
                 let language = Language::parse(lang).unwrap_or(Language::English);
                 for wf in state.services.engine.registry.latest_all() {

@@ -334,3 +334,4 @@ time_of_day = Amser
 other_children = Plant eraill yn y cyfarfod hwn (dewisol)
 other_children_hint = Eich achosion eraill ar yr un cam, er enghraifft brodyr a chwiorydd, neu blant sy’n gysylltiedig â lle neu grŵp. Bydd achos pob plentyn yn cael ei ganlyniad ei hun pan fyddwch yn cofnodi’r cyfarfod.
 add_another_invitee = Ychwanegu person arall
+date_of_birth_hint = Er enghraifft, 27 3 2012

@@ -334,3 +334,4 @@ time_of_day = Time
 other_children = Other children in this meeting (optional)
 other_children_hint = Your other cases at the same step, for example brothers and sisters, or children linked by a place or a group. Each child's case gets its own outcome when you record the meeting.
 add_another_invitee = Add another person
+date_of_birth_hint = For example, 27 3 2012
