@@ -321,7 +321,8 @@ fn api(
 }
 
 fn case_id_of(reference_path: &str) -> Option<String> {
-    reference_path.strip_prefix("/cases/").map(str::to_string)
+    let path = reference_path.split('?').next().unwrap_or(reference_path);
+    path.strip_prefix("/cases/").map(str::to_string)
 }
 
 /// The two chairs signed in to the pages: a session lives in the database, so it outlives

@@ -241,7 +241,7 @@ on_both_backends! {
         ];
         let path = format!("/cases/{reference}/meetings");
         let first = web.post(&path, &form);
-        assert_eq!((first.status, first.location.clone()), (303, format!("/cases/{reference}")), "{}", first.body);
+        assert_eq!((first.status, first.location.clone()), (303, format!("/cases/{reference}?done=meeting_convened")), "{}", first.body);
         let again = web.post(&path, &form);
         assert_eq!(again.status, 303);
         let mut conn = app.conn();

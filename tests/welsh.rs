@@ -914,9 +914,10 @@ on_both_backends! {
             ("csrf", &Web::hidden(&page, "csrf")), ("expected_version", &Web::hidden(&page, "expected_version")),
             ("language", "both"), ("family_language", "cy"), ("welsh_offer", "accepted"),
         ]);
-        assert_eq!((a.status, a.location.as_str()), (303, format!("/cases/{reference}#languages").as_str()), "{}", a.body);
-        let page = web.get(&format!("/cases/{reference}")).body;
+        assert_eq!((a.status, a.location.as_str()), (303, format!("/cases/{reference}?done=languages_recorded#languages").as_str()), "{}", a.body);
+        let page = web.get(&a.location).body;
         assert!(page.contains("Do, a dewison nhw’r Gymraeg"), "{page}");
+        assert!(page.contains("Mae’r ieithoedd a’r cynnig rhagweithiol o’r Gymraeg wedi’u cofnodi."), "the confirmation, in Welsh");
         // A stale form is refused on the page, in Welsh, and changes nothing.
         let stale = web.post(&format!("/cases/{reference}/languages"), &[
             ("csrf", &Web::hidden(&page, "csrf")), ("expected_version", "1"),

@@ -137,7 +137,14 @@ async fn change(
     })
     .await;
     Ok(match outcome {
-        Ok(Ok(key)) => see_other(&format!("/cases/{key}#{anchor}")),
+        Ok(Ok(key)) => {
+            let done = if anchor == "languages" {
+                "languages_recorded"
+            } else {
+                "access_changed"
+            };
+            see_other(&format!("/cases/{key}?done={done}#{anchor}"))
+        }
         Ok(Err((e, mut data))) => {
             data["errors"] = json!([{"id": field, "message": message(&state, &page, &e)}]);
             super::page_response(&state, "case", &page, e.status_code(), data)
@@ -319,7 +326,10 @@ pub async fn break_glass(
     })
     .await;
     match outcome {
-        Ok(opened) => Ok(see_other(&format!("/cases/{}", opened.reference))),
+        Ok(opened) => Ok(see_other(&format!(
+            "/cases/{}?done=case_opened",
+            opened.reference
+        ))),
         Err(e) if e.status_code().is_client_error() => {
             let (field, key) = match e.code() {
                 "rationale_required" => ("bg-reason", "break_glass_reason_required"),

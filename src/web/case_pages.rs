@@ -424,7 +424,7 @@ pub async fn record_report(
     .await;
     Ok(match created {
         Ok(reference) if reference.is_empty() => see_other("/cases"),
-        Ok(reference) => see_other(&format!("/cases/{reference}")),
+        Ok(reference) => see_other(&format!("/cases/{reference}?done=report_recorded")),
         Err(e) => {
             let status = e.status_code();
             report_page(
@@ -728,7 +728,7 @@ pub async fn apply_event(
     })
     .await;
     Ok(match outcome {
-        Ok(Ok(reference)) => see_other(&format!("/cases/{reference}")),
+        Ok(Ok(reference)) => see_other(&format!("/cases/{reference}?done=step_recorded")),
         Ok(Err((status, data))) => super::page_response(&state, "case", &page, status, data),
         Err(AppError::NotFound(_)) => super::not_found_page(&state, &page),
         Err(e) => return Err(e),

@@ -340,7 +340,11 @@ pub async fn convene(
         Err(e) => return Err(e),
     };
     let error = match (result, times) {
-        (Ok(()), _) => return Ok(see_other(&format!("/cases/{reference}"))),
+        (Ok(()), _) => {
+            return Ok(see_other(&format!(
+                "/cases/{reference}?done=meeting_convened"
+            )))
+        }
         (Err(_), _) if adding => None,
         (Err(_), Err(e)) | (Err(Some(e)), _) => Some(e),
         (Err(None), Ok(_)) => None,
