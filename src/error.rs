@@ -42,6 +42,10 @@ pub enum AppError {
     Database(#[from] diesel::result::Error),
     #[error("internal error: {0}")]
     Internal(String),
+    /// Several refusals of one request (each child of a meeting), so that a form can show them
+    /// all at once. It answers as the first does, with the others in `details.more`.
+    #[error("{}", .0.first().map(ToString::to_string).unwrap_or_default())]
+    Several(Vec<AppError>),
 }
 
 /// What an error response says, left on the response for the layer that words it in the
@@ -100,6 +104,29 @@ impl AppError {
             AppError::Startup(_) => "startup",
             AppError::Database(_) => "database_error",
             AppError::Internal(_) => "internal_error",
+            AppError::Several(all) => all.first().map_or("several_problems", AppError::code),
+        }
+    }
+
+    /// One refusal for all of `errors`: the one itself when there is only one.
+    pub fn all_of(mut errors: Vec<AppError>) -> Option<AppError> {
+        match errors.len() {
+            0 => None,
+            1 => errors.pop(),
+            _ => Some(AppError::Several(errors)),
+        }
+    }
+
+    /// A refusal of what was asked (a 4xx), not a failure of the service.
+    pub fn is_refusal(&self) -> bool {
+        self.status_code().is_client_error()
+    }
+
+    /// Each refusal this error holds.
+    pub fn each(&self) -> Vec<&AppError> {
+        match self {
+            AppError::Several(all) => all.iter().collect(),
+            e => vec![e],
         }
     }
 
@@ -108,6 +135,7 @@ impl AppError {
             AppError::BadRequest { field, .. } | AppError::Unprocessable { field, .. } => {
                 field.as_deref()
             }
+            AppError::Several(all) => all.first().and_then(AppError::field),
             _ => None,
         }
     }
@@ -139,6 +167,9 @@ impl ResponseError for AppError {
             AppError::Startup(_) | AppError::Database(_) | AppError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            AppError::Several(all) => all
+                .first()
+                .map_or(StatusCode::UNPROCESSABLE_ENTITY, ResponseError::status_code),
         }
     }
 
@@ -155,8 +186,15 @@ impl ResponseError for AppError {
         } else {
             self.to_string()
         };
+        let more;
         let details = match self {
             AppError::Unprocessable { details, .. } => details.as_ref(),
+            AppError::Several(all) => {
+                more = serde_json::json!({"more": all.iter().skip(1).map(|e| serde_json::json!({
+                    "code": e.code(), "field": e.field(), "message": e.to_string(),
+                })).collect::<Vec<_>>()});
+                Some(&more)
+            }
             _ => None,
         };
         let mut builder = HttpResponse::build(status);

@@ -225,6 +225,13 @@ on_both_backends! {
         assert_eq!(refused.status, 422, "{}", refused.body);
         assert!(refused.body.contains(&format!("{}: Record the child&#x27;s views", refs[1])) || refused.body.contains(&format!("{}: Record the child's views", refs[1])), "{}", refused.body);
         assert!(refused.body.contains("value=\"Action 2 for child 0\""), "what was typed is kept");
+        // Both children's views missing: both said at once, each for its child.
+        let both = send([outcome(0, ""), outcome(1, "")].concat());
+        assert_eq!(both.status, 422, "{}", both.body);
+        for r in &refs {
+            assert!(both.body.contains(&format!("{r}: Record the child&#x27;s views")) || both.body.contains(&format!("{r}: Record the child's views")),
+                "{r} in: {}", both.body);
+        }
         let (_, read) = app.get(&chair.token, &format!("/api/meetings/{id}"));
         assert_eq!(read["status"], "scheduled", "nothing recorded");
         assert_eq!(app.state_of(&chair.token, &ids[0], "cse-strategy"), "strategy_meeting");

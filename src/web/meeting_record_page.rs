@@ -439,8 +439,23 @@ fn request_from(
     ))
 }
 
-/// The error summary for a refusal: about one child (its inputs prefixed), or the meeting.
+/// The error summary for a refusal: each child's problems (their inputs prefixed), or the
+/// meeting's.
 fn errors_for(state: &AppState, lang: &str, view: &Value, e: &AppError) -> Value {
+    Value::Array(
+        e.each()
+            .into_iter()
+            .flat_map(|one| {
+                one_error_for(state, lang, view, one)
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect(),
+    )
+}
+
+fn one_error_for(state: &AppState, lang: &str, view: &Value, e: &AppError) -> Value {
     let field = e.field().unwrap_or("");
     if let Some(rest) = field.strip_prefix("children[") {
         let (i, inner) = rest.split_once(']').unwrap_or((rest, ""));

@@ -129,90 +129,103 @@ pub fn record_with_outcomes(
         }
         let held = record_in(svc, conn, touched, actor, id, req, now)?;
         let (case_rows, invitees) = (held.case_rows.clone(), held.invitees.clone());
+        // Each child's outcome is checked, and every refusal kept, so that the page can show
+        // them all at once; nothing is written unless all of them go through.
+        let mut refusals = Vec::new();
         for o in outcomes {
             let i = o.page_index;
-            let case = case_rows
-                .iter()
-                .find(|c| c.id == o.case_id && touched.has(&c.id))
-                .ok_or_else(|| {
-                    AppError::unprocessable(
-                        "unknown_case",
-                        format!("children[{i}]"),
-                        "not a child of this meeting that you can see",
-                    )
-                })?;
-            // The actions go into the record email of a meeting about every child in it: no
-            // child of the meeting may be named in them, not only this one.
-            for (n, a) in o.agreed_actions.iter().enumerate() {
-                refuse_child_names(&a.title, &format!("agreed_actions[{n}].title"), &case_rows)
-                    .map_err(|e| about_child(e, i))?;
-                for c in &case_rows {
-                    crate::domain::child::refuse_named(
-                        &a.owner_name,
-                        &c.child_name,
-                        &format!("agreed_actions[{n}].owner_name"),
-                        crate::domain::child::Emailed::PersonName,
-                    )
-                    .map_err(|e| about_child(e, i))?;
-                }
-            }
-            let mut facts = o.facts.clone();
-            let wf = svc.engine.registry.latest(&o.workflow);
-            if let Some(name) = wf.and_then(|w| {
-                w.def
-                    .fact_tagged(crate::engine::contract::FactTag::MeetingAttendance)
-                    .map(str::to_string)
-            }) {
-                // Named beside this child only where they may be (as in the record itself).
-                let mut rows: Vec<Value> = invitees
+            let outcome = (|| -> Result<(), AppError> {
+                let case = case_rows
                     .iter()
-                    .filter(|inv| invitee_shown_with(&svc.engine.agencies, inv, &[case]))
-                    .filter_map(|inv| {
-                        let a = req.attendees.iter().find(|a| a.invitee_id == inv.id)?;
-                        a.attended.then(|| json!({"name": inv.name, "agency": inv.agency_code.clone().unwrap_or_default(),
-                            "direct_knowledge": a.direct_knowledge.unwrap_or(inv.direct_knowledge)}))
-                    })
-                    .collect();
-                rows.extend(
-                    others
-                        .iter()
-                        // Named beside this child only where their service may be, as invitees.
-                        .filter(|o| match svc.engine.agencies.area_of(&o.agency) {
-                            None => true,
-                            Some(area) => {
-                                case.located_authority == area || case.residence_authority == area
-                            }
-                        })
-                        .map(|o| {
-                            json!({"name": o.name, "agency": o.agency, "direct_knowledge": o.direct_knowledge})
-                        }),
-                );
-                if !rows.is_empty() {
-                    facts.insert(name, Value::Array(rows));
+                    .find(|c| c.id == o.case_id && touched.has(&c.id))
+                    .ok_or_else(|| {
+                        AppError::unprocessable(
+                            "unknown_case",
+                            format!("children[{i}]"),
+                            "not a child of this meeting that you can see",
+                        )
+                    })?;
+                // The actions go into the record email of a meeting about every child in it: no
+                // child of the meeting may be named in them, not only this one.
+                for (n, a) in o.agreed_actions.iter().enumerate() {
+                    refuse_child_names(&a.title, &format!("agreed_actions[{n}].title"), &case_rows)
+                        .map_err(|e| about_child(e, i))?;
+                    for c in &case_rows {
+                        crate::domain::child::refuse_named(
+                            &a.owner_name,
+                            &c.child_name,
+                            &format!("agreed_actions[{n}].owner_name"),
+                            crate::domain::child::Emailed::PersonName,
+                        )
+                        .map_err(|e| about_child(e, i))?;
+                    }
                 }
+                let mut facts = o.facts.clone();
+                let wf = svc.engine.registry.latest(&o.workflow);
+                if let Some(name) = wf.and_then(|w| {
+                    w.def
+                        .fact_tagged(crate::engine::contract::FactTag::MeetingAttendance)
+                        .map(str::to_string)
+                }) {
+                    // Named beside this child only where they may be (as in the record itself).
+                    let mut rows: Vec<Value> = invitees
+                        .iter()
+                        .filter(|inv| invitee_shown_with(&svc.engine.agencies, inv, &[case]))
+                        .filter_map(|inv| {
+                            let a = req.attendees.iter().find(|a| a.invitee_id == inv.id)?;
+                            a.attended.then(|| json!({"name": inv.name, "agency": inv.agency_code.clone().unwrap_or_default(),
+                                "direct_knowledge": a.direct_knowledge.unwrap_or(inv.direct_knowledge)}))
+                        })
+                        .collect();
+                    rows.extend(
+                        others
+                            .iter()
+                            // Named beside this child only where their service may be, as invitees.
+                            .filter(|o| match svc.engine.agencies.area_of(&o.agency) {
+                                None => true,
+                                Some(area) => {
+                                    case.located_authority == area || case.residence_authority == area
+                                }
+                            })
+                            .map(|o| {
+                                json!({"name": o.name, "agency": o.agency, "direct_knowledge": o.direct_knowledge})
+                            }),
+                    );
+                    if !rows.is_empty() {
+                        facts.insert(name, Value::Array(rows));
+                    }
+                }
+                let version: i64 = crate::storage::schema::cases::table
+                    .find(&case.id)
+                    .select(crate::storage::schema::cases::version)
+                    .get_result(conn)?;
+                crate::domain::transition::apply_within(
+                    svc,
+                    conn,
+                    actor,
+                    &case.id,
+                    &crate::domain::transition::EventRequest {
+                        event: o.event.clone(),
+                        workflow: Some(o.workflow.clone()),
+                        expected_version: version,
+                        rationale: o.rationale.clone(),
+                        facts,
+                        agreed_actions: o.agreed_actions.clone(),
+                        meeting_id: Some(id.to_string()),
+                        confirm_addresses_rationale: None,
+                    },
+                    now,
+                )
+                .map_err(|e| about_child(e, i))?;
+                Ok(())
+            })();
+            match outcome {
+                Err(e) if e.is_refusal() => refusals.push(e),
+                other => other?,
             }
-            let version: i64 = crate::storage::schema::cases::table
-                .find(&case.id)
-                .select(crate::storage::schema::cases::version)
-                .get_result(conn)?;
-            crate::domain::transition::apply_within(
-                svc,
-                conn,
-                actor,
-                &case.id,
-                &crate::domain::transition::EventRequest {
-                    event: o.event.clone(),
-                    workflow: Some(o.workflow.clone()),
-                    expected_version: version,
-                    rationale: o.rationale.clone(),
-                    facts,
-                    agreed_actions: o.agreed_actions.clone(),
-                    meeting_id: Some(id.to_string()),
-                    confirm_addresses_rationale: None,
-                },
-                now,
-            )
-            .map_err(|e| about_child(e, i))?;
+        }
+        if let Some(refused) = AppError::all_of(refusals) {
+            return Err(refused);
         }
         queue_record_emails(svc, conn, &held, now)?;
         if let Some(token) = form_token {
