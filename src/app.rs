@@ -50,16 +50,14 @@ pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppErr
         tracing::warn!("{w}");
     }
     let mailer = Mailer::from_config(&config.mail, &config.data_dir)?;
-    let catalogue = Arc::new(crate::i18n::catalogue::Catalogue::load(
-        &config.mail.templates_dir,
-        config.mail.template_overrides.as_deref(),
-    )?);
-    let pages = Arc::new(crate::web::Pages::load(
-        &config.mail.templates_dir,
-        catalogue.clone(),
-    )?);
+    let templates = config.mail.templates();
+    let catalogue = Arc::new(crate::i18n::catalogue::Catalogue::load(&templates)?);
+    let pages = Arc::new(crate::web::Pages::load(&templates, catalogue.clone())?);
     let agencies = AgencyDirectory::load(Some(&config.extra_agencies()))?;
-    let mut registry = WorkflowRegistry::load_dir(&config.workflows_dir)?;
+    let mut registry = WorkflowRegistry::load(&crate::shipped::Folder::workflows(
+        None,
+        config.workflows_dir.as_deref(),
+    ))?;
     let pool = storage::connect_pool(&config.database_url, config.pool_size, config.sqlite_sync)?;
     match &config.migration_database_url {
         // The owner migrates; the service's role may then only add to the audit and logs.

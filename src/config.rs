@@ -13,7 +13,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub bind: SocketAddr,
-    pub workflows_dir: PathBuf,
+    /// An operator's workflows over the shipped ones (none: the shipped ones alone).
+    pub workflows_dir: Option<PathBuf>,
     pub bank_holidays: Option<PathBuf>,
     pub pool_size: u32,
     pub max_body_bytes: usize,
@@ -238,10 +239,9 @@ impl Config {
                 "SAFEGUARD_BIND must be an address and port such as 127.0.0.1:8080; got {bind_raw:?}"
             ))
         })?;
-        let workflows_dir = PathBuf::from(
-            pick(env, "SAFEGUARD_WORKFLOWS_DIR", file.workflows_dir)
-                .unwrap_or_else(|| "workflows".into()),
-        );
+        // The shipped workflows are inside the binary; this folder adds to them or replaces one.
+        let workflows_dir =
+            pick(env, "SAFEGUARD_WORKFLOWS_DIR", file.workflows_dir).map(PathBuf::from);
         let bank_holidays =
             pick(env, "SAFEGUARD_BANK_HOLIDAYS", file.bank_holidays).map(PathBuf::from);
         let pool_size = number(
@@ -319,10 +319,9 @@ impl Config {
             smtp_url,
             from,
             public_url,
-            templates_dir: PathBuf::from(
-                pick(env, "SAFEGUARD_TEMPLATES_DIR", file.templates_dir)
-                    .unwrap_or_else(|| "templates".into()),
-            ),
+            // The shipped templates are inside the binary; a folder here stands in for them.
+            templates_dir: pick(env, "SAFEGUARD_TEMPLATES_DIR", file.templates_dir)
+                .map(PathBuf::from),
             template_overrides: pick(env, "SAFEGUARD_TEMPLATE_OVERRIDES", file.template_overrides)
                 .map(PathBuf::from),
             link_secret,
@@ -587,16 +586,16 @@ impl Config {
                 "SAFEGUARD_TRANSITION_AGE_MONTHS must be at least 144 (12 years) and under 216 (18 years)".into(),
             ));
         }
-        if !self.workflows_dir.is_dir() {
+        if let Some(dir) = self.workflows_dir.as_ref().filter(|d| !d.is_dir()) {
             return Err(AppError::Startup(format!(
-                "workflow folder {} does not exist; run from the project folder or set SAFEGUARD_WORKFLOWS_DIR",
-                self.workflows_dir.display()
+                "SAFEGUARD_WORKFLOWS_DIR names {}, which is not a folder",
+                dir.display()
             )));
         }
-        if !self.mail.templates_dir.is_dir() {
+        if let Some(dir) = self.mail.templates_dir.as_ref().filter(|d| !d.is_dir()) {
             return Err(AppError::Startup(format!(
-                "template folder {} does not exist; run from the project folder or set SAFEGUARD_TEMPLATES_DIR",
-                self.mail.templates_dir.display()
+                "SAFEGUARD_TEMPLATES_DIR names {}, which is not a folder",
+                dir.display()
             )));
         }
         if let Some(p) = &self.mail.template_overrides {

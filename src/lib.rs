@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod mail;
 pub mod print;
 pub mod reference;
+pub mod shipped;
 pub mod storage;
 pub mod time;
 pub mod web;

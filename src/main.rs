@@ -162,7 +162,8 @@ enum OutboxCommand {
 
 #[derive(Subcommand)]
 enum WorkflowCommand {
-    /// Validate every workflow file in DIR (default: the configured folder).
+    /// Validate the workflows the service would load: those shipped inside the binary, with
+    /// the files of DIR (default: SAFEGUARD_WORKFLOWS_DIR) over them.
     Check { dir: Option<PathBuf> },
     /// Print a workflow as a diagram.
     Graph {
@@ -170,6 +171,7 @@ enum WorkflowCommand {
         /// mermaid or dot
         #[arg(long, default_value = "mermaid")]
         format: String,
+        /// A folder of workflows over the shipped ones (default: SAFEGUARD_WORKFLOWS_DIR).
         #[arg(long)]
         dir: Option<PathBuf>,
     },
@@ -270,6 +272,7 @@ fn main() -> ExitCode {
     }
 }
 
+/// The folder of workflow files the translation commands read and write: a source checkout's.
 fn workflows_dir(dir: Option<PathBuf>) -> PathBuf {
     dir.or_else(|| {
         std::env::var("SAFEGUARD_WORKFLOWS_DIR")
@@ -279,13 +282,26 @@ fn workflows_dir(dir: Option<PathBuf>) -> PathBuf {
     .unwrap_or_else(|| PathBuf::from("workflows"))
 }
 
+/// The workflows the service would load: the shipped ones, with `dir` (else
+/// SAFEGUARD_WORKFLOWS_DIR) over them.
+fn workflows(dir: Option<PathBuf>) -> Result<WorkflowRegistry, AppError> {
+    let over = dir.or_else(|| {
+        std::env::var("SAFEGUARD_WORKFLOWS_DIR")
+            .ok()
+            .map(PathBuf::from)
+    });
+    WorkflowRegistry::load(&safeguard::shipped::Folder::workflows(
+        None,
+        over.as_deref(),
+    ))
+}
+
 fn run(cli: Cli) -> Result<ExitCode, AppError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
         Command::Workflows { command } => match command {
             WorkflowCommand::Check { dir } => {
-                let dir = workflows_dir(dir);
-                let registry = WorkflowRegistry::load_dir(&dir)?;
+                let registry = workflows(dir)?;
                 for wf in registry.latest_all() {
                     println!(
                         "ok  {} v{}  {} states, {} transitions  ({})",
@@ -299,7 +315,7 @@ fn run(cli: Cli) -> Result<ExitCode, AppError> {
                 Ok(ExitCode::SUCCESS)
             }
             WorkflowCommand::Graph { name, format, dir } => {
-                let registry = WorkflowRegistry::load_dir(&workflows_dir(dir))?;
+                let registry = workflows(dir)?;
                 let wf = registry
                     .latest(&name)
                     .ok_or_else(|| AppError::Startup(format!("no workflow called {name:?}")))?;
@@ -409,7 +425,11 @@ fn check_staged(
             std::fs::write(&staged, text)
                 .map_err(|e| AppError::Startup(format!("{}: {e}", staged.display())))?;
         }
-        safeguard::mail::templates::Templates::load(&staged_templates, None)?.check()?;
+        safeguard::mail::templates::Templates::load(&safeguard::shipped::Folder::templates(
+            Some(&staged_templates),
+            None,
+        ))?
+        .check()?;
         WorkflowRegistry::load_dir(&staged_workflows)?;
         Ok(())
     })();

@@ -9,6 +9,7 @@ use super::contract::WorkflowRole;
 use super::definition::{State, Transition, WorkflowFile};
 use super::validate::{missing_welsh, validate};
 use crate::error::AppError;
+use crate::shipped::Folder;
 
 #[derive(Debug)]
 pub struct Workflow {
@@ -154,27 +155,21 @@ pub struct WorkflowRegistry {
 
 impl WorkflowRegistry {
     /// Reads every `*.toml` in `dir`. Any invalid file stops the load with its problems.
-    pub fn load_dir(dir: &Path) -> Result<WorkflowRegistry, AppError> {
-        let entries = std::fs::read_dir(dir).map_err(|e| {
-            AppError::Startup(format!(
-                "cannot read workflow folder {}: {e}",
-                dir.display()
-            ))
-        })?;
-        let mut paths: Vec<_> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        paths.sort();
+    /// Every workflow file of `folder`: the shipped ones, with the operator's over them (a file
+    /// of the same name replaces a shipped one; another is added).
+    pub fn load(folder: &Folder) -> Result<WorkflowRegistry, AppError> {
         let mut registry = WorkflowRegistry::default();
-        for path in paths {
-            let origin = path.display().to_string();
-            let source = std::fs::read_to_string(&path)
-                .map_err(|e| AppError::Startup(format!("{origin}: {e}")))?;
-            registry.insert(Workflow::parse_file(&source, &origin)?)?;
+        for name in folder.names("", "toml")? {
+            let file = folder.read(&name)?;
+            registry.insert(Workflow::parse_file(&file.text, &file.origin)?)?;
         }
         registry.check_whole()?;
         Ok(registry)
+    }
+
+    /// The workflow files of one folder on disk, and no others.
+    pub fn load_dir(dir: &Path) -> Result<WorkflowRegistry, AppError> {
+        Self::load(&Folder::workflows(Some(dir), None))
     }
 
     pub fn insert(&mut self, wf: Workflow) -> Result<(), AppError> {

@@ -4,13 +4,13 @@
 //! two, few, many, other) and English's two. Both languages must hold the same messages, and
 //! every message must format, or the service does not start.
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 
 use super::Language;
 use crate::error::AppError;
+use crate::shipped::Folder;
 
 pub struct Catalogue {
     english: FluentBundle<FluentResource>,
@@ -43,25 +43,12 @@ fn bundle(lang: Language) -> FluentBundle<FluentResource> {
 }
 
 /// The `.ftl` files of one language's folder, with their names, in order.
-fn files(dir: &Path) -> Result<Vec<(String, String)>, AppError> {
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| AppError::Startup(format!("cannot read {}: {e}", dir.display())))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "ftl"))
-        .collect();
-    paths.sort();
-    paths
+/// The `.ftl` files of `sub`, by name, with their text.
+fn files(folder: &Folder, sub: &str) -> Result<Vec<(String, String)>, AppError> {
+    folder
+        .names(sub, "ftl")?
         .into_iter()
-        .map(|p| {
-            let text = std::fs::read_to_string(&p)
-                .map_err(|e| AppError::Startup(format!("{}: {e}", p.display())))?;
-            Ok((
-                p.file_name()
-                    .map(|n| n.to_string_lossy().to_string())
-                    .unwrap_or_default(),
-                text,
-            ))
-        })
+        .map(|name| Ok((name.clone(), folder.read(&format!("{sub}/{name}"))?.text)))
         .collect()
 }
 
@@ -82,9 +69,9 @@ fn message_ids(resource: &FluentResource) -> Vec<String> {
 }
 
 impl Catalogue {
-    /// Loads `<templates>/i18n/en` and `<templates>/i18n/cy`; a file in the overrides folder
+    /// Loads `i18n/en` and `i18n/cy` of the templates; a file in the operator's folder
     /// (`i18n/<lang>/<file>.ftl`) takes the place of the shipped file of the same name.
-    pub fn load(templates_dir: &Path, overrides: Option<&Path>) -> Result<Catalogue, AppError> {
+    pub fn load(templates: &Folder) -> Result<Catalogue, AppError> {
         let mut english = bundle(Language::English);
         let mut welsh = bundle(Language::Welsh);
         let mut ids_of: BTreeMap<&'static str, BTreeMap<String, String>> = BTreeMap::new();
@@ -92,14 +79,10 @@ impl Catalogue {
             (Language::English, &mut english),
             (Language::Welsh, &mut welsh),
         ] {
-            let dir = templates_dir.join("i18n").join(lang.code());
-            let mut chosen: BTreeMap<String, String> = files(&dir)?.into_iter().collect();
-            if let Some(o) = overrides {
-                let over = o.join("i18n").join(lang.code());
-                if over.is_dir() {
-                    chosen.extend(files(&over)?);
-                }
-            }
+            let chosen: BTreeMap<String, String> =
+                files(templates, &format!("i18n/{}", lang.code()))?
+                    .into_iter()
+                    .collect();
             let mut ids = BTreeMap::new();
             for (name, text) in chosen {
                 let resource = FluentResource::try_new(text)
@@ -294,11 +277,7 @@ mod tests {
     use super::*;
 
     fn shipped() -> Catalogue {
-        Catalogue::load(
-            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates")),
-            None,
-        )
-        .expect("the catalogue loads")
+        Catalogue::load(&Folder::templates(None, None)).expect("the catalogue loads")
     }
 
     #[test]

@@ -34,7 +34,7 @@ impl Mailer {
     ) -> Result<Mailer, AppError> {
         Ok(Mailer {
             templates: Arc::new(
-                Templates::load(&config.templates_dir, config.template_overrides.as_deref())?
+                Templates::load(&config.templates())?
                     .with_subject_prefix(&config.subject_reference_prefix),
             ),
             links: LinkSigner::from_config(config.link_secret.as_deref(), data_dir)?,

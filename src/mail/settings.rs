@@ -10,7 +10,8 @@ pub struct MailConfig {
     pub from: lettre::message::Mailbox,
     /// Base of the links in emails, such as https://safeguard.council.example
     pub public_url: String,
-    pub templates_dir: PathBuf,
+    /// A folder standing in for the templates shipped inside the binary (a development copy).
+    pub templates_dir: Option<PathBuf>,
     /// An operator's folder whose files replace any shipped template of the same path.
     pub template_overrides: Option<PathBuf>,
     /// Secret for signed links; several replicas must share it. Without it a secret is
@@ -82,4 +83,15 @@ pub fn parse_reminders(raw: &str) -> Result<Vec<ReminderOffset>, AppError> {
             }
         })
         .collect()
+}
+
+impl MailConfig {
+    /// The templates as the service reads them: shipped (or the stand-in folder), with the
+    /// operator's overrides over them.
+    pub fn templates(&self) -> crate::shipped::Folder {
+        crate::shipped::Folder::templates(
+            self.templates_dir.as_deref(),
+            self.template_overrides.as_deref(),
+        )
+    }
 }

@@ -1,7 +1,7 @@
 //! Email and page templates: handlebars in strict mode, loaded from `templates/` with any file
 //! in the operator's override folder taking the place of the shipped one. Every template is
 //! rendered with sample data at start-up, so a broken one stops the service instead of an email.
-use std::path::{Path, PathBuf};
+use crate::shipped::Folder;
 
 use handlebars::Handlebars;
 use serde_json::{json, Value};
@@ -53,13 +53,6 @@ pub struct RenderedEmail {
     pub subject: String,
     pub text: String,
     pub html: String,
-}
-
-fn pick(shipped: &Path, overrides: Option<&Path>, relative: &str) -> PathBuf {
-    overrides
-        .map(|o| o.join(relative))
-        .filter(|p| p.is_file())
-        .unwrap_or_else(|| shipped.join(relative))
 }
 
 /// What kind of email it is, in the reader's words.
@@ -243,15 +236,13 @@ pub fn sample(name: &str, lang: Language) -> Value {
 impl Templates {
     /// Loads the templates with the catalogue from the same folders (for `{{tr …}}`, counted
     /// words such as "2 ddiwrnod gwaith").
-    pub fn load(shipped: &Path, overrides: Option<&Path>) -> Result<Templates, AppError> {
-        let catalogue =
-            std::sync::Arc::new(crate::i18n::catalogue::Catalogue::load(shipped, overrides)?);
-        Self::load_with(shipped, overrides, catalogue)
+    pub fn load(folder: &Folder) -> Result<Templates, AppError> {
+        let catalogue = std::sync::Arc::new(crate::i18n::catalogue::Catalogue::load(folder)?);
+        Self::load_with(folder, catalogue)
     }
 
     pub fn load_with(
-        shipped: &Path,
-        overrides: Option<&Path>,
+        folder: &Folder,
         catalogue: std::sync::Arc<crate::i18n::catalogue::Catalogue>,
     ) -> Result<Templates, AppError> {
         let mut html = Handlebars::new();
@@ -271,11 +262,9 @@ impl Templates {
                         key: String,
                         relative: String|
          -> Result<(), AppError> {
-            let path = pick(shipped, overrides, &relative);
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| AppError::Startup(format!("template {}: {e}", path.display())))?;
-            reg.register_template_string(&key, text)
-                .map_err(|e| AppError::Startup(format!("template {}: {e}", path.display())))
+            let file = folder.read(&relative)?;
+            reg.register_template_string(&key, file.text)
+                .map_err(|e| AppError::Startup(format!("template {}: {e}", file.origin)))
         };
         for name in EMAILS {
             for part in PARTS {
@@ -400,11 +389,7 @@ mod tests {
     use super::*;
 
     fn shipped() -> Templates {
-        Templates::load(
-            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates")),
-            None,
-        )
-        .expect("templates load")
+        Templates::load(&Folder::templates(None, None)).expect("templates load")
     }
 
     #[test]
@@ -459,11 +444,7 @@ mod tests {
             "Annwyl {{invitee_nam}}",
         )
         .expect("write");
-        let err = Templates::load(
-            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates")),
-            Some(dir.path()),
-        )
-        .expect_err("refused");
+        let err = Templates::load(&Folder::templates(None, Some(dir.path()))).expect_err("refused");
         assert!(
             err.to_string()
                 .contains("template reminder (cy) does not render"),
@@ -474,11 +455,7 @@ mod tests {
             "Annwyl {{invitee_name}} (local wording)",
         )
         .expect("write");
-        let t = Templates::load(
-            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates")),
-            Some(dir.path()),
-        )
-        .expect("loads");
+        let t = Templates::load(&Folder::templates(None, Some(dir.path()))).expect("loads");
         let r = t
             .render_one(
                 "reminder",

@@ -17,7 +17,6 @@ pub mod oversight;
 pub mod session;
 pub mod svg;
 
-use std::path::Path;
 use std::sync::Arc;
 
 use actix_web::http::header;
@@ -62,19 +61,17 @@ pub struct Pages {
 impl Pages {
     /// Loads `templates/web/*.hbs`; the words are the catalogue's, which refuses to load unless
     /// both languages have every message.
-    pub fn load(templates_dir: &Path, catalogue: Arc<Catalogue>) -> Result<Pages, AppError> {
-        let dir = templates_dir.join("web");
+    pub fn load(
+        templates: &crate::shipped::Folder,
+        catalogue: Arc<Catalogue>,
+    ) -> Result<Pages, AppError> {
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
         registry.register_helper(
             "tr",
             Box::new(crate::i18n::catalogue::Translate(catalogue.clone(), true)),
         );
-        let read = |name: &str| {
-            let path = dir.join(name);
-            std::fs::read_to_string(&path)
-                .map_err(|e| AppError::Startup(format!("template {}: {e}", path.display())))
-        };
+        let read = |name: &str| templates.read(&format!("web/{name}")).map(|f| f.text);
         for partial in ["layout", "field", "date_input"] {
             registry
                 .register_partial(partial, read(&format!("{partial}.hbs"))?)

@@ -158,16 +158,8 @@ impl TestApp {
         let vars = [
             ("SAFEGUARD_DATA_DIR", dir.path().display().to_string()),
             ("SAFEGUARD_DATABASE_URL", database_url),
-            (
-                "SAFEGUARD_WORKFLOWS_DIR",
-                concat!(env!("CARGO_MANIFEST_DIR"), "/workflows").to_string(),
-            ),
             ("SAFEGUARD_POOL_SIZE", "4".to_string()),
             ("SAFEGUARD_MAX_BODY_BYTES", "65536".to_string()),
-            (
-                "SAFEGUARD_TEMPLATES_DIR",
-                concat!(env!("CARGO_MANIFEST_DIR"), "/templates").to_string(),
-            ),
             ("SAFEGUARD_OUTBOX_POLL_MS", "25".to_string()),
             ("SAFEGUARD_PUBLIC_URL", "http://safeguard.test".to_string()),
             // Tests run jobs themselves, on the injected clock, and deliver the outbox
@@ -206,14 +198,6 @@ impl TestApp {
         let mut vars = vec![
             ("SAFEGUARD_DATA_DIR", self.data_dir().display().to_string()),
             ("SAFEGUARD_DATABASE_URL", self.database_url()),
-            (
-                "SAFEGUARD_WORKFLOWS_DIR",
-                concat!(env!("CARGO_MANIFEST_DIR"), "/workflows").to_string(),
-            ),
-            (
-                "SAFEGUARD_TEMPLATES_DIR",
-                concat!(env!("CARGO_MANIFEST_DIR"), "/templates").to_string(),
-            ),
             ("SAFEGUARD_POOL_SIZE", "4".to_string()),
             ("SAFEGUARD_OUTBOX_POLL_MS", "25".to_string()),
             ("SAFEGUARD_PUBLIC_URL", "http://safeguard.test".to_string()),

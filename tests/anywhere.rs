@@ -1,0 +1,218 @@
+//! The built binary, run as an operator would from an empty directory with only its data
+//! folder set (and, on PostgreSQL, its database): the workflows and templates it needs are
+//! inside it. It migrates, adds a user, serves a page and an API call, verifies the audit trail
+//! and lists its jobs, on both backends. An operator's workflow folder lies over the shipped
+//! workflows: a file there replaces the shipped one of the same name.
+mod support;
+
+use std::process::{Command, Output, Stdio};
+
+use serde_json::json;
+use support::binary::{add_user, wait_until_answering};
+use support::*;
+
+struct Place {
+    cwd: tempfile::TempDir,
+    data: tempfile::TempDir,
+    database_url: Option<String>,
+}
+
+impl Place {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_safeguard"));
+        cmd.args(args)
+            .current_dir(self.cwd.path())
+            // Nothing of the test's own surroundings: only what an operator would set.
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("SAFEGUARD_DATA_DIR", self.data.path())
+            .env("SAFEGUARD_LOG", "error");
+        if let Some(url) = &self.database_url {
+            cmd.env("SAFEGUARD_DATABASE_URL", url);
+        }
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run safeguard")
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("its address")
+        .port()
+}
+
+fn from_an_empty_directory(backend: Backend) {
+    let data = tempfile::tempdir().expect("data dir");
+    let (database_url, _pg) = match backend {
+        Backend::Sqlite => (None, None),
+        _ => {
+            let (url, pg) = fresh_database(backend, data.path());
+            (Some(url), pg)
+        }
+    };
+    let place = Place {
+        cwd: tempfile::tempdir().expect("an empty directory"),
+        data,
+        database_url,
+    };
+    assert_eq!(
+        std::fs::read_dir(place.cwd.path()).expect("cwd").count(),
+        0,
+        "nothing beside it"
+    );
+
+    let o = place.run(&["migrate"]);
+    assert!(o.status.success(), "migrate: {}", text(&o));
+    let o = place.run(&["workflows", "check"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("ok  cse-strategy v5") && text(&o).contains("(shipped)"),
+        "{}",
+        text(&o)
+    );
+    let mut add = place.command(&[
+        "user",
+        "add",
+        "--name",
+        "Chair Sample",
+        "--email",
+        "chair.sample@council.example",
+        "--role",
+        "chair",
+        "--team",
+        "Test team",
+        "--authority",
+        "la-cardiff",
+        "--password-stdin",
+    ]);
+    add.env("SAFEGUARD_LOG", "error");
+    let (token, _) = add_user(add, "a long synthetic password\n");
+
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut serve = place
+        .command(&["serve"])
+        .env("SAFEGUARD_BIND", format!("127.0.0.1:{port}"))
+        .env("SAFEGUARD_SCHEDULER", "off")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    wait_until_answering(&mut serve, &base, || "see stderr".to_string());
+    let page = ureq::get(&format!("{base}/sign-in"))
+        .call()
+        .expect("the sign-in page");
+    let html = page.into_string().expect("html");
+    assert!(
+        html.contains("Sign in") && html.contains("Cymraeg") && html.contains("/static/app.css"),
+        "the page, with its Welsh link and styles: {html}"
+    );
+    let created = ureq::post(&format!("{base}/api/cases"))
+        .set("Authorization", &format!("Bearer {token}"))
+        .send_json(json!({"child": child(), "facts": report_facts()}))
+        .expect("a report through the API");
+    assert_eq!(created.status(), 201);
+    let case: serde_json::Value = created.into_json().expect("json");
+    assert_eq!(case["workflows"][0]["state"], "report_received", "{case}");
+    let _ = serve.kill();
+    let _ = serve.wait();
+
+    let o = place.run(&["audit", "verify"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("audit trail intact: 1 cases"),
+        "{}",
+        text(&o)
+    );
+    let o = place.run(&["jobs", "list"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("age-trigger") && text(&o).contains("digest"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        std::fs::read_dir(place.cwd.path()).expect("cwd").count(),
+        0,
+        "and it wrote nothing where it was run"
+    );
+}
+
+#[test]
+fn the_binary_runs_from_an_empty_directory_on_sqlite() {
+    from_an_empty_directory(Backend::Sqlite);
+}
+
+#[test]
+fn the_binary_runs_from_an_empty_directory_on_postgres() {
+    if let Some(pg) = Backend::postgres() {
+        from_an_empty_directory(pg);
+    }
+}
+
+#[test]
+fn an_operators_workflow_folder_replaces_a_shipped_workflow_of_the_same_name() {
+    let cwd = tempfile::tempdir().expect("cwd");
+    let over = tempfile::tempdir().expect("operator's workflows");
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/workflows/cse-strategy.toml"
+    ))
+    .expect("shipped");
+    std::fs::write(
+        over.path().join("cse-strategy.toml"),
+        shipped.replacen("version = 5", "version = 6", 1),
+    )
+    .expect("write");
+    let run = |dir: Option<&std::path::Path>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_safeguard"));
+        cmd.args(["workflows", "check"])
+            .current_dir(cwd.path())
+            .env_clear();
+        if let Some(d) = dir {
+            cmd.env("SAFEGUARD_WORKFLOWS_DIR", d);
+        }
+        cmd.output().expect("run")
+    };
+    let o = run(Some(over.path()));
+    assert!(o.status.success(), "{}", text(&o));
+    let printed = text(&o);
+    assert!(
+        printed.contains("ok  cse-strategy v6")
+            && printed.contains(&over.path().display().to_string()),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("ok  age18-transition v5") && printed.contains("(shipped)"),
+        "the other stays the shipped one: {printed}"
+    );
+    // A folder that is not there is named.
+    let o = {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_safeguard"));
+        cmd.args(["migrate"])
+            .current_dir(cwd.path())
+            .env_clear()
+            .env("SAFEGUARD_DATA_DIR", cwd.path().join("data"))
+            .env("SAFEGUARD_WORKFLOWS_DIR", cwd.path().join("no-such-folder"));
+        cmd.output().expect("run")
+    };
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("SAFEGUARD_WORKFLOWS_DIR names"),
+        "{}",
+        text(&o)
+    );
+}
