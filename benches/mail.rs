@@ -45,6 +45,8 @@ fn main() {
             concat!(env!("CARGO_MANIFEST_DIR"), "/templates").to_string(),
         ),
         ("SAFEGUARD_SMTP_URL", sink.url()),
+        // A sink on loopback: a trial's settings, not a council's.
+        ("SAFEGUARD_MAIL_TRIAL", "on".to_string()),
     ];
     let config = Config::from_sources(None, &|k| {
         vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())

@@ -138,6 +138,7 @@ struct ConfigFile {
     audit_key_file: Option<String>,
     audit_checkpoints: Option<String>,
     smtp_url: Option<String>,
+    mail_trial: Option<String>,
     mail_from: Option<String>,
     public_url: Option<String>,
     templates_dir: Option<String>,
@@ -180,6 +181,57 @@ fn on_off(key: &str, raw: Option<String>) -> Result<bool, AppError> {
             "{key} must be on or off; got {other:?}"
         ))),
     }
+}
+
+/// Email sent through a real mail server reaches real people: its links must lead to the
+/// service as they reach it, and its sender must be an address that exists. Refused otherwise,
+/// naming the setting, unless `SAFEGUARD_MAIL_TRIAL=on` (tests and local trials).
+fn real_mail_settings(public_url: Option<&str>, from: &str) -> Result<(), AppError> {
+    const TRIAL: &str = "or set SAFEGUARD_MAIL_TRIAL=on for a local trial";
+    let Some(url) = public_url else {
+        return Err(AppError::Startup(format!(
+            "SAFEGUARD_SMTP_URL is set but SAFEGUARD_PUBLIC_URL is not: the links in emails would lead to this \
+             machine's own address. Set SAFEGUARD_PUBLIC_URL to the address people reach the service at \
+             (https://…), {TRIAL}"
+        )));
+    };
+    let host = url
+        .split("://")
+        .nth(1)
+        .unwrap_or("")
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("");
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    let local = host.eq_ignore_ascii_case("localhost")
+        || host.to_ascii_lowercase().ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified());
+    if local {
+        return Err(AppError::Startup(format!(
+            "SAFEGUARD_PUBLIC_URL is {url:?}, an address only this machine can reach: the links in emails \
+             would lead nowhere. Set it to the address people reach the service at, {TRIAL}"
+        )));
+    }
+    let domain = from
+        .rsplit_once('@')
+        .map(|(_, d)| d.trim_end_matches('>').trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    // Names reserved never to exist (RFC 2606, RFC 6761): mail from them cannot be answered.
+    let reserved = ["invalid", "test", "example", "localhost"]
+        .iter()
+        .any(|tld| domain == *tld || domain.ends_with(&format!(".{tld}")));
+    if reserved {
+        return Err(AppError::Startup(format!(
+            "SAFEGUARD_MAIL_FROM is {from:?}, at a domain that cannot receive mail: replies and bounces \
+             would be lost. Set it to the council's own address, {TRIAL}"
+        )));
+    }
+    Ok(())
 }
 
 /// `SAFEGUARD_TRUSTED_PROXIES`: addresses or networks, separated by commas or spaces.
@@ -291,7 +343,9 @@ impl Config {
                 "SAFEGUARD_MAIL_FROM is not an email address: {from_raw:?}"
             ))
         })?;
-        let public_url = pick(env, "SAFEGUARD_PUBLIC_URL", file.public_url)
+        let public_url_set = pick(env, "SAFEGUARD_PUBLIC_URL", file.public_url.clone());
+        let public_url = public_url_set
+            .clone()
             .unwrap_or_else(|| format!("http://{bind}"))
             .trim_end_matches('/')
             .to_string();
@@ -308,6 +362,11 @@ impl Config {
                     crate::storage::redact(u)
                 )));
             }
+        }
+        let trial_raw = pick(env, "SAFEGUARD_MAIL_TRIAL", file.mail_trial);
+        let mail_trial = trial_raw.is_some() && on_off("SAFEGUARD_MAIL_TRIAL", trial_raw)?;
+        if smtp_url.is_some() && !mail_trial {
+            real_mail_settings(public_url_set.as_deref(), &from_raw)?;
         }
         let link_secret = pick(env, "SAFEGUARD_LINK_SECRET", file.link_secret);
         if link_secret.as_ref().is_some_and(|s| s.len() < 32) {
@@ -693,6 +752,51 @@ mod tests {
     }
 
     #[test]
+    fn real_mail_needs_a_public_address_and_a_real_sender() {
+        let smtp = ("SAFEGUARD_SMTP_URL", "smtp://mail.council.example:587");
+        let e = with(&[smtp]).expect_err("no public URL");
+        assert!(e.to_string().contains("SAFEGUARD_PUBLIC_URL is not"), "{e}");
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://localhost:8080/",
+            "http://[::1]:8080",
+            "http://0.0.0.0:8080",
+        ] {
+            let e = with(&[smtp, ("SAFEGUARD_PUBLIC_URL", local)]).expect_err("a loopback URL");
+            assert!(
+                e.to_string()
+                    .contains("an address only this machine can reach"),
+                "{local}: {e}"
+            );
+        }
+        let public = (
+            "SAFEGUARD_PUBLIC_URL",
+            "https://safeguarding.council.example",
+        );
+        let e = with(&[smtp, public]).expect_err("the shipped sender");
+        assert!(
+            e.to_string().contains("SAFEGUARD_MAIL_FROM")
+                && e.to_string().contains("safeguard.invalid"),
+            "{e}"
+        );
+        let from = (
+            "SAFEGUARD_MAIL_FROM",
+            "Safeguarding hub <safeguarding@cardiff.gov.uk>",
+        );
+        with(&[smtp, public, from]).expect("a council's settings");
+        // A trial on this machine says so, and may use them.
+        with(&[smtp, ("SAFEGUARD_MAIL_TRIAL", "on")]).expect("a local trial");
+        let e = with(&[smtp, ("SAFEGUARD_MAIL_TRIAL", "yes")]).expect_err("on or off");
+        assert!(
+            e.to_string()
+                .contains("SAFEGUARD_MAIL_TRIAL must be on or off"),
+            "{e}"
+        );
+        // Without a mail server, messages are files: nothing reaches anyone.
+        with(&[]).expect("no SMTP");
+    }
+
+    #[test]
     fn defaults_put_sqlite_in_the_data_folder() {
         let c = with(&[]).expect("defaults are valid");
         assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
@@ -715,6 +819,7 @@ mod tests {
                 "SAFEGUARD_SMTP_URL",
                 "smtps://mailer:smtp-pass-3@mail.example:465",
             ),
+            ("SAFEGUARD_MAIL_TRIAL", "on"),
             (
                 "SAFEGUARD_LINK_SECRET",
                 "link-secret-4-link-secret-4-link-secret-4",

@@ -216,3 +216,41 @@ fn an_operators_workflow_folder_replaces_a_shipped_workflow_of_the_same_name() {
         text(&o)
     );
 }
+
+#[test]
+fn serve_refuses_a_real_mail_server_with_links_to_this_machine_or_a_sender_that_cannot_exist() {
+    let cwd = tempfile::tempdir().expect("cwd");
+    let serve = |extra: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_safeguard"));
+        cmd.args(["serve"])
+            .current_dir(cwd.path())
+            .env_clear()
+            .env("SAFEGUARD_DATA_DIR", cwd.path().join("data"))
+            .env("SAFEGUARD_BIND", format!("127.0.0.1:{}", free_port()))
+            .env("SAFEGUARD_SMTP_URL", "smtp://mail.council.example:587");
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run")
+    };
+    let o = serve(&[]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("SAFEGUARD_PUBLIC_URL is not"),
+        "{}",
+        text(&o)
+    );
+    let o = serve(&[("SAFEGUARD_PUBLIC_URL", "http://127.0.0.1:8080")]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("an address only this machine can reach"),
+        "{}",
+        text(&o)
+    );
+    let o = serve(&[(
+        "SAFEGUARD_PUBLIC_URL",
+        "https://safeguarding.council.example",
+    )]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("SAFEGUARD_MAIL_FROM"), "{}", text(&o));
+}

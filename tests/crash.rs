@@ -838,6 +838,7 @@ fn run_outbox_crash(backend: Backend) {
         backend,
         &[
             ("SAFEGUARD_SMTP_URL", sink.url()),
+            ("SAFEGUARD_MAIL_TRIAL", "on".to_string()),
             ("SAFEGUARD_OUTBOX_LEASE_SECONDS", lease.to_string()),
             ("SAFEGUARD_OUTBOX_POLL_MS", "20".to_string()),
         ],

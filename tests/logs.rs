@@ -49,6 +49,7 @@ impl Site {
             .env("SAFEGUARD_BIND", format!("127.0.0.1:{}", self.port))
             .env("SAFEGUARD_PUBLIC_URL", "http://safeguard.test")
             .env("SAFEGUARD_SMTP_URL", &self.smtp)
+            .env("SAFEGUARD_MAIL_TRIAL", "on")
             .env("SAFEGUARD_LINK_SECRET", LINK_SECRET)
             .env("SAFEGUARD_AUDIT_KEY", AUDIT_KEY)
             .env("SAFEGUARD_OUTBOX_POLL_MS", "50")

@@ -162,6 +162,8 @@ impl TestApp {
             ("SAFEGUARD_MAX_BODY_BYTES", "65536".to_string()),
             ("SAFEGUARD_OUTBOX_POLL_MS", "25".to_string()),
             ("SAFEGUARD_PUBLIC_URL", "http://safeguard.test".to_string()),
+            // The sink on loopback and an `.invalid` sender are a test's, not a council's.
+            ("SAFEGUARD_MAIL_TRIAL", "on".to_string()),
             // Tests run jobs themselves, on the injected clock, and deliver the outbox
             // themselves (`drain_outbox`), so that they can count exactly what was sent.
             ("SAFEGUARD_SCHEDULER", "off".to_string()),
@@ -201,6 +203,8 @@ impl TestApp {
             ("SAFEGUARD_POOL_SIZE", "4".to_string()),
             ("SAFEGUARD_OUTBOX_POLL_MS", "25".to_string()),
             ("SAFEGUARD_PUBLIC_URL", "http://safeguard.test".to_string()),
+            // The sink on loopback and an `.invalid` sender are a test's, not a council's.
+            ("SAFEGUARD_MAIL_TRIAL", "on".to_string()),
             ("SAFEGUARD_SCHEDULER", "off".to_string()),
             ("SAFEGUARD_OUTBOX_WORKER", "off".to_string()),
         ];
