@@ -139,6 +139,7 @@ struct ConfigFile {
     audit_checkpoints: Option<String>,
     smtp_url: Option<String>,
     mail_trial: Option<String>,
+    mail_require_tls: Option<String>,
     mail_from: Option<String>,
     public_url: Option<String>,
     templates_dir: Option<String>,
@@ -367,6 +368,23 @@ impl Config {
         let mail_trial = trial_raw.is_some() && on_off("SAFEGUARD_MAIL_TRIAL", trial_raw)?;
         if smtp_url.is_some() && !mail_trial {
             real_mail_settings(public_url_set.as_deref(), &from_raw)?;
+        }
+        // Mail about children crosses the network encrypted, unless the council says otherwise
+        // (a relay inside its own network) or this is a trial.
+        let tls_raw = pick(env, "SAFEGUARD_MAIL_REQUIRE_TLS", file.mail_require_tls);
+        let require_tls = match tls_raw {
+            None => !mail_trial,
+            raw => on_off("SAFEGUARD_MAIL_REQUIRE_TLS", raw)?,
+        };
+        if let (Some(url), true) = (&smtp_url, require_tls) {
+            let encrypted = url.starts_with("smtps://") || url.contains("tls=required");
+            if !encrypted {
+                return Err(AppError::Startup(format!(
+                    "SAFEGUARD_SMTP_URL {:?} sends mail without TLS: use smtps:// or add ?tls=required, \
+                     or set SAFEGUARD_MAIL_REQUIRE_TLS=off for a relay inside the council's own network",
+                    crate::storage::redact(url)
+                )));
+            }
         }
         let link_secret = pick(env, "SAFEGUARD_LINK_SECRET", file.link_secret);
         if link_secret.as_ref().is_some_and(|s| s.len() < 32) {
@@ -753,7 +771,10 @@ mod tests {
 
     #[test]
     fn real_mail_needs_a_public_address_and_a_real_sender() {
-        let smtp = ("SAFEGUARD_SMTP_URL", "smtp://mail.council.example:587");
+        let smtp = (
+            "SAFEGUARD_SMTP_URL",
+            "smtp://mail.council.example:587?tls=required",
+        );
         let e = with(&[smtp]).expect_err("no public URL");
         assert!(e.to_string().contains("SAFEGUARD_PUBLIC_URL is not"), "{e}");
         for local in [
@@ -794,6 +815,21 @@ mod tests {
         );
         // Without a mail server, messages are files: nothing reaches anyone.
         with(&[]).expect("no SMTP");
+        // A relay without TLS is refused unless the council says so.
+        let plain = ("SAFEGUARD_SMTP_URL", "smtp://mail.council.example:25");
+        let e = with(&[plain, public, from]).expect_err("no TLS");
+        assert!(e.to_string().contains("without TLS"), "{e}");
+        with(&[plain, public, from, ("SAFEGUARD_MAIL_REQUIRE_TLS", "off")]).expect("said so");
+        // A trial needs no TLS, unless asked for.
+        let sink = ("SAFEGUARD_SMTP_URL", "smtp://127.0.0.1:2525");
+        with(&[sink, ("SAFEGUARD_MAIL_TRIAL", "on")]).expect("a trial's sink");
+        let e = with(&[
+            sink,
+            ("SAFEGUARD_MAIL_TRIAL", "on"),
+            ("SAFEGUARD_MAIL_REQUIRE_TLS", "on"),
+        ])
+        .expect_err("asked for");
+        assert!(e.to_string().contains("without TLS"), "{e}");
     }
 
     #[test]

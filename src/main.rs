@@ -29,6 +29,17 @@ enum Command {
     Serve,
     /// Create or update the database schema, then exit.
     Migrate,
+    /// Write a consistent copy of the SQLite database to PATH while the service runs, and
+    /// check it (PostgreSQL: use pg_dump, as the README says).
+    Backup { path: PathBuf },
+    /// Put a copy made by `backup` in place of the SQLite database, with the service stopped;
+    /// the database it replaces is kept beside it.
+    Restore {
+        path: PathBuf,
+        /// Replace a database that is there already.
+        #[arg(long)]
+        replace: bool,
+    },
     /// Check or draw workflow definitions.
     Workflows {
         #[command(subcommand)]
@@ -328,6 +339,31 @@ fn run(cli: Cli) -> Result<ExitCode, AppError> {
             }
         },
         Command::I18n { command } => translation(command),
+        Command::Restore { path, replace } => {
+            let config = Config::load(cli.config.as_deref())?;
+            if config.backend() != safeguard::storage::Backend::Sqlite {
+                return Err(AppError::Startup(
+                    "this database is PostgreSQL: restore it with pg_restore (README, \"Backup and restore\")".into(),
+                ));
+            }
+            let database = PathBuf::from(safeguard::storage::sqlite_path(&config.database_url));
+            let r =
+                safeguard::storage::backup::restore(&path, &database, &config.data_dir, replace)?;
+            println!(
+                "restored {} to {}: {} cases, {} audit entries, {} migrations, {} bytes",
+                path.display(),
+                database.display(),
+                r.copy.cases,
+                r.copy.audit_entries,
+                r.copy.migrations,
+                r.copy.bytes
+            );
+            if let Some(kept) = r.kept {
+                println!("the database that was there is kept at {}", kept.display());
+            }
+            println!("next: `safeguard audit verify` on the restored copy, then start the service");
+            Ok(ExitCode::SUCCESS)
+        }
         command => {
             let config = Config::load(cli.config.as_deref())?;
             run_with_database(command, config, clock)
@@ -459,6 +495,11 @@ fn run_with_database(
 ) -> Result<ExitCode, AppError> {
     let bind = config.bind;
     let url = safeguard::storage::redact(&config.database_url);
+    // A running service marks its data folder, so that nobody restores a database under it.
+    let _in_use = match command {
+        Command::Serve => Some(safeguard::storage::backup::hold_in_use(&config.data_dir)?),
+        _ => None,
+    };
     let state = app::prepare(config, clock.clone())?;
     match command {
         Command::Serve => {
@@ -474,6 +515,18 @@ fn run_with_database(
         }
         Command::Migrate => {
             println!("database {url} is migrated");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { path } => {
+            let mut conn = state.pool.get()?;
+            let r = safeguard::storage::backup::backup(&mut conn, &path)?;
+            println!(
+                "backup written to {}: {} cases, {} audit entries, {} bytes; SQLite's integrity check passed",
+                path.display(),
+                r.cases,
+                r.audit_entries,
+                r.bytes
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::User {
@@ -764,8 +817,8 @@ fn run_with_database(
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Workflows { .. } | Command::I18n { .. } => Err(AppError::Internal(
-            "workflow commands need no database".into(),
-        )),
+        Command::Workflows { .. } | Command::I18n { .. } | Command::Restore { .. } => Err(
+            AppError::Internal("workflow commands need no database".into()),
+        ),
     }
 }

@@ -5,38 +5,11 @@
 //! workflows: a file there replaces the shipped one of the same name.
 mod support;
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_json::json;
-use support::binary::{add_user, wait_until_answering};
+use support::binary::{add_user, free_port, Operator};
 use support::*;
-
-struct Place {
-    cwd: tempfile::TempDir,
-    data: tempfile::TempDir,
-    database_url: Option<String>,
-}
-
-impl Place {
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_safeguard"));
-        cmd.args(args)
-            .current_dir(self.cwd.path())
-            // Nothing of the test's own surroundings: only what an operator would set.
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("SAFEGUARD_DATA_DIR", self.data.path())
-            .env("SAFEGUARD_LOG", "error");
-        if let Some(url) = &self.database_url {
-            cmd.env("SAFEGUARD_DATABASE_URL", url);
-        }
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("run safeguard")
-    }
-}
 
 fn text(o: &Output) -> String {
     format!(
@@ -44,14 +17,6 @@ fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("its address")
-        .port()
 }
 
 fn from_an_empty_directory(backend: Backend) {
@@ -63,25 +28,20 @@ fn from_an_empty_directory(backend: Backend) {
             (Some(url), pg)
         }
     };
-    let place = Place {
-        cwd: tempfile::tempdir().expect("an empty directory"),
-        data,
-        database_url,
-    };
+    let place = Operator::new(data.path(), database_url);
     assert_eq!(
         std::fs::read_dir(place.cwd.path()).expect("cwd").count(),
         0,
         "nothing beside it"
     );
 
-    let o = place.run(&["migrate"]);
-    assert!(o.status.success(), "migrate: {}", text(&o));
-    let o = place.run(&["workflows", "check"]);
-    assert!(o.status.success(), "{}", text(&o));
+    let (ok, said) = place.run(&["migrate"]);
+    assert!(ok, "migrate: {said}");
+    let (ok, said) = place.run(&["workflows", "check"]);
+    assert!(ok, "{said}");
     assert!(
-        text(&o).contains("ok  cse-strategy v5") && text(&o).contains("(shipped)"),
-        "{}",
-        text(&o)
+        said.contains("ok  cse-strategy v5") && said.contains("(shipped)"),
+        "{said}"
     );
     let mut add = place.command(&[
         "user",
@@ -101,17 +61,7 @@ fn from_an_empty_directory(backend: Backend) {
     add.env("SAFEGUARD_LOG", "error");
     let (token, _) = add_user(add, "a long synthetic password\n");
 
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut serve = place
-        .command(&["serve"])
-        .env("SAFEGUARD_BIND", format!("127.0.0.1:{port}"))
-        .env("SAFEGUARD_SCHEDULER", "off")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("serve");
-    wait_until_answering(&mut serve, &base, || "see stderr".to_string());
+    let (mut serve, base) = place.serve();
     let page = ureq::get(&format!("{base}/sign-in"))
         .call()
         .expect("the sign-in page");
@@ -130,19 +80,12 @@ fn from_an_empty_directory(backend: Backend) {
     let _ = serve.kill();
     let _ = serve.wait();
 
-    let o = place.run(&["audit", "verify"]);
-    assert!(o.status.success(), "{}", text(&o));
+    let (ok, said) = place.run(&["audit", "verify"]);
+    assert!(ok && said.contains("audit trail intact: 1 cases"), "{said}");
+    let (ok, said) = place.run(&["jobs", "list"]);
     assert!(
-        text(&o).contains("audit trail intact: 1 cases"),
-        "{}",
-        text(&o)
-    );
-    let o = place.run(&["jobs", "list"]);
-    assert!(o.status.success(), "{}", text(&o));
-    assert!(
-        text(&o).contains("age-trigger") && text(&o).contains("digest"),
-        "{}",
-        text(&o)
+        ok && said.contains("age-trigger") && said.contains("digest"),
+        "{said}"
     );
     assert_eq!(
         std::fs::read_dir(place.cwd.path()).expect("cwd").count(),

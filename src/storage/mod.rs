@@ -1,4 +1,5 @@
 //! One connection type over SQLite and PostgreSQL, chosen by the database URL's scheme.
+pub mod backup;
 pub mod crash;
 pub mod models;
 pub mod reference;

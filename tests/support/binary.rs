@@ -57,3 +57,79 @@ pub fn wait_until_answering(child: &mut Child, base: &str, why: impl Fn() -> Str
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// The built binary as an operator runs it from a directory of its own (empty), with only its
+/// data folder set (and its database, on PostgreSQL): nothing of the test's surroundings.
+pub struct Operator {
+    pub cwd: tempfile::TempDir,
+    pub data: std::path::PathBuf,
+    pub database_url: Option<String>,
+    pub env: Vec<(String, String)>,
+}
+
+impl Operator {
+    pub fn new(data: &std::path::Path, database_url: Option<String>) -> Operator {
+        Operator {
+            cwd: tempfile::tempdir().expect("an empty directory"),
+            data: data.to_path_buf(),
+            database_url,
+            env: Vec::new(),
+        }
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_safeguard"));
+        cmd.args(args)
+            .current_dir(self.cwd.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("SAFEGUARD_DATA_DIR", &self.data)
+            .env("SAFEGUARD_LOG", "error");
+        if let Some(url) = &self.database_url {
+            cmd.env("SAFEGUARD_DATABASE_URL", url);
+        }
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Runs a command to its end: whether it succeeded, and all it printed.
+    pub fn run(&self, args: &[&str]) -> (bool, String) {
+        let o = self.command(args).output().expect("run safeguard");
+        (
+            o.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+        )
+    }
+
+    /// Starts `serve` on a free port and waits until it answers: the process and its base URL.
+    pub fn serve(&self) -> (Child, String) {
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut child = self
+            .command(&["serve"])
+            .env("SAFEGUARD_BIND", format!("127.0.0.1:{port}"))
+            .env("SAFEGUARD_SCHEDULER", "off")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve");
+        wait_until_answering(&mut child, &base, || {
+            "the service's output is not kept".into()
+        });
+        (child, base)
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("its address")
+        .port()
+}
