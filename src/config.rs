@@ -110,6 +110,9 @@ pub struct JobsConfig {
     pub reminder_working_days: u32,
     /// Team leads hear of an action this many working days after it fell due.
     pub escalation_working_days: u32,
+    /// What only helps the service work for a while (sent email bodies and `.eml` files, form
+    /// tokens, failed sign-ins, used one-time codes) is deleted after this many days.
+    pub keep_days: i64,
 }
 
 /// The file form: every key optional; the environment wins over the file.
@@ -157,6 +160,7 @@ struct ConfigFile {
     scheduler_poll_seconds: Option<u64>,
     action_reminder_working_days: Option<u32>,
     escalation_working_days: Option<u32>,
+    keep_days: Option<i64>,
 }
 
 fn pick(env: &dyn Fn(&str) -> Option<String>, key: &str, file: Option<String>) -> Option<String> {
@@ -505,6 +509,15 @@ impl Config {
                 ),
                 3,
             )?,
+            keep_days: number(
+                "SAFEGUARD_KEEP_DAYS",
+                pick(
+                    env,
+                    "SAFEGUARD_KEEP_DAYS",
+                    file.keep_days.map(|n| n.to_string()),
+                ),
+                30,
+            )?,
         };
 
         let audit = AuditConfig {
@@ -713,6 +726,11 @@ impl Config {
         if !(1..=20).contains(&self.jobs.reminder_working_days) {
             return Err(AppError::Startup(
                 "SAFEGUARD_ACTION_REMINDER_WORKING_DAYS must be between 1 and 20".into(),
+            ));
+        }
+        if !(1..=3650).contains(&self.jobs.keep_days) {
+            return Err(AppError::Startup(
+                "SAFEGUARD_KEEP_DAYS must be between 1 and 3650".into(),
             ));
         }
         if !(1..=60).contains(&self.jobs.escalation_working_days) {

@@ -18,6 +18,7 @@ pub mod child;
 pub mod child_correction;
 pub mod destruction;
 pub mod form_token;
+pub mod housekeeping;
 pub mod input;
 pub mod language_offer;
 pub mod link_gate;

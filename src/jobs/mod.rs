@@ -28,6 +28,9 @@ pub enum JobName {
     /// Signs the heads of every audit chain and seals the finished days of the logs, in the
     /// checkpoint file outside the database.
     AuditCheckpoint,
+    /// Deletes what only helps the service work for a while: ended sessions, old form tokens,
+    /// failed sign-ins, used one-time codes, and the bodies of email sent long ago.
+    Housekeeping,
 }
 
 pub const ALL: &[JobName] = &[
@@ -37,6 +40,7 @@ pub const ALL: &[JobName] = &[
     JobName::Escalation,
     JobName::Digest,
     JobName::AuditCheckpoint,
+    JobName::Housekeeping,
 ];
 
 impl JobName {
@@ -48,6 +52,7 @@ impl JobName {
             JobName::Escalation => "escalation",
             JobName::Digest => "digest",
             JobName::AuditCheckpoint => "audit-checkpoint",
+            JobName::Housekeeping => "housekeeping",
         }
     }
 
@@ -73,6 +78,7 @@ impl JobName {
             JobName::Escalation => "0 30 7 * * Mon-Fri",
             JobName::Digest => "0 0 8 * * Mon-Fri",
             JobName::AuditCheckpoint => "0 30 5 * * *",
+            JobName::Housekeeping => "0 0 4 * * *",
         }
     }
 
@@ -91,6 +97,9 @@ impl JobName {
             }
             JobName::AuditCheckpoint => {
                 "sign every audit chain's head and seal the finished days of the logs, outside the database"
+            }
+            JobName::Housekeeping => {
+                "delete ended sessions, old form tokens, failed sign-ins, used codes and old sent email bodies"
             }
         }
     }
@@ -164,6 +173,24 @@ pub fn run(state: &AppState, job: JobName, now: DateTime<Utc>) -> Result<String,
             crate::follow_up::action_notices::escalate(svc, &settings, &mut conn, now)
         }
         JobName::Digest => crate::follow_up::digest::run(svc, &mut conn, now),
+        JobName::Housekeeping => {
+            let outbox_dir = match state.config.mail.smtp_url {
+                None => Some(state.config.data_dir.join("outbox")),
+                Some(_) => None,
+            };
+            let r = crate::domain::housekeeping::run(
+                &mut conn,
+                &crate::domain::housekeeping::Rules {
+                    keep: chrono::Duration::days(state.config.jobs.keep_days),
+                    session_idle: chrono::Duration::minutes(
+                        state.config.access.session_idle_minutes,
+                    ),
+                },
+                outbox_dir.as_deref(),
+                now,
+            )?;
+            Ok(r.to_string())
+        }
         JobName::AuditCheckpoint => {
             let w =
                 crate::domain::checkpoint::write(&mut conn, &svc.audit_key, &svc.checkpoints, now)?;
