@@ -146,7 +146,14 @@ pub fn serve(state: AppState, listener: TcpListener) -> Result<Server, AppError>
                 crate::http::language::localise_errors,
             ))
             .wrap(crate::web::security_headers(https))
+            // The id is set inside the request log, so that the log line can name it.
+            .wrap(actix_web::middleware::from_fn(
+                crate::http::request_log::request_id,
+            ))
             .wrap(crate::http::request_log::logger())
+            .wrap(actix_web::middleware::from_fn(
+                crate::http::metrics::count_requests,
+            ))
             .configure(|cfg| crate::http::configure(cfg, state.clone()))
     })
     .listen(listener)

@@ -29,6 +29,8 @@ pub struct Config {
     /// with `database_url`, a role that may only add to the audit and access log.
     pub migration_database_url: Option<String>,
     pub access: AccessConfig,
+    /// The bearer token `/metrics` answers to; without it `/metrics` does not exist.
+    pub metrics_token: Option<String>,
 }
 
 /// Written without any password or secret: the database URLs' passwords are starred, the
@@ -56,6 +58,7 @@ impl std::fmt::Debug for Config {
                     .map(crate::storage::redact),
             )
             .field("access", &self.access)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .finish()
     }
 }
@@ -161,6 +164,7 @@ struct ConfigFile {
     action_reminder_working_days: Option<u32>,
     escalation_working_days: Option<u32>,
     keep_days: Option<i64>,
+    metrics_token: Option<String>,
 }
 
 fn pick(env: &dyn Fn(&str) -> Option<String>, key: &str, file: Option<String>) -> Option<String> {
@@ -599,7 +603,14 @@ impl Config {
                 ),
             )?,
         };
+        let metrics_token = pick(env, "SAFEGUARD_METRICS_TOKEN", file.metrics_token);
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 32) {
+            return Err(AppError::Startup(
+                "SAFEGUARD_METRICS_TOKEN must be at least 32 characters".into(),
+            ));
+        }
         let config = Config {
+            metrics_token,
             access,
             audit,
             migration_database_url,

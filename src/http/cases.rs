@@ -22,7 +22,9 @@ where
 {
     let state = state.clone();
     web::block(move || {
+        let waiting = std::time::Instant::now();
         let mut conn = state.pool.get()?;
+        crate::http::metrics::pool_waited(waiting);
         f(&state, &mut conn)
     })
     .await?

@@ -10,6 +10,7 @@ pub mod input;
 pub mod language;
 pub mod link_gate;
 pub mod meetings;
+pub mod metrics;
 pub mod openapi;
 pub mod reference;
 pub mod request_log;
@@ -24,6 +25,7 @@ use crate::error::AppError;
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/readyz"),
+    ("GET", "/metrics"),
     ("GET", "/api/openapi.json"),
     ("GET", "/api/me"),
     ("GET", "/api/agencies"),
@@ -135,6 +137,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
         .app_data(web::FormConfig::default().limit(limit))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(metrics::scrape))
         .service(
             web::scope("/api")
                 .route("/openapi.json", web::get().to(openapi::openapi))

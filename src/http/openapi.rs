@@ -88,6 +88,7 @@ pub fn document(meeting_kinds: &[String]) -> Value {
         "security": [{"bearer": []}],
         "paths": {
             "/healthz": {"get": {"summary": "liveness", "security": [], "responses": {"200": {"description": "alive"}}}},
+            "/metrics": {"get": {"summary": "Prometheus text format; bearer SAFEGUARD_METRICS_TOKEN, not a user's token; 404 when that setting is absent", "responses": {"200": {"description": "metrics"}, "401": {"description": "not the metrics token"}, "404": {"description": "metrics are not turned on"}}}},
             "/readyz": {"get": {"summary": "readiness: database reachable, workflows loaded", "security": [], "responses": {"200": {"description": "ready"}, "503": {"description": "not ready"}}}},
             "/api/openapi.json": {"get": {"summary": "this document", "responses": responses("OpenAPI document", &[])}},
             "/api/me": {"get": {"summary": "the signed-in user", "responses": responses("user", &[])}},

@@ -20,8 +20,27 @@ pub fn loggable_path(path: &str) -> String {
     path.to_string()
 }
 
+/// Gives every request an id, answered in `X-Request-Id` and carried by every log line written
+/// while the request is handled, so that a line can be matched with what the person saw.
+pub async fn request_id(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use tracing::Instrument;
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut res = next.call(req).instrument(span).await?;
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id) {
+        res.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+            value,
+        );
+    }
+    Ok(res)
+}
+
 pub fn logger() -> Logger {
-    Logger::new("%{method}xi %{path}xi %s %Dms")
+    Logger::new("%{method}xi %{path}xi %s %Dms request=%{x-request-id}o")
         .custom_request_replace("method", |req: &ServiceRequest| req.method().to_string())
         .custom_request_replace("path", |req: &ServiceRequest| loggable_path(req.path()))
         .exclude("/healthz")
