@@ -186,6 +186,23 @@ enum WorkflowCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Move the running cases of WORKFLOW from one version to a newer one. Shows the plan and
+    /// writes nothing unless --commit is given; each case moved gets an audit entry.
+    Migrate {
+        workflow: String,
+        #[arg(long)]
+        from: u32,
+        #[arg(long)]
+        to: u32,
+        /// OLD=NEW: a step of the old version that the new one names differently (repeatable).
+        #[arg(long = "map")]
+        map: Vec<String>,
+        /// Why the cases move, for their audit trail (20 characters or more; with --commit).
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long)]
+        commit: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -318,7 +335,14 @@ fn workflows(dir: Option<PathBuf>) -> Result<WorkflowRegistry, AppError> {
 fn run(cli: Cli) -> Result<ExitCode, AppError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
+        Command::Workflows {
+            command: command @ WorkflowCommand::Migrate { .. },
+        } => {
+            let config = Config::load(cli.config.as_deref())?;
+            run_with_database(Command::Workflows { command }, config, clock)
+        }
         Command::Workflows { command } => match command {
+            WorkflowCommand::Migrate { .. } => unreachable!("handled above"),
             WorkflowCommand::Check { dir } => {
                 let registry = workflows(dir)?;
                 for wf in registry.latest_all() {
@@ -523,6 +547,58 @@ fn run_with_database(
         }
         Command::Migrate => {
             println!("database {url} is migrated");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Workflows {
+            command:
+                WorkflowCommand::Migrate {
+                    workflow,
+                    from,
+                    to,
+                    map,
+                    reason,
+                    commit,
+                },
+        } => {
+            let mut mapping = std::collections::BTreeMap::new();
+            for m in &map {
+                let (a, b) = m.split_once('=').ok_or_else(|| {
+                    AppError::Startup(format!("--map {m:?}: write it as OLD=NEW"))
+                })?;
+                mapping.insert(a.trim().to_string(), b.trim().to_string());
+            }
+            let mut conn = state.pool.get()?;
+            let svc = &state.services;
+            let plan = safeguard::domain::workflow_migration::plan(
+                &svc.engine,
+                &mut conn,
+                &workflow,
+                from,
+                to,
+                &mapping,
+            )?;
+            for m in &plan.moves {
+                if m.from_state == m.to_state {
+                    println!("{}  {}  stays at {}", m.reference, workflow, m.from_state);
+                } else {
+                    println!(
+                        "{}  {}  {} -> {}",
+                        m.reference, workflow, m.from_state, m.to_state
+                    );
+                }
+            }
+            if !commit {
+                println!(
+                    "{} running case(s) of {workflow} v{from} would move to v{to}; nothing is written until you add --commit --reason \"…\"",
+                    plan.moves.len()
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            let reason = reason.unwrap_or_default();
+            let moved = safeguard::domain::workflow_migration::commit(
+                svc, &mut conn, &plan, "cli", &reason,
+            )?;
+            println!("{moved} running case(s) of {workflow} moved from v{from} to v{to}, each with an audit entry");
             Ok(ExitCode::SUCCESS)
         }
         Command::Backup { path } => {

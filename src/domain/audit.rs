@@ -256,16 +256,36 @@ pub fn record_on_case(
     payload: serde_json::Value,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
+    record_entry_on_case(
+        conn,
+        key,
+        case_id,
+        AuditEntry {
+            actor_id: actor_id.to_string(),
+            kind,
+            payload,
+            ..AuditEntry::default()
+        },
+        now,
+    )
+}
+
+/// As `record_on_case`, with the entry's workflow and states (a change of step outside an
+/// event, such as moving a case to a new version of its workflow).
+pub fn record_entry_on_case(
+    conn: &mut DbConn,
+    key: &AuditKey,
+    case_id: &str,
+    entry: AuditEntry,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
     let (seq, head, version): (i64, String, i64) = cases::table
         .find(case_id)
         .select((cases::audit_seq, cases::audit_head, cases::version))
         .get_result(conn)?;
     let entry = AuditEntry {
-        actor_id: actor_id.to_string(),
-        kind,
-        payload,
         case_version: version + 1,
-        ..AuditEntry::default()
+        ..entry
     };
     let row = append(conn, key, case_id, seq, &head, now, entry).map_err(|e| match e {
         AppError::Database(diesel::result::Error::DatabaseError(

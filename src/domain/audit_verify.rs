@@ -273,6 +273,15 @@ fn replay(
                     status = "closed".into();
                 }
             }
+            // A case moved to a new version of its workflow: its step, by the mapping.
+            "workflow_migrated" => {
+                let (Some(wf), Some(state)) = (&row.workflow, &row.to_state) else {
+                    continue;
+                };
+                states.insert(wf.clone(), state.clone());
+                let version = p["workflow_version"].as_u64().unwrap_or(0) as u32;
+                lasting(&mut facts, wf, version);
+            }
             "handover" => {
                 if let Some(s) = p.get("case_status").and_then(Value::as_str) {
                     status = s.to_string();

@@ -32,6 +32,7 @@ pub mod sign_in;
 pub mod transition;
 pub mod unit_of_work;
 pub mod user;
+pub mod workflow_migration;
 pub mod workflow_store;
 
 use std::sync::Arc;

@@ -110,3 +110,4 @@ error_invalid_date_date_of_birth = Rhaid i’r dyddiad geni fod yn ddyddiad go i
 error_unknown_authority_located_authority = Dewiswch yr awdurdod lleol lle mae’r plentyn.
 error_unknown_authority_residence_authority = Dewiswch yr awdurdod lleol lle mae’r plentyn yn byw.
 error_several_problems = Nid oedd modd darllen rhai atebion, ac nid yw rhywfaint o’r hyn sydd ei angen ar y weithdrefn wedi’i gofnodi.
+error_case_moved_on = Symudodd achos ymlaen tra oedd y cynllun yn cael ei wneud; ni symudwyd dim. Gwnewch y cynllun eto.

@@ -110,3 +110,4 @@ error_invalid_date_date_of_birth = Date of birth must be a real date, for exampl
 error_unknown_authority_located_authority = Choose the local authority where the child is located.
 error_unknown_authority_residence_authority = Choose the local authority where the child lives.
 error_several_problems = Some answers could not be read, and some of what the procedure needs is not recorded.
+error_case_moved_on = A case moved on while the plan was made; nothing moved. Make the plan again.
