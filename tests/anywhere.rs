@@ -28,7 +28,11 @@ fn from_an_empty_directory(backend: Backend) {
             (Some(url), pg)
         }
     };
-    let place = Operator::new(data.path(), database_url);
+    // A data folder that does not exist yet, as on a new machine: the service makes it.
+    let place = Operator::new(&data.path().join("safeguard-data"), database_url);
+    let (mut first_start, _) = place.serve();
+    let _ = first_start.kill();
+    let _ = first_start.wait();
     assert_eq!(
         std::fs::read_dir(place.cwd.path()).expect("cwd").count(),
         0,

@@ -108,6 +108,9 @@ pub const IN_USE: &str = "safeguard.lock";
 
 /// Marks the data folder in use by this process until the returned file is dropped.
 pub fn hold_in_use(data_dir: &Path) -> Result<std::fs::File, AppError> {
+    // On a first start the folder is not there yet.
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| startup(format!("cannot create {}: {e}", data_dir.display())))?;
     let path = data_dir.join(IN_USE);
     let file = std::fs::OpenOptions::new()
         .create(true)
