@@ -225,6 +225,15 @@ on_both_backends! {
         assert_eq!(refused.status, 422, "{}", refused.body);
         assert!(refused.body.contains(&format!("{}: Record the child&#x27;s views", refs[1])) || refused.body.contains(&format!("{}: Record the child's views", refs[1])), "{}", refused.body);
         assert!(refused.body.contains("value=\"Action 2 for child 0\""), "what was typed is kept");
+        // No outcome chosen for either child: both said at once.
+        let neither = send(Vec::new());
+        assert!((400..500).contains(&neither.status), "{}", neither.body);
+        let start = neither.body.find("govuk-error-summary__list").expect("an error summary");
+        let summary = &neither.body[start..start + neither.body[start..].find("</ul>").expect("end")];
+        for r in &refs {
+            assert!(summary.contains(&format!("{r}: ")), "{r} in: {summary}");
+        }
+        assert!(summary.contains("href=\"#event-c0\"") && summary.contains("href=\"#event-c1\""), "{summary}");
         // Both children's views missing: both said at once, each for its child.
         let both = send([outcome(0, ""), outcome(1, "")].concat());
         assert_eq!(both.status, 422, "{}", both.body);
@@ -381,5 +390,45 @@ on_both_backends! {
         assert_eq!(cases.len(), 2, "{m}");
         assert!(cases.contains(&refs[0].as_str()) && cases.contains(&refs[1].as_str()), "{m}");
         assert_eq!(m["invitees"].as_array().map(Vec::len), Some(2), "{m}");
+    }
+}
+
+on_both_backends! {
+    fn a_convening_form_shows_every_problem_at_once(app) {
+        let chair = app.person("chair", "la-cardiff", "Test team", "Chair Person Twelve");
+        let case = app.create_case(&chair.token, child(), report_facts());
+        let reference = case["reference"].as_str().expect("reference").to_string();
+        for body in [json!({"event": "accept_report"}), json!({"event": "convene_strategy_meeting", "facts": discussion_facts()})] {
+            let (s, b) = app.event(&chair.token, &reference, body);
+            assert_eq!(s, 200, "{b}");
+        }
+        let web = Web::new(app);
+        web.sign_in(&chair.email, TEST_PASSWORD);
+        let page = web.get(&format!("/cases/{reference}/meetings/new")).body;
+        let (csrf, token) = (Web::hidden(&page, "csrf"), Web::hidden(&page, "form_token"));
+        // 31 February, an address that is not one, and a person with no name.
+        let sent = web.post(&format!("/cases/{reference}/meetings"), &[
+            ("csrf", csrf.as_str()), ("form_token", token.as_str()), ("kind", "strategy_meeting"),
+            ("date-day", "31"), ("date-month", "2"), ("date-year", "2027"),
+            ("starts_time", "10:00"), ("ends_time", "11:00"), ("location", "Room 4, County Hall"),
+            ("inv:0:include", "on"), ("inv:0:name", "Officer Sample"), ("inv:0:email", "officer at police"),
+            ("inv:0:agency", "police-south-wales"), ("inv:0:role", "detective constable"),
+            ("inv:1:include", "on"), ("inv:1:name", ""), ("inv:1:email", "nurse.sample@health.example"),
+            ("inv:1:agency", "health-cardiff-and-vale"), ("inv:1:role", "school nurse"),
+        ]);
+        assert!((400..500).contains(&sent.status), "{}", sent.body);
+        let start = sent.body.find("govuk-error-summary__list").expect("an error summary");
+        let summary = &sent.body[start..start + sent.body[start..].find("</ul>").expect("end")];
+        let links: Vec<&str> = summary.match_indices("href=\"#").map(|(i, _)| {
+            let rest = &summary[i + 7..];
+            &rest[..rest.find('"').unwrap_or(0)]
+        }).collect();
+        assert_eq!(links, vec!["m-date", "inv-0-email", "inv-1-name"], "every problem, each linked to its field: {summary}");
+        assert!(sent.body.contains("value=\"officer at police\""), "what was typed is kept");
+        let meetings: i64 = {
+            use safeguard::storage::schema::meetings;
+            meetings::table.count().get_result(&mut *app.conn()).expect("count")
+        };
+        assert_eq!(meetings, 0, "nothing convened");
     }
 }

@@ -292,21 +292,33 @@ pub async fn convene(
             }
         })
         .collect();
-    let times = super::forms::meeting_times_from(&form);
-    let request = times
-        .as_ref()
-        .ok()
-        .map(|(starts_at, ends_at)| MeetingRequest {
-            kind: get("kind"),
-            starts_at: starts_at.clone(),
-            ends_at: ends_at.clone(),
-            location: optional("location"),
-            online_link: optional("online_link"),
-            cases: meeting_cases(&key, &form),
-            invitees,
-            confirm_warnings_rationale: optional("confirm_warnings_rationale"),
-            confirm_addresses_rationale: optional("confirm_addresses_rationale"),
-        });
+    let (times, time_error) = match super::forms::meeting_times_from(&form) {
+        Ok(t) => (Some(t), None),
+        Err(e) => (None, Some(e)),
+    };
+    let times_read = times.is_some();
+    let (starts_at, ends_at) = times.unwrap_or_default();
+    let request = MeetingRequest {
+        kind: get("kind"),
+        starts_at,
+        ends_at,
+        location: optional("location"),
+        online_link: optional("online_link"),
+        cases: meeting_cases(&key, &form),
+        invitees,
+        confirm_warnings_rationale: optional("confirm_warnings_rationale"),
+        confirm_addresses_rationale: optional("confirm_addresses_rationale"),
+    };
+    // Everything wrong with what was typed, at once: the date and times the form could not
+    // read, then whatever else the request fails before it reaches the cases.
+    let mut upfront: Vec<AppError> = time_error.into_iter().collect();
+    upfront.extend(meeting::problems(
+        &state.services.engine,
+        state.services.now(),
+        &request,
+        times_read,
+    ));
+    let upfront_empty = upfront.is_empty();
     let actor = user.actor.clone();
     let path = req.path().to_string();
     let lookup = key.clone();
@@ -315,11 +327,10 @@ pub async fn convene(
         let c = case::visible_case(conn, &actor, &lookup)?;
         let companions = meeting::companion_cases(&s.services.engine, conn, &actor, &c)?;
         let result = match &request {
-            _ if adding => Err(None),
-            None => Err(None),
+            _ if adding || !upfront_empty => Err(None),
             // The same form sent again (a double click) convenes no second meeting.
-            Some(_) if form_token::outcome(conn, &token, &actor.id)?.is_some() => Ok(()),
-            Some(request) => {
+            _ if form_token::outcome(conn, &token, &actor.id)?.is_some() => Ok(()),
+            request => {
                 let intent = s.services.intent(&actor.id, &path);
                 match meeting::schedule(&s.services, conn, &intent, &actor, request, Some(&token)) {
                     Ok(_)
@@ -339,31 +350,38 @@ pub async fn convene(
         Err(AppError::NotFound(_)) => return Ok(super::not_found_page(&state, &page)),
         Err(e) => return Err(e),
     };
-    let error = match (result, times) {
-        (Ok(()), _) => {
+    let errors: Vec<AppError> = match result {
+        Ok(()) => {
             return Ok(see_other(&format!(
                 "/cases/{reference}?done=meeting_convened"
             )))
         }
-        (Err(_), _) if adding => None,
-        (Err(_), Err(e)) | (Err(Some(e)), _) => Some(e),
-        (Err(None), Ok(_)) => None,
+        Err(_) if adding => Vec::new(),
+        Err(Some(e)) => vec![e],
+        Err(None) => upfront,
     };
+    let status = errors
+        .first()
+        .map(ResponseError::status_code)
+        .unwrap_or(StatusCode::OK);
+    let summary_items: Vec<Value> = errors
+        .iter()
+        .flat_map(|e| {
+            summary(&state, &page.lang, e)
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect();
     Ok(form_page(
         &state,
         &page,
-        error
-            .as_ref()
-            .map(ResponseError::status_code)
-            .unwrap_or(StatusCode::OK),
+        status,
         &reference,
         None,
         invitee_rows(&state, &page.lang, &[], Some(&form), rows),
         &companions,
         Some(&form),
-        error
-            .as_ref()
-            .map(|e| summary(&state, &page.lang, e))
-            .unwrap_or_else(|| json!([])),
+        Value::Array(summary_items),
     ))
 }

@@ -338,33 +338,45 @@ fn request_from(
             })
         })
         .collect();
-    let next_meeting_at = match forms::date_from(form, "next", "next_meeting_at")? {
-        Some(day) => {
-            let raw = get("next_time").replace('.', ":");
-            let time = chrono::NaiveTime::parse_from_str(&raw, "%H:%M").map_err(|_| {
-                AppError::bad_request(
-                    "invalid_time",
-                    "next_time",
-                    "the next meeting needs a time such as 14:30",
-                )
-            })?;
-            Some(
-                wales::local_to_utc(day.and_time(time))
-                    .map_err(|change| {
-                        AppError::unprocessable(
-                            match change {
-                                wales::ClockChange::Skipped => "time_skipped",
-                                wales::ClockChange::Repeated => "time_repeated",
-                            },
+    // Every answer that cannot be read, for the meeting and for each child, at once.
+    let mut unread: Vec<AppError> = Vec::new();
+    let next_meeting_at =
+        match forms::date_from(form, "next", "next_meeting_at").unwrap_or_else(|e| {
+            unread.push(e);
+            None
+        }) {
+            Some(day) => {
+                let raw = get("next_time").replace('.', ":");
+                let at = chrono::NaiveTime::parse_from_str(&raw, "%H:%M")
+                    .map_err(|_| {
+                        AppError::bad_request(
+                            "invalid_time",
                             "next_time",
-                            "that time is in a clock change",
+                            "the next meeting needs a time such as 14:30",
                         )
-                    })?
-                    .to_rfc3339(),
-            )
-        }
-        None => None,
-    };
+                    })
+                    .and_then(|time| {
+                        wales::local_to_utc(day.and_time(time)).map_err(|change| {
+                            AppError::unprocessable(
+                                match change {
+                                    wales::ClockChange::Skipped => "time_skipped",
+                                    wales::ClockChange::Repeated => "time_repeated",
+                                },
+                                "next_time",
+                                "that time is in a clock change",
+                            )
+                        })
+                    });
+                match at {
+                    Ok(t) => Some(t.to_rfc3339()),
+                    Err(e) => {
+                        unread.push(e);
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
     let kids = children(state, conn, user, view)?;
     let mut outcomes = Vec::new();
     let mut sections = Vec::new();
@@ -382,11 +394,12 @@ fn request_from(
         let mine = forms::part(form, &prefix(i));
         let event = first(&mine, "event").unwrap_or("").to_string();
         if event.is_empty() {
-            return Err(AppError::unprocessable(
+            unread.push(AppError::unprocessable(
                 "outcome_required",
                 format!("children[{i}].event"),
                 "choose what the meeting decided for this child",
             ));
+            continue;
         }
         let running = case::view_case(&state.services, conn, &child.case, Language::English)?
             .workflows
@@ -399,20 +412,22 @@ fn request_from(
             .registry
             .get(workflow, running.workflow_version as u32)
             .ok_or(AppError::NotFound("workflow"))?;
-        let t = wf.transition(&running.state, &event).ok_or_else(|| {
-            AppError::unprocessable(
+        let Some(t) = wf.transition(&running.state, &event) else {
+            unread.push(AppError::unprocessable(
                 "event_not_allowed",
                 format!("children[{i}].event"),
                 "that outcome is not open for this child now",
-            )
-        })?;
-        let facts = forms::facts_from(&wf, &forms::facts_for(&wf, t), &mine).map_err(|e| {
+            ));
+            continue;
+        };
+        let (facts, bad) = forms::facts_and_errors(&wf, &forms::facts_for(&wf, t), &mine);
+        unread.extend(bad.into_iter().map(|e| {
             AppError::bad_request(
                 "invalid_fact",
                 format!("children[{i}].{}", e.field().unwrap_or("")),
                 e.to_string(),
             )
-        })?;
+        }));
         outcomes.push(ChildOutcome {
             page_index: i,
             case_id: child.case.id.clone(),
@@ -426,6 +441,9 @@ fn request_from(
             },
             rationale: Some(get(&format!("{}rationale", prefix(i)))).filter(|r| !r.is_empty()),
         });
+    }
+    if let Some(refused) = AppError::all_of(unread) {
+        return Err(refused);
     }
     Ok((
         RecordRequest {

@@ -340,14 +340,35 @@ pub(super) fn confirm(
 }
 
 pub(super) fn check_invitees(engine: &Engine, invitees: &[InviteeInput]) -> Result<(), AppError> {
+    match invitee_problems(engine, invitees).into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Every problem with the invitees, the first of each person's, so that a form can show them
+/// all at once.
+pub(super) fn invitee_problems(engine: &Engine, invitees: &[InviteeInput]) -> Vec<AppError> {
     if invitees.is_empty() || invitees.len() > 100 {
-        return Err(AppError::bad_request(
+        return vec![AppError::bad_request(
             "invitees_required",
             "invitees",
             "invite between 1 and 100 people",
-        ));
+        )];
     }
-    for (i, inv) in invitees.iter().enumerate() {
+    let mut problems: Vec<AppError> = invitees
+        .iter()
+        .enumerate()
+        .filter_map(|(i, inv)| one_invitee(engine, i, inv).err())
+        .collect();
+    if let Err(e) = distinct_invitees(invitees) {
+        problems.push(e);
+    }
+    problems
+}
+
+fn one_invitee(engine: &Engine, i: usize, inv: &InviteeInput) -> Result<(), AppError> {
+    {
         let at = |f: &str| format!("invitees[{i}].{f}");
         if inv.name.trim().is_empty() || inv.name.chars().count() > 200 {
             return Err(AppError::bad_request(
@@ -389,6 +410,10 @@ pub(super) fn check_invitees(engine: &Engine, invitees: &[InviteeInput]) -> Resu
             }
         }
     }
+    Ok(())
+}
+
+fn distinct_invitees(invitees: &[InviteeInput]) -> Result<(), AppError> {
     let mut emails: Vec<String> = invitees
         .iter()
         .map(|i| i.email.trim().to_lowercase())

@@ -5,8 +5,8 @@ use serde_json::json;
 
 use super::access::{invitee_shown_with, may_convene};
 use super::checks::{
-    check_invitees, check_place, check_times, confirm, refuse_child_names, scheduling_warnings,
-    warnings_for,
+    check_invitees, check_place, check_times, confirm, invitee_problems, refuse_child_names,
+    scheduling_warnings, warnings_for,
 };
 use super::invitations::{joined_references, queue_invitations, MeetingContext};
 use super::kinds::kind_codes;
@@ -22,6 +22,42 @@ use crate::storage::crash::crash_point;
 use crate::storage::models::{CaseRow, InviteeRow, MeetingRow};
 use crate::storage::schema::{meeting_cases, meeting_invitees, meetings};
 use crate::storage::{lock_cases, DbConn};
+
+/// Every problem a meeting request has before it reaches the cases, so that a form can show
+/// them all at once: its kind, its times (unless the form could not read them), its place, each
+/// invitee and the number of children. `schedule` answers with the first of them.
+pub fn problems(
+    engine: &crate::engine::Engine,
+    now: chrono::DateTime<chrono::Utc>,
+    req: &MeetingRequest,
+    times_read: bool,
+) -> Vec<AppError> {
+    let mut found = Vec::new();
+    if !kind_codes(engine).contains(&req.kind) {
+        found.push(AppError::bad_request(
+            "invalid_choice",
+            "kind",
+            "choose the kind of meeting",
+        ));
+    }
+    if times_read {
+        if let Err(e) = check_times(now, &req.starts_at, &req.ends_at) {
+            found.push(e);
+        }
+    }
+    if let Err(e) = check_place(&req.location, &req.online_link) {
+        found.push(e);
+    }
+    found.extend(invitee_problems(engine, &req.invitees));
+    if req.cases.is_empty() || req.cases.len() > 30 {
+        found.push(AppError::bad_request(
+            "cases_required",
+            "cases",
+            "a meeting concerns between 1 and 30 children's cases",
+        ));
+    }
+    found
+}
 
 /// Convenes a meeting about one or more children's cases, as one unit of work. With a page
 /// form's one-time token, a second send of the same form makes no second meeting.

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 pub use access::{seen_meeting, visible_meeting, SeenMeeting};
 pub use answers::{answer_page_data, invitee_and_meeting, link_holder, record_answer};
 pub use change::{cancel, reschedule};
-pub use convene::schedule;
+pub use convene::{problems, schedule};
 pub use kinds::{companion_cases, kind_codes, kind_for_case, kind_name, step_kind, CompanionCase};
 pub use record::{record, record_with_outcomes, ChildOutcome, OtherAttendee};
 
