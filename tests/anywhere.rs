@@ -8,7 +8,7 @@ mod support;
 use std::process::{Command, Output};
 
 use serde_json::json;
-use support::binary::{add_user, free_port, Operator};
+use support::binary::{free_port, Operator};
 use support::*;
 
 fn text(o: &Output) -> String {
@@ -47,23 +47,7 @@ fn from_an_empty_directory(backend: Backend) {
         said.contains("ok  cse-strategy v5") && said.contains("(shipped)"),
         "{said}"
     );
-    let mut add = place.command(&[
-        "user",
-        "add",
-        "--name",
-        "Chair Sample",
-        "--email",
-        "chair.sample@council.example",
-        "--role",
-        "chair",
-        "--team",
-        "Test team",
-        "--authority",
-        "la-cardiff",
-        "--password-stdin",
-    ]);
-    add.env("SAFEGUARD_LOG", "error");
-    let (token, _) = add_user(add, "a long synthetic password\n");
+    let token = place.add_chair();
 
     let (mut serve, base) = place.serve();
     let page = ureq::get(&format!("{base}/sign-in"))

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use serde_json::json;
-use support::binary::{add_user, Operator};
+use support::binary::Operator;
 use support::*;
 
 const AUDIT_KEY: &str = "a synthetic audit key for the backup tests, 32+";
@@ -19,25 +19,6 @@ fn operator(data: &std::path::Path, database_url: Option<String>) -> Operator {
     // The audit key lives apart from the database and its copies: the same on both sides.
     o.env.push(("SAFEGUARD_AUDIT_KEY".into(), AUDIT_KEY.into()));
     o
-}
-
-fn chair_token(o: &Operator) -> String {
-    let cmd = o.command(&[
-        "user",
-        "add",
-        "--name",
-        "Chair Sample",
-        "--email",
-        "chair.sample@council.example",
-        "--role",
-        "chair",
-        "--team",
-        "Test team",
-        "--authority",
-        "la-cardiff",
-        "--password-stdin",
-    ]);
-    add_user(cmd, "a long synthetic password\n").0
 }
 
 fn report(base: &str, token: &str) -> bool {
@@ -62,7 +43,7 @@ fn a_sqlite_backup_taken_while_serving_restores_and_verifies() {
     let live = operator(first.path(), None);
     let (ok, said) = live.run(&["migrate"]);
     assert!(ok, "{said}");
-    let token = chair_token(&live);
+    let token = live.add_chair();
     let (mut serve, base) = live.serve();
     for _ in 0..3 {
         assert!(report(&base, &token));
@@ -179,7 +160,7 @@ fn a_postgres_dump_restores_and_verifies() {
     let live = operator(data.path(), Some(url.clone()));
     let (ok, said) = live.run(&["migrate"]);
     assert!(ok, "{said}");
-    let token = chair_token(&live);
+    let token = live.add_chair();
     let (mut serve, base) = live.serve();
     for _ in 0..4 {
         assert!(report(&base, &token));

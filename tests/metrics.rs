@@ -8,7 +8,7 @@ mod support;
 use std::process::Stdio;
 
 use serde_json::{json, Value};
-use support::binary::{add_user, free_port, wait_until_answering, Operator};
+use support::binary::{free_port, wait_until_answering, Operator};
 use support::*;
 
 const METRICS_TOKEN: &str = "a synthetic metrics token, 32 characters or more";
@@ -19,25 +19,7 @@ fn metrics_behind_their_token_and_json_logs_with_request_ids() {
     let op = Operator::new(data.path(), None);
     let (ok, said) = op.run(&["migrate"]);
     assert!(ok, "{said}");
-    let token = add_user(
-        op.command(&[
-            "user",
-            "add",
-            "--name",
-            "Chair Sample",
-            "--email",
-            "chair.sample@council.example",
-            "--role",
-            "chair",
-            "--team",
-            "Test team",
-            "--authority",
-            "la-cardiff",
-            "--password-stdin",
-        ]),
-        "a long synthetic password\n",
-    )
-    .0;
+    let token = op.add_chair();
     let log_path = data.path().join("service.log");
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");

@@ -6,10 +6,20 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::binary::{add_user, Operator};
+use support::binary::Operator;
 use support::*;
 
 const SHIPPED: &str = include_str!("../workflows/cse-strategy.toml");
+/// The plan for moving the running cases from version 5 to 6, without a mapping.
+const PLAN: [&str; 7] = [
+    "workflows",
+    "migrate",
+    "cse-strategy",
+    "--from",
+    "5",
+    "--to",
+    "6",
+];
 const AUDIT_KEY: &str = "a synthetic audit key for the migration tests";
 
 fn api(base: &str, token: &str, method: &str, path: &str, body: Option<Value>) -> Value {
@@ -43,25 +53,7 @@ fn migrate(backend: Backend) {
         .push(("SAFEGUARD_AUDIT_KEY".into(), AUDIT_KEY.into()));
     let (ok, said) = op.run(&["migrate"]);
     assert!(ok, "{said}");
-    let token = add_user(
-        op.command(&[
-            "user",
-            "add",
-            "--name",
-            "Chair Sample",
-            "--email",
-            "chair.sample@council.example",
-            "--role",
-            "chair",
-            "--team",
-            "Test team",
-            "--authority",
-            "la-cardiff",
-            "--password-stdin",
-        ]),
-        "a long synthetic password\n",
-    )
-    .0;
+    let token = op.add_chair();
     // Two cases on the shipped version: one at its report, one at the strategy discussion.
     let (mut serve, base) = op.serve();
     let waiting = api(
@@ -110,15 +102,7 @@ fn migrate(backend: Backend) {
         over.path().display().to_string(),
     ));
 
-    let (ok, said) = op.run(&[
-        "workflows",
-        "migrate",
-        "cse-strategy",
-        "--from",
-        "5",
-        "--to",
-        "6",
-    ]);
+    let (ok, said) = op.run(&PLAN);
     assert!(!ok, "{said}");
     assert!(
         said.contains(&format!(
@@ -127,17 +111,10 @@ fn migrate(backend: Backend) {
         )),
         "{said}"
     );
-    let map = [
-        "workflows",
-        "migrate",
-        "cse-strategy",
-        "--from",
-        "5",
-        "--to",
-        "6",
-        "--map",
-        "strategy_discussion=multi_agency_discussion",
-    ];
+    let map: Vec<&str> = PLAN
+        .into_iter()
+        .chain(["--map", "strategy_discussion=multi_agency_discussion"])
+        .collect();
     let (ok, said) = op.run(&map);
     assert!(ok, "{said}");
     assert!(
@@ -156,7 +133,7 @@ fn migrate(backend: Backend) {
     );
     let entries_before = verified.clone();
 
-    let mut commit: Vec<&str> = map.to_vec();
+    let mut commit = map.clone();
     commit.push("--commit");
     let (ok, said) = op.run(&commit);
     assert!(!ok && said.contains("--reason must say why"), "{said}");
@@ -230,15 +207,7 @@ fn migrate(backend: Backend) {
     let _ = serve.kill();
     let _ = serve.wait();
     // Nothing is left on version 5 to move.
-    let (ok, said) = op.run(&[
-        "workflows",
-        "migrate",
-        "cse-strategy",
-        "--from",
-        "5",
-        "--to",
-        "6",
-    ]);
+    let (ok, said) = op.run(&PLAN);
     assert!(ok && said.contains("0 running case(s)"), "{said}");
 }
 

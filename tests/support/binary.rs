@@ -107,6 +107,27 @@ impl Operator {
         )
     }
 
+    /// Adds a chair of Cardiff with a password, as `user add --password-stdin` does, and
+    /// returns their API token.
+    pub fn add_chair(&self) -> String {
+        let cmd = self.command(&[
+            "user",
+            "add",
+            "--name",
+            "Chair Sample",
+            "--email",
+            "chair.sample@council.example",
+            "--role",
+            "chair",
+            "--team",
+            "Test team",
+            "--authority",
+            "la-cardiff",
+            "--password-stdin",
+        ]);
+        add_user(cmd, "a long synthetic password\n").0
+    }
+
     /// Starts `serve` on a free port and waits until it answers: the process and its base URL.
     pub fn serve(&self) -> (Child, String) {
         let port = free_port();
