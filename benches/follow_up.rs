@@ -88,7 +88,7 @@ fn load(state: &AppState, conn: &mut DbConn, cases: usize) -> Actor {
     let now = state.services.now().naive_utc();
     let (chair, _) = add_user(
         conn,
-        &state.services.engine.agencies,
+        &state.services.engine.agencies.current(),
         NewUser {
             name: "Bench Chair",
             email: "bench.chair@example.invalid",
@@ -105,7 +105,7 @@ fn load(state: &AppState, conn: &mut DbConn, cases: usize) -> Actor {
     .expect("chair");
     let (lead, _) = add_user(
         conn,
-        &state.services.engine.agencies,
+        &state.services.engine.agencies.current(),
         NewUser {
             name: "Bench Lead",
             email: "bench.lead@example.invalid",

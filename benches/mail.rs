@@ -62,7 +62,7 @@ fn main() {
     let mut conn = state.pool.get().expect("connection");
     let (id, _) = add_user(
         &mut conn,
-        &state.services.engine.agencies,
+        &state.services.engine.agencies.current(),
         NewUser {
             name: "Bench Chair",
             email: "bench.chair@example.invalid",

@@ -80,7 +80,7 @@ fn run(label: &str, state: &AppState, cases: usize) {
     let now = state.services.now().naive_utc();
     let (id, _) = add_user(
         &mut conn,
-        &state.services.engine.agencies,
+        &state.services.engine.agencies.current(),
         NewUser {
             name: "Bench Chair",
             email: "bench.chair@example.invalid",

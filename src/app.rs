@@ -10,7 +10,7 @@ use crate::engine::{Engine, EngineSettings, WorkflowRegistry};
 use crate::error::AppError;
 use crate::mail::worker::{Delivery, OutboxWorker, Pacing};
 use crate::mail::Mailer;
-use crate::reference::agencies::AgencyDirectory;
+use crate::reference::agencies::{Agencies, AgencyDirectory};
 use crate::reference::calendar::WorkingCalendar;
 use crate::storage::{self, DbPool};
 use crate::time::clock::Clock;
@@ -53,7 +53,8 @@ pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppErr
     let templates = config.mail.templates();
     let catalogue = Arc::new(crate::i18n::catalogue::Catalogue::load(&templates)?);
     let pages = Arc::new(crate::web::Pages::load(&templates, catalogue.clone())?);
-    let agencies = AgencyDirectory::load(Some(&config.extra_agencies()))?;
+    let files = AgencyDirectory::load(Some(&config.extra_agencies()))?;
+    let agencies = Agencies::new(files.clone());
     let mut registry = WorkflowRegistry::load(&crate::shipped::Folder::workflows(
         None,
         config.workflows_dir.as_deref(),
@@ -90,7 +91,8 @@ pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppErr
         let mut conn = pool
             .get()
             .map_err(|e| AppError::Startup(format!("cannot connect to the database: {e}")))?;
-        storage::reference::store_agencies(&mut conn, &agencies)?;
+        storage::reference::store_agencies(&mut conn, &files)?;
+        agencies.set_added(storage::reference::added_agencies(&mut conn)?);
         crate::domain::workflow_store::sync_with_database(
             &mut registry,
             &mut conn,

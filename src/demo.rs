@@ -51,7 +51,7 @@ pub fn load(state: &AppState) -> Result<String, AppError> {
     let now = svc.now();
     let (chair_id, token) = add_user(
         &mut conn,
-        &svc.engine.agencies,
+        &svc.engine.agencies.current(),
         NewUser {
             name: "Demo Chair",
             email: DEMO_CHAIR_EMAIL,

@@ -634,7 +634,7 @@ fn run_with_database(
             let mut conn = state.pool.get()?;
             let (id, token) = add_user(
                 &mut conn,
-                &state.services.engine.agencies,
+                &state.services.engine.agencies.current(),
                 NewUser {
                     name: &name,
                     email: &email,

@@ -13,7 +13,7 @@ use safeguard::engine::{
 };
 use safeguard::error::AppError;
 use safeguard::identity::RoleName;
-use safeguard::reference::agencies::AgencyDirectory;
+use safeguard::reference::agencies::{Agencies, AgencyDirectory};
 use safeguard::reference::calendar::WorkingCalendar;
 use safeguard::time::wales::london_date;
 
@@ -22,7 +22,9 @@ fn engine() -> Engine {
     Engine {
         registry: Arc::new(WorkflowRegistry::load_dir(&dir).expect("shipped workflows")),
         calendar: Arc::new(WorkingCalendar::shipped().expect("calendar")),
-        agencies: Arc::new(AgencyDirectory::load(None).expect("agencies")),
+        agencies: Arc::new(Agencies::new(
+            AgencyDirectory::load(None).expect("agencies"),
+        )),
         settings: EngineSettings::default(),
     }
 }

@@ -19,15 +19,6 @@ fn app_with_sink(backend: Backend) -> (TestApp, SmtpSink) {
     let app = TestApp::spawn_with(backend, &[("SAFEGUARD_SMTP_URL", sink.url())]);
     (app, sink)
 }
-
-fn backend_of(app: &TestApp) -> Backend {
-    if app.database_url().starts_with("postgres") {
-        Backend::postgres().expect("PostgreSQL configured")
-    } else {
-        Backend::Sqlite
-    }
-}
-
 fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, min, 0)
         .single()

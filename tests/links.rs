@@ -8,15 +8,6 @@ use serde_json::json;
 use support::smtp::SmtpSink;
 use support::web::Web;
 use support::*;
-
-fn backend_of(app: &TestApp) -> Backend {
-    if app.database_url().starts_with("postgres") {
-        Backend::postgres().expect("PostgreSQL configured")
-    } else {
-        Backend::Sqlite
-    }
-}
-
 /// A meeting with one invitee; returns the path of their answer link.
 fn invited(app: &TestApp, sink: &SmtpSink) -> String {
     let case = app.create_case(&app.chair, child(), report_facts());

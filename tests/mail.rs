@@ -217,16 +217,6 @@ on_both_backends! {
     }
 }
 
-/// The backend the macro chose, for tests that build their own app.
-fn backend_of(app: &TestApp) -> Backend {
-    let url = app.database_url();
-    if url.starts_with("postgres") {
-        Backend::postgres().expect("PostgreSQL configured")
-    } else {
-        Backend::Sqlite
-    }
-}
-
 on_both_backends! {
     fn reschedule_across_the_clock_change_then_cancel(base) {
         let (app, sink) = app_with_sink(backend_of(base));

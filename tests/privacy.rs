@@ -158,11 +158,3 @@ on_both_backends! {
         assert_eq!(meeting["status"], "scheduled", "nothing was recorded");
     }
 }
-
-fn backend_of(app: &TestApp) -> Backend {
-    if app.database_url().starts_with("postgres") {
-        Backend::postgres().expect("postgres configured")
-    } else {
-        Backend::Sqlite
-    }
-}

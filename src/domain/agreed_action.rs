@@ -123,7 +123,7 @@ fn checked_owner(
     )?;
     let outside = match &owner.email {
         Some(email) => super::addresses::outside(
-            &services.engine.agencies,
+            &services.engine.agencies.current(),
             &[super::addresses::Addressed {
                 field: "owner_email".into(),
                 agency,
@@ -191,7 +191,7 @@ pub fn create(
     }
     refuse_named(title, &case.child_name, "title", Emailed::Text)?;
     if let Some(code) = &input.agency {
-        if services.engine.agencies.get(code).is_none() {
+        if services.engine.agencies.current().get(code).is_none() {
             return Err(AppError::unprocessable(
                 "unknown_agency",
                 "agency",

@@ -227,6 +227,8 @@ fn replay(
             }
             "restriction_lifted" => restricted = false,
             "access_named" => named.extend(p["user_id"].as_str().map(str::to_string)),
+            // The colleague a case was handed to is named on it when they could not open it.
+            "handed_over" => named.extend(p["named"].as_str().map(str::to_string)),
             "access_withdrawn" => {
                 if let Some(u) = p["user_id"].as_str() {
                     named.remove(u);

@@ -39,10 +39,20 @@ pub fn visible_case(conn: &mut DbConn, actor: &Actor, key: &str) -> Result<CaseR
     }
 }
 
-/// The person who leads a case: the chair or team lead who last applied an event to it, else
-/// whoever recorded it. Actions the service creates by itself are theirs, and they hear of them.
+/// The person who leads a case: whom it was handed to when its lead left, while they are
+/// active; else the chair or team lead who last applied an event to it, else whoever recorded
+/// it. Actions the service creates by itself are theirs, and they hear of them.
 pub fn lead_user(conn: &mut DbConn, case: &CaseRow) -> Result<String, AppError> {
     use crate::storage::schema::{audit_events, users};
+    if let Some(handed) = &case.lead_user_id {
+        let active: bool = users::table
+            .find(handed)
+            .select(users::active)
+            .get_result(conn)?;
+        if active {
+            return Ok(handed.clone());
+        }
+    }
     let lead: Option<String> = audit_events::table
         .inner_join(users::table.on(users::id.eq(audit_events::actor_id)))
         .filter(audit_events::case_id.eq(&case.id))
@@ -544,7 +554,7 @@ pub fn add_involvement(
         let case = visible_case(conn, actor, key)?;
         touched.case(&case.id);
         may_change_involvements(actor, &case)?;
-        if svc.engine.agencies.get(&req.agency).is_none() {
+        if svc.engine.agencies.current().get(&req.agency).is_none() {
             return Err(AppError::unprocessable(
                 "unknown_agency",
                 "agency",

@@ -148,6 +148,17 @@ fn active_user(conn: &mut DbConn, email: &str, field: &str) -> Result<UserRow, A
 
 /// Names a person on a case unless they are already named. The case is locked, so no other
 /// writer names them meanwhile.
+/// Names the colleague a case was handed to on it, when they could not otherwise open it.
+pub(super) fn name_for_handover(
+    conn: &mut DbConn,
+    case_id: &str,
+    user_id: &str,
+    by: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<(), AppError> {
+    grant(conn, case_id, user_id, by, now)
+}
+
 fn grant(
     conn: &mut DbConn,
     case_id: &str,

@@ -4,9 +4,11 @@
 //! decision with its audit entry, access-log line, outbox rows and form token in one
 //! transaction. Also who may see what, and what a reader is shown.
 pub mod access_log;
+pub mod account_invitation;
 pub mod action;
 pub mod addresses;
 pub mod age18;
+pub mod agency_register;
 pub mod agreed_action;
 pub mod api_token;
 pub mod audit;
@@ -29,6 +31,7 @@ pub mod review;
 pub mod security_event;
 pub mod session;
 pub mod sign_in;
+pub mod staff;
 pub mod transition;
 pub mod unit_of_work;
 pub mod user;

@@ -102,7 +102,7 @@ pub struct NewCaseRequest {
 }
 
 fn local_authority(engine: &Engine, code: &str, field: &str) -> Result<String, AppError> {
-    match engine.agencies.kind_of(code) {
+    match engine.agencies.current().kind_of(code) {
         Some("local_authority") => Ok(code.to_string()),
         Some(_) => Err(AppError::unprocessable(
             "not_a_local_authority",
@@ -233,9 +233,14 @@ pub fn checked(
     ));
     keep(one_of(&c.welsh_offer, WELSH_OFFERS, "child.welsh_offer"));
     let primary = engine.registry.primary();
-    let facts = validate_facts(&primary.def.facts, &req.facts, &engine.agencies, now);
+    let facts = validate_facts(
+        &primary.def.facts,
+        &req.facts,
+        &engine.agencies.current(),
+        now,
+    );
     for (i, inv) in req.involvements.iter().enumerate() {
-        if engine.agencies.get(&inv.agency).is_none() {
+        if engine.agencies.current().get(&inv.agency).is_none() {
             keep(Err(AppError::unprocessable(
                 "unknown_agency",
                 format!("involvements[{i}].agency"),
@@ -353,6 +358,7 @@ pub fn record(
             family_language: c.family_language.clone(),
             welsh_offer: c.welsh_offer.clone(),
             child_name_folded: crate::i18n::search::fold(&name),
+            lead_user_id: None,
         };
         diesel::insert_into(cases::table)
             .values(&case)

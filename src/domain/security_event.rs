@@ -25,6 +25,15 @@ pub enum SecurityKind {
     /// A one-time code for a signed link was sent, or a wrong one typed.
     LinkCodeSent,
     LinkCodeFailed,
+    /// Administration: an account invited, changed, deactivated or given back; a password set
+    /// from an invitation; an agency added or changed.
+    AccountInvited,
+    AccountChanged,
+    AccountDeactivated,
+    AccountReactivated,
+    PasswordSetFromInvitation,
+    AgencyAdded,
+    AgencyChanged,
 }
 
 impl SecurityKind {
@@ -39,6 +48,13 @@ impl SecurityKind {
             SecurityKind::TokenRevoked => "token_revoked",
             SecurityKind::LinkCodeSent => "link_code_sent",
             SecurityKind::LinkCodeFailed => "link_code_failed",
+            SecurityKind::AccountInvited => "account_invited",
+            SecurityKind::AccountChanged => "account_changed",
+            SecurityKind::AccountDeactivated => "account_deactivated",
+            SecurityKind::AccountReactivated => "account_reactivated",
+            SecurityKind::PasswordSetFromInvitation => "password_set_from_invitation",
+            SecurityKind::AgencyAdded => "agency_added",
+            SecurityKind::AgencyChanged => "agency_changed",
         }
     }
 }

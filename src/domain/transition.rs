@@ -339,7 +339,7 @@ fn decide(
         )?;
     }
     let outside = super::addresses::outside(
-        &svc.engine.agencies,
+        &svc.engine.agencies.current(),
         &decision
             .actions
             .iter()

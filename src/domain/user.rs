@@ -34,58 +34,9 @@ pub fn add_user(
     first: FirstToken<'_>,
     now: NaiveDateTime,
 ) -> Result<(String, String), AppError> {
-    if new.name.trim().is_empty() || new.name.chars().count() > 200 {
-        return Err(AppError::bad_request(
-            "invalid_name",
-            "name",
-            "name must be 1 to 200 characters",
-        ));
-    }
-    if new.email.parse::<lettre::Address>().is_err() {
-        return Err(AppError::bad_request(
-            "invalid_email",
-            "email",
-            format!("{:?} is not an email address", new.email),
-        ));
-    }
-    if parse_role(new.role).is_none() {
-        return Err(AppError::bad_request(
-            "invalid_role",
-            "role",
-            "role must be one of chair, practitioner, team_lead, senior_manager, administrator",
-        ));
-    }
-    if new.team.trim().is_empty() {
-        return Err(AppError::bad_request(
-            "invalid_team",
-            "team",
-            "team must not be empty",
-        ));
-    }
-    if agencies.get(new.authority).is_none() {
-        return Err(AppError::bad_request(
-            "unknown_authority",
-            "authority",
-            format!("no agency has the code {:?}", new.authority),
-        ));
-    }
-    let id = uuid::Uuid::new_v4().to_string();
-    let row = UserRow {
-        id: id.clone(),
-        name: new.name.trim().to_string(),
-        email: new.email.to_lowercase(),
-        role: new.role.to_string(),
-        team: new.team.trim().to_string(),
-        authority_code: new.authority.to_string(),
-        active: true,
-        created_at: now,
-        password_hash: None,
-        language: "en".into(),
-    };
-    let inserted = crate::storage::write_transaction(conn, |conn| {
-        diesel::insert_into(users::table)
-            .values(&row)
-            .execute(conn)?;
+    check_new(agencies, &new)?;
+    crate::storage::write_transaction(conn, |conn| {
+        let row = insert(conn, &new, crate::i18n::Language::English, now)?;
         let (_, token) = api_token::issue(
             conn,
             first.key,
@@ -95,18 +46,84 @@ pub fn add_user(
             "setup",
             now,
         )?;
-        Ok::<_, AppError>(token)
-    });
-    match inserted {
-        Ok(token) => Ok((id, token)),
-        Err(AppError::Database(diesel::result::Error::DatabaseError(
+        Ok((row.id, token))
+    })
+}
+
+/// Every problem with a new account's details at once, each naming its field.
+pub fn check_new(agencies: &AgencyDirectory, new: &NewUser<'_>) -> Result<(), AppError> {
+    let mut problems = Vec::new();
+    if new.name.trim().is_empty() || new.name.chars().count() > 200 {
+        problems.push(AppError::bad_request(
+            "invalid_name",
+            "name",
+            "name must be 1 to 200 characters",
+        ));
+    }
+    if new.email.trim().parse::<lettre::Address>().is_err() {
+        problems.push(AppError::bad_request(
+            "invalid_email",
+            "email",
+            format!("{:?} is not an email address", new.email),
+        ));
+    }
+    if parse_role(new.role).is_none() {
+        problems.push(AppError::bad_request(
+            "invalid_role",
+            "role",
+            "role must be one of chair, practitioner, team_lead, senior_manager, administrator",
+        ));
+    }
+    if new.team.trim().is_empty() || new.team.chars().count() > 100 {
+        problems.push(AppError::bad_request(
+            "invalid_team",
+            "team",
+            "team must be 1 to 100 characters",
+        ));
+    }
+    if agencies.get(new.authority).is_none() {
+        problems.push(AppError::bad_request(
+            "unknown_authority",
+            "authority",
+            format!("no agency has the code {:?}", new.authority),
+        ));
+    }
+    match AppError::all_of(problems) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Inserts a checked account with no password and no token; an email already taken is a
+/// conflict.
+pub fn insert(
+    conn: &mut DbConn,
+    new: &NewUser<'_>,
+    language: crate::i18n::Language,
+    now: NaiveDateTime,
+) -> Result<UserRow, AppError> {
+    let row = UserRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        name: new.name.trim().to_string(),
+        email: new.email.trim().to_lowercase(),
+        role: new.role.to_string(),
+        team: new.team.trim().to_string(),
+        authority_code: new.authority.to_string(),
+        active: true,
+        created_at: now,
+        password_hash: None,
+        language: language.code().to_string(),
+    };
+    match diesel::insert_into(users::table).values(&row).execute(conn) {
+        Ok(_) => Ok(row),
+        Err(diesel::result::Error::DatabaseError(
             diesel::result::DatabaseErrorKind::UniqueViolation,
             _,
-        ))) => Err(AppError::Conflict {
+        )) => Err(AppError::Conflict {
             code: "email_taken",
-            message: format!("a user with email {} already exists", new.email),
+            message: format!("a user with email {} already exists", new.email.trim()),
         }),
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -179,7 +179,7 @@ impl Engine {
             )));
         }
         let rationale = check_rationale(transition, cmd.rationale)?;
-        let facts = validate_facts(&wf.def.facts, cmd.facts, &self.agencies, now)?;
+        let facts = validate_facts(&wf.def.facts, cmd.facts, &self.agencies.current(), now)?;
         let mut actions = self.check_actions(&wf, cmd.agreed_actions, now)?;
 
         let view = guard_view(&wf, &case.facts, &facts);
@@ -205,7 +205,7 @@ impl Engine {
                 workflow: &wf.def,
                 facts: &view,
                 case,
-                agencies: &self.agencies,
+                agencies: &self.agencies.current(),
                 today: london_date(now),
             },
             case_fields: &fields,
@@ -352,7 +352,7 @@ impl Engine {
                         workflow: &wf.def,
                         facts: &view,
                         case,
-                        agencies: &self.agencies,
+                        agencies: &self.agencies.current(),
                         today,
                     },
                     case_fields: &fields,
@@ -446,7 +446,7 @@ impl Engine {
                 ));
             }
             if let Some(code) = &a.agency {
-                if self.agencies.get(code).is_none() {
+                if self.agencies.current().get(code).is_none() {
                     return Err(AppError::unprocessable(
                         "unknown_agency",
                         at("agency"),

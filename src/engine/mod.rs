@@ -16,7 +16,7 @@ pub mod words;
 
 use std::sync::Arc;
 
-use crate::reference::agencies::AgencyDirectory;
+use crate::reference::agencies::Agencies;
 use crate::reference::calendar::WorkingCalendar;
 
 pub use decide::{Command, Decision, EmailIntent, NewAction, ProposedAction, Start};
@@ -42,6 +42,6 @@ impl Default for EngineSettings {
 pub struct Engine {
     pub registry: Arc<WorkflowRegistry>,
     pub calendar: Arc<WorkingCalendar>,
-    pub agencies: Arc<AgencyDirectory>,
+    pub agencies: Arc<Agencies>,
     pub settings: EngineSettings,
 }

@@ -292,10 +292,8 @@ pub fn escalate(
             tracing::warn!(action = %action.id, "overdue action has no team lead or senior manager to escalate to");
             continue;
         }
-        let agency = action
-            .agency_code
-            .as_deref()
-            .and_then(|c| svc.engine.agencies.get(c));
+        let agencies = svc.engine.agencies.current();
+        let agency = action.agency_code.as_deref().and_then(|c| agencies.get(c));
         let overdue_by = calendar.working_days_between(action.due_date, today);
         let done = write_transaction(conn, |conn| -> Result<bool, AppError> {
             let marked = diesel::update(

@@ -17,8 +17,9 @@ pub async fn me(SignedIn(actor): SignedIn) -> HttpResponse {
 }
 
 pub async fn agencies(state: web::Data<AppState>, _user: SignedIn) -> HttpResponse {
-    HttpResponse::Ok()
-        .json(json!({ "agencies": state.services.engine.agencies.all().collect::<Vec<_>>() }))
+    HttpResponse::Ok().json(
+        json!({ "agencies": state.services.engine.agencies.current().all().collect::<Vec<_>>() }),
+    )
 }
 
 pub async fn workflows(state: web::Data<AppState>, _user: SignedIn) -> HttpResponse {

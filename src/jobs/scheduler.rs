@@ -202,6 +202,17 @@ impl JobScheduler {
                 if let Err(e) = tick(&state, started, &replica) {
                     tracing::warn!(error = %e, "job scheduler: will try again");
                 }
+                // Agencies another replica's administrator added.
+                if let Err(e) = state
+                    .pool
+                    .get()
+                    .map_err(AppError::from)
+                    .and_then(|mut conn| {
+                        crate::domain::agency_register::refresh(&state.services, &mut conn)
+                    })
+                {
+                    tracing::warn!(error = %e, "could not read the agencies added in the pages");
+                }
                 // Sleep in short steps so that stopping is prompt.
                 let mut slept = StdDuration::ZERO;
                 while slept < poll && !flag.load(Ordering::Relaxed) {

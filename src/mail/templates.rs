@@ -25,6 +25,7 @@ pub const EMAILS: &[&str] = &[
     "age18_handover",
     "break_glass",
     "link_code",
+    "account_invitation",
 ];
 pub const PAGES: &[&str] = &[
     "respond",
@@ -82,6 +83,7 @@ pub fn kind_title(kind: &str, lang: Language) -> String {
         "age18_handover" => ("handover at 18", "trosglwyddo yn 18 oed"),
         "break_glass" => ("break-glass notice", "hysbysiad mynediad brys"),
         "link_code" => ("one-time code", "cod untro"),
+        "account_invitation" => ("account invitation", "gwahoddiad i gyfrif"),
         other => (other, other),
     };
     match lang {
@@ -136,6 +138,10 @@ pub fn sample(name: &str, lang: Language) -> Value {
         }),
         "link_invalid" => {
             json!({"expired": false, "first": "en", "second": "cy", "welsh_first": false, "error": false})
+        }
+        "account_invitation" => {
+            json!({"name": "Sample Invitee", "link": "https://safeguarding.example/welcome/sample",
+                                       "days": 7, "role": "chair"})
         }
         // The email and the page share the name: one sample serves both.
         "link_code" => json!({"code": "123456", "sent_to": "jo•••@police.example", "minutes": 15,
@@ -421,7 +427,13 @@ mod tests {
                 en.subject, cy.subject,
                 "{name}: subjects must differ by language"
             );
-            assert!(en.html.contains("CSE-2026-000001") && cy.html.contains("CSE-2026-000001"));
+            // An invitation to an account is about no case.
+            let about_a_case = *name != "account_invitation";
+            assert_eq!(
+                en.html.contains("CSE-2026-000001") && cy.html.contains("CSE-2026-000001"),
+                about_a_case,
+                "{name}"
+            );
         }
     }
 

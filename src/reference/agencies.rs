@@ -1,7 +1,10 @@
 //! Agencies: the 22 Welsh local authorities, police forces, health boards and youth justice
-//! services shipped as data, plus any an operator adds in `<data dir>/agencies.toml`.
+//! services shipped as data, plus any an operator adds in `<data dir>/agencies.toml` and those
+//! an administrator adds in the pages (schools, GP practices, CAMHS, housing, the voluntary
+//! sector), which a running service takes up without a restart.
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +18,10 @@ pub const KINDS: &[&str] = &[
     "health_board",
     "youth_justice",
     "education",
+    "gp_practice",
+    "camhs",
+    "housing",
+    "voluntary",
     "other",
 ];
 
@@ -150,6 +157,56 @@ impl AgencyDirectory {
 
     pub fn all(&self) -> impl Iterator<Item = &Agency> {
         self.by_code.values()
+    }
+
+    /// This directory with the agencies administrators added; a code the shipped list or the
+    /// operator's file already holds keeps their entry.
+    pub fn with_added(&self, added: Vec<Agency>) -> AgencyDirectory {
+        let mut dir = self.clone();
+        for a in added {
+            dir.by_code.entry(a.code.clone()).or_insert(a);
+        }
+        dir
+    }
+}
+
+/// The directory a running service reads. What the files hold stays as loaded; what
+/// administrators add is laid over it whole, at once in the process that added it and at the
+/// next scheduler pass in every other replica.
+#[derive(Debug)]
+pub struct Agencies {
+    files: AgencyDirectory,
+    current: RwLock<Arc<AgencyDirectory>>,
+}
+
+impl Agencies {
+    pub fn new(files: AgencyDirectory) -> Agencies {
+        Agencies {
+            current: RwLock::new(Arc::new(files.clone())),
+            files,
+        }
+    }
+
+    /// The directory as it stands; a lookup holds no lock while it runs.
+    pub fn current(&self) -> Arc<AgencyDirectory> {
+        match self.current.read() {
+            Ok(d) => d.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// What the shipped list and the operator's file hold, without administrators' additions.
+    pub fn from_files(&self) -> &AgencyDirectory {
+        &self.files
+    }
+
+    /// Lays these additions over the files' directory, replacing the previous ones.
+    pub fn set_added(&self, added: Vec<Agency>) {
+        let next = Arc::new(self.files.with_added(added));
+        match self.current.write() {
+            Ok(mut d) => *d = next,
+            Err(poisoned) => *poisoned.into_inner() = next,
+        }
     }
 }
 

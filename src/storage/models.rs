@@ -15,6 +15,9 @@ pub struct AgencyRow {
     pub name_en: String,
     pub name_cy: String,
     pub shipped: bool,
+    /// Space-separated email domains (an agency added by an administrator).
+    pub domains: String,
+    pub area: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -67,6 +70,8 @@ pub struct CaseRow {
     pub welsh_offer: String,
     /// The name as search compares it: lower case, without accents.
     pub child_name_folded: String,
+    /// Whom the case was handed to when the person leading it left (see `case::lead_user`).
+    pub lead_user_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -5,7 +5,7 @@ use super::models::AgencyRow;
 use super::schema::agencies;
 use super::DbConn;
 use crate::error::AppError;
-use crate::reference::agencies::AgencyDirectory;
+use crate::reference::agencies::{Agency, AgencyDirectory};
 
 /// Writes the directory to the database so foreign keys hold; names are refreshed.
 pub fn store_agencies(conn: &mut DbConn, directory: &AgencyDirectory) -> Result<(), AppError> {
@@ -27,9 +27,32 @@ pub fn store_agencies(conn: &mut DbConn, directory: &AgencyDirectory) -> Result<
                     name_en: a.name_en.clone(),
                     name_cy: a.name_cy.clone(),
                     shipped: true,
+                    // A file's agency keeps its domains and area in the file.
+                    domains: String::new(),
+                    area: None,
                 })
                 .execute(conn)?;
         }
     }
     Ok(())
+}
+
+/// The agencies administrators added in the pages (not in a file).
+pub fn added_agencies(conn: &mut DbConn) -> Result<Vec<Agency>, AppError> {
+    let rows: Vec<AgencyRow> = agencies::table
+        .filter(agencies::shipped.eq(false))
+        .select(AgencyRow::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Agency {
+            domains: r.domains.split_whitespace().map(str::to_string).collect(),
+            code: r.code,
+            kind: r.kind,
+            name_en: r.name_en,
+            name_cy: r.name_cy,
+            area: r.area,
+            serves: Vec::new(),
+        })
+        .collect())
 }

@@ -7,6 +7,8 @@ diesel::table! {
         name_en -> Text,
         name_cy -> Text,
         shipped -> Bool,
+        domains -> Text,
+        area -> Nullable<Text>,
     }
 }
 
@@ -58,6 +60,7 @@ diesel::table! {
         family_language -> Text,
         welsh_offer -> Text,
         child_name_folded -> Text,
+        lead_user_id -> Nullable<Text>,
     }
 }
 
@@ -402,7 +405,18 @@ diesel::table! {
 }
 
 diesel::joinable!(case_workflows -> cases (case_id));
+diesel::table! {
+    account_invitations (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(web_sessions -> users (user_id));
+diesel::joinable!(account_invitations -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(case_access_grants -> cases (case_id));
 diesel::joinable!(break_glass -> cases (case_id));
@@ -438,6 +452,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     access_log,
     security_events,
+    account_invitations,
     workflow_definitions,
     plan_reviews,
     timescale_departures,

@@ -12,7 +12,7 @@ use crate::domain::sign_in::{self, Begun};
 use crate::error::AppError;
 use crate::http::cases::with_conn;
 
-fn cookie<'a>(state: &AppState, name: &'a str, value: String, hours: i64) -> Cookie<'a> {
+pub(super) fn cookie<'a>(state: &AppState, name: &'a str, value: String, hours: i64) -> Cookie<'a> {
     Cookie::build(name, value)
         .path("/")
         .http_only(true)
@@ -22,7 +22,7 @@ fn cookie<'a>(state: &AppState, name: &'a str, value: String, hours: i64) -> Coo
         .finish()
 }
 
-fn anonymous(req: &HttpRequest, csrf: &str) -> PageContext {
+pub(super) fn anonymous(req: &HttpRequest, csrf: &str) -> PageContext {
     PageContext {
         lang: anonymous_language(req),
         user: None,

@@ -15,7 +15,7 @@ use crate::i18n::Language;
 use crate::identity::RoleName;
 use crate::time::wales;
 
-fn language(page: &PageContext) -> Language {
+pub(super) fn language(page: &PageContext) -> Language {
     if page.lang == "cy" {
         Language::Welsh
     } else {
@@ -119,6 +119,33 @@ pub async fn administration(
         StatusCode::OK,
         data,
     ))
+}
+
+/// The signed-in administrator, for a page (`form` None) or a form post (its CSRF checked);
+/// anyone else gets the refusal page.
+pub(super) async fn as_administrator(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    form: Option<&super::forms::Submitted>,
+) -> Result<(super::WebUser, PageContext), HttpResponse> {
+    let (user, page) = match form {
+        Some(form) => super::signed_in_post(req, state, form, req.path().to_string()).await?,
+        None => {
+            let user = signed_in(req, state).await?;
+            let page = user.page(req);
+            (user, page)
+        }
+    };
+    if user.actor.role != RoleName::Administrator {
+        return Err(message_page(
+            state,
+            &page,
+            StatusCode::FORBIDDEN,
+            "forbidden_heading",
+            "forbidden_body",
+        ));
+    }
+    Ok((user, page))
 }
 
 /// An administrator's form on the administration page: check, do, and back to the page.

@@ -164,6 +164,7 @@ pub(super) fn actions_data(
     let typed_new = typed(&new);
     let mut agencies: Vec<Value> = engine
         .agencies
+        .current()
         .all()
         .map(|ag| {
             json!({"value": ag.code, "label": if lang == "cy" { &ag.name_cy } else { &ag.name_en },

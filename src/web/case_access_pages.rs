@@ -63,7 +63,7 @@ pub fn access_data(
         "named": named.iter().map(|(n, e)| json!({"name": n, "email": e})).collect::<Vec<_>>(),
         "involvements": involvements.iter().map(|(id, agency, role, person)| json!({
             "id": id,
-            "agency": state.services.engine.agencies.get(agency).map_or(agency.clone(), |a| if lang == "cy" { a.name_cy.clone() } else { a.name_en.clone() }),
+            "agency": state.services.engine.agencies.current().get(agency).map_or(agency.clone(), |a| if lang == "cy" { a.name_cy.clone() } else { a.name_en.clone() }),
             // The one role the service writes itself is worded for the reader; others are as typed.
             "role": if role == crate::domain::report::RECORDER_ROLE { state.pages.word(lang, "involvement_recorded_report") } else { role.clone() },
             "person": person,

@@ -161,7 +161,7 @@ fn report_fields(
                 name,
                 spec,
                 &prefill,
-                &state.services.engine.agencies,
+                &state.services.engine.agencies.current(),
                 welsh,
             );
             f.error = forms::message_at(errors, &f.id);
@@ -188,6 +188,7 @@ fn report_page(
         .services
         .engine
         .agencies
+        .current()
         .all()
         .filter(|a| a.kind == "local_authority")
         .map(|a| json!({"code": a.code, "name": if welsh { &a.name_cy } else { &a.name_en }}))
@@ -486,7 +487,14 @@ pub(super) fn case_data(
             let fields: Vec<forms::Field> = forms::specs(&wf, &names)
                 .values()
                 .map(|(name, spec)| {
-                    forms::field(&a.event, name, spec, &prefill, &engine.agencies, welsh)
+                    forms::field(
+                        &a.event,
+                        name,
+                        spec,
+                        &prefill,
+                        &engine.agencies.current(),
+                        welsh,
+                    )
                 })
                 .collect();
             events.push(json!({
@@ -558,8 +566,8 @@ pub(super) fn case_data(
             "turns_18": crate::time::wales::long_date(crate::time::age::eighteenth_birthday(case.child_date_of_birth), language(lang)),
             "track_starts": crate::time::wales::long_date(
                 crate::time::age::date_at_age_months(case.child_date_of_birth, engine.settings.transition_age_months), language(lang)),
-            "located": engine.agencies.get(&case.located_authority).map(|a| if welsh { a.name_cy.clone() } else { a.name_en.clone() }),
-            "residence": engine.agencies.get(&case.residence_authority).map(|a| if welsh { a.name_cy.clone() } else { a.name_en.clone() }),
+            "located": engine.agencies.current().get(&case.located_authority).map(|a| if welsh { a.name_cy.clone() } else { a.name_en.clone() }),
+            "residence": engine.agencies.current().get(&case.residence_authority).map(|a| if welsh { a.name_cy.clone() } else { a.name_en.clone() }),
             "status": state.pages.word(lang, &format!("status_{}", case.status)), "version": case.version,
             "status_colour": status_colour(&case.status),
             "language": state.pages.word(lang, &format!("language_{}", case.child_language)),

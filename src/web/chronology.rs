@@ -29,6 +29,7 @@ fn answer(state: &AppState, spec: &FactSpec, value: &Value, lang: Language) -> S
     let agency = |code: &str| {
         engine
             .agencies
+            .current()
             .get(code)
             .map(|a| match lang {
                 Language::English => a.name_en.clone(),

@@ -752,6 +752,43 @@ pub fn place_errors(data: &mut Value, errors: &Value) {
     }
 }
 
+/// The message for input `id` among a form's placed errors, or null.
+fn error_for(errors: &Value, id: &str) -> Value {
+    message_at(errors, id).map_or(Value::Null, Value::String)
+}
+
+/// A labelled text input (`kind` is the input type) for the `labelled` partial, with its
+/// message when the form was refused there.
+pub fn input(
+    prefix: &str,
+    name: &str,
+    label: &str,
+    value: &str,
+    kind: &str,
+    errors: &Value,
+) -> Value {
+    let id = format!("{prefix}-{name}");
+    serde_json::json!({"id": id, "name": name, "label": label, "value": value, "type": kind,
+                       "options": Value::Null, "list": Value::Null, "hint": Value::Null,
+                       "error": error_for(errors, &id)})
+}
+
+/// A labelled select for the `labelled` partial: each option as (value, label, chosen).
+pub fn select(
+    prefix: &str,
+    name: &str,
+    label: &str,
+    options: Vec<(String, String, bool)>,
+    errors: &Value,
+) -> Value {
+    let id = format!("{prefix}-{name}");
+    serde_json::json!({"id": id, "name": name, "label": label, "value": "", "type": "select",
+                       "options": options.into_iter().map(|(value, label, selected)| serde_json::json!({
+                           "value": value, "label": label, "selected": selected,
+                       })).collect::<Vec<_>>(),
+                       "list": Value::Null, "hint": Value::Null, "error": error_for(errors, &id)})
+}
+
 #[cfg(test)]
 mod date_tests {
     use super::{date_from, meeting_times_from, Submitted};

@@ -103,6 +103,7 @@ fn form_page(
         .services
         .engine
         .agencies
+        .current()
         .all()
         .map(|a| json!({"code": a.code, "name": if welsh { &a.name_cy } else { &a.name_en }}))
         .collect();

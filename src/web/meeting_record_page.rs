@@ -106,6 +106,7 @@ fn page_data(
         .map(|t| t.with_timezone(&chrono::Utc));
     let mut agencies: Vec<(String, String)> = engine
         .agencies
+        .current()
         .all()
         .map(|a| {
             (
@@ -133,8 +134,7 @@ fn page_data(
             let id = i["id"].as_str().unwrap_or("");
             let agency = i["agency"]
                 .as_str()
-                .and_then(|c| engine.agencies.get(c))
-                .map(|a| if welsh { a.name_cy.clone() } else { a.name_en.clone() });
+                .and_then(|c| engine.agencies.current().get(c).map(|a| if welsh { a.name_cy.clone() } else { a.name_en.clone() }));
             json!({"id": id, "name": i["name"], "role": i["role"], "agency": agency,
                    "answer": word(&format!("status_{}", i["response"].as_str().unwrap_or("pending"))),
                    "attended": match typed { Some(f) => first(f, &format!("attended:{id}")).is_some(), None => i["response"] == "accepted" },
@@ -213,7 +213,14 @@ fn page_data(
                 .values()
                 .filter(|(_, spec)| spec.kind != FactType::Attendance)
                 .map(|(name, spec)| {
-                    let mut f = forms::field(&ids, name, spec, &prefill, &engine.agencies, welsh);
+                    let mut f = forms::field(
+                        &ids,
+                        name,
+                        spec,
+                        &prefill,
+                        &engine.agencies.current(),
+                        welsh,
+                    );
                     f.name = format!("{p}{}", f.name);
                     f.error = forms::message_at(&errors, &f.id);
                     serde_json::to_value(f).unwrap_or(Value::Null)

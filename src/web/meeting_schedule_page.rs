@@ -79,8 +79,7 @@ fn page_data(
             let response = i["response"].as_str().unwrap_or("pending");
             let agency = i["agency"]
                 .as_str()
-                .and_then(|c| engine.agencies.get(c))
-                .map(|a| if lang == "cy" { a.name_cy.clone() } else { a.name_en.clone() });
+                .and_then(|c| engine.agencies.current().get(c).map(|a| if lang == "cy" { a.name_cy.clone() } else { a.name_en.clone() }));
             json!({
                 "name": i["name"], "agency": agency, "role": i["role"],
                 "answer": word(&format!("status_{response}")),

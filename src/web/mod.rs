@@ -3,6 +3,7 @@
 //! carry a CSRF token; every response carries the security headers (`security_headers`).
 pub mod account;
 pub mod administration;
+pub mod agency_pages;
 pub mod agreed_action_pages;
 pub mod case_access_pages;
 pub mod case_pages;
@@ -15,7 +16,9 @@ pub mod meeting_record_page;
 pub mod meeting_schedule_page;
 pub mod oversight;
 pub mod session;
+pub mod staff_pages;
 pub mod svg;
+pub mod welcome_page;
 
 use std::sync::Arc;
 
@@ -47,6 +50,11 @@ const TEMPLATES: &[&str] = &[
     "chronology",
     "account",
     "administration",
+    "admin_people",
+    "admin_person",
+    "admin_agencies",
+    "admin_agency",
+    "welcome",
 ];
 
 /// The page templates, and the catalogue their words come from.
@@ -72,7 +80,7 @@ impl Pages {
             Box::new(crate::i18n::catalogue::Translate(catalogue.clone(), true)),
         );
         let read = |name: &str| templates.read(&format!("web/{name}")).map(|f| f.text);
-        for partial in ["layout", "field", "date_input"] {
+        for partial in ["layout", "field", "date_input", "labelled"] {
             registry
                 .register_partial(partial, read(&format!("{partial}.hbs"))?)
                 .map_err(|e| AppError::Startup(format!("template {partial}.hbs: {e}")))?;
@@ -323,6 +331,19 @@ impl Pages {
     }
 }
 
+/// Each problem of a refusal at its input (`{prefix}-{field}`, or `{prefix}-{fallback}` for
+/// one that names no field): the error summary's list, which `forms::message_at` reads back.
+pub fn placed(state: &AppState, lang: &str, prefix: &str, fallback: &str, e: &AppError) -> Value {
+    json!(e
+        .each()
+        .iter()
+        .map(
+            |p| json!({"id": format!("{prefix}-{}", p.field().unwrap_or(fallback)),
+                        "message": error_text(state, lang, p)})
+        )
+        .collect::<Vec<_>>())
+}
+
 /// An error in the page's language: the catalogue's words for its code in Welsh, the service's
 /// own sentence in English (which can say more, such as which value was wrong).
 pub fn error_text(state: &AppState, lang: &str, e: &AppError) -> String {
@@ -372,6 +393,8 @@ fn field_key(field: &str) -> Option<&'static str> {
         "note" => "action_note",
         "summary" => "meeting_summary",
         "reason" => "field_reason",
+        "authority" => "authority",
+        "area" => "area",
         f if f.ends_with("].title") => "action_title",
         f if f.ends_with("].name") || f.ends_with("].owner_name") => "person_name",
         _ => return None,
@@ -522,6 +545,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/admin/mail/retry-failed",
             web::post().to(administration::retry_all_mail),
         )
+        .route("/admin/people", web::get().to(staff_pages::people))
+        .route("/admin/people", web::post().to(staff_pages::invite))
+        .route("/admin/people/{id}", web::get().to(staff_pages::person))
+        .route("/admin/people/{id}", web::post().to(staff_pages::change))
+        .route(
+            "/admin/people/{id}/deactivate",
+            web::post().to(staff_pages::deactivate),
+        )
+        .route("/admin/agencies", web::get().to(agency_pages::agencies))
+        .route("/admin/agencies", web::post().to(agency_pages::add))
+        .route(
+            "/admin/agencies/{code}",
+            web::get().to(agency_pages::agency),
+        )
+        .route(
+            "/admin/agencies/{code}",
+            web::post().to(agency_pages::change),
+        )
+        .route("/welcome/{token}", web::get().to(welcome_page::welcome))
+        .route("/welcome/{token}", web::post().to(welcome_page::accept))
         .route("/cases", web::get().to(case_pages::my_cases))
         .route("/cases/new", web::get().to(case_pages::new_report))
         .route("/cases/new", web::post().to(case_pages::record_report))

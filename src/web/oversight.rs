@@ -68,6 +68,7 @@ pub async fn dashboard(
             .services
             .engine
             .agencies
+            .current()
             .get(code)
             .map_or(code.to_string(), |a| {
                 if lang == Language::Welsh {

@@ -89,6 +89,15 @@ macro_rules! on_both_backends_with {
     };
 }
 
+/// The backend a running test app uses, for a second app of the same kind.
+pub fn backend_of(app: &TestApp) -> Backend {
+    if app.database_url().starts_with("postgres") {
+        Backend::postgres().expect("PostgreSQL configured")
+    } else {
+        Backend::Sqlite
+    }
+}
+
 /// Wednesday 25 November 2026, 10:00 in Wales (GMT).
 pub fn start_time() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0)
@@ -243,7 +252,7 @@ impl TestApp {
         let mut conn = self.conn();
         let (id, token) = add_user(
             &mut conn,
-            &self.service.state.services.engine.agencies,
+            &self.service.state.services.engine.agencies.current(),
             NewUser {
                 name,
                 email: &email,
@@ -312,7 +321,7 @@ impl TestApp {
         let mut conn = self.conn();
         let token = add_user(
             &mut conn,
-            &self.service.state.services.engine.agencies,
+            &self.service.state.services.engine.agencies.current(),
             NewUser {
                 name: "Test User",
                 email: &email,

@@ -401,7 +401,7 @@ fn one_invitee(engine: &Engine, i: usize, inv: &InviteeInput) -> Result<(), AppE
             ));
         }
         if let Some(a) = &inv.agency {
-            if engine.agencies.get(a).is_none() {
+            if engine.agencies.current().get(a).is_none() {
                 return Err(AppError::unprocessable(
                     "unknown_agency",
                     at("agency"),

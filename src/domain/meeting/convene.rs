@@ -84,7 +84,7 @@ pub fn schedule(
     let place = check_place(&req.location, &req.online_link)?;
     check_invitees(engine, &req.invitees)?;
     let outside = crate::domain::addresses::outside(
-        &engine.agencies,
+        &engine.agencies.current(),
         &req.invitees
             .iter()
             .enumerate()
@@ -199,12 +199,12 @@ pub fn schedule(
                 "meeting_id": id, "kind": req.kind, "starts_at": starts, "ends_at": ends,
                 "location": place.location, "online_link": place.online_link,
                 "invitees": invitees.iter()
-                    .filter(|i| invitee_shown_with(&engine.agencies, i, &[c]))
+                    .filter(|i| invitee_shown_with(&engine.agencies.current(), i, &[c]))
                     .map(|i| json!({"name": i.name, "agency": i.agency_code, "role": i.role, "direct_knowledge": i.direct_knowledge}))
                     .collect::<Vec<_>>(),
                 "warnings": warnings_for(&warnings, &c.id), "warnings_rationale": rationale,
                 "addresses_confirmed": outside.iter()
-                    .filter(|o| invitees.iter().any(|i| i.email == o.email && invitee_shown_with(&engine.agencies, i, &[c])))
+                    .filter(|o| invitees.iter().any(|i| i.email == o.email && invitee_shown_with(&engine.agencies.current(), i, &[c])))
                     .map(|o| &o.email).collect::<Vec<_>>(),
                 "addresses_rationale": addresses_rationale,
             });

@@ -170,7 +170,7 @@ pub fn record_with_outcomes(
                     // Named beside this child only where they may be (as in the record itself).
                     let mut rows: Vec<Value> = invitees
                         .iter()
-                        .filter(|inv| invitee_shown_with(&svc.engine.agencies, inv, &[case]))
+                        .filter(|inv| invitee_shown_with(&svc.engine.agencies.current(), inv, &[case]))
                         .filter_map(|inv| {
                             let a = req.attendees.iter().find(|a| a.invitee_id == inv.id)?;
                             a.attended.then(|| json!({"name": inv.name, "agency": inv.agency_code.clone().unwrap_or_default(),
@@ -181,7 +181,7 @@ pub fn record_with_outcomes(
                         others
                             .iter()
                             // Named beside this child only where their service may be, as invitees.
-                            .filter(|o| match svc.engine.agencies.area_of(&o.agency) {
+                            .filter(|o| match svc.engine.agencies.current().area_of(&o.agency) {
                                 None => true,
                                 Some(area) => {
                                     case.located_authority == area || case.residence_authority == area
@@ -371,7 +371,7 @@ fn record_in(
         for c in &case_rows {
             let attendees: Vec<Value> = invitees
                 .iter()
-                .filter(|inv| invitee_shown_with(&engine.agencies, inv, &[c]))
+                .filter(|inv| invitee_shown_with(&engine.agencies.current(), inv, &[c]))
                 .map(|inv| {
                     let attended = req.attendees.iter().find(|a| a.invitee_id == inv.id).map(|a| a.attended);
                     json!({"name": inv.name, "agency": inv.agency_code, "role": inv.role, "direct_knowledge": inv.direct_knowledge, "attended": attended})
@@ -481,7 +481,7 @@ fn queue_record_emails(
             .invitees
             .iter()
             .filter(|other| other.attended == Some(true))
-            .filter(|other| invitee_shown_with(&engine.agencies, other, &known_rows))
+            .filter(|other| invitee_shown_with(&engine.agencies.current(), other, &known_rows))
             .map(|other| other.name.clone())
             .collect();
         let mine: Vec<&AgreedActionRow> = actions

@@ -103,7 +103,7 @@ pub fn view(
     out["record_sections"] = json!(sections);
     out["invitees"] = json!(invitees
         .iter()
-        .filter(|i| every || invitee_shown_with(&engine.agencies, i, &visible))
+        .filter(|i| every || invitee_shown_with(&engine.agencies.current(), i, &visible))
         .map(invitee_json)
         .collect::<Vec<_>>());
     Ok(out)
@@ -135,6 +135,7 @@ pub fn suggested_invitees(
             agencies_listed.push(code.to_string());
             let name = engine
                 .agencies
+                .current()
                 .get(code)
                 .map(|a| a.name_en.clone())
                 .unwrap_or_default();
@@ -182,16 +183,20 @@ pub fn suggested_invitees(
         .unwrap_or(false);
     let mut serving: Vec<(String, (&str, &str))> = Vec::new();
     for (authority, _) in &authorities {
-        for a in engine.agencies.serving(authority, "police") {
+        for a in engine.agencies.current().serving(authority, "police") {
             serving.push((a.code.clone(), ("police", "police")));
         }
     }
     for (authority, _) in &authorities {
-        for a in engine.agencies.serving(authority, "health_board") {
+        for a in engine.agencies.current().serving(authority, "health_board") {
             serving.push((a.code.clone(), ("health", "health")));
         }
         if youth_justice {
-            for a in engine.agencies.serving(authority, "youth_justice") {
+            for a in engine
+                .agencies
+                .current()
+                .serving(authority, "youth_justice")
+            {
                 serving.push((
                     a.code.clone(),
                     ("youth_offending", "youth offending service"),
@@ -219,7 +224,7 @@ pub fn suggested_invitees(
         .iter()
         .chain(involved.iter().map(|i| &i.agency_code))
     {
-        let role = match engine.agencies.kind_of(p) {
+        let role = match engine.agencies.current().kind_of(p) {
             Some("police") => ("police", "police"),
             Some("health_board") => ("health", "health"),
             Some("education") => ("education", "education"),

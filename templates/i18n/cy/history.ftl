@@ -24,3 +24,4 @@ history_access_withdrawn = Person wedi’i dynnu oddi ar yr achos
 history_languages_recorded = Ieithoedd a’r Cynnig Rhagweithiol o’r Gymraeg wedi’u cofnodi
 history_child_corrected = Manylion y plentyn wedi’u cywiro
 history_workflow_migrated = Wedi’i symud i fersiwn newydd o’r weithdrefn
+history_handed_over = Wedi’i drosglwyddo i gydweithiwr pan adawodd y person a oedd yn ei arwain

@@ -24,3 +24,4 @@ history_access_withdrawn = Person taken off the case
 history_languages_recorded = Languages and the active offer of Welsh recorded
 history_child_corrected = The child’s details corrected
 history_workflow_migrated = Moved to a new version of the procedure
+history_handed_over = Handed to a colleague when the person leading it left
