@@ -116,6 +116,19 @@ pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppErr
             audit_key: Arc::new(audit_key),
             checkpoints: config.audit.checkpoints.clone(),
             words: catalogue.clone(),
+            single_sign_on: match &config.single_sign_on {
+                Some(sso) => Some(Arc::new(
+                    crate::identity::oidc::Providers::new(
+                        sso.clone(),
+                        &format!(
+                            "{}/sign-in/oidc/callback",
+                            config.mail.public_url.trim_end_matches('/')
+                        ),
+                    )
+                    .map_err(|e| AppError::Startup(format!("SAFEGUARD_PUBLIC_URL: {e}")))?,
+                )),
+                None => None,
+            },
             access: crate::domain::AccessRules {
                 sessions: crate::domain::session::SessionRules {
                     idle: chrono::Duration::minutes(config.access.session_idle_minutes),
@@ -128,6 +141,7 @@ pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppErr
                     second_browser: config.access.link_code_second_browser,
                 },
                 api_token_days: config.access.api_token_days,
+                passwords: config.passwords,
                 break_glass: chrono::Duration::hours(config.access.break_glass_hours),
             },
         },

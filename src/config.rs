@@ -31,6 +31,95 @@ pub struct Config {
     pub access: AccessConfig,
     /// The bearer token `/metrics` answers to; without it `/metrics` does not exist.
     pub metrics_token: Option<String>,
+    /// Sign-in with the council's accounts (OpenID Connect); none: local passwords only.
+    pub single_sign_on: Option<SingleSignOnConfig>,
+    /// Whether local passwords sign in to the pages (off where everyone uses single sign-on).
+    pub passwords: bool,
+}
+
+pub use crate::identity::oidc::{SingleSignOnConfig, Tenant};
+
+/// The single sign-on settings, if an issuer is set; refused with the setting's name when
+/// incomplete, or when the issuer is a multi-tenant one that would let any organisation in.
+fn single_sign_on(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<SingleSignOnConfig>, AppError> {
+    let Some(issuer) = env("SAFEGUARD_OIDC_ISSUER").filter(|i| !i.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let issuer = issuer.trim().trim_end_matches('/').to_string();
+    for shared in ["/common", "/organizations", "/consumers"] {
+        if issuer.contains(&format!("{shared}/")) || issuer.ends_with(shared) {
+            return Err(AppError::Startup(format!(
+                "SAFEGUARD_OIDC_ISSUER: {issuer:?} is a multi-tenant issuer; give the council's own tenant ({{tenant}} with SAFEGUARD_OIDC_TENANTS for several)"
+            )));
+        }
+    }
+    if !(issuer.starts_with("https://")
+        || issuer.starts_with("http://127.0.0.1")
+        || issuer.starts_with("http://localhost"))
+    {
+        return Err(AppError::Startup(format!(
+            "SAFEGUARD_OIDC_ISSUER: {issuer:?} must be an https:// address"
+        )));
+    }
+    let ids: Vec<String> = env("SAFEGUARD_OIDC_TENANTS")
+        .unwrap_or_default()
+        .split([' ', ','])
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect();
+    let tenants = if ids.is_empty() {
+        if issuer.contains("{tenant}") {
+            return Err(AppError::Startup(
+                "SAFEGUARD_OIDC_TENANTS: the issuer has {tenant} but no tenant is listed".into(),
+            ));
+        }
+        vec![Tenant { id: None, issuer }]
+    } else if ids.len() > 1 && !issuer.contains("{tenant}") {
+        return Err(AppError::Startup(
+            "SAFEGUARD_OIDC_ISSUER: several tenants need {tenant} in the issuer, so that each is checked against its own".into(),
+        ));
+    } else {
+        ids.into_iter()
+            .map(|id| Tenant {
+                issuer: issuer.replace("{tenant}", &id),
+                id: Some(id),
+            })
+            .collect()
+    };
+    let client_id = env("SAFEGUARD_OIDC_CLIENT_ID")
+        .filter(|c| !c.trim().is_empty())
+        .ok_or_else(|| {
+            AppError::Startup(
+                "SAFEGUARD_OIDC_CLIENT_ID must be set with SAFEGUARD_OIDC_ISSUER".into(),
+            )
+        })?;
+    let client_secret = match (env("SAFEGUARD_OIDC_CLIENT_SECRET"), env("SAFEGUARD_OIDC_CLIENT_SECRET_FILE")) {
+        (Some(s), _) if !s.is_empty() => s,
+        (_, Some(path)) => std::fs::read_to_string(&path)
+            .map(|s| s.trim().to_string())
+            .map_err(|e| AppError::Startup(format!("SAFEGUARD_OIDC_CLIENT_SECRET_FILE {path}: {e}")))?,
+        _ => {
+            return Err(AppError::Startup(
+                "SAFEGUARD_OIDC_CLIENT_SECRET or SAFEGUARD_OIDC_CLIENT_SECRET_FILE must be set with SAFEGUARD_OIDC_ISSUER".into(),
+            ))
+        }
+    };
+    Ok(Some(SingleSignOnConfig {
+        tenants,
+        client_id: client_id.trim().to_string(),
+        client_secret,
+        claim: match env("SAFEGUARD_OIDC_CLAIM").as_deref().map(str::trim) {
+            None | Some("email") => "email".into(),
+            Some("preferred_username") => "preferred_username".into(),
+            Some(other) => {
+                return Err(AppError::Startup(format!(
+                    "SAFEGUARD_OIDC_CLAIM must be email or preferred_username; got {other:?}"
+                )))
+            }
+        },
+    }))
 }
 
 /// Written without any password or secret: the database URLs' passwords are starred, the
@@ -59,6 +148,8 @@ impl std::fmt::Debug for Config {
             )
             .field("access", &self.access)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
+            .field("single_sign_on", &self.single_sign_on)
+            .field("passwords", &self.passwords)
             .finish()
     }
 }
@@ -609,7 +700,16 @@ impl Config {
                 "SAFEGUARD_METRICS_TOKEN must be at least 32 characters".into(),
             ));
         }
+        let single_sign_on = single_sign_on(env)?;
+        let passwords = on_off("SAFEGUARD_PASSWORDS", env("SAFEGUARD_PASSWORDS"))?;
+        if !passwords && single_sign_on.is_none() {
+            return Err(AppError::Startup(
+                "SAFEGUARD_PASSWORDS=off needs single sign-on (SAFEGUARD_OIDC_ISSUER), or nobody could sign in".into(),
+            ));
+        }
         let config = Config {
+            single_sign_on,
+            passwords,
             metrics_token,
             access,
             audit,

@@ -947,7 +947,11 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     ui.check("17-people");
     browser.type_into("#invite-email", "not an address");
     browser.click_and_wait("form[action='/admin/people'] button[type=submit]");
-    assert!(browser.exists("a[href='#invite-name']") && browser.exists("a[href='#invite-team']"), "{}", ui.shown());
+    assert!(
+        browser.exists("a[href='#invite-name']") && browser.exists("a[href='#invite-team']"),
+        "{}",
+        ui.shown()
+    );
     ui.check("18-people-refused");
     browser.type_into("#invite-name", "Browser Invitee");
     browser.type_into("#invite-email", "browser.invitee@example.invalid");
@@ -955,7 +959,11 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     browser.type_into("#invite-team", "Test team");
     ui.choose("#invite-authority", "la-cardiff");
     browser.click_and_wait("form[action='/admin/people'] button[type=submit]");
-    assert!(browser.source().contains("The invitation is on its way."), "{}", ui.shown());
+    assert!(
+        browser.source().contains("The invitation is on its way."),
+        "{}",
+        ui.shown()
+    );
     browser.click_and_wait("a[href='/admin']");
     browser.click_and_wait("a[href='/admin/agencies']");
     assert!(browser.source().contains("South Wales Police"));

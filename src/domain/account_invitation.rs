@@ -49,14 +49,16 @@ pub fn holder(conn: &mut DbConn, secret: &str, now: NaiveDateTime) -> Result<Use
         .ok_or(AppError::NotFound("invitation"))
 }
 
-/// Sets the invited person's password and spends the link, in one transaction.
+/// Sets the invited person's password, spends the link and signs them in, in one transaction;
+/// returns the account and the new session's token.
 pub fn accept(
     conn: &mut DbConn,
     key: &AuditKey,
     secret: &str,
     password: &str,
+    sessions: super::session::SessionRules,
     now: NaiveDateTime,
-) -> Result<UserRow, AppError> {
+) -> Result<(UserRow, String), AppError> {
     crate::identity::password::check_policy(password)?;
     let hashed = crate::identity::password::hash(password)?;
     write_transaction(conn, |conn| {
@@ -86,6 +88,19 @@ pub fn accept(
             },
             now,
         )?;
-        Ok(user)
+        security_event::record(
+            conn,
+            key,
+            &SecurityEvent {
+                kind: SecurityKind::SignedIn,
+                account: Some(&user.email),
+                address: None,
+                user_id: Some(&user.id),
+                detail: "on setting their first password",
+            },
+            now,
+        )?;
+        let session = super::session::open(conn, key, &user, sessions, now)?;
+        Ok((user, session))
     })
 }

@@ -31,6 +31,7 @@ pub mod review;
 pub mod security_event;
 pub mod session;
 pub mod sign_in;
+pub mod single_sign_on;
 pub mod staff;
 pub mod transition;
 pub mod unit_of_work;
@@ -63,6 +64,8 @@ pub struct Services {
     pub access: AccessRules,
     /// The message catalogue, for the few words units of work put on partners' pages.
     pub words: Arc<crate::i18n::catalogue::Catalogue>,
+    /// The council's identity providers, when single sign-on is configured.
+    pub single_sign_on: Option<Arc<crate::identity::oidc::Providers>>,
 }
 
 /// How long access lasts once given.
@@ -72,6 +75,8 @@ pub struct AccessRules {
     pub links: link_gate::LinkRules,
     pub api_token_days: i64,
     pub break_glass: chrono::Duration,
+    /// Whether local passwords sign in; when not, an invitation carries no link to set one.
+    pub passwords: bool,
 }
 
 impl Services {

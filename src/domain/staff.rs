@@ -52,11 +52,16 @@ pub fn invite(
     unit_of_work::write(conn, intent, |conn, _| {
         let naive_now = intent.now.naive_utc();
         let row = user::insert(conn, new, language, naive_now)?;
-        let link = account_invitation::issue(conn, &row.id, naive_now)?;
-        let url = format!(
-            "{}/welcome/{link}",
-            svc.mailer.public_url.trim_end_matches('/')
-        );
+        let base = svc.mailer.public_url.trim_end_matches('/');
+        // Where everyone signs in with the council's account, no password is set: the email
+        // says where to sign in instead.
+        let url = if svc.access.passwords {
+            let link = account_invitation::issue(conn, &row.id, naive_now)?;
+            serde_json::Value::String(format!("{base}/welcome/{link}"))
+        } else {
+            serde_json::Value::Null
+        };
+        let sign_in = format!("{base}/sign-in");
         svc.mailer.queue(
             conn,
             "account_invitation",
@@ -67,6 +72,7 @@ pub fn invite(
                 json!({
                     "name": row.name,
                     "link": url,
+                    "sign_in": sign_in,
                     "days": account_invitation::DAYS,
                     "role": svc.words.get(lang, &format!("staff_role_{}", row.role)),
                 })
@@ -233,8 +239,13 @@ pub fn led_by(conn: &mut DbConn, user_id: &str) -> Result<Led, AppError> {
 }
 
 /// The colleague who takes what a leaving person led: active, of the same authority, and one
-/// who does casework.
-fn successor(conn: &mut DbConn, leaving: &UserRow, id: &str) -> Result<UserRow, AppError> {
+/// who does casework; one who may chair, where there are meetings to chair.
+fn successor(
+    conn: &mut DbConn,
+    leaving: &UserRow,
+    id: &str,
+    chairs: bool,
+) -> Result<UserRow, AppError> {
     let refused = || {
         AppError::unprocessable(
             "invalid_successor",
@@ -255,6 +266,13 @@ fn successor(conn: &mut DbConn, leaving: &UserRow, id: &str) -> Result<UserRow, 
         || !does_casework
     {
         return Err(refused());
+    }
+    if chairs && !matches!(to.role.as_str(), "chair" | "team_lead") {
+        return Err(AppError::unprocessable(
+            "successor_cannot_chair",
+            "successor",
+            "they chair meetings still to come: choose a chair or a team lead",
+        ));
     }
     Ok(to)
 }
@@ -285,7 +303,7 @@ pub fn deactivate(
     unit_of_work::write(conn, intent, |conn, touched| {
         let led = led_by(conn, user_id)?;
         let to = match successor_id.filter(|s| !s.is_empty()) {
-            Some(id) => Some(successor(conn, &leaving, id)?),
+            Some(id) => Some(successor(conn, &leaving, id, !led.meetings.is_empty())?),
             None if led.is_empty() => None,
             None => {
                 return Err(AppError::unprocessable(
@@ -351,8 +369,15 @@ fn hand_over(
     led: &Led,
 ) -> Result<usize, AppError> {
     let naive_now = intent.now.naive_utc();
+    let leaver = from.actor()?;
     let mut per_case: std::collections::BTreeMap<String, serde_json::Value> = Default::default();
     for (case_id, _, _) in &led.cases {
+        // A case they were since shut out of (restricted, moved to another team) stays where
+        // it is: a hand-over gives nobody more than the leaver had.
+        let case = super::case::by_id(conn, case_id)?;
+        if !super::case::may_see(conn, &leaver, &case)? {
+            continue;
+        }
         diesel::update(cases::table.find(case_id))
             .set(cases::lead_user_id.eq(Some(&to.id)))
             .execute(conn)?;
@@ -388,7 +413,9 @@ fn hand_over(
     for (case_id, what) in &per_case {
         let case = super::case::by_id(conn, case_id)?;
         let mut payload = what.clone();
-        if !super::case::may_see(conn, &successor, &case)? {
+        if super::case::may_see(conn, &leaver, &case)?
+            && !super::case::may_see(conn, &successor, &case)?
+        {
             super::case_access::name_for_handover(conn, case_id, &to.id, intent.who, naive_now)?;
             payload["named"] = json!(to.id);
         }

@@ -1,5 +1,6 @@
 //! Who is acting: the actor a request or a job runs as, their role, and the hashing of the
 //! tokens and passwords that prove it.
+pub mod oidc;
 pub mod password;
 
 use serde::{Deserialize, Serialize};

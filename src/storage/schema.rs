@@ -415,6 +415,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    single_sign_ons (state_hash) {
+        state_hash -> Text,
+        tenant -> Integer,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        next_path -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(account_invitations -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
@@ -453,6 +465,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_log,
     security_events,
     account_invitations,
+    single_sign_ons,
     workflow_definitions,
     plan_reviews,
     timescale_departures,

@@ -32,7 +32,7 @@ pub(super) fn anonymous(req: &HttpRequest, csrf: &str) -> PageContext {
     }
 }
 
-fn sign_in_form(
+pub(super) fn sign_in_form(
     state: &AppState,
     page: &PageContext,
     status: StatusCode,
@@ -44,13 +44,27 @@ fn sign_in_form(
         Some(e) => json!([{"id": "email", "message": e}]),
         None => json!([]),
     };
+    let sso: Vec<serde_json::Value> = state
+        .services
+        .single_sign_on
+        .as_deref()
+        .map(|p| {
+            p.tenants()
+                .iter()
+                .enumerate()
+                .map(|(i, t)| json!({"tenant": i, "name": t.id}))
+                .collect()
+        })
+        .unwrap_or_default();
+    let several = sso.len() > 1;
     super::page_response(
         state,
         "sign_in",
         page,
         status,
         json!({"title": state.pages.word(&page.lang, "sign_in"), "email": email,
-               "next": next, "error": error, "errors": errors}),
+               "next": next, "error": error, "errors": errors,
+               "sso": sso, "several_tenants": several, "passwords": state.config.passwords}),
     )
 }
 
@@ -98,6 +112,16 @@ pub async fn sign_in(
         .map(|c| c.value().to_string())
         .unwrap_or_default();
     let page = anonymous(&req, &pre);
+    if !state.config.passwords {
+        return Ok(sign_in_form(
+            &state,
+            &page,
+            StatusCode::FORBIDDEN,
+            "",
+            "/",
+            Some(state.pages.word(&page.lang, "sign_in_passwords_off")),
+        ));
+    }
     let typed_csrf = first(&form, "csrf").unwrap_or("");
     if pre.is_empty() || !session::same_token(typed_csrf, &pre) {
         return Ok(super::refused_csrf(&state, &page));

@@ -16,6 +16,7 @@ pub mod meeting_record_page;
 pub mod meeting_schedule_page;
 pub mod oversight;
 pub mod session;
+pub mod single_sign_on_page;
 pub mod staff_pages;
 pub mod svg;
 pub mod welcome_page;
@@ -525,6 +526,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/static/{name}", web::get().to(stylesheet))
         .route("/sign-in", web::get().to(account::sign_in_page))
         .route("/sign-in", web::post().to(account::sign_in))
+        .route("/sign-in/oidc", web::get().to(single_sign_on_page::begin))
+        .route(
+            "/sign-in/oidc/callback",
+            web::get().to(single_sign_on_page::callback),
+        )
         .route("/sign-out", web::post().to(account::sign_out))
         .route(
             "/sign-out-everywhere",

@@ -57,6 +57,9 @@ pub async fn welcome(
         .filter(|v| v.len() == 64)
         .unwrap_or_else(session::random_token);
     let mut page = anonymous(&req, &csrf);
+    if !state.config.passwords {
+        return Ok(invalid(&state, &page));
+    }
     let secret = token.clone();
     let holder = with_conn(&state, move |s, conn| {
         account_invitation::holder(conn, &secret, s.services.now().naive_utc())
@@ -92,6 +95,9 @@ pub async fn accept(
         .unwrap_or_default();
     let mut page = anonymous(&req, &pre);
     page.path = format!("/welcome/{token}");
+    if !state.config.passwords {
+        return Ok(invalid(&state, &page));
+    }
     if pre.is_empty() || !session::same_token(first(&form, "csrf").unwrap_or(""), &pre) {
         return Ok(super::refused_csrf(&state, &page));
     }
@@ -111,17 +117,15 @@ pub async fn accept(
                 ),
             )));
         }
-        match account_invitation::accept(conn, &s.services.audit_key, &secret, &password, now) {
-            Ok(user) => {
-                let session = crate::domain::session::open(
-                    conn,
-                    &s.services.audit_key,
-                    &user,
-                    s.services.access.sessions,
-                    now,
-                )?;
-                Ok(Ok(session))
-            }
+        match account_invitation::accept(
+            conn,
+            &s.services.audit_key,
+            &secret,
+            &password,
+            s.services.access.sessions,
+            now,
+        ) {
+            Ok((_, session)) => Ok(Ok(session)),
             Err(e) if e.is_refusal() && !matches!(e, AppError::NotFound(_)) => Ok(Err((user, e))),
             Err(e) => Err(e),
         }

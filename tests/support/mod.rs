@@ -16,6 +16,7 @@ use safeguard::time::clock::ManualClock;
 
 pub mod binary;
 pub mod browser;
+pub mod oidc;
 pub mod smtp;
 pub mod web;
 

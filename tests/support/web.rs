@@ -137,6 +137,15 @@ impl Web {
             .replace("&amp;", "&")
     }
 
+    /// Whether the browser holds a cookie of this name (any the service set and did not clear).
+    pub fn has_cookie(&self, name: &str) -> bool {
+        self.cookies
+            .lock()
+            .expect("cookies")
+            .get(name)
+            .is_some_and(|v| !v.is_empty())
+    }
+
     pub fn sign_in(&self, email: &str, password: &str) -> Answer {
         let page = self.get("/sign-in");
         let csrf = Web::hidden(&page.body, "csrf");

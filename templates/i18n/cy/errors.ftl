@@ -125,3 +125,4 @@ error_shipped_agency = Daw’r asiantaeth hon gyda’r gwasanaeth neu o ffeil y 
 error_passwords_differ = Nid yw’r ddau gyfrinair yr un fath. Teipiwch yr un cyfrinair ddwywaith.
 error_unknown_authority_authority = Dewiswch yr awdurdod neu’r asiantaeth y maent yn gweithio iddi.
 error_unknown_authority_area = Dewiswch awdurdod lleol o’r rhestr, neu ddim un.
+error_successor_cannot_chair = Maent yn cadeirio cyfarfodydd sydd i ddod: dewiswch gadeirydd neu arweinydd tîm i’w cymryd drosodd.

@@ -125,3 +125,4 @@ error_shipped_agency = This agency comes with the service or from the operatorâ€
 error_passwords_differ = The two passwords are not the same. Type the same password twice.
 error_unknown_authority_authority = Choose the authority or agency they work for.
 error_unknown_authority_area = Choose a local authority from the list, or none.
+error_successor_cannot_chair = They chair meetings still to come: choose a chair or a team lead to take them over.
