@@ -116,6 +116,7 @@ pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppErr
             audit_key: Arc::new(audit_key),
             checkpoints: config.audit.checkpoints.clone(),
             words: catalogue.clone(),
+            retention: Arc::new(crate::reference::retention::RetentionRules::shipped()?),
             single_sign_on: match &config.single_sign_on {
                 Some(sso) => Some(Arc::new(
                     crate::identity::oidc::Providers::new(

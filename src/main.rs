@@ -148,6 +148,10 @@ enum CaseCommand {
         #[arg(long)]
         rule: String,
     },
+    /// Destroy every case whose destruction an administrator approved on the retention page
+    /// and that is still past its retention period and under no legal hold; each tombstone
+    /// names who approved it and the rule. Runs as the database owner.
+    DestroyApproved,
 }
 
 #[derive(Subcommand)]
@@ -780,6 +784,34 @@ fn run_with_database(
                 w.cases_changed,
                 w.cases,
                 w.days_sealed
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Case {
+            command: CaseCommand::DestroyApproved,
+        } => {
+            let pool = match &state.config.migration_database_url {
+                Some(owner) => {
+                    safeguard::storage::connect_pool(owner, 1, state.config.sqlite_sync)?
+                }
+                None => state.pool.clone(),
+            };
+            let mut conn = pool.get()?;
+            let done = safeguard::domain::retention::destroy_approved(
+                &state.services,
+                &mut conn,
+                state.services.today(),
+            )?;
+            for t in &done {
+                println!(
+                    "{} destroyed under rule {} ({})",
+                    t.reference, t.rule, t.authorised_by
+                );
+            }
+            println!(
+                "{} cases destroyed; their tombstones are in {}",
+                done.len(),
+                state.services.checkpoints.display()
             );
             Ok(ExitCode::SUCCESS)
         }

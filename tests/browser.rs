@@ -968,5 +968,15 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     browser.click_and_wait("a[href='/admin/agencies']");
     assert!(browser.source().contains("South Wales Police"));
     ui.check("19-agencies");
+    browser.click_and_wait("a[href='/admin']");
+    browser.click_and_wait("a[href='/admin/retention']");
+    assert!(
+        browser
+            .source()
+            .contains("Place a legal hold on a closed case"),
+        "{}",
+        ui.shown()
+    );
+    ui.check("20-retention");
     ui.sign_out();
 }

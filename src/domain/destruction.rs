@@ -117,6 +117,11 @@ pub fn destroy(
         )
         .execute(conn)?;
         diesel::delete(audit_events::table.filter(audit_events::case_id.eq(&id))).execute(conn)?;
+        diesel::delete(
+            crate::storage::schema::destruction_approvals::table
+                .filter(crate::storage::schema::destruction_approvals::case_id.eq(&id)),
+        )
+        .execute(conn)?;
         diesel::delete(cases::table.find(&id)).execute(conn)?;
         if let DbConn::Sqlite(_) = conn {
             conn.batch_execute(

@@ -27,6 +27,7 @@ pub mod link_gate;
 pub mod meeting;
 pub mod more_time;
 pub mod report;
+pub mod retention;
 pub mod review;
 pub mod security_event;
 pub mod session;
@@ -64,6 +65,8 @@ pub struct Services {
     pub access: AccessRules,
     /// The message catalogue, for the few words units of work put on partners' pages.
     pub words: Arc<crate::i18n::catalogue::Catalogue>,
+    /// How long closed cases are kept, by rule.
+    pub retention: Arc<crate::reference::retention::RetentionRules>,
     /// The council's identity providers, when single sign-on is configured.
     pub single_sign_on: Option<Arc<crate::identity::oidc::Providers>>,
 }

@@ -359,6 +359,7 @@ pub fn record(
             welsh_offer: c.welsh_offer.clone(),
             child_name_folded: crate::i18n::search::fold(&name),
             lead_user_id: None,
+            legal_hold: None,
         };
         diesel::insert_into(cases::table)
             .values(&case)

@@ -34,6 +34,10 @@ pub enum SecurityKind {
     PasswordSetFromInvitation,
     AgencyAdded,
     AgencyChanged,
+    /// Retention: a destruction approved, a legal hold set or lifted.
+    DestructionApproved,
+    LegalHoldSet,
+    LegalHoldLifted,
 }
 
 impl SecurityKind {
@@ -55,6 +59,9 @@ impl SecurityKind {
             SecurityKind::PasswordSetFromInvitation => "password_set_from_invitation",
             SecurityKind::AgencyAdded => "agency_added",
             SecurityKind::AgencyChanged => "agency_changed",
+            SecurityKind::DestructionApproved => "destruction_approved",
+            SecurityKind::LegalHoldSet => "legal_hold_set",
+            SecurityKind::LegalHoldLifted => "legal_hold_lifted",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! the working-day calendar with the England and Wales bank holidays.
 pub mod agencies;
 pub mod calendar;
+pub mod retention;
 
 /// The start of every case reference (CSE-2026-000123), in the service and on its pages. Subject
 /// lines of emails, which travel in clear text and show on lock screens, put a neutral prefix in

@@ -72,6 +72,8 @@ pub struct CaseRow {
     pub child_name_folded: String,
     /// Whom the case was handed to when the person leading it left (see `case::lead_user`).
     pub lead_user_id: Option<String>,
+    /// A legal hold's reason: the case is kept past its retention period while it is set.
+    pub legal_hold: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

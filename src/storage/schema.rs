@@ -61,6 +61,7 @@ diesel::table! {
         welsh_offer -> Text,
         child_name_folded -> Text,
         lead_user_id -> Nullable<Text>,
+        legal_hold -> Nullable<Text>,
     }
 }
 
@@ -427,7 +428,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    destruction_approvals (case_id) {
+        case_id -> Text,
+        rule -> Text,
+        approved_by -> Text,
+        approved_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(web_sessions -> users (user_id));
+diesel::joinable!(destruction_approvals -> cases (case_id));
 diesel::joinable!(account_invitations -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(case_access_grants -> cases (case_id));
@@ -466,6 +477,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     security_events,
     account_invitations,
     single_sign_ons,
+    destruction_approvals,
     workflow_definitions,
     plan_reviews,
     timescale_departures,

@@ -15,6 +15,7 @@ pub mod meeting_pages;
 pub mod meeting_record_page;
 pub mod meeting_schedule_page;
 pub mod oversight;
+pub mod retention_pages;
 pub mod session;
 pub mod single_sign_on_page;
 pub mod staff_pages;
@@ -56,6 +57,7 @@ const TEMPLATES: &[&str] = &[
     "admin_agencies",
     "admin_agency",
     "welcome",
+    "admin_retention",
 ];
 
 /// The page templates, and the catalogue their words come from.
@@ -568,6 +570,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/agencies/{code}",
             web::post().to(agency_pages::change),
+        )
+        .route("/admin/retention", web::get().to(retention_pages::page))
+        .route(
+            "/admin/retention/approve",
+            web::post().to(retention_pages::approve),
+        )
+        .route(
+            "/admin/retention/hold",
+            web::post().to(retention_pages::hold),
+        )
+        .route(
+            "/admin/retention/release",
+            web::post().to(retention_pages::release),
         )
         .route("/welcome/{token}", web::get().to(welcome_page::welcome))
         .route("/welcome/{token}", web::post().to(welcome_page::accept))

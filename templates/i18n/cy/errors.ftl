@@ -126,3 +126,6 @@ error_passwords_differ = Nid yw’r ddau gyfrinair yr un fath. Teipiwch yr un cy
 error_unknown_authority_authority = Dewiswch yr awdurdod neu’r asiantaeth y maent yn gweithio iddi.
 error_unknown_authority_area = Dewiswch awdurdod lleol o’r rhestr, neu ddim un.
 error_successor_cannot_chair = Maent yn cadeirio cyfarfodydd sydd i ddod: dewiswch gadeirydd neu arweinydd tîm i’w cymryd drosodd.
+error_retention_not_over = Nid yw cyfnod cadw’r achos hwn drosodd eto.
+error_legal_hold = Mae’r achos hwn dan ataliad cyfreithiol. Codwch yr ataliad yn gyntaf.
+error_invalid_hold_reason = Dywedwch pam y mae’n rhaid cadw’r achos, mewn 10 i 500 nod.

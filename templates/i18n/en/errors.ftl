@@ -126,3 +126,6 @@ error_passwords_differ = The two passwords are not the same. Type the same passw
 error_unknown_authority_authority = Choose the authority or agency they work for.
 error_unknown_authority_area = Choose a local authority from the list, or none.
 error_successor_cannot_chair = They chair meetings still to come: choose a chair or a team lead to take them over.
+error_retention_not_over = This case’s retention period is not over yet.
+error_legal_hold = This case is under a legal hold. Lift the hold first.
+error_invalid_hold_reason = Say why the case must be kept, in 10 to 500 characters.
