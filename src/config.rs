@@ -35,6 +35,9 @@ pub struct Config {
     pub single_sign_on: Option<SingleSignOnConfig>,
     /// Whether local passwords sign in to the pages (off where everyone uses single sign-on).
     pub passwords: bool,
+    /// Whether everyone signing in with a password must use a second step (an authenticator
+    /// app's code); when not, each person may choose to.
+    pub second_factor_required: bool,
 }
 
 pub use crate::identity::oidc::{SingleSignOnConfig, Tenant};
@@ -150,6 +153,7 @@ impl std::fmt::Debug for Config {
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .field("single_sign_on", &self.single_sign_on)
             .field("passwords", &self.passwords)
+            .field("second_factor_required", &self.second_factor_required)
             .finish()
     }
 }
@@ -707,9 +711,20 @@ impl Config {
                 "SAFEGUARD_PASSWORDS=off needs single sign-on (SAFEGUARD_OIDC_ISSUER), or nobody could sign in".into(),
             ));
         }
+        let second_factor_required = match env("SAFEGUARD_SECOND_FACTOR").as_deref().map(str::trim)
+        {
+            None | Some("optional") => false,
+            Some("required") => true,
+            Some(other) => {
+                return Err(AppError::Startup(format!(
+                    "SAFEGUARD_SECOND_FACTOR must be optional or required; got {other:?}"
+                )))
+            }
+        };
         let config = Config {
             single_sign_on,
             passwords,
+            second_factor_required,
             metrics_token,
             access,
             audit,

@@ -133,6 +133,17 @@ impl TextFolders {
     }
 }
 
+/// The database owner's connections, with which destruction runs (the service's own role may
+/// not delete from the audit on PostgreSQL); the service's pool where no owner is set.
+fn owner_pool(
+    state: &safeguard::app::AppState,
+) -> Result<safeguard::storage::DbPool, safeguard::error::AppError> {
+    match &state.config.migration_database_url {
+        Some(owner) => safeguard::storage::connect_pool(owner, 1, state.config.sqlite_sync),
+        None => Ok(state.pool.clone()),
+    }
+}
+
 #[derive(Subcommand)]
 enum CaseCommand {
     /// Destroy a case whose retention period is over: its tombstone (reference, dates, who
@@ -790,13 +801,7 @@ fn run_with_database(
         Command::Case {
             command: CaseCommand::DestroyApproved,
         } => {
-            let pool = match &state.config.migration_database_url {
-                Some(owner) => {
-                    safeguard::storage::connect_pool(owner, 1, state.config.sqlite_sync)?
-                }
-                None => state.pool.clone(),
-            };
-            let mut conn = pool.get()?;
+            let mut conn = owner_pool(&state)?.get()?;
             let done = safeguard::domain::retention::destroy_approved(
                 &state.services,
                 &mut conn,
@@ -823,13 +828,7 @@ fn run_with_database(
                     rule,
                 },
         } => {
-            let pool = match &state.config.migration_database_url {
-                Some(owner) => {
-                    safeguard::storage::connect_pool(owner, 1, state.config.sqlite_sync)?
-                }
-                None => state.pool.clone(),
-            };
-            let mut conn = pool.get()?;
+            let mut conn = owner_pool(&state)?.get()?;
             let t = safeguard::domain::destruction::destroy(
                 &state.services,
                 &mut conn,

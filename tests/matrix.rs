@@ -547,7 +547,7 @@ on_both_backends! {
                 if !found.is_empty() {
                     failures.push(format!("GET {path} as {caller:?} (page): shows {found:?}"));
                 }
-                let public = ["/sign-in", "/sign-in/oidc", "/sign-in/oidc/callback", "/static/{name}", "/language/{code}", "/welcome/{token}"].contains(&route.path.as_str());
+                let public = ["/sign-in", "/sign-in/second-step", "/sign-in/oidc", "/sign-in/oidc/callback", "/static/{name}", "/language/{code}", "/welcome/{token}"].contains(&route.path.as_str());
                 if caller == Caller::Anonymous && !public && !(answer.status == 303 && answer.location.starts_with("/sign-in")) {
                     failures.push(format!("GET {path} anonymously: {} to {:?}", answer.status, answer.location));
                 }

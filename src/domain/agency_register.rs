@@ -4,7 +4,7 @@
 //! running service takes it up at once (the other replicas at their next scheduler pass).
 use diesel::prelude::*;
 
-use super::security_event::{self, SecurityEvent, SecurityKind};
+use super::security_event::{self, SecurityKind};
 use super::unit_of_work::{self, Intent};
 use super::Services;
 use crate::error::AppError;
@@ -198,25 +198,21 @@ fn noted(
     kind: SecurityKind,
     a: &AgencyDetails,
 ) -> Result<(), AppError> {
-    security_event::record(
+    let detail = format!(
+        "agency {} ({}, {:?} / {:?}, domains {:?}, area {:?})",
+        a.code,
+        a.kind,
+        a.name_en.trim(),
+        a.name_cy.trim(),
+        a.domains().join(" "),
+        a.area().unwrap_or("")
+    );
+    security_event::record_administration(
         conn,
         intent.key,
-        &SecurityEvent {
-            kind,
-            account: None,
-            address: None,
-            user_id: None,
-            detail: &format!(
-                "agency {} ({}, {:?} / {:?}, domains {:?}, area {:?}) by {}",
-                a.code,
-                a.kind,
-                a.name_en.trim(),
-                a.name_cy.trim(),
-                a.domains().join(" "),
-                a.area().unwrap_or(""),
-                intent.who
-            ),
-        },
+        kind,
+        &detail,
+        intent.who,
         intent.now.naive_utc(),
     )
 }

@@ -29,6 +29,7 @@ pub mod more_time;
 pub mod report;
 pub mod retention;
 pub mod review;
+pub mod second_factor;
 pub mod security_event;
 pub mod session;
 pub mod sign_in;

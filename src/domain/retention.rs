@@ -9,7 +9,7 @@ use diesel::dsl::max;
 use diesel::prelude::*;
 
 use super::checkpoint::Tombstone;
-use super::security_event::{self, SecurityEvent, SecurityKind};
+use super::security_event::{self, SecurityKind};
 use super::unit_of_work::{self, Intent};
 use super::Services;
 use crate::error::AppError;
@@ -124,16 +124,12 @@ fn noted(
     kind: SecurityKind,
     detail: &str,
 ) -> Result<(), AppError> {
-    security_event::record(
+    security_event::record_administration(
         conn,
         intent.key,
-        &SecurityEvent {
-            kind,
-            account: None,
-            address: None,
-            user_id: None,
-            detail: &format!("{detail} by {}", intent.who),
-        },
+        kind,
+        detail,
+        intent.who,
         intent.now.naive_utc(),
     )
 }

@@ -38,6 +38,9 @@ pub enum SecurityKind {
     DestructionApproved,
     LegalHoldSet,
     LegalHoldLifted,
+    /// The second step for a password: set up, or reset by an administrator.
+    SecondFactorSetUp,
+    SecondFactorReset,
 }
 
 impl SecurityKind {
@@ -62,6 +65,8 @@ impl SecurityKind {
             SecurityKind::DestructionApproved => "destruction_approved",
             SecurityKind::LegalHoldSet => "legal_hold_set",
             SecurityKind::LegalHoldLifted => "legal_hold_lifted",
+            SecurityKind::SecondFactorSetUp => "second_factor_set_up",
+            SecurityKind::SecondFactorReset => "second_factor_reset",
         }
     }
 }
@@ -108,6 +113,30 @@ pub fn record(
         .values(&row)
         .execute(conn)?;
     Ok(())
+}
+
+/// An administrator's change to something that is no one account (an agency, a retention
+/// decision): no account or address, the administrator named in the detail.
+pub fn record_administration(
+    conn: &mut DbConn,
+    key: &AuditKey,
+    kind: SecurityKind,
+    detail: &str,
+    by: &str,
+    at: NaiveDateTime,
+) -> Result<(), AppError> {
+    record(
+        conn,
+        key,
+        &SecurityEvent {
+            kind,
+            account: None,
+            address: None,
+            user_id: None,
+            detail: &format!("{detail} by {by}"),
+        },
+        at,
+    )
 }
 
 /// The newest events first, for an administrator.

@@ -218,6 +218,14 @@ pub fn failed(
 }
 
 /// A right password: the attempt marked good, in the caller's transaction.
+/// A sign-in that waited for its second step has completed it: its attempt is marked good.
+pub fn second_step_passed(conn: &mut DbConn, attempt: &str) -> Result<(), AppError> {
+    diesel::update(sign_in_attempts::table.find(attempt))
+        .set(sign_in_attempts::succeeded.eq(true))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn succeeded(
     conn: &mut DbConn,
     key: &AuditKey,

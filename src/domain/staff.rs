@@ -210,8 +210,11 @@ pub fn led_by(conn: &mut DbConn, user_id: &str) -> Result<Led, AppError> {
     let mut led = Led::default();
     for case in candidates {
         if super::case::lead_user(conn, &case)? == user_id {
-            led.cases
-                .push((case.id, case.reference, case.created_at.date()));
+            led.cases.push((
+                case.id,
+                case.reference,
+                crate::time::wales::london_date(case.created_at.and_utc()),
+            ));
         }
     }
     led.actions = agreed_actions::table

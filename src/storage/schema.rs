@@ -24,6 +24,9 @@ diesel::table! {
         created_at -> Timestamp,
         password_hash -> Nullable<Text>,
         language -> Text,
+        totp_secret -> Nullable<Text>,
+        totp_enabled_at -> Nullable<Timestamp>,
+        totp_last_step -> Nullable<BigInt>,
     }
 }
 
@@ -437,7 +440,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    recovery_codes (code_hash) {
+        code_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    second_steps (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        next_path -> Text,
+        attempt_id -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+    }
+}
+
 diesel::joinable!(web_sessions -> users (user_id));
+diesel::joinable!(second_steps -> users (user_id));
 diesel::joinable!(destruction_approvals -> cases (case_id));
 diesel::joinable!(account_invitations -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
@@ -478,6 +502,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_invitations,
     single_sign_ons,
     destruction_approvals,
+    recovery_codes,
+    second_steps,
     workflow_definitions,
     plan_reviews,
     timescale_departures,

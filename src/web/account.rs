@@ -185,15 +185,34 @@ pub async fn sign_in(
         .map_err(|e| AppError::Internal(format!("password check: {e}")))?;
     match (matched, user) {
         (true, Some(user)) => {
-            let token = with_conn(&state, move |s, conn| {
+            let required = state.config.second_factor_required;
+            let going = next.clone();
+            let opened = with_conn(&state, move |s, conn| {
                 let now = s.services.now().naive_utc();
                 let key = &s.services.audit_key;
                 crate::storage::write_transaction(conn, |conn| {
+                    // With a second step set up (or required), the session waits for it.
+                    if required || crate::domain::second_factor::is_set_up(conn, &user.id)? {
+                        let waiting =
+                            crate::domain::second_factor::wait(conn, &user, &going, &attempt, now)?;
+                        return Ok(Err(waiting));
+                    }
                     sign_in::succeeded(conn, key, &attempt, &user, &address, now)?;
                     crate::domain::session::open(conn, key, &user, s.services.access.sessions, now)
+                        .map(Ok)
                 })
             })
             .await?;
+            let token = match opened {
+                Ok(token) => token,
+                Err(waiting) => {
+                    let mut r = see_other("/sign-in/second-step");
+                    let _ = r.add_cookie(&super::second_step_page::waiting_cookie(
+                        &state, waiting, 10,
+                    ));
+                    return Ok(r);
+                }
+            };
             let mut r = see_other(&next);
             let _ = r.add_cookie(&cookie(
                 &state,

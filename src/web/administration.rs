@@ -34,7 +34,7 @@ pub async fn account(
     let page = user.page(&req);
     let lang = language(&page);
     let id = user.row.id.clone();
-    let (open, tokens) = with_conn(&state, move |s, conn| {
+    let (open, tokens, second_step) = with_conn(&state, move |s, conn| {
         let now = s.services.now().naive_utc();
         Ok((
             session::open_count(conn, &id, s.services.access.sessions, now)?,
@@ -49,6 +49,7 @@ pub async fn account(
                     })
                 })
                 .collect::<Vec<_>>(),
+            crate::domain::second_factor::is_set_up(conn, &id)?,
         ))
     })
     .await?;
@@ -63,7 +64,8 @@ pub async fn account(
                    ("hours", Arg::Number(state.config.access.session_hours)),
                    ("max", Arg::Number(state.config.access.sessions_per_person)),
                ]),
-               "tokens": tokens}),
+               "tokens": tokens, "second_step": second_step,
+               "passwords": state.config.passwords && user.row.password_hash.is_some()}),
     ))
 }
 

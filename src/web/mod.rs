@@ -16,6 +16,7 @@ pub mod meeting_record_page;
 pub mod meeting_schedule_page;
 pub mod oversight;
 pub mod retention_pages;
+pub mod second_step_page;
 pub mod session;
 pub mod single_sign_on_page;
 pub mod staff_pages;
@@ -58,6 +59,8 @@ const TEMPLATES: &[&str] = &[
     "admin_agency",
     "welcome",
     "admin_retention",
+    "second_step",
+    "recovery_codes",
 ];
 
 /// The page templates, and the catalogue their words come from.
@@ -528,6 +531,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/static/{name}", web::get().to(stylesheet))
         .route("/sign-in", web::get().to(account::sign_in_page))
         .route("/sign-in", web::post().to(account::sign_in))
+        .route(
+            "/sign-in/second-step",
+            web::get().to(second_step_page::step),
+        )
+        .route(
+            "/sign-in/second-step",
+            web::post().to(second_step_page::answer),
+        )
+        .route(
+            "/account/second-factor",
+            web::get().to(second_step_page::setup),
+        )
+        .route(
+            "/account/second-factor",
+            web::post().to(second_step_page::confirm),
+        )
+        .route(
+            "/admin/people/{id}/second-factor",
+            web::post().to(staff_pages::reset_second_factor),
+        )
         .route("/sign-in/oidc", web::get().to(single_sign_on_page::begin))
         .route(
             "/sign-in/oidc/callback",

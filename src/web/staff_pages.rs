@@ -26,7 +26,7 @@ const ROLES: &[&str] = &[
     "administrator",
 ];
 
-/// Each problem of a refusal, at its input: the summary's list and the messages by input id.
+/// The roles to choose from, in the reader's words.
 fn role_options(state: &AppState, lang: &str, chosen: &str) -> Vec<(String, String, bool)> {
     ROLES
         .iter()
@@ -375,8 +375,10 @@ fn person_data(
         ),
     );
     let (status, colour) = status_of(state, lang, &person);
+    let second_step = crate::domain::second_factor::is_set_up(conn, &person.id)?;
     Ok(json!({
         "title": person.name,
+        "second_step": second_step,
         "person": {"id": person.id, "name": person.name, "email": person.email,
                    "role": state.pages.word(lang, &format!("staff_role_{}", person.role)),
                    "team": person.team, "authority": agency_name(state, lang, &person.authority_code),
@@ -530,6 +532,28 @@ pub async fn deactivate(
         move |s, conn, intent, form| {
             let successor = first(form, "successor").map(str::trim);
             staff::deactivate(&s.services, conn, intent, &target, successor).map(|_| "deactivated")
+        },
+    )
+    .await
+}
+
+pub async fn reset_second_factor(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    form: crate::http::input::Form,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let target = id.clone();
+    person_post(
+        state,
+        req,
+        id,
+        form.into_inner(),
+        "reset",
+        move |s, conn, intent, _| {
+            crate::domain::second_factor::reset(&s.services, conn, intent, &target)
+                .map(|_| "second_step_reset")
         },
     )
     .await

@@ -129,3 +129,5 @@ error_successor_cannot_chair = They chair meetings still to come: choose a chair
 error_retention_not_over = This case’s retention period is not over yet.
 error_legal_hold = This case is under a legal hold. Lift the hold first.
 error_invalid_hold_reason = Say why the case must be kept, in 10 to 500 characters.
+error_wrong_code = That code is not right, or was already used. Type the code the app shows now.
+error_second_factor_set_up = Two-step sign-in is already set up.
