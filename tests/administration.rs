@@ -11,15 +11,7 @@ use support::smtp::SmtpSink;
 use support::web::Web;
 use support::*;
 
-use safeguard::storage::schema::{security_events, users};
-fn events(app: &TestApp, kind: &str) -> i64 {
-    security_events::table
-        .filter(security_events::kind.eq(kind))
-        .count()
-        .get_result(&mut app.conn())
-        .expect("count")
-}
-
+use safeguard::storage::schema::users;
 fn audit_is_clean(app: &TestApp) {
     let svc = &app.service.state.services;
     let report = safeguard::domain::audit_verify::verify(
@@ -82,7 +74,7 @@ on_both_backends! {
         assert_eq!((invited.status, invited.location.as_str()), (303, "/admin/people?done=invited"), "{}", invited.body);
         let listed = admin.get("/admin/people?done=invited");
         assert!(listed.body.contains("The invitation is on its way.") && listed.body.contains("new.chair@example.invalid"));
-        assert_eq!(events(&app, "account_invited"), 1);
+        assert_eq!(security_events(&app, "account_invited"), 1);
         // Taken: a second invitation to the same address is refused at the email.
         let again = admin.post("/admin/people", &[("csrf", &csrf), ("name", "Someone Else"),
             ("email", "new.chair@example.invalid"), ("role", "chair"), ("team", "Test team"),
@@ -112,7 +104,7 @@ on_both_backends! {
         let set = newcomer.post(&link, &[("csrf", &csrf), ("password", "a long passphrase here"), ("password_again", "a long passphrase here")]);
         assert_eq!((set.status, set.location.as_str()), (303, "/"), "{}", set.body);
         assert_eq!(newcomer.get("/cases").status, 200, "signed in");
-        assert_eq!(events(&app, "password_set_from_invitation"), 1);
+        assert_eq!(security_events(&app, "password_set_from_invitation"), 1);
         // The link works once; the password works from then on.
         let reused = Web::new(&app).get(&link);
         assert_eq!(reused.status, 404);
@@ -181,7 +173,7 @@ on_both_backends! {
         let handed = history["history"].as_array().expect("entries").iter()
             .find(|e| e["kind"] == "handed_over").cloned().expect("a handed_over entry");
         assert_eq!(handed["payload"]["to"], taking_over.id.as_str(), "{handed}");
-        assert_eq!(events(app, "account_deactivated"), 1);
+        assert_eq!(security_events(app, "account_deactivated"), 1);
         let still: bool = users::table.find(&leaving.id).select(users::active).get_result(&mut app.conn()).expect("row");
         assert!(!still, "the account is kept, deactivated");
 
@@ -193,7 +185,7 @@ on_both_backends! {
         assert_eq!(changed.status, 303, "{}", changed.body);
         let (_, me) = app.get(&taking_over.token, "/api/me");
         assert_eq!(me["role"], "team_lead", "{me}");
-        assert_eq!(events(app, "account_changed"), 1);
+        assert_eq!(security_events(app, "account_changed"), 1);
         audit_is_clean(app);
     }
 }
@@ -217,7 +209,7 @@ on_both_backends! {
         let added = admin.post("/admin/agencies", &[("csrf", &csrf), ("code", "school-ysgol-prawf"), ("kind", "education"),
             ("name_en", "Test High School"), ("name_cy", "Ysgol Uwchradd Prawf"), ("domains", "school.example.org"), ("area", "la-cardiff")]);
         assert_eq!((added.status, added.location.as_str()), (303, "/admin/agencies?done=added"), "{}", added.body);
-        assert_eq!(events(app, "agency_added"), 1);
+        assert_eq!(security_events(app, "agency_added"), 1);
 
         // Offered at once, without a restart: the API lists it and an action can be given to it,
         // with its email domain checked.
@@ -262,7 +254,7 @@ on_both_backends! {
         let (_, list) = app.get(&app.chair, "/api/agencies");
         assert!(list["agencies"].as_array().expect("agencies").iter().any(|a| a["name_en"] == "Test Comprehensive School"));
         assert_eq!(admin.get("/admin/agencies/la-cardiff").status, 404);
-        assert_eq!(events(app, "agency_changed"), 1);
+        assert_eq!(security_events(app, "agency_changed"), 1);
     }
 }
 

@@ -3,7 +3,6 @@
 //! real SMTP server on loopback.
 mod support;
 
-use diesel::prelude::*;
 use serde_json::json;
 use support::smtp::SmtpSink;
 use support::web::Web;
@@ -52,15 +51,6 @@ fn code_from(app: &TestApp, sink: &SmtpSink) -> String {
     text[at..].trim_start().chars().take(6).collect()
 }
 
-fn events(app: &TestApp, kind: &str) -> i64 {
-    use safeguard::storage::schema::security_events;
-    security_events::table
-        .filter(security_events::kind.eq(kind))
-        .count()
-        .get_result(&mut app.conn())
-        .expect("count")
-}
-
 on_both_backends! {
     fn a_second_browser_or_an_old_link_needs_a_code_sent_to_the_person_it_names(base) {
         let sink = SmtpSink::start();
@@ -88,7 +78,7 @@ on_both_backends! {
         let a = other.post("/link-code/respond", &[("token", &token), ("code", &code)]);
         assert_eq!((a.status, a.location.as_str()), (303, path.as_str()));
         assert!(other.get(&path).body.contains("Invitee One"), "open after the code");
-        assert_eq!((events(&app, "link_code_sent"), events(&app, "link_code_failed")), (1, 1));
+        assert_eq!((security_events(&app, "link_code_sent"), security_events(&app, "link_code_failed")), (1, 1));
 
         // A day and an hour later, the first browser is asked too.
         app.clock.advance(chrono::Duration::hours(25));
@@ -123,7 +113,7 @@ on_both_backends! {
         let a = stranger.get(&path);
         assert_eq!(a.status, 429);
         assert!(a.body.contains("Too many codes"));
-        assert_eq!(events(&app, "link_code_sent"), safeguard::domain::link_gate::CODES_PER_HOUR);
+        assert_eq!(security_events(&app, "link_code_sent"), safeguard::domain::link_gate::CODES_PER_HOUR);
     }
 }
 
@@ -140,6 +130,6 @@ on_both_backends! {
         assert!(Web::new(&app).get(&path).body.contains("Invitee One"), "a second browser opens it");
         app.clock.advance(chrono::Duration::days(3) - chrono::Duration::hours(3));
         assert!(Web::new(&app).get(&path).body.contains("Invitee One"), "an old link opens");
-        assert_eq!(events(&app, "link_code_sent"), 0);
+        assert_eq!(security_events(&app, "link_code_sent"), 0);
     }
 }

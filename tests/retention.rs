@@ -4,20 +4,9 @@
 //! kept to the 75th anniversary of birth. On SQLite and PostgreSQL.
 mod support;
 
-use diesel::prelude::*;
 use serde_json::{json, Value};
 use support::web::Web;
 use support::*;
-
-use safeguard::storage::schema::security_events;
-
-fn events(app: &TestApp, kind: &str) -> i64 {
-    security_events::table
-        .filter(security_events::kind.eq(kind))
-        .count()
-        .get_result(&mut app.conn())
-        .expect("count")
-}
 
 /// A case recorded and closed at once (not a child at risk); returns its reference.
 fn closed_case(app: &TestApp, child: Value) -> String {
@@ -78,7 +67,7 @@ on_both_backends! {
         assert_eq!((approved.status, approved.location.as_str()), (303, "/admin/retention?done=approved"), "{}", approved.body);
         let page = web.get("/admin/retention?done=approved");
         assert!(page.body.contains("Destruction approved") && page.body.contains("Admin One"), "{}", page.body);
-        assert_eq!((events(app, "destruction_approved"), events(app, "legal_hold_set")), (1, 1));
+        assert_eq!((security_events(app, "destruction_approved"), security_events(app, "legal_hold_set")), (1, 1));
 
         // The owner's command destroys the approved case only, with its tombstone.
         let svc = &app.service.state.services;

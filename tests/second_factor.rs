@@ -6,20 +6,9 @@
 //! On SQLite and PostgreSQL.
 mod support;
 
-use diesel::prelude::*;
 use support::web::Web;
 use support::*;
 use totp_rs::{Algorithm, Secret, TOTP};
-
-use safeguard::storage::schema::security_events;
-
-fn events(app: &TestApp, kind: &str) -> i64 {
-    security_events::table
-        .filter(security_events::kind.eq(kind))
-        .count()
-        .get_result(&mut app.conn())
-        .expect("count")
-}
 
 /// The key the set-up page shows, and the code an app holding it shows now.
 fn secret_on(page: &str) -> String {
@@ -94,7 +83,7 @@ on_both_backends! {
         assert_eq!(done.status, 200, "{}", done.body);
         let codes = recovery_codes(&done.body);
         assert_eq!(codes.len(), 10, "{}", done.body);
-        assert_eq!(events(app, "second_factor_set_up"), 1);
+        assert_eq!(security_events(app, "second_factor_set_up"), 1);
 
         // Signing in now asks for a code; the one just used does not work again.
         let second = to_second_step(app, &chair.email);
@@ -129,7 +118,7 @@ on_both_backends! {
         assert!(page.body.contains("Reset their two-step sign-in"), "{}", page.body);
         let reset = admin_web.post(&format!("/admin/people/{}/second-factor", chair.id), &[("csrf", &Web::hidden(&page.body, "csrf"))]);
         assert_eq!(reset.status, 303, "{}", reset.body);
-        assert_eq!(events(app, "second_factor_reset"), 1);
+        assert_eq!(security_events(app, "second_factor_reset"), 1);
         assert_eq!(Web::new(app).sign_in(&chair.email, TEST_PASSWORD).location, "/");
     }
 }

@@ -58,21 +58,30 @@ pub fn closed_cases(svc: &Services, conn: &mut DbConn) -> Result<Vec<Held>, AppE
             cases::legal_hold,
         ))
         .load(conn)?;
-    let approvals: Vec<(String, String, NaiveDateTime)> = destruction_approvals::table
-        .inner_join(users::table.on(users::id.eq(destruction_approvals::approved_by)))
-        .select((
-            destruction_approvals::case_id,
-            users::name,
-            destruction_approvals::approved_at,
-        ))
-        .load(conn)?;
+    // When each closed: the last step it left, which took it to its closing step.
+    let last_steps: std::collections::HashMap<String, Option<NaiveDateTime>> = step_history::table
+        .inner_join(cases::table)
+        .filter(cases::status.eq("closed"))
+        .group_by(step_history::case_id)
+        .select((step_history::case_id, max(step_history::left_at)))
+        .load::<(String, Option<NaiveDateTime>)>(conn)?
+        .into_iter()
+        .collect();
+    let approvals: std::collections::HashMap<String, (String, NaiveDateTime)> =
+        destruction_approvals::table
+            .inner_join(users::table.on(users::id.eq(destruction_approvals::approved_by)))
+            .select((
+                destruction_approvals::case_id,
+                users::name,
+                destruction_approvals::approved_at,
+            ))
+            .load::<(String, String, NaiveDateTime)>(conn)?
+            .into_iter()
+            .map(|(case, by, at)| (case, (by, at)))
+            .collect();
     let mut out = Vec::new();
     for (id, reference, created, updated, born, looked_after, legal_hold) in rows {
-        // When it closed: the last step it left, which took it to its closing step.
-        let last: Option<NaiveDateTime> = step_history::table
-            .filter(step_history::case_id.eq(&id))
-            .select(max(step_history::left_at))
-            .first(conn)?;
+        let last = last_steps.get(&id).copied().flatten();
         let closed = london_date(last.unwrap_or(updated).and_utc());
         let Some((rule, until)) = svc.retention.due(&Kept {
             looked_after,
@@ -82,10 +91,7 @@ pub fn closed_cases(svc: &Services, conn: &mut DbConn) -> Result<Vec<Held>, AppE
             continue;
         };
         out.push(Held {
-            approved: approvals
-                .iter()
-                .find(|(c, _, _)| *c == id)
-                .map(|(_, by, at)| (by.clone(), *at)),
+            approved: approvals.get(&id).cloned(),
             case_id: id,
             reference,
             reported: london_date(created.and_utc()),

@@ -84,11 +84,7 @@ pub async fn sign_in_page(
         .as_deref()
         .filter(|n| !n.is_empty())
         .map_or_else(|| "/".to_string(), |n| local_path(Some(n)));
-    let token = req
-        .cookie(session::PRE_COOKIE)
-        .map(|c| c.value().to_string())
-        .filter(|v| v.len() == 64)
-        .unwrap_or_else(session::random_token);
+    let token = session::anonymous_csrf(&req);
     let mut response = sign_in_form(
         &state,
         &anonymous(&req, &token),

@@ -66,11 +66,7 @@ fn codes_page(state: &AppState, page: &PageContext, codes: &[String], next: &str
 }
 
 fn anonymous_page(req: &HttpRequest) -> (PageContext, String) {
-    let csrf = req
-        .cookie(session::PRE_COOKIE)
-        .map(|c| c.value().to_string())
-        .filter(|v| v.len() == 64)
-        .unwrap_or_else(session::random_token);
+    let csrf = session::anonymous_csrf(req);
     (anonymous(req, &csrf), csrf)
 }
 

@@ -17,6 +17,15 @@ pub const LANGUAGE_COOKIE: &str = "sg_lang";
 
 pub use crate::identity::same_token;
 
+/// The anonymous forms' CSRF token: the browser's, if its cookie holds one, else a new one
+/// (which the page then sets).
+pub fn anonymous_csrf(req: &actix_web::HttpRequest) -> String {
+    req.cookie(PRE_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| v.len() == 64)
+        .unwrap_or_else(random_token)
+}
+
 pub fn set_language(conn: &mut DbConn, user_id: &str, language: &str) -> Result<(), AppError> {
     diesel::update(users::table.find(user_id))
         .set(users::language.eq(language))

@@ -73,11 +73,7 @@ pub async fn callback(
     req: HttpRequest,
     query: web::Query<Back>,
 ) -> Result<HttpResponse, AppError> {
-    let csrf = req
-        .cookie(session::PRE_COOKIE)
-        .map(|c| c.value().to_string())
-        .filter(|v| v.len() == 64)
-        .unwrap_or_else(session::random_token);
+    let csrf = session::anonymous_csrf(&req);
     let page = anonymous(&req, &csrf);
     let address =
         crate::http::client_address::client_address(&req, &state.config.access.trusted_proxies);

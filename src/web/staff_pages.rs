@@ -348,8 +348,11 @@ fn person_data(
         .and_then(|(_, f, _)| first(f, "successor"))
         .unwrap_or("")
         .to_string();
-    let mut colleagues: Vec<(String, String, bool)> = staff::everyone(conn)?
-        .into_iter()
+    let everyone = staff::everyone(conn)?;
+    let team_names: std::collections::BTreeSet<&str> =
+        everyone.iter().map(|u| u.team.as_str()).collect();
+    let mut colleagues: Vec<(String, String, bool)> = everyone
+        .iter()
         .filter(|u| {
             u.active
                 && u.id != person.id
@@ -385,7 +388,7 @@ fn person_data(
                    "active": person.active, "status": status, "colour": colour,
                    "since": wales::long_date(wales::london_date(person.created_at.and_utc()), language)},
         "change": account_fields(state, lang, "change", &typed, &errors, false),
-        "team_names": staff::everyone(conn)?.into_iter().map(|u| u.team).collect::<std::collections::BTreeSet<_>>(),
+        "team_names": team_names,
         "led": {
             "any": !led.is_empty(),
             "cases": led.cases.iter().map(|(_, r, d)| json!({"reference": r, "reported": wales::long_date(*d, language)})).collect::<Vec<_>>(),

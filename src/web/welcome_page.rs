@@ -51,11 +51,7 @@ pub async fn welcome(
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
-    let csrf = req
-        .cookie(session::PRE_COOKIE)
-        .map(|c| c.value().to_string())
-        .filter(|v| v.len() == 64)
-        .unwrap_or_else(session::random_token);
+    let csrf = session::anonymous_csrf(&req);
     let mut page = anonymous(&req, &csrf);
     if !state.config.passwords {
         return Ok(invalid(&state, &page));

@@ -90,6 +90,17 @@ macro_rules! on_both_backends_with {
     };
 }
 
+/// How many security events of this kind the service has recorded.
+pub fn security_events(app: &TestApp, kind: &str) -> i64 {
+    use diesel::prelude::*;
+    use safeguard::storage::schema::security_events;
+    security_events::table
+        .filter(security_events::kind.eq(kind))
+        .count()
+        .get_result(&mut app.conn())
+        .expect("count")
+}
+
 /// The backend a running test app uses, for a second app of the same kind.
 pub fn backend_of(app: &TestApp) -> Backend {
     if app.database_url().starts_with("postgres") {
