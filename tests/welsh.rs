@@ -637,6 +637,36 @@ fn walk(app: &TestApp, lang: &'static str) {
         text.chars().count()
     );
 
+    // Preparing a disclosure: the form, a refusal, and the preview with its list of redactions.
+    let disclosure = web.get(&format!("/cases/{reference}/disclosure")).body;
+    check.page("disclosure", &disclosure);
+    let url = format!("/cases/{reference}/disclosure");
+    let csrf = Web::hidden(&disclosure, "csrf");
+    let refused = web.post(&url, &[("csrf", csrf.as_str()), ("step", "preview")]);
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    check.page("disclosure refused", &refused.body);
+    let preview = web.post(
+        &url,
+        &[
+            ("csrf", csrf.as_str()),
+            ("step", "preview"),
+            ("purpose", "child"),
+            ("redact_persons_of_concern", "âêîôûŵŷ"),
+        ],
+    );
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    check.page("disclosure preview", &preview.body);
+    let marker = if lang == "cy" {
+        "[Golygiad 1: person sy’n peri pryder]"
+    } else {
+        "[Redaction 1: a person of concern]"
+    };
+    assert!(
+        preview.body.contains(marker),
+        "the action's title is redacted in the page's language: {}",
+        preview.body
+    );
+
     // The partner's pages: their language first whichever page language the chair chose.
     app.drain_outbox();
     let mails = outbox_to(app, "dau@partner.example");

@@ -136,6 +136,55 @@ pub fn child_named_in(text: &str, child_name: &str, kind: Emailed) -> Option<Str
         .map(|w| w.text.to_string())
 }
 
+/// Where `text` names a person, as byte ranges in order: the whole name wherever it stands,
+/// then each part of three letters or more written alone (an ordinary word only where it is
+/// written as a name), except the parts in `spared` (the disclosed child's own). Used to redact
+/// a record, where a part left standing would still name them.
+pub fn name_spans(text: &str, name: &str, spared: &[String]) -> Vec<(usize, usize)> {
+    let parts: Vec<String> = words(name)
+        .into_iter()
+        .map(|w| w.folded)
+        .filter(|w| !PLACEHOLDERS.contains(&w.as_str()))
+        .collect();
+    if parts.is_empty() {
+        return Vec::new();
+    }
+    let found = words(text);
+    let at = |w: &Word<'_>| w.text.as_ptr() as usize - text.as_ptr() as usize;
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < found.len() {
+        let whole = found.len() - i >= parts.len()
+            && found[i..i + parts.len()]
+                .iter()
+                .zip(&parts)
+                .all(|(w, p)| &w.folded == p);
+        if whole {
+            let last = &found[i + parts.len() - 1];
+            spans.push((at(&found[i]), at(last) + last.text.len()));
+            i += parts.len();
+            continue;
+        }
+        let w = &found[i];
+        let part = parts.iter().any(|p| {
+            p.chars().count() >= 3
+                && &w.folded == p
+                && !spared.contains(p)
+                && (!ordinary_words().contains(p) || written_as_name(w))
+        });
+        if part {
+            spans.push((at(w), at(w) + w.text.len()));
+        }
+        i += 1;
+    }
+    spans
+}
+
+/// The folded parts of a name, for `name_spans`'s `spared`.
+pub fn name_parts(name: &str) -> Vec<String> {
+    words(name).into_iter().map(|w| w.folded).collect()
+}
+
 /// Whether free text names the child.
 pub fn names_child(text: &str, child_name: &str) -> bool {
     child_named_in(text, child_name, Emailed::Text).is_some()

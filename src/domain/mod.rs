@@ -19,6 +19,7 @@ pub mod checkpoint;
 pub mod child;
 pub mod child_correction;
 pub mod destruction;
+pub mod disclosure;
 pub mod form_token;
 pub mod housekeeping;
 pub mod input;

@@ -165,6 +165,7 @@ impl Catalogue {
                     "accepted",
                     "declined",
                     "pending",
+                    "number",
                 ] {
                     args.set(name, FluentValue::from(2));
                 }

@@ -30,6 +30,26 @@ pub fn neutral_references(text: &str, prefix: &str) -> String {
     out
 }
 
+/// Where `text` gives a case reference (the prefix, then the year and number), as byte ranges.
+pub fn case_reference_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut from = 0;
+    while let Some(found) = text[from..].find(CASE_REFERENCE_PREFIX) {
+        let start = from + found;
+        let digits = start + CASE_REFERENCE_PREFIX.len();
+        let end = digits
+            + text[digits..]
+                .find(|c: char| !(c.is_ascii_digit() || c == '-'))
+                .unwrap_or(text.len() - digits);
+        let end = text[..end].trim_end_matches('-').len().max(digits);
+        if end > digits {
+            spans.push((start, end));
+        }
+        from = end.max(digits);
+    }
+    spans
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -41,5 +61,15 @@ mod tests {
             ),
             "Invitation (Ref 2026-000001, Ref 2026-000002) CSE-x"
         );
+    }
+
+    #[test]
+    fn references_are_found_where_they_stand() {
+        let text = "See CSE-2026-000002, and CSE-2027-000010. CSE-x";
+        let found: Vec<&str> = super::case_reference_spans(text)
+            .into_iter()
+            .map(|(a, b)| &text[a..b])
+            .collect();
+        assert_eq!(found, ["CSE-2026-000002", "CSE-2027-000010"]);
     }
 }

@@ -587,6 +587,7 @@ pub(super) fn case_data(
             "status_colour": status_colour(&m.status),
         })).collect::<Vec<_>>(),
         "correction": super::child_correction_page::form_data(state, user, case, lang, None),
+        "may_disclose": crate::domain::disclosure::may_prepare(&user.actor, case),
         "can_convene": matches!(user.actor.role, crate::identity::RoleName::Chair | crate::identity::RoleName::TeamLead),
         "access": super::case_access_pages::access_data(state, conn, &user.actor, case, lang)?,
     }))

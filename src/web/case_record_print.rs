@@ -36,7 +36,7 @@ pub async fn record_pdf(
 }
 
 /// The page's values laid out as lines, with the catalogue's words for the headings.
-fn record(state: &AppState, page: &PageContext, data: &Value) -> Document {
+pub(super) fn record(state: &AppState, page: &PageContext, data: &Value) -> Document {
     let t = |key: &str| state.pages.word(&page.lang, key);
     let s = |v: &Value| v.as_str().unwrap_or("").to_string();
     let case = &data["case"];

@@ -117,23 +117,27 @@ pub fn entries(state: &AppState, history: &[Value], lang_code: &str) -> Vec<Valu
         .map(|e| {
             let payload = &e["payload"];
             let version = payload["workflow_version"].as_u64().unwrap_or(0) as u32;
+            // The answers an entry recorded, as its workflow's questions declare them; a report's
+            // are the primary workflow's.
+            let facts_of = |wf: Option<std::sync::Arc<crate::engine::registry::Workflow>>| -> Vec<Value> {
+                payload["facts"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(name, value)| {
+                        let spec = wf.as_ref()?.def.facts.get(name)?;
+                        Some(json!({"label": spec.label_in(lang), "value": answer(state, spec, value, lang)}))
+                    })
+                    .collect()
+            };
             let (what, mut details) = match (e["event"].as_str(), e["workflow"].as_str()) {
                 (Some(event), Some(workflow)) => {
                     let wf = engine.registry.get(workflow, version).or_else(|| engine.registry.latest(workflow));
-                    let facts: Vec<Value> = payload["facts"]
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|(name, value)| {
-                            let spec = wf.as_ref()?.def.facts.get(name)?;
-                            Some(json!({"label": spec.label_in(lang), "value": answer(state, spec, value, lang)}))
-                        })
-                        .collect();
-                    (engine.event_title(workflow, version, event, lang), facts)
+                    (engine.event_title(workflow, version, event, lang), facts_of(wf))
                 }
                 _ => (
                     word(&format!("history_{}", e["kind"].as_str().unwrap_or(""))),
-                    Vec::new(),
+                    if e["kind"] == "case_created" { facts_of(Some(engine.registry.primary())) } else { Vec::new() },
                 ),
             };
             let mut add = |label: &str, value: String| {
@@ -153,6 +157,20 @@ pub fn entries(state: &AppState, history: &[Value], lang_code: &str) -> Vec<Valu
                 );
             }
             match e["kind"].as_str().unwrap_or("") {
+                // Who else the report named as involved: the agency, their role and the person.
+                "case_created" => {
+                    for inv in payload["involvements"].as_array().into_iter().flatten() {
+                        let agency = inv["agency"].as_str().unwrap_or("");
+                        let from = engine.agencies.current().get(agency).map(|a| match lang {
+                            Language::English => a.name_en.clone(),
+                            Language::Welsh => a.name_cy.clone(),
+                        }).unwrap_or_else(|| agency.to_string());
+                        let person = [inv["person_name"].as_str(), inv["person_email"].as_str()]
+                            .into_iter().flatten().collect::<Vec<_>>().join(", ");
+                        add("access_involved", format!("{from}, {}{}", inv["role"].as_str().unwrap_or(""),
+                            if person.is_empty() { String::new() } else { format!(": {person}") }));
+                    }
+                }
                 "meeting_recorded" => {
                     add("meeting_summary", payload["summary"].as_str().unwrap_or("").to_string());
                     add("section_for", payload["section"].as_str().unwrap_or("").to_string());
@@ -182,6 +200,13 @@ pub fn entries(state: &AppState, history: &[Value], lang_code: &str) -> Vec<Valu
                     add("child_name", both("name"));
                     add("date_of_birth", both("date_of_birth"));
                     add("correction_reason", payload["reason"].as_str().unwrap_or("").to_string());
+                }
+                "disclosure_prepared" => {
+                    let purpose = payload["purpose"].as_str().unwrap_or("");
+                    add("purpose", word(&format!("disclosure_for_{purpose}")));
+                    add("request_reference", payload["request_reference"].as_str().unwrap_or("").to_string());
+                    add("disclosure_redactions", payload["redactions"].to_string());
+                    add("disclosure_sha256", payload["sha256"].as_str().unwrap_or("").to_string());
                 }
                 "meeting_rescheduled" | "meeting_cancelled" => {
                     add("meeting_change_reason", payload["reason"].as_str().unwrap_or("").to_string());

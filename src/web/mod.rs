@@ -10,6 +10,7 @@ pub mod case_pages;
 pub mod case_record_print;
 pub mod child_correction_page;
 pub mod chronology;
+pub mod disclosure_page;
 pub mod forms;
 pub mod meeting_pages;
 pub mod meeting_record_page;
@@ -61,6 +62,7 @@ const TEMPLATES: &[&str] = &[
     "admin_retention",
     "second_step",
     "recovery_codes",
+    "disclosure",
 ];
 
 /// The page templates, and the catalogue their words come from.
@@ -164,6 +166,7 @@ impl Pages {
 }
 
 /// Who is looking and in which language.
+#[derive(Clone)]
 pub struct PageContext {
     pub lang: String,
     pub user: Option<UserRow>,
@@ -620,6 +623,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/cases/{key}/record.pdf",
             web::get().to(case_record_print::record_pdf),
+        )
+        .route(
+            "/cases/{key}/disclosure",
+            web::get().to(disclosure_page::disclosure_page),
+        )
+        .route(
+            "/cases/{key}/disclosure",
+            web::post().to(disclosure_page::prepare),
         )
         .route(
             "/cases/{key}/team",

@@ -131,3 +131,4 @@ error_legal_hold = Mae’r achos hwn dan ataliad cyfreithiol. Codwch yr ataliad 
 error_invalid_hold_reason = Dywedwch pam y mae’n rhaid cadw’r achos, mewn 10 i 500 nod.
 error_wrong_code = Nid yw’r cod hwnnw’n gywir, neu mae wedi’i ddefnyddio eisoes. Teipiwch y cod y mae’r ap yn ei ddangos nawr.
 error_second_factor_set_up = Mae mewngofnodi dau gam wedi’i sefydlu eisoes.
+error_too_many = Mae { $field } yn rhestru gormod o enwau; rhowch hyd at 100.

@@ -25,3 +25,4 @@ history_languages_recorded = Ieithoedd a’r Cynnig Rhagweithiol o’r Gymraeg w
 history_child_corrected = Manylion y plentyn wedi’u cywiro
 history_workflow_migrated = Wedi’i symud i fersiwn newydd o’r weithdrefn
 history_handed_over = Wedi’i drosglwyddo i gydweithiwr pan adawodd y person a oedd yn ei arwain
+history_disclosure_prepared = Datgeliad wedi’i baratoi

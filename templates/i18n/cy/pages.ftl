@@ -474,3 +474,48 @@ recovery_codes_continue = Parhau
 staff_second_step_help = Mae ganddynt fewngofnodi dau gam. Os ydynt wedi colli eu ffôn a’u codau adfer, ailosodwch ef: byddant yn ei sefydlu eto pan fyddant yn mewngofnodi nesaf.
 staff_second_step_reset = Ailosod eu mewngofnodi dau gam
 staff_done_second_step_reset = Mae eu mewngofnodi dau gam wedi’i ailosod.
+
+# Datgelu cofnod achos, i’r plentyn neu i lys, gydag eraill wedi’u golygu.
+disclosure = Datgelu
+disclosure_link = Paratoi datgeliad (cais gwrthrych am wybodaeth neu lys)
+disclosure_help = Paratowch gofnod yr achos ar gyfer y plentyn (cais gwrthrych am wybodaeth) neu ar gyfer llys. Mae plant eraill, y bobl a wnaeth yr hysbysiad a phersonau sy’n peri pryder yn cael eu tynnu allan, pob un wedi’i nodi â rhif lle’r oedd. Edrychwch arno yn gyntaf: mae’r rhestr o olygiadau i chi, yr adolygydd, ac nid yw’n rhan o’r hyn a ddatgelir.
+purpose = Ar gyfer pwy y mae?
+disclosure_for_child = Y plentyn, neu rywun sy’n gweithredu ar ei ran (cais gwrthrych am wybodaeth)
+disclosure_for_court = Llys
+request_reference = Cyfeirnod y cais
+request_reference_hint = Er enghraifft rhif achos y llys, neu rif cais eich awdurdod.
+disclosure_known = Mae’r gwasanaeth eisoes yn tynnu allan y plant eraill yng nghyfarfodydd y plentyn hwn y gallwch weld eu hachosion, a’r bobl y daeth yr hysbysiad oddi wrthynt. Ychwanegwch unrhyw un arall a enwir yn y cofnod na ddylid ei ddatgelu.
+redact_other_children = Plant eraill a enwir yn y cofnod
+redact_reporters = Pobl eraill a wnaeth hysbysiad
+redact_persons_of_concern = Personau sy’n peri pryder
+disclosure_one_a_line = Un enw neu gyfeiriad e-bost ar bob llinell.
+disclosure_preview = Gweld y golygiadau
+disclosure_export = Paratoi’r datgeliad (PDF)
+disclosure_redactions = Golygiadau, i’r adolygydd
+disclosure_redactions_help = Gwiriwch bob un cyn anfon y datgeliad. Darllenwch y cofnod isod hefyd: dim ond yr enwau y mae’n eu gwybod neu a roesoch iddo y mae’r gwasanaeth yn eu canfod.
+disclosure_redactions_caption = Beth a dynnwyd allan, a ble
+disclosure_number = Rhif
+disclosure_kind = Pam
+disclosure_where = Ble
+disclosure_removed = Beth a ddisodlwyd
+disclosure_as_disclosed = Y cofnod fel y caiff ei ddatgelu
+disclosure_kind_other_child = plentyn arall
+disclosure_kind_reporter = person a wnaeth hysbysiad
+disclosure_kind_person_of_concern = person sy’n peri pryder
+disclosure_marker = [Golygiad { $number }: { $kind }]
+disclosure_count = { $count ->
+    [zero] Dim golygiadau.
+    [one] Un golygiad.
+    [two] Dau olygiad.
+   *[other] { $count } o olygiadau.
+}
+disclosure_redacted_note = { $count ->
+    [0] Ni olygwyd dim o’r cofnod hwn.
+    [one] Golygwyd un peth o’r cofnod hwn, wedi’i nodi [Golygiad 1] lle’r oedd.
+   *[other] Golygwyd { $count } o bethau o’r cofnod hwn, pob un wedi’i nodi [Golygiad] â’i rif lle’r oedd.
+}
+disclosure_not_yours_heading = Ni allwch baratoi datgeliad o’r achos hwn
+disclosure_not_yours_body = Mae datgeliad yn cael ei baratoi gan gadeirydd, arweinydd tîm neu uwch reolwr yn awdurdod lleol y plentyn. Gofynnwch i un ohonynt.
+recorded_by = Cofnodwyd gan
+done_disclosure_prepared = Paratowyd y datgeliad ac fe’i cofnodwyd yn hanes yr achos.
+disclosure_sha256 = SHA-256 y PDF, i wirio copi yn ei erbyn

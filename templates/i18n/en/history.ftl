@@ -25,3 +25,4 @@ history_languages_recorded = Languages and the active offer of Welsh recorded
 history_child_corrected = The child’s details corrected
 history_workflow_migrated = Moved to a new version of the procedure
 history_handed_over = Handed to a colleague when the person leading it left
+history_disclosure_prepared = A disclosure prepared

@@ -473,3 +473,46 @@ recovery_codes_continue = Continue
 staff_second_step_help = They have two-step sign-in. If they have lost their phone and their recovery codes, reset it: they set it up again when they next sign in.
 staff_second_step_reset = Reset their two-step sign-in
 staff_done_second_step_reset = Their two-step sign-in is reset.
+
+# Disclosure of a case record, for the child or a court, with others redacted.
+disclosure = Disclosure
+disclosure_link = Prepare a disclosure (subject access or court)
+disclosure_help = Prepare the case record for the child (a subject access request) or for a court. Other children, the people who reported and persons of concern are taken out, each marked by a number where it stood. Preview it first: the list of redactions is for you, the reviewer, and is not part of what is disclosed.
+purpose = Who is it for?
+disclosure_for_child = The child, or someone acting for them (a subject access request)
+disclosure_for_court = A court
+request_reference = The request’s reference
+request_reference_hint = For example the court’s case number, or your authority’s request number.
+disclosure_known = The service already takes out the other children at this child’s meetings whose cases you can see, and the people the report came from. Add anyone else the record names who must not be disclosed.
+redact_other_children = Other children named in the record
+redact_reporters = Other people who reported
+redact_persons_of_concern = Persons of concern
+disclosure_one_a_line = One name or email address to a line.
+disclosure_preview = Preview the redactions
+disclosure_export = Prepare the disclosure (PDF)
+disclosure_redactions = Redactions, for the reviewer
+disclosure_redactions_help = Check each one before the disclosure is sent. Read the record below too: the service finds only the names it knows or you gave it.
+disclosure_redactions_caption = What was taken out, and where
+disclosure_number = Number
+disclosure_kind = Why
+disclosure_where = Where
+disclosure_removed = What it replaced
+disclosure_as_disclosed = The record as it will be disclosed
+disclosure_kind_other_child = another child
+disclosure_kind_reporter = a person who reported
+disclosure_kind_person_of_concern = a person of concern
+disclosure_marker = [Redaction { $number }: { $kind }]
+disclosure_count = { $count ->
+    [one] One redaction.
+   *[other] { $count } redactions.
+}
+disclosure_redacted_note = { $count ->
+    [0] Nothing was redacted from this record.
+    [one] One thing was redacted from this record, marked [Redaction 1] where it stood.
+   *[other] { $count } things were redacted from this record, each marked [Redaction] with its number where it stood.
+}
+disclosure_not_yours_heading = You cannot prepare a disclosure of this case
+disclosure_not_yours_body = A disclosure is prepared by a chair, team lead or senior manager of the child’s local authority. Ask one of them.
+recorded_by = Recorded by
+done_disclosure_prepared = The disclosure was prepared and recorded in the case’s history.
+disclosure_sha256 = The PDF’s SHA-256, to check a copy against
