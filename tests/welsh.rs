@@ -609,6 +609,29 @@ fn walk(app: &TestApp, lang: &'static str) {
         &web.get(&format!("/cases/{reference}")).body,
     );
 
+    // Dates inside sentences take their preposition, and in Welsh its mutation, from the
+    // service: "ar ddydd Mawrth", "erbyn dydd Mercher", never "ar Dydd".
+    let case_page = web.get(&format!("/cases/{reference}")).body;
+    if lang == "cy" {
+        assert!(
+            case_page.contains("Mae’r trywydd 18 oed yn dechrau ar ddydd "),
+            "{case_page}"
+        );
+        assert!(case_page.contains("Erbyn dydd "), "{case_page}");
+        for wrong in ["ar Dydd", "tan Dydd", "erbyn Dydd", "Erbyn Dydd", "am Dydd"] {
+            assert!(!case_page.contains(wrong), "{wrong}: {case_page}");
+        }
+    } else {
+        assert!(
+            case_page.contains("The age-18 track starts on "),
+            "{case_page}"
+        );
+        assert!(
+            case_page.contains(" at 23:59: "),
+            "a deadline in a sentence: {case_page}"
+        );
+    }
+
     // The printed record, in the page's language, with every Welsh letter read back.
     let pdf = web.get(&format!("/cases/{reference}/record.pdf"));
     assert_eq!(

@@ -68,7 +68,7 @@ pub fn access_data(
             "role": if role == crate::domain::report::RECORDER_ROLE { state.pages.word(lang, "involvement_recorded_report") } else { role.clone() },
             "person": person,
         })).collect::<Vec<_>>(),
-        "break_glass_until": glass.map(|g| crate::time::wales::date_time(g, lang_of)),
+        "break_glass_until": glass.map(|g| crate::time::wales::date_time_in_sentence(g, crate::time::wales::Before::On, lang_of)),
     }))
 }
 

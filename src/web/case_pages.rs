@@ -513,7 +513,8 @@ pub(super) fn case_data(
             "workflow": w.workflow, "title": wf.def.title_in(language(lang)), "state_title": w.state_title, "guidance": w.guidance,
             "rules": w.rules.join(", "),
             "deadline": w.deadline.as_ref().map(|d| json!({
-                "local": when(d.due_at), "source": d.source, "overdue": d.overdue,
+                "local": when(d.due_at), "source": d.source,
+                "when": crate::time::wales::date_time_in_sentence(d.due_at, crate::time::wales::Before::Nothing, language(lang)), "overdue": d.overdue,
                 "days_left": d.working_days_left, "days_late": -d.working_days_left,
                 "departure": d.departure_recorded,
             })),
@@ -566,6 +567,9 @@ pub(super) fn case_data(
             "turns_18": crate::time::wales::long_date(crate::time::age::eighteenth_birthday(case.child_date_of_birth), language(lang)),
             "track_starts": crate::time::wales::long_date(
                 crate::time::age::date_at_age_months(case.child_date_of_birth, engine.settings.transition_age_months), language(lang)),
+            "track_starts_on": crate::time::wales::date_in_sentence(
+                crate::time::age::date_at_age_months(case.child_date_of_birth, engine.settings.transition_age_months),
+                crate::time::wales::Before::On, language(lang)),
             "located": engine.agencies.current().get(&case.located_authority).map(|a| if welsh { a.name_cy.clone() } else { a.name_en.clone() }),
             "residence": engine.agencies.current().get(&case.residence_authority).map(|a| if welsh { a.name_cy.clone() } else { a.name_en.clone() }),
             "status": state.pages.word(lang, &format!("status_{}", case.status)), "version": case.version,

@@ -77,12 +77,17 @@ pub(super) fn record(state: &AppState, page: &PageContext, data: &Value) -> Docu
             s(&w["state_title"])
         )));
         if let Some(d) = w["deadline"].as_object() {
-            let due = d.get("local").map(s).unwrap_or_default();
+            let due = d.get("when").map(s).unwrap_or_default();
             let overdue = d.get("overdue").and_then(Value::as_bool).unwrap_or(false);
+            let said = |key: &str| {
+                state
+                    .pages
+                    .words_with(&page.lang, key, &[("when", Arg::Text(&due))])
+            };
             lines.push(Line::Text(if overdue {
-                format!("{} {} {due}", t("overdue"), t("was_due"))
+                format!("{} {}", t("overdue"), said("was_due"))
             } else {
-                format!("{} {due}", t("due"))
+                said("due")
             }));
             lines.push(Line::Text(format!(
                 "{}: {}",

@@ -35,6 +35,7 @@ fn page_data(
             "reported": wales::long_date(h.reported, language),
             "closed": wales::long_date(h.closed, language),
             "until": wales::long_date(h.until, language),
+            "kept_until": wales::date_in_sentence(h.until, wales::Before::Until, language),
             "rule": rule.map(|r| if lang == "cy" { r.title_cy.clone() } else { r.title_en.clone() }),
             "hold": h.legal_hold,
             "approved": h.approved.as_ref().map(|(by, at)| format!("{by}, {}", wales::date_time(at.and_utc(), language))),

@@ -392,8 +392,8 @@ fn person_data(
         "led": {
             "any": !led.is_empty(),
             "cases": led.cases.iter().map(|(_, r, d)| json!({"reference": r, "reported": wales::long_date(*d, language)})).collect::<Vec<_>>(),
-            "actions": led.actions.iter().map(|(_, _, r, d)| json!({"reference": r, "due": wales::long_date(*d, language)})).collect::<Vec<_>>(),
-            "meetings": led.meetings.iter().map(|(_, at)| json!({"starts": wales::date_time(*at, language)})).collect::<Vec<_>>(),
+            "actions": led.actions.iter().map(|(_, _, r, d)| json!({"reference": r, "due": wales::date_in_sentence(*d, wales::Before::By, language)})).collect::<Vec<_>>(),
+            "meetings": led.meetings.iter().map(|(_, at)| json!({"starts": wales::date_time_in_sentence(*at, wales::Before::On, language)})).collect::<Vec<_>>(),
         },
         "successor": select("leave", "successor", &state.pages.word(lang, "staff_successor"), colleagues, &errors),
         "errors": errors,
