@@ -146,18 +146,16 @@ fn owner_pool(
 
 #[derive(Subcommand)]
 enum CaseCommand {
-    /// Destroy a case whose retention period is over: its tombstone (reference, dates, who
-    /// authorised it, the rule) goes to the audit checkpoints first. Runs as the database owner
-    /// (SAFEGUARD_MIGRATION_DATABASE_URL on PostgreSQL).
+    /// Destroy a closed case whose retention period is over and that is under no legal hold:
+    /// its tombstone (reference, dates, who authorised it, the rule that applies) goes to the
+    /// audit checkpoints first. Runs as the database owner (SAFEGUARD_MIGRATION_DATABASE_URL on
+    /// PostgreSQL).
     Destroy {
         #[arg(long)]
         reference: String,
         /// Who authorised the destruction, as the council's records name them.
         #[arg(long)]
         authorised_by: String,
-        /// The retention rule it falls under.
-        #[arg(long)]
-        rule: String,
     },
     /// Destroy every case whose destruction an administrator approved on the retention page
     /// and that is still past its retention period and under no legal hold; each tombstone
@@ -825,7 +823,6 @@ fn run_with_database(
                 CaseCommand::Destroy {
                     reference,
                     authorised_by,
-                    rule,
                 },
         } => {
             let mut conn = owner_pool(&state)?.get()?;
@@ -835,7 +832,6 @@ fn run_with_database(
                 &safeguard::domain::destruction::Destruction {
                     reference: &reference,
                     authorised_by: &authorised_by,
-                    rule: &rule,
                 },
             )?;
             println!(

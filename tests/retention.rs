@@ -71,6 +71,13 @@ on_both_backends! {
 
         // The owner's command destroys the approved case only, with its tombstone.
         let svc = &app.service.state.services;
+        // By hand, the operator's command refuses the held case and the one still kept, and
+        // writes no tombstone for either (verify below would report it).
+        let by_hand = |reference: &str| safeguard::domain::destruction::destroy(svc, &mut app.conn(),
+            &safeguard::domain::destruction::Destruction { reference, authorised_by: "Test Records Officer" });
+        let code = |r: Result<_, safeguard::error::AppError>| r.err().map(|e| e.code().to_string());
+        assert_eq!(code(by_hand(&held)).as_deref(), Some("legal_hold"));
+        assert_eq!(code(by_hand(&looked_after)).as_deref(), Some("retention_not_over"));
         let done = safeguard::domain::retention::destroy_approved(svc, &mut app.conn(), svc.today()).expect("destroy");
         assert_eq!(done.iter().map(|t| t.reference.as_str()).collect::<Vec<_>>(), vec![plain.as_str()]);
         assert_eq!(done[0].rule, "child_protection");

@@ -174,16 +174,29 @@ fn the_service_role_can_add_to_the_audit_but_not_rewrite_it() {
     )
     .get_result(&mut service)
     .expect("a case");
-    let destroy = [
+    // An open case is not destroyed, by the owner either: no retention rule destroys it.
+    let open_case = [
         "case",
         "destroy",
         "--reference",
         &reference,
         "--authorised-by",
         "Test Records Officer",
-        "--rule",
-        "retention rule 4.2 (test)",
     ];
+    let out = safeguard(&open_case, &env);
+    assert!(
+        !out.status.success() && text(&out).contains("is not closed"),
+        "an open case was destroyed: {}",
+        text(&out)
+    );
+    // The case as the records would have it long after: a looked-after child born in 1950,
+    // closed, and so past the 75th anniversary of birth.
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut owner,
+        &format!("UPDATE cases SET status = 'closed', looked_after = true, child_date_of_birth = '1950-01-01' WHERE reference = '{reference}'"),
+    )
+    .expect("the owner updates the case");
+    let destroy = open_case;
     let without_owner: Vec<(&str, &str)> = env
         .iter()
         .copied()

@@ -23,22 +23,61 @@ pub struct Destruction<'a> {
     pub reference: &'a str,
     /// Who authorised it, by name and role, as the council's records say.
     pub authorised_by: &'a str,
-    /// The retention rule it falls under.
-    pub rule: &'a str,
 }
 
-/// Destroys a case and returns its tombstone.
+/// Destroys a case and returns its tombstone. Only a closed case whose retention period is
+/// over (by the rules of `reference/retention.toml`) and that is under no legal hold may go;
+/// the rule in its tombstone is the one that applies, not one the operator names.
 pub fn destroy(
     svc: &Services,
     conn: &mut DbConn,
     what: &Destruction<'_>,
 ) -> Result<Tombstone, AppError> {
-    if what.authorised_by.trim().is_empty() || what.rule.trim().is_empty() {
+    if what.authorised_by.trim().is_empty() {
         return Err(AppError::bad_request(
             "authority_required",
             "authorised_by",
-            "a destruction names who authorised it and the retention rule it falls under",
+            "a destruction names who authorised it",
         ));
+    }
+    let held = super::retention::closed_cases(svc, conn)?
+        .into_iter()
+        .find(|h| h.reference == what.reference);
+    let held = match held {
+        Some(h) => h,
+        None if cases::table
+            .filter(cases::reference.eq(what.reference))
+            .count()
+            .get_result::<i64>(conn)?
+            > 0 =>
+        {
+            return Err(AppError::Conflict {
+                code: "case_not_closed",
+                message: format!(
+                    "{} is not closed; no retention rule destroys an open case",
+                    what.reference
+                ),
+            })
+        }
+        None => return Err(AppError::NotFound("case")),
+    };
+    if let Some(hold) = &held.legal_hold {
+        return Err(AppError::Conflict {
+            code: "legal_hold",
+            message: format!(
+                "{} is under a legal hold ({hold}); lift it first",
+                held.reference
+            ),
+        });
+    }
+    if held.until > svc.today() {
+        return Err(AppError::Conflict {
+            code: "retention_not_over",
+            message: format!(
+                "{} is kept under rule {} until {}",
+                held.reference, held.rule, held.until
+            ),
+        });
     }
     let case: CaseRow = cases::table
         .filter(cases::reference.eq(what.reference))
@@ -53,7 +92,7 @@ pub fn destroy(
         created_at: case.created_at.and_utc().to_rfc3339(),
         destroyed_at: now.to_rfc3339(),
         authorised_by: what.authorised_by.trim().to_string(),
-        rule: what.rule.trim().to_string(),
+        rule: held.rule.clone(),
         entries: case.audit_seq,
         head: case.audit_head.clone(),
     };

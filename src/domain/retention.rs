@@ -250,7 +250,6 @@ pub fn destroy_approved(
             &super::destruction::Destruction {
                 reference: &held.reference,
                 authorised_by: &authorised_by,
-                rule: &held.rule,
             },
         )?);
     }

@@ -132,3 +132,4 @@ error_invalid_hold_reason = Dywedwch pam y mae’n rhaid cadw’r achos, mewn 10
 error_wrong_code = Nid yw’r cod hwnnw’n gywir, neu mae wedi’i ddefnyddio eisoes. Teipiwch y cod y mae’r ap yn ei ddangos nawr.
 error_second_factor_set_up = Mae mewngofnodi dau gam wedi’i sefydlu eisoes.
 error_too_many = Mae { $field } yn rhestru gormod o enwau; rhowch hyd at 100.
+error_case_not_closed = Nid yw’r achos hwn wedi’i gau. Nid oes rheol cadw yn dinistrio achos agored.

@@ -132,3 +132,4 @@ error_invalid_hold_reason = Say why the case must be kept, in 10 to 500 characte
 error_wrong_code = That code is not right, or was already used. Type the code the app shows now.
 error_second_factor_set_up = Two-step sign-in is already set up.
 error_too_many = { $field } lists too many names; give up to 100.
+error_case_not_closed = This case is not closed. No retention rule destroys an open case.
