@@ -182,6 +182,10 @@ fn journey(backend: Backend) {
     assert_eq!(web.sign_in("chair@council.example", PASSWORD).status, 303);
     let cases_page = web.get("/cases");
     let csrf = Web::hidden(&cases_page.body, "csrf");
+    let session = web
+        .cookie(safeguard::web::session::COOKIE)
+        .filter(|c| c.len() > 16)
+        .expect("a session cookie");
 
     // A report, a meeting with an invitee, and an action for someone outside the service.
     let case = api(
@@ -277,6 +281,7 @@ fn journey(backend: Backend) {
         ("the link secret".into(), LINK_SECRET.into()),
         ("the audit key".into(), AUDIT_KEY.into()),
         ("the CSRF token".into(), csrf),
+        ("the session cookie".into(), session),
         ("the invitee's link".into(), token_of(&respond)),
         ("the owner's link".into(), token_of(&owner)),
         ("the one-time code".into(), format!("code {code}")),

@@ -138,6 +138,11 @@ impl Web {
     }
 
     /// Whether the browser holds a cookie of this name (any the service set and did not clear).
+    /// The value of a cookie the service set, if it did.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.lock().expect("cookies").get(name).cloned()
+    }
+
     pub fn has_cookie(&self, name: &str) -> bool {
         self.cookies
             .lock()
