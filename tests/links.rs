@@ -95,6 +95,31 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    /// The link names its person, so the code page is in their language first.
+    fn the_code_page_puts_the_invitees_own_language_first(base) {
+        let sink = SmtpSink::start();
+        let app = TestApp::spawn_with(backend_of(base), &[("SAFEGUARD_SMTP_URL", sink.url())]);
+        let case = app.create_case(&app.chair, child(), report_facts());
+        let (s, b) = app.post(&app.chair, "/api/meetings", &json!({
+            "kind": "strategy_meeting", "starts_at": "2026-12-03T10:00", "ends_at": "2026-12-03T11:00",
+            "location": "Room 2", "cases": [case["id"]],
+            "invitees": [{"name": "Invitee Cymraeg", "email": "cy@partner.example", "agency": "police-south-wales",
+                          "role": "detective sergeant", "language": "cy"}]}));
+        assert_eq!(s, 201, "{b}");
+        app.drain_outbox();
+        let text = body(sink.messages().last().expect("the invitation"));
+        let start = text.find("http://safeguard.test/respond/").expect("a link");
+        let path: String = text[start..].chars().take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<').collect();
+        let path = path.replace("http://safeguard.test", "");
+        let _first = Web::new(&app).get(&path);
+        let asked = Web::new(&app).get(&path).body;
+        assert!(asked.contains("<html lang=\"cy\""), "{asked}");
+        let (welsh, english) = (asked.find("Teipiwch y cod a anfonwyd atoch"), asked.find("Type the code we emailed you"));
+        assert!(matches!((welsh, english), (Some(w), Some(e)) if w < e), "Welsh first, English beside it: {asked}");
+    }
+}
+
+on_both_backends! {
     fn codes_run_out_after_five_an_hour(base) {
         let sink = SmtpSink::start();
         let app = TestApp::spawn_with(backend_of(base), &[("SAFEGUARD_SMTP_URL", sink.url())]);

@@ -59,14 +59,14 @@ fn slug(purpose: Purpose) -> &'static str {
 fn page(
     state: &AppState,
     status: actix_web::http::StatusCode,
+    lang: crate::i18n::Language,
     data: serde_json::Value,
 ) -> Result<HttpResponse, AppError> {
-    // Nobody is known to this page yet: English first, Welsh beside it.
+    // Both languages, the link's person's own first: the signed link says who they are.
     let mut data = data;
-    if let (serde_json::Value::Object(d), serde_json::Value::Object(o)) = (
-        &mut data,
-        crate::i18n::order(crate::i18n::Language::English),
-    ) {
+    if let (serde_json::Value::Object(d), serde_json::Value::Object(o)) =
+        (&mut data, crate::i18n::order(lang))
+    {
         d.extend(o);
     }
     let body = state.services.mailer.templates.page("link_code", &data)?;
@@ -96,10 +96,10 @@ pub async fn gate(
     let (token_owned, browser_id) = (token.to_string(), browser.id.clone());
     let gate = with_conn(state, move |s, conn| {
         let Some((email, lang)) = link_gate::person_of(conn, purpose, &verified.subject)? else {
-            return Ok(Gate::Open);
+            return Ok((Gate::Open, crate::i18n::Language::English));
         };
         let now = s.services.now();
-        link_gate::check(
+        let gate = link_gate::check(
             &s.services,
             conn,
             s.services.access.links,
@@ -109,9 +109,11 @@ pub async fn gate(
             verified.issued,
             &browser_id,
             now,
-        )
+        )?;
+        Ok((gate, lang))
     })
     .await?;
+    let (gate, lang) = gate;
     let data = |sent_to: &str, too_many: bool| {
         json!({"sent_to": sent_to, "minutes": link_gate::CODE_MINUTES, "token": token,
                "action": format!("/link-code/{}", slug(purpose)), "error": false, "too_many": too_many})
@@ -121,11 +123,13 @@ pub async fn gate(
         Gate::NeedCode { sent_to } => Some(page(
             state,
             actix_web::http::StatusCode::OK,
+            lang,
             data(&sent_to, false),
         )?),
         Gate::TooManyCodes => Some(page(
             state,
             actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+            lang,
             data("", true),
         )?),
     })
@@ -163,10 +167,10 @@ pub async fn enter_code(
         };
     let (token, code, browser_id) = (form.token.clone(), form.code.clone(), browser.id.clone());
     let accepted = with_conn(&state, move |s, conn| {
-        let Some((email, _)) = link_gate::person_of(conn, purpose, &verified.subject)? else {
+        let Some((email, lang)) = link_gate::person_of(conn, purpose, &verified.subject)? else {
             return Err(AppError::NotFound("link"));
         };
-        link_gate::enter_code(
+        let right = link_gate::enter_code(
             &s.services,
             conn,
             &token,
@@ -174,14 +178,16 @@ pub async fn enter_code(
             &browser_id,
             &code,
             s.services.now(),
-        )
+        )?;
+        Ok((right, lang))
     })
     .await;
     let response = match accepted {
-        Ok(true) => crate::web::see_other(&format!("/{}/{}", slug(purpose), form.token)),
-        Ok(false) => page(
+        Ok((true, _)) => crate::web::see_other(&format!("/{}/{}", slug(purpose), form.token)),
+        Ok((false, lang)) => page(
             &state,
             actix_web::http::StatusCode::BAD_REQUEST,
+            lang,
             json!({"sent_to": "", "minutes": link_gate::CODE_MINUTES, "token": form.token,
                    "action": format!("/link-code/{}", slug(purpose)), "error": true, "too_many": false}),
         )?,
