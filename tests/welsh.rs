@@ -584,10 +584,17 @@ fn walk(app: &TestApp, lang: &'static str) {
         "location": "Room 2, County Hall", "cases": [reference],
         "confirm_warnings_rationale": "The earliest date every agency can attend, agreed by phone.",
         "invitees": [{"name": "Invitee Cymraeg", "email": "dau@partner.example", "agency": "health-cardiff-and-vale",
-                      "role": "school nurse", "language": "cy", "direct_knowledge": false}]
+                      "role": "health", "language": "cy", "direct_knowledge": false}]
     }));
     assert_eq!(s, 201, "{m}");
     let mid = m["id"].as_str().expect("id").to_string();
+    // Its page: a role the service suggests, kept as the chair's form sent it ("health"),
+    // reads in the reader's language.
+    let meeting_page = web.get(&format!("/meetings/{mid}")).body;
+    check.page("meeting", &meeting_page);
+    if lang == "cy" {
+        assert!(meeting_page.contains("iechyd"), "{meeting_page}");
+    }
     check.page(
         "record a meeting",
         &web.get(&format!("/meetings/{mid}/record")).body,

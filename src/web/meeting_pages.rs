@@ -64,6 +64,33 @@ fn invitee_rows(
         .collect()
 }
 
+/// The roles the service suggests for invitees, by their catalogue keys.
+const SUGGESTED_ROLES: &[&str] = &[
+    "social_services_located",
+    "social_services_residence",
+    "police",
+    "health",
+    "education",
+    "youth_offending",
+    "social_services",
+    "partner_agency",
+];
+
+/// An invitee's role in the reader's language where it is one the service suggested (kept as
+/// the chair's form sent it, in the chair's language); any other role as it was typed.
+pub(super) fn role_in(state: &AppState, lang: &str, role: &str) -> String {
+    SUGGESTED_ROLES
+        .iter()
+        .map(|k| format!("invitee_role_{k}"))
+        .find(|key| {
+            ["en", "cy"]
+                .iter()
+                .any(|l| state.pages.word(l, key) == role)
+        })
+        .map(|key| state.pages.word(lang, &key))
+        .unwrap_or_else(|| role.to_string())
+}
+
 /// The other children's cases ticked on the form.
 fn chosen_companions(typed: Option<&Submitted>) -> Vec<&str> {
     typed

@@ -135,7 +135,7 @@ fn page_data(
             let agency = i["agency"]
                 .as_str()
                 .and_then(|c| engine.agencies.current().get(c).map(|a| if welsh { a.name_cy.clone() } else { a.name_en.clone() }));
-            json!({"id": id, "name": i["name"], "role": i["role"], "agency": agency,
+            json!({"id": id, "name": i["name"], "role": super::meeting_pages::role_in(state, lang.code(), i["role"].as_str().unwrap_or("")), "agency": agency,
                    "answer": word(&format!("status_{}", i["response"].as_str().unwrap_or("pending"))),
                    "attended": match typed { Some(f) => first(f, &format!("attended:{id}")).is_some(), None => i["response"] == "accepted" },
                    "direct": match typed { Some(f) => first(f, &format!("direct:{id}")).is_some(), None => i["direct_knowledge"] == true }})

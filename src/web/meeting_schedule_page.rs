@@ -81,7 +81,8 @@ fn page_data(
                 .as_str()
                 .and_then(|c| engine.agencies.current().get(c).map(|a| if lang == "cy" { a.name_cy.clone() } else { a.name_en.clone() }));
             json!({
-                "name": i["name"], "agency": agency, "role": i["role"],
+                "name": i["name"], "agency": agency,
+                "role": super::meeting_pages::role_in(state, lang, i["role"].as_str().unwrap_or("")),
                 "answer": word(&format!("status_{response}")),
                 "colour": match response { "accepted" => "green", "declined" => "red", _ => "grey" },
                 "reason": i["response_reason"],
