@@ -139,6 +139,29 @@ fn workflows_check_names_file_transition_and_problem() {
 }
 
 #[test]
+fn workflows_check_refuses_a_text_without_its_welsh_naming_the_file_and_key() {
+    let dir = edited_workflows("label_cy = \"Pryd y cysylltwyd â’r heddlu ar 999\"\n", "");
+    let o = safeguard(
+        &["workflows", "check", &dir.path().display().to_string()],
+        &[],
+    );
+    assert!(!o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("cse-strategy.toml"), "{out}");
+    assert!(
+        out.contains("police_contacted_at") && out.contains("label_cy"),
+        "{out}"
+    );
+    // The positive control: the same files with the Welsh in place pass.
+    let whole = edited_workflows("label_cy = ", "label_cy = ");
+    let o = safeguard(
+        &["workflows", "check", &whole.path().display().to_string()],
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
 fn workflows_check_refuses_unknown_guard_fact_and_check() {
     let dir = edited_workflows(
         "requires = \"section47_grounds\"",
