@@ -1015,3 +1015,40 @@ on_both_backends! {
         assert_eq!(report.problems, Vec::<String>::new());
     }
 }
+
+on_both_backends! {
+    /// The API's errors keep their code and field; their message follows `Accept-Language`,
+    /// and without it the person's saved choice of language.
+    fn api_errors_are_worded_in_the_readers_language(app) {
+        let person = app.person("chair", "la-cardiff", "Test team", "Chair Cymraeg");
+        let mut nameless = child();
+        nameless["name"] = json!("");
+        let body = json!({"child": nameless, "facts": report_facts()});
+        let send = |lang: Option<&str>| {
+            let mut req = ureq::post(&format!("{}/api/cases", app.base))
+                .set("Authorization", &format!("Bearer {}", person.token));
+            if let Some(l) = lang {
+                req = req.set("Accept-Language", l);
+            }
+            let r = match req.send_json(body.clone()) {
+                Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+                Err(e) => panic!("{e}"),
+            };
+            (r.status(), r.into_json::<serde_json::Value>().expect("json"))
+        };
+        let (s, english) = send(None);
+        assert_eq!((s, english["code"].as_str(), english["field"].as_str()), (400, Some("required"), Some("child.name")), "{english}");
+        let (s, welsh) = send(Some("cy-GB, cy;q=0.9, en;q=0.5"));
+        assert_eq!((s, welsh["code"].as_str(), welsh["field"].as_str()), (400, Some("required"), Some("child.name")), "{welsh}");
+        assert_eq!(welsh["message"], "Rhowch enw’r plentyn.", "{welsh}");
+        assert_ne!(english["message"], welsh["message"]);
+        // Chosen on the pages, Welsh holds for the API too when the request does not ask.
+        let web = Web::new(app);
+        web.sign_in(&person.email, TEST_PASSWORD);
+        web.get("/language/cy?back=/cases");
+        let (_, saved) = send(None);
+        assert_eq!(saved["message"], "Rhowch enw’r plentyn.", "{saved}");
+        let (_, asked) = send(Some("en"));
+        assert_eq!(asked["message"], english["message"], "a request that asks for English gets it");
+    }
+}

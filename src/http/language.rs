@@ -55,13 +55,27 @@ pub async fn localise_errors(
         .await
         .unwrap_or_default();
     let mut json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let catalogue = state.pages.catalogue();
-    let field = words.field.clone().unwrap_or_default();
-    let mut message = catalogue.format(
-        lang,
-        &format!("error_{}", words.code),
-        &[("field", Arg::Text(&field))],
-    );
+    // The field named as the pages name it ("Enw’r plentyn"), not by its path.
+    let word = json
+        .pointer("/details/word")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let mut message = crate::web::error_words(
+        &state,
+        lang.code(),
+        &words.code,
+        words.field.as_deref(),
+        &word,
+    )
+    .unwrap_or_else(|| {
+        let field = words.field.clone().unwrap_or_default();
+        state.pages.catalogue().format(
+            lang,
+            &format!("error_{}", words.code),
+            &[("field", Arg::Text(&field))],
+        )
+    });
     if let Some(missing) = json
         .pointer_mut("/details/missing")
         .and_then(Value::as_array_mut)

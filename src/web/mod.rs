@@ -356,23 +356,6 @@ pub fn placed(state: &AppState, lang: &str, prefix: &str, fallback: &str, e: &Ap
 /// An error in the page's language: the catalogue's words for its code in Welsh, the service's
 /// own sentence in English (which can say more, such as which value was wrong).
 pub fn error_text(state: &AppState, lang: &str, e: &AppError) -> String {
-    // The page says in plain words what the API says with a field path: "Child's name must not
-    // be empty", never `child.name`. A code without a message keeps the specific one.
-    let general = format!("error_{}", e.code());
-    // A message written for the field itself ("Enter the child's name") before the general one.
-    let code = match e.field().map(field_key) {
-        Some(Some(key)) if state.pages.has(&format!("{general}_{key}")) => {
-            format!("{general}_{key}")
-        }
-        _ => general,
-    };
-    if !state.pages.has(&code) {
-        return e.to_string();
-    }
-    let label = e
-        .field()
-        .map(|f| field_label(state, lang, f))
-        .unwrap_or_default();
     // The word that was refused, where the refusal says which (the child-name check).
     let word = match e {
         AppError::Unprocessable {
@@ -380,11 +363,38 @@ pub fn error_text(state: &AppState, lang: &str, e: &AppError) -> String {
         } => d["word"].as_str().unwrap_or("").to_string(),
         _ => String::new(),
     };
-    state.pages.words_with(
+    error_words(state, lang, e.code(), e.field(), &word).unwrap_or_else(|| e.to_string())
+}
+
+/// An error's message from the catalogue, by its code and field, in plain words: "Enter the
+/// child's name", never `child.name`; none where the catalogue has no message for the code.
+/// The pages and the API's Welsh messages both use it.
+pub fn error_words(
+    state: &AppState,
+    lang: &str,
+    code: &str,
+    field: Option<&str>,
+    word: &str,
+) -> Option<String> {
+    let general = format!("error_{code}");
+    // A message written for the field itself ("Enter the child's name") before the general one.
+    let code = match field.map(field_key) {
+        Some(Some(key)) if state.pages.has(&format!("{general}_{key}")) => {
+            format!("{general}_{key}")
+        }
+        _ => general,
+    };
+    if !state.pages.has(&code) {
+        return None;
+    }
+    let label = field
+        .map(|f| field_label(state, lang, f))
+        .unwrap_or_default();
+    Some(state.pages.words_with(
         lang,
         &code,
-        &[("field", Arg::Text(&label)), ("value", Arg::Text(&word))],
-    )
+        &[("field", Arg::Text(&label)), ("value", Arg::Text(word))],
+    ))
 }
 
 /// The catalogue's word for the input an API field names, where it has one of its own.
