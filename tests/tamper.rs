@@ -112,8 +112,12 @@ fn every_tampering_of_a_copy_is_found() {
         "location": "Room 1", "cases": [a, c], "invitees": [{"name": "Officer Police", "email": "officer@police.example", "role": "detective sergeant"}]}));
     assert_eq!(s, 201, "{m}");
     let meeting = m["id"].as_str().expect("id").to_string();
-    // Three days on, a checkpoint signs every chain and seals the first day's access log.
+    // Three days on, the case is read (an access-log line of a day not finished yet); a little
+    // later a checkpoint signs every chain, seals the first day's access log, and seals today's
+    // as far as it goes.
     app.clock.advance(chrono::Duration::days(3));
+    assert_eq!(app.get(&app.chair, &format!("/api/cases/{a}")).0, 200);
+    app.clock.advance(chrono::Duration::minutes(10));
     let state = &app.service.state;
     let svc = &state.services;
     {
@@ -173,6 +177,7 @@ fn every_tampering_of_a_copy_is_found() {
         ("involve someone in a case outside the trail", sql(format!("INSERT INTO case_involvements (id, case_id, agency_code, person_name, person_email, role, user_id, created_at) SELECT 'planted', '{ac}', 'la-swansea', name, email, 'chair', id, '2026-11-25 10:00:00' FROM users LIMIT 1"))),
         ("give a case to another team outside the trail", sql(format!("UPDATE cases SET team = 'Another team' WHERE id = '{ac}'"))),
         ("delete all access-log lines", sql("DELETE FROM access_log".into())),
+        ("delete today's newest access-log line, sealed only as far as it went", sql("DELETE FROM access_log WHERE at = (SELECT max(at) FROM access_log)".into())),
         ("edit an access-log line", sql(format!("UPDATE access_log SET user_id = 'someone-else' WHERE case_id = '{ac}'"))),
         ("delete a meeting", sql(format!("DELETE FROM outbox WHERE meeting_id = '{mc}'; DELETE FROM meeting_invitees WHERE meeting_id = '{mc}'; DELETE FROM meeting_cases WHERE meeting_id = '{mc}'; DELETE FROM meetings WHERE id = '{mc}'"))),
     ];

@@ -461,6 +461,13 @@ fn check_access_log(
         &folded.access_days,
         |from, to| checkpoint::access_seals(conn, from, to),
         report,
+    )?;
+    compare_parts(
+        conn,
+        "access log",
+        checkpoint::Log::Access,
+        &folded.access_parts,
+        report,
     )
 }
 
@@ -500,7 +507,37 @@ fn check_security_events(
         &folded.security_days,
         |from, to| checkpoint::security_seals(conn, from, to),
         report,
+    )?;
+    compare_parts(
+        conn,
+        "security events",
+        checkpoint::Log::Security,
+        &folded.security_parts,
+        report,
     )
+}
+
+/// Each day a checkpoint sealed before it was finished still holds, up to the time sealed, the
+/// lines it held then.
+fn compare_parts(
+    conn: &mut DbConn,
+    what: &str,
+    log: checkpoint::Log,
+    parts: &BTreeMap<chrono::NaiveDate, (chrono::NaiveDateTime, checkpoint::Seal)>,
+    report: &mut VerifyReport,
+) -> Result<(), AppError> {
+    for (day, (up_to, seal)) in parts {
+        let now = checkpoint::seals_up_to(conn, log, *day, *up_to)?;
+        let count = now.get(day).map_or(0, |s| s.count);
+        if now.get(day) != Some(seal) {
+            report.problems.push(format!(
+                "the {what} of {day} had {} lines up to {} when a checkpoint sealed it and has {count} now, or they changed",
+                seal.count,
+                up_to.format("%H:%M")
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn compare_seals(

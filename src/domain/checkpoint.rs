@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -51,7 +51,16 @@ pub struct Folded {
     /// Sealed days of the access log and of the security events.
     pub access_days: BTreeMap<NaiveDate, Seal>,
     pub security_days: BTreeMap<NaiveDate, Seal>,
+    /// Days not yet finished, sealed as far as a checkpoint saw them: each day's lines up to a
+    /// time (the latest such seal of each day). A line of those that goes is found before its
+    /// day is finished and sealed whole.
+    pub access_parts: BTreeMap<NaiveDate, (NaiveDateTime, Seal)>,
+    pub security_parts: BTreeMap<NaiveDate, (NaiveDateTime, Seal)>,
 }
+
+/// How long before a checkpoint its partial seals stop: a line is written with the time its
+/// request began, so one still committing is not left out of a seal it belongs to.
+const PART_MARGIN_MINUTES: i64 = 5;
 
 /// Reads and checks a checkpoint file: every line signed with the key, each naming the one
 /// before. Problems are listed; the lines that check out are folded.
@@ -96,6 +105,32 @@ pub fn read(path: &Path, key: &AuditKey) -> Result<(Folded, Vec<String>), AppErr
                             (v[0].as_i64(), v[1].as_str().map(str::to_string))
                         {
                             folded.cases.insert(id.clone(), (seq, hash));
+                        }
+                    }
+                }
+                for (field, parts) in [
+                    ("access_parts", &mut folded.access_parts),
+                    ("security_parts", &mut folded.security_parts),
+                ] {
+                    let up_to = obj
+                        .get(field)
+                        .and_then(|p| p["up_to"].as_str())
+                        .and_then(|t| {
+                            NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%.f").ok()
+                        });
+                    let (Some(up_to), Some(Value::Object(d))) =
+                        (up_to, obj.get(field).and_then(|p| p.get("days")))
+                    else {
+                        continue;
+                    };
+                    for (day, seal) in d {
+                        if let (Ok(day), Ok(seal)) = (
+                            NaiveDate::parse_from_str(day, "%Y-%m-%d"),
+                            serde_json::from_value::<Seal>(seal.clone()),
+                        ) {
+                            if parts.get(&day).is_none_or(|(t, _)| *t <= up_to) {
+                                parts.insert(day, (up_to, seal));
+                            }
                         }
                     }
                 }
@@ -255,6 +290,36 @@ pub fn security_seals(
     Ok(group_seals(rows))
 }
 
+/// Which log a seal is of.
+#[derive(Debug, Clone, Copy)]
+pub enum Log {
+    Access,
+    Security,
+}
+
+/// A log's lines from the start of `from` to `up_to` (inclusive), sealed day by day.
+pub fn seals_up_to(
+    conn: &mut DbConn,
+    log: Log,
+    from: NaiveDate,
+    up_to: NaiveDateTime,
+) -> Result<BTreeMap<NaiveDate, Seal>, AppError> {
+    let start = from.and_hms_opt(0, 0, 0).unwrap_or_default();
+    let rows: Vec<(NaiveDateTime, String)> = match log {
+        Log::Access => access_log::table
+            .filter(access_log::at.ge(start))
+            .filter(access_log::at.le(up_to))
+            .select((access_log::at, access_log::mac))
+            .load(conn)?,
+        Log::Security => security_events::table
+            .filter(security_events::at.ge(start))
+            .filter(security_events::at.le(up_to))
+            .select((security_events::at, security_events::mac))
+            .load(conn)?,
+    };
+    Ok(group_seals(rows))
+}
+
 fn group_seals(rows: Vec<(chrono::NaiveDateTime, String)>) -> BTreeMap<NaiveDate, Seal> {
     let mut by_day: BTreeMap<NaiveDate, Vec<String>> = BTreeMap::new();
     for (at, mac) in rows {
@@ -317,6 +382,18 @@ pub fn write(
         security_seals(conn, first, last_finished)?,
         &folded.security_days,
     );
+    // The days not finished yet, as far as they go a few minutes ago.
+    let up_to = (now - Duration::minutes(PART_MARGIN_MINUTES)).naive_utc();
+    let part = |conn: &mut DbConn, log: Log| -> Result<Value, AppError> {
+        let days: Map<String, Value> =
+            seals_up_to(conn, log, last_finished + Duration::days(1), up_to)?
+                .into_iter()
+                .map(|(d, s)| (d.format("%Y-%m-%d").to_string(), json!(s)))
+                .collect();
+        Ok(json!({"up_to": up_to.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(), "days": days}))
+    };
+    let access_parts = part(conn, Log::Access)?;
+    let security_parts = part(conn, Log::Security)?;
     let days_sealed = access.len() + security.len();
     let cases_changed = changed.len();
     let mut body = Map::new();
@@ -326,6 +403,8 @@ pub fn write(
     body.insert("cases".into(), Value::Object(changed));
     body.insert("access_days".into(), Value::Object(access));
     body.insert("security_days".into(), Value::Object(security));
+    body.insert("access_parts".into(), access_parts);
+    body.insert("security_parts".into(), security_parts);
     let line = append_line(path, key, body)?;
     Ok(Written {
         line,
