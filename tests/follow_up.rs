@@ -577,6 +577,9 @@ on_both_backends! {
         for m in &all {
             assert!(!m.text().contains("Echo") && !m.text().contains("2009-03-01"), "an email names the child");
         }
+        // The positive control: the same search finds the name and date where they are kept.
+        let (_, kept) = app.get(&chair.token, &format!("/api/cases/{reference}"));
+        assert!(kept.to_string().contains("Echo") && kept.to_string().contains("2009-03-01"), "{kept}");
         // The daily trigger does not start it again.
         assert_eq!(at_run(&app, utc(2026, 11, 26, 6, 0), JobName::AgeTrigger), "0 age-18 tracks started; 0 cases reached 18");
     }
