@@ -42,19 +42,14 @@ on_both_backends! {
         let chair = app.person("chair", "la-cardiff", "Test team", "Chair Person Eight");
         let mut bravo = child();
         bravo["name"] = json!("Test Child Bravo");
-        at_strategy_meeting(app, &chair.token, json!({"child": bravo, "facts": report_facts()}));
+        let bravo_ref = at_strategy_meeting(app, &chair.token, json!({"child": bravo, "facts": report_facts()}))["reference"]
+            .as_str().expect("reference").to_string();
         let mut facts = report_facts();
-        facts["signs_behavioural"] = json!("Seen at the station with Test Child Bravo and Zed Example; PC Ardent followed them");
+        facts["signs_behavioural"] = json!(format!("Seen at the station with Test Child Bravo (see {bravo_ref}) and Zed Example; PC Ardent followed them"));
         let alpha = at_strategy_meeting(app, &chair.token, json!({"child": child(), "facts": facts,
             "involvements": [{"agency": "police-south-wales", "role": "reported the concern",
                               "person_name": "Pat Ardent", "person_email": "pat.ardent@police.example"}]}));
         let reference = alpha["reference"].as_str().expect("reference").to_string();
-        let bravo_ref = {
-            let (_, list) = app.get(&chair.token, "/api/cases");
-            list["cases"].as_array().expect("cases").iter()
-                .find(|c| c["reference"] != reference.as_str()).expect("the other case")["reference"]
-                .as_str().expect("reference").to_string()
-        };
         let (s, m) = app.post(&chair.token, "/api/meetings", &json!({
             "kind": "strategy_meeting", "starts_at": "2026-11-26T10:00", "ends_at": "2026-11-26T11:00",
             "location": "Room 2", "cases": [reference, bravo_ref],
@@ -78,11 +73,19 @@ on_both_backends! {
         assert_eq!(error_at_field(&refused.body), "Choose one of the options given.");
         assert!(refused.body.contains("value=\"Court ref X1\""), "what was typed is kept");
 
-        let form = |step: &'static str| vec![("csrf", csrf.as_str()), ("form_token", token.as_str()),
-            ("step", step), ("purpose", "court"), ("request_reference", "Court ref X1"),
-            ("redact_persons_of_concern", "Zed Example")];
-        let preview = web.post(&url, &form("preview"));
+        // The unredacted record names both, as the control for what the export leaves out.
+        let chronology = web.get(&format!("/cases/{reference}/chronology")).body;
+        assert!(chronology.contains(&bravo_ref) && chronology.contains("Zed Example") && chronology.contains("Ardent"), "{chronology}");
+        let form = |step: &'static str, reviewed: &str| vec![("csrf", csrf.clone()), ("form_token", token.clone()),
+            ("step", step.to_string()), ("purpose", "court".to_string()), ("request_reference", "Court ref X1".to_string()),
+            ("redact_persons_of_concern", "Zed Example".to_string()), ("reviewed", reviewed.to_string())];
+        let send = |v: Vec<(&str, String)>| {
+            let refs: Vec<(&str, &str)> = v.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            web.post(&url, &refs)
+        };
+        let preview = send(form("preview", ""));
         assert_eq!(preview.status, 200, "{}", preview.body);
+        let reviewed = Web::hidden(&preview.body, "reviewed");
         let table = &preview.body[preview.body.find("What was taken out, and where").unwrap_or_else(|| panic!("the reviewer's list: {}", preview.body))
             ..preview.body.find("The record as it will be disclosed").expect("the record")];
         let rows: Vec<&str> = table.split("<tr class=\"govuk-table__row\">").skip(2).collect();
@@ -93,6 +96,7 @@ on_both_backends! {
         assert!(row_with("Ardent").contains("a person who reported"));
         assert!(row_with("Pat Ardent").contains("Report recorded: Involved"), "as the report gave them: {table}");
         assert!(row_with("pat.ardent@police.example").contains("a person who reported"));
+        assert!(row_with(&bravo_ref).contains("another child"), "another case's reference: {table}");
         assert!(row_with("Zed Example").contains("a person of concern"));
         assert!(row_with("Zed Example").contains("Report recorded"), "where it stood: {table}");
         let shown = &preview.body[preview.body.find("The record as it will be disclosed").expect("the record")..];
@@ -100,7 +104,15 @@ on_both_backends! {
         assert!(!shown.contains("Bravo") && !shown.contains("Zed Example") && !shown.contains("Ardent"), "{shown}");
         assert!(disclosures(app, &chair.token, &reference).is_empty(), "a preview records nothing");
 
-        let pdf = web.post(&url, &form("export"));
+        // An export of names that changed since the preview is previewed again, and records nothing.
+        let mut edited = form("export", &reviewed);
+        edited[5].1 = "Someone Else".to_string();
+        let changed = send(edited);
+        assert_eq!(changed.status, 409, "{}", changed.body);
+        assert!(changed.body.contains("The names to take out changed since the preview."), "{}", changed.body);
+        assert!(disclosures(app, &chair.token, &reference).is_empty());
+
+        let pdf = send(form("export", &reviewed));
         assert_eq!(pdf.status, 200, "{}", pdf.body);
         assert_eq!(pdf.headers.get("content-type").map(String::as_str), Some("application/pdf"));
         let text = pdf_extract::extract_text_from_mem(&pdf.bytes).expect("the PDF reads back");
@@ -118,11 +130,11 @@ on_both_backends! {
         let p = &recorded[0]["payload"];
         assert_eq!((p["purpose"].as_str(), p["request_reference"].as_str()), (Some("court"), Some("Court ref X1")));
         assert_eq!(p["redactions"], rows.len());
-        assert_eq!(p["by_kind"], json!({"other_child": 1, "reporter": 3, "person_of_concern": 1}));
+        assert_eq!(p["by_kind"], json!({"other_child": 2, "reporter": 3, "person_of_concern": 1, "other_record": 0}));
         assert_eq!(p["sha256"].as_str(), Some(hex::encode(Sha256::digest(&pdf.bytes)).as_str()), "the recorded digest is the file's");
 
         // Sent again: the first send prepared it; the second says so and records nothing.
-        let again = web.post(&url, &form("export"));
+        let again = send(form("export", &reviewed));
         assert_eq!((again.status, again.location.as_str()), (303, format!("/cases/{reference}?done=disclosure_prepared").as_str()));
         assert_eq!(disclosures(app, &chair.token, &reference).len(), 1);
         let chronology = web.get(&format!("/cases/{reference}/chronology")).body;

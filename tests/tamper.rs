@@ -216,6 +216,36 @@ fn every_tampering_of_a_copy_is_found() {
         println!("found: {what}: {}", problems[0]);
         found += 1;
     }
+    // A second checkpoint after a line of a day sealed only so far was removed is refused:
+    // sealing the day again would make the removal the new truth. The clean copy passes.
+    let second_checkpoint = |path: &str| {
+        let pool =
+            safeguard::storage::connect_pool(path, 1, safeguard::storage::SqliteSync::Normal)
+                .expect("pool");
+        let mut conn = pool.get().expect("conn");
+        let file = app.data_dir().join(format!(
+            "{}.checkpoints",
+            path.rsplit('/').next().unwrap_or("copy")
+        ));
+        std::fs::copy(&svc.checkpoints, &file).expect("the checkpoints so far");
+        safeguard::domain::checkpoint::write(&mut conn, &svc.audit_key, &file, svc.now())
+    };
+    assert!(second_checkpoint(&clean).is_ok());
+    let removed = copy_of("removed-recent-line");
+    {
+        let mut conn = SqliteConnection::establish(&removed).expect("open the copy");
+        conn.batch_execute(triggers).expect("drop the guards");
+        conn.batch_execute("DELETE FROM access_log WHERE at = (SELECT max(at) FROM access_log)")
+            .expect("delete");
+    }
+    let refused = second_checkpoint(&removed).expect_err("a second checkpoint over a removed line");
+    assert!(
+        refused
+            .to_string()
+            .contains("no longer holds what a checkpoint sealed"),
+        "{refused}"
+    );
+
     // The checkpoint file itself: a line removed from the host's file, found against the copy.
     let host = &svc.checkpoints;
     let text = std::fs::read_to_string(host).expect("read");

@@ -354,6 +354,30 @@ pub fn write(
             path.display()
         )));
     }
+    // A day sealed so far but not yet whole must still hold what was sealed: sealing it again
+    // now would make a removed line the new truth.
+    for (what, log, parts, whole) in [
+        (
+            "access log",
+            Log::Access,
+            &folded.access_parts,
+            &folded.access_days,
+        ),
+        (
+            "security events",
+            Log::Security,
+            &folded.security_parts,
+            &folded.security_days,
+        ),
+    ] {
+        for (day, (up_to, seal)) in parts.iter().filter(|(d, _)| !whole.contains_key(d)) {
+            if seals_up_to(conn, log, *day, *up_to)?.get(day) != Some(seal) {
+                return Err(AppError::Internal(format!(
+                    "the {what} of {day} no longer holds what a checkpoint sealed up to {up_to}; no checkpoint is written until `safeguard audit verify` has been looked into"
+                )));
+            }
+        }
+    }
     let heads: Vec<(String, i64, String)> = cases::table
         .select((cases::id, cases::audit_seq, cases::audit_head))
         .load(conn)?;

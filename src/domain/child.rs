@@ -137,9 +137,10 @@ pub fn child_named_in(text: &str, child_name: &str, kind: Emailed) -> Option<Str
 }
 
 /// Where `text` names a person, as byte ranges in order: the whole name wherever it stands,
-/// then each part of three letters or more written alone (an ordinary word only where it is
-/// written as a name), except the parts in `spared` (the disclosed child's own). Used to redact
-/// a record, where a part left standing would still name them.
+/// then each part of two letters or more written alone (a part that is also an ordinary word
+/// only where it starts with a capital, at the start of a sentence too), except the parts in
+/// `spared` (the disclosed child's own). Used to redact a record, where a part left standing
+/// would still name them: it errs towards taking out, and the reviewer sees each one.
 pub fn name_spans(text: &str, name: &str, spared: &[String]) -> Vec<(usize, usize)> {
     let parts: Vec<String> = words(name)
         .into_iter()
@@ -166,11 +167,12 @@ pub fn name_spans(text: &str, name: &str, spared: &[String]) -> Vec<(usize, usiz
             continue;
         }
         let w = &found[i];
+        let capital = w.text.chars().next().is_some_and(char::is_uppercase);
         let part = parts.iter().any(|p| {
-            p.chars().count() >= 3
+            p.chars().count() >= 2
                 && &w.folded == p
                 && !spared.contains(p)
-                && (!ordinary_words().contains(p) || written_as_name(w))
+                && (!ordinary_words().contains(p) || capital)
         });
         if part {
             spans.push((at(w), at(w) + w.text.len()));

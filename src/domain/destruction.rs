@@ -101,6 +101,21 @@ pub fn destroy(
     checkpoint::tombstone(&svc.checkpoints, &svc.audit_key, &tombstone)?;
     let id = case.id.clone();
     write_transaction(conn, |conn| {
+        // As it stands now, under this transaction: a case reopened or held since it was
+        // checked above is not destroyed.
+        let (status, hold): (String, Option<String>) = cases::table
+            .find(&id)
+            .select((cases::status, cases::legal_hold))
+            .get_result(conn)?;
+        if status != "closed" || hold.is_some() {
+            return Err(AppError::Conflict {
+                code: "case_not_closed",
+                message: format!(
+                    "{} was reopened or held while it was being destroyed; nothing was deleted",
+                    case.reference
+                ),
+            });
+        }
         match conn {
             DbConn::Postgres(_) => {
                 conn.batch_execute("SET LOCAL safeguard.destruction = 'on'")?;

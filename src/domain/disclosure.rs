@@ -54,16 +54,25 @@ pub enum Kind {
     OtherChild,
     Reporter,
     PersonOfConcern,
+    /// Someone from a record the reviewer may not open (a child at this child's meeting whose
+    /// case is hidden from them): taken out all the same, without saying who they are.
+    OtherRecord,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::OtherChild, Kind::Reporter, Kind::PersonOfConcern];
+    pub const ALL: [Kind; 4] = [
+        Kind::OtherChild,
+        Kind::Reporter,
+        Kind::PersonOfConcern,
+        Kind::OtherRecord,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::OtherChild => "other_child",
             Kind::Reporter => "reporter",
             Kind::PersonOfConcern => "person_of_concern",
+            Kind::OtherRecord => "other_record",
         }
     }
 }
@@ -92,6 +101,7 @@ pub struct Redactor {
     /// The disclosed child's own name parts: a reporter who shares the child's family name
     /// does not take the child's name out of the child's own record.
     spared: Vec<String>,
+    child_name: String,
     pub redactions: Vec<Redaction>,
 }
 
@@ -101,6 +111,7 @@ impl Redactor {
             subjects,
             own_reference: case.reference.clone(),
             spared: child::name_parts(&case.child_name),
+            child_name: case.child_name.clone(),
             redactions: Vec::new(),
         }
     }
@@ -115,15 +126,13 @@ impl Redactor {
         let mut spans: Vec<(usize, usize, Kind)> = Vec::new();
         for s in &self.subjects {
             if s.name.contains('@') {
-                let (hay, needle) = (text.to_lowercase(), s.name.to_lowercase());
-                // Lower-casing can change byte lengths outside ASCII; addresses are ASCII here,
-                // and a text whose length changed is searched only where it did not.
-                if hay.len() == text.len() {
-                    spans.extend(
-                        hay.match_indices(&needle)
-                            .map(|(at, m)| (at, at + m.len(), s.kind)),
-                    );
-                }
+                // ASCII case only: it keeps every byte where it was, so the places found are
+                // places in `text` whatever else the text holds.
+                let (hay, needle) = (text.to_ascii_lowercase(), s.name.to_ascii_lowercase());
+                spans.extend(
+                    hay.match_indices(&needle)
+                        .map(|(at, m)| (at, at + m.len(), s.kind)),
+                );
             } else {
                 spans.extend(
                     child::name_spans(text, &s.name, &self.spared)
@@ -132,12 +141,17 @@ impl Redactor {
                 );
             }
         }
+        let own_number = self.own_reference.rsplit('-').next().unwrap_or("");
+        let own_year = self.own_reference.split('-').nth(1).unwrap_or("");
         spans.extend(
             case_reference_spans(text)
                 .into_iter()
-                .filter(|(a, b)| text[*a..*b] != self.own_reference)
+                .filter(|(a, b)| !text[*a..*b].ends_with(&format!("{own_year}-{own_number}")))
                 .map(|(a, b)| (a, b, Kind::OtherChild)),
         );
+        // The child's own name stays whole in their own record, whoever else shares a part.
+        let own = child::name_spans(text, &self.child_name, &self.spared);
+        spans.retain(|(a, b, _)| !own.iter().any(|(x, y)| a < y && x < b && x <= a && b <= y));
         // The earliest, then the longest, wins where two overlap.
         spans.sort_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)));
         let mut out = String::with_capacity(text.len());
@@ -193,9 +207,9 @@ pub fn require_may_prepare(actor: &Actor, case: &CaseRow) -> Result<(), AppError
 }
 
 /// Who the service itself knows should be taken out of this record:
-/// - the other children at a meeting with this child, where the reviewer may see their case
-///   (a child whose case they may not see is not named to them, not even here; the record's
-///   shared parts were already kept free of every child's name);
+/// - the other children at a meeting with this child. One whose case the reviewer may not see
+///   is taken out all the same (a note or an answer in this record may name them), and listed
+///   to the reviewer as from another record, not as a child;
 /// - the people the report came from, as the report gave them, and whoever recorded it when
 ///   they work outside the child's authorities (a police officer, a teacher with an account).
 ///
@@ -221,12 +235,15 @@ pub fn known_subjects(
         .select(CaseRow::as_select())
         .load(conn)?;
     for other in other_cases {
-        if case_access::may_see(conn, actor, &other)? {
-            subjects.push(Subject {
-                kind: Kind::OtherChild,
-                name: other.child_name,
-            });
-        }
+        let kind = if case_access::may_see(conn, actor, &other)? {
+            Kind::OtherChild
+        } else {
+            Kind::OtherRecord
+        };
+        subjects.push(Subject {
+            kind,
+            name: other.child_name,
+        });
     }
     let created: Option<String> = audit_events::table
         .filter(audit_events::case_id.eq(&case.id))
@@ -364,6 +381,19 @@ mod tests {
     }
 
     #[test]
+    fn the_childs_own_name_stays_whole_whoever_shares_it() {
+        let subjects = vec![Subject {
+            kind: Kind::PersonOfConcern,
+            name: "Quill".into(),
+        }];
+        let mut r = Redactor::new(subjects, &case("Ria Quill"));
+        assert_eq!(
+            r.redact("Ria Quill said Mr Quill was there", "here", &marker),
+            "Ria Quill said Mr [1:person_of_concern] was there"
+        );
+    }
+
+    #[test]
     fn takes_out_each_subject_and_lists_it() {
         let subjects = vec![
             Subject {
@@ -402,8 +432,22 @@ mod tests {
         );
         // The child's own family name, shared with the other child, stays in her own record.
         assert_eq!(r.redact("Quill family", "there", &marker), "Quill family");
-        assert_eq!(r.counts()["other_child"], 3);
-        assert_eq!(r.counts()["reporter"], 2);
+        // A text with letters whose lower case is longer still finds the address, in place.
+        assert_eq!(
+            r.redact(
+                "İİ wrote to PAT.ARDENT@school.example today",
+                "there",
+                &marker
+            ),
+            "İİ wrote to [6:reporter] today"
+        );
+        // A reference in the neutral form of subject lines is another case's too.
+        assert_eq!(
+            r.redact("Ref 2026-000009, not 2026-000001", "there", &marker),
+            "Ref [7:other_child], not 2026-000001"
+        );
+        assert_eq!(r.counts()["other_child"], 4);
+        assert_eq!(r.counts()["reporter"], 3);
         assert_eq!(r.counts()["person_of_concern"], 0);
     }
 }

@@ -30,22 +30,40 @@ pub fn neutral_references(text: &str, prefix: &str) -> String {
     out
 }
 
-/// Where `text` gives a case reference (the prefix, then the year and number), as byte ranges.
+/// Where `text` gives a case reference, as byte ranges: its year and number (`2026-000123`),
+/// with the prefix before them when there is one in any case (`CSE-`, `cse-`). Written with
+/// the neutral prefix of subject lines ("Ref 2026-000123"), the year and number are found.
 pub fn case_reference_spans(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let digits = |from: usize, n: usize| {
+        bytes.len() >= from + n && bytes[from..from + n].iter().all(u8::is_ascii_digit)
+    };
+    // A letter of any alphabet joins a word: a byte outside ASCII is part of one.
+    let in_word = |b: u8| b.is_ascii_alphanumeric() || b >= 0x80;
+    let bounded = |at: usize| at >= bytes.len() || !in_word(bytes[at]);
+    let prefix = CASE_REFERENCE_PREFIX.as_bytes();
     let mut spans = Vec::new();
-    let mut from = 0;
-    while let Some(found) = text[from..].find(CASE_REFERENCE_PREFIX) {
-        let start = from + found;
-        let digits = start + CASE_REFERENCE_PREFIX.len();
-        let end = digits
-            + text[digits..]
-                .find(|c: char| !(c.is_ascii_digit() || c == '-'))
-                .unwrap_or(text.len() - digits);
-        let end = text[..end].trim_end_matches('-').len().max(digits);
-        if end > digits {
-            spans.push((start, end));
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts_here = (i == 0 || !in_word(bytes[i - 1]))
+            || (i >= prefix.len() && bytes[i - prefix.len()..i].eq_ignore_ascii_case(prefix));
+        if starts_here
+            && digits(i, 4)
+            && bytes.get(i + 4) == Some(&b'-')
+            && digits(i + 5, 6)
+            && bounded(i + 11)
+        {
+            let start =
+                if i >= prefix.len() && bytes[i - prefix.len()..i].eq_ignore_ascii_case(prefix) {
+                    i - prefix.len()
+                } else {
+                    i
+                };
+            spans.push((start, i + 11));
+            i += 11;
+        } else {
+            i += 1;
         }
-        from = end.max(digits);
     }
     spans
 }
@@ -65,11 +83,11 @@ mod tests {
 
     #[test]
     fn references_are_found_where_they_stand() {
-        let text = "See CSE-2026-000002, and CSE-2027-000010. CSE-x";
+        let text = "See CSE-2026-000002, cse-2027-000010 and Ref 2026-000003. CSE-x, 12026-0000031, ŵ2026-000004";
         let found: Vec<&str> = super::case_reference_spans(text)
             .into_iter()
             .map(|(a, b)| &text[a..b])
             .collect();
-        assert_eq!(found, ["CSE-2026-000002", "CSE-2027-000010"]);
+        assert_eq!(found, ["CSE-2026-000002", "cse-2027-000010", "2026-000003"]);
     }
 }

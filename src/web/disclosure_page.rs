@@ -63,6 +63,19 @@ fn request(form: &Submitted) -> Result<Request, Vec<AppError>> {
     }
 }
 
+/// What the reviewer asked for, as a digest: the export must be of what was previewed.
+fn reviewed(form: &Submitted) -> String {
+    let mut h = Sha256::new();
+    for k in ["purpose", "request_reference"]
+        .into_iter()
+        .chain(TYPED.iter().map(|(k, _)| *k))
+    {
+        h.update(first(form, k).unwrap_or("").trim().as_bytes());
+        h.update([0u8]);
+    }
+    hex::encode(h.finalize())
+}
+
 fn kind_word(state: &AppState, lang: &str, kind: Kind) -> String {
     state
         .pages
@@ -165,6 +178,7 @@ fn page_data(
         },
         "form_token": form.and_then(|f| first(f, "form_token")).filter(|t| t.len() == 64)
             .map(str::to_string).unwrap_or_else(super::session::random_token),
+        "reviewed": form.filter(|_| preview.is_some()).map(reviewed),
         "preview": preview.map(|(data, r)| json!({
             "count": state.pages.words_with(lang, "disclosure_count", &[("count", Arg::Number(r.redactions.len() as i64))]),
             "redactions": r.redactions.iter().map(|x| json!({
@@ -264,16 +278,34 @@ pub async fn prepare(
                 })
             }
         };
-        if !export {
+        // An export of what was not previewed (the names changed since) is previewed again.
+        let changed = export && first(&form, "reviewed") != Some(reviewed(&form).as_str());
+        if !export || changed {
             return unit_of_work::reading_case(conn, &intent, &user.actor, &key, |conn, c| {
                 if !disclosure::may_prepare(&user.actor, c) {
                     return Ok(Outcome::NotYours);
                 }
                 let (data, r) = redacted(s, conn, &user, c, &lang, &asked.typed)?;
-                Ok(Outcome::Page(
-                    StatusCode::OK,
-                    page_data(s, c, &lang, Some(&form), Some((&data, &r)), &[]),
-                ))
+                let problems: Vec<AppError> = if changed {
+                    vec![AppError::Conflict {
+                        code: "disclosure_changed",
+                        message: "the names changed since the preview; check the redactions again"
+                            .into(),
+                    }]
+                } else {
+                    Vec::new()
+                };
+                let mut shown = page_data(s, c, &lang, Some(&form), Some((&data, &r)), &problems);
+                // A form already used for an export gets a new token, for a corrected one.
+                if form_token::outcome(conn, &token, &user.actor.id)?.is_some() {
+                    shown["form_token"] = json!(super::session::random_token());
+                }
+                let status = if changed {
+                    StatusCode::CONFLICT
+                } else {
+                    StatusCode::OK
+                };
+                Ok(Outcome::Page(status, shown))
             });
         }
         let made = unit_of_work::on_case(conn, &intent, &user.actor, &key, |conn, c| {

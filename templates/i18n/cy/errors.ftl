@@ -133,3 +133,4 @@ error_wrong_code = Nid yw’r cod hwnnw’n gywir, neu mae wedi’i ddefnyddio e
 error_second_factor_set_up = Mae mewngofnodi dau gam wedi’i sefydlu eisoes.
 error_too_many = Mae { $field } yn rhestru gormod o enwau; rhowch hyd at 100.
 error_case_not_closed = Nid yw’r achos hwn wedi’i gau. Nid oes rheol cadw yn dinistrio achos agored.
+error_disclosure_changed = Mae’r enwau i’w tynnu allan wedi newid ers i chi edrych arnynt. Gwiriwch y golygiadau isod eto, yna paratowch y datgeliad.

@@ -521,3 +521,4 @@ recorded_by = Cofnodwyd gan
 done_disclosure_prepared = Paratowyd y datgeliad ac fe’i cofnodwyd yn hanes yr achos.
 disclosure_sha256 = SHA-256 y PDF, i wirio copi yn ei erbyn
 due_heading = Y dyddiad dyledus
+disclosure_kind_other_record = rhywun o gofnod na allwch ei agor

@@ -133,3 +133,4 @@ error_wrong_code = That code is not right, or was already used. Type the code th
 error_second_factor_set_up = Two-step sign-in is already set up.
 error_too_many = { $field } lists too many names; give up to 100.
 error_case_not_closed = This case is not closed. No retention rule destroys an open case.
+error_disclosure_changed = The names to take out changed since the preview. Check the redactions below again, then prepare the disclosure.

@@ -518,3 +518,4 @@ recorded_by = Recorded by
 done_disclosure_prepared = The disclosure was prepared and recorded in the case’s history.
 disclosure_sha256 = The PDF’s SHA-256, to check a copy against
 due_heading = Was due
+disclosure_kind_other_record = someone from a record you cannot open
