@@ -292,6 +292,7 @@ const TYPED: &[&str] = &[
     "Partner Owner",
     "Room 2, County Hall",
     "The meeting is no longer needed this month.",
+    "The room is needed for a court hearing.",
     "Agreed: a safety plan, and a visit to the school.",
 ];
 
@@ -732,6 +733,18 @@ fn walk(app: &TestApp, lang: &'static str) {
         "{page}"
     );
     partner_check(&page, "respond");
+    // The same link in a second browser: the code page in their language first, and a code
+    // emailed to them (checked with their other emails below).
+    let code_page = Web::new(app).get(&respond).body;
+    assert!(
+        welsh_first(
+            &code_page,
+            "Teipiwch y cod a anfonwyd atoch",
+            "Type the code we emailed you"
+        ),
+        "{code_page}"
+    );
+    partner_check(&code_page, "link code");
     let done = partner
         .post(&respond, &[("answer", "accepted"), ("reason", "")])
         .body;
@@ -790,6 +803,15 @@ fn walk(app: &TestApp, lang: &'static str) {
                       "role": "school nurse", "language": "cy", "direct_knowledge": false}]
     }));
     assert_eq!(s, 201, "{later}");
+    // Moved first (the updated invitation), then cancelled.
+    let (s, b) = app.post(
+        &chair.token,
+        &format!("/api/meetings/{}/reschedule", later["id"].as_str().expect("id")),
+        &json!({"starts_at": "2026-12-17T10:00", "ends_at": "2026-12-17T11:00",
+                "reason": "The room is needed for a court hearing.",
+                "confirm_warnings_rationale": "The earliest date every agency can attend, agreed by phone."}),
+    );
+    assert_eq!(s, 200, "{b}");
     let (s, b) = app.post(
         &chair.token,
         &format!("/api/meetings/{}/cancel", later["id"].as_str().expect("id")),
@@ -821,6 +843,7 @@ fn walk(app: &TestApp, lang: &'static str) {
         "action_overdue",
         "action_escalation",
         "daily_digest",
+        "link_code",
     ] {
         assert!(
             kinds.contains(kind),

@@ -47,6 +47,8 @@ pub struct Templates {
     plain: Handlebars<'static>,
     /// What stands for a case reference's prefix in subject lines.
     subject_prefix: String,
+    /// The message catalogue, for the words that are not whole templates.
+    catalogue: std::sync::Arc<crate::i18n::catalogue::Catalogue>,
 }
 
 #[derive(Debug, Clone)]
@@ -54,43 +56,6 @@ pub struct RenderedEmail {
     pub subject: String,
     pub text: String,
     pub html: String,
-}
-
-/// What kind of email it is, in the reader's words.
-pub fn kind_title(kind: &str, lang: Language) -> String {
-    let (en, cy) = match kind {
-        "invitation" => ("meeting invitation", "gwahoddiad i gyfarfod"),
-        "cancellation" => ("meeting cancellation", "canslo cyfarfod"),
-        "reminder" => ("meeting reminder", "nodyn atgoffa am gyfarfod"),
-        "agreed_actions" => ("agreed actions", "camau gweithredu a gytunwyd"),
-        "meeting_record" => ("meeting record", "cofnod cyfarfod"),
-        "action_reminder" => ("action reminder", "nodyn atgoffa am gam gweithredu"),
-        "action_overdue" => ("overdue action", "cam gweithredu hwyr"),
-        "action_escalation" => (
-            "overdue action for a team lead",
-            "cam gweithredu hwyr i arweinydd tîm",
-        ),
-        "action_news" => (
-            "news of an action for its chair",
-            "newyddion am gam gweithredu i’w gadeirydd",
-        ),
-        "action_more_time" => (
-            "answer to a request for more time",
-            "ateb i gais am fwy o amser",
-        ),
-        "daily_digest" => ("daily summary", "crynodeb dyddiol"),
-        "age18_started" => ("age 18 track started", "trywydd 18 oed wedi dechrau"),
-        "age18_handover" => ("handover at 18", "trosglwyddo yn 18 oed"),
-        "break_glass" => ("break-glass notice", "hysbysiad mynediad brys"),
-        "link_code" => ("one-time code", "cod untro"),
-        "account_invitation" => ("account invitation", "gwahoddiad i gyfrif"),
-        other => (other, other),
-    };
-    match lang {
-        Language::English => en,
-        Language::Welsh => cy,
-    }
-    .to_string()
 }
 
 /// Sample values with every key a template may use, for the start-up check and the tests.
@@ -259,7 +224,7 @@ impl Templates {
         );
         plain.register_helper(
             "tr",
-            Box::new(crate::i18n::catalogue::Translate(catalogue, false)),
+            Box::new(crate::i18n::catalogue::Translate(catalogue.clone(), false)),
         );
         html.set_strict_mode(true);
         plain.set_strict_mode(true);
@@ -304,9 +269,20 @@ impl Templates {
             html,
             plain,
             subject_prefix: crate::reference::DEFAULT_SUBJECT_REFERENCE_PREFIX.to_string(),
+            catalogue,
         };
         templates.check()?;
         Ok(templates)
+    }
+
+    /// What kind of email it is, in the reader's words (the catalogue's `email_kind_<kind>`).
+    pub fn kind_title(&self, kind: &str, lang: Language) -> String {
+        let key = format!("email_kind_{kind}");
+        if self.catalogue.has(&key) {
+            self.catalogue.get(lang, &key)
+        } else {
+            kind.to_string()
+        }
     }
 
     /// Subject lines put `prefix` where a case reference's own prefix would be.
