@@ -88,19 +88,15 @@ pub fn accept(
             },
             now,
         )?;
-        security_event::record(
+        let session = super::session::open_signed_in(
             conn,
             key,
-            &SecurityEvent {
-                kind: SecurityKind::SignedIn,
-                account: Some(&user.email),
-                address: None,
-                user_id: Some(&user.id),
-                detail: "on setting their first password",
-            },
+            &user,
+            None,
+            "on setting their first password",
+            sessions,
             now,
         )?;
-        let session = super::session::open(conn, key, &user, sessions, now)?;
         Ok((user, session))
     })
 }

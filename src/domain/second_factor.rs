@@ -172,22 +172,18 @@ fn signed_in(
         .find(hash_token(token))
         .select(second_steps::attempt_id)
         .get_result(conn)?;
-    super::sign_in::second_step_passed(conn, &attempt)?;
+    super::sign_in::succeeded(conn, &attempt)?;
     diesel::delete(second_steps::table.filter(second_steps::token_hash.eq(hash_token(token))))
         .execute(conn)?;
-    security_event::record(
+    super::session::open_signed_in(
         conn,
         &svc.audit_key,
-        &SecurityEvent {
-            kind: SecurityKind::SignedIn,
-            account: Some(&user.email),
-            address: Some(address),
-            user_id: Some(&user.id),
-            detail: "signed in to the pages, with the second step",
-        },
+        user,
+        Some(address),
+        "signed in to the pages, with the second step",
+        svc.access.sessions,
         now,
-    )?;
-    super::session::open(conn, &svc.audit_key, user, svc.access.sessions, now)
+    )
 }
 
 fn confirm_in(

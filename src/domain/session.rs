@@ -24,6 +24,33 @@ pub struct SessionRules {
 /// write unless a minute has passed.
 const SEEN_EVERY_SECONDS: i64 = 60;
 
+/// Signs a person in: the `signed_in` security event (saying `how`) and their new session, in
+/// the caller's transaction. Every way in (password, second step, single sign-on, an
+/// invitation's first password) ends here.
+pub fn open_signed_in(
+    conn: &mut DbConn,
+    key: &AuditKey,
+    user: &UserRow,
+    address: Option<&str>,
+    how: &str,
+    rules: SessionRules,
+    now: NaiveDateTime,
+) -> Result<String, AppError> {
+    security_event::record(
+        conn,
+        key,
+        &SecurityEvent {
+            kind: SecurityKind::SignedIn,
+            account: Some(&user.email),
+            address,
+            user_id: Some(&user.id),
+            detail: how,
+        },
+        now,
+    )?;
+    open(conn, key, user, rules, now)
+}
+
 /// Opens a session for `user` and returns its cookie value, ending their oldest sessions
 /// beyond the limit. In the caller's transaction.
 pub fn open(

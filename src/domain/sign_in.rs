@@ -219,36 +219,13 @@ pub fn failed(
 
 /// A right password: the attempt marked good, in the caller's transaction.
 /// A sign-in that waited for its second step has completed it: its attempt is marked good.
-pub fn second_step_passed(conn: &mut DbConn, attempt: &str) -> Result<(), AppError> {
+/// The attempt counts as good: the password was right and, where one is asked, the second
+/// step too.
+pub fn succeeded(conn: &mut DbConn, attempt: &str) -> Result<(), AppError> {
     diesel::update(sign_in_attempts::table.find(attempt))
         .set(sign_in_attempts::succeeded.eq(true))
         .execute(conn)?;
     Ok(())
-}
-
-pub fn succeeded(
-    conn: &mut DbConn,
-    key: &AuditKey,
-    attempt: &str,
-    user: &UserRow,
-    address: &str,
-    now: NaiveDateTime,
-) -> Result<(), AppError> {
-    diesel::update(sign_in_attempts::table.find(attempt))
-        .set(sign_in_attempts::succeeded.eq(true))
-        .execute(conn)?;
-    security_event::record(
-        conn,
-        key,
-        &SecurityEvent {
-            kind: SecurityKind::SignedIn,
-            account: Some(&user.email),
-            address: Some(address),
-            user_id: Some(&user.id),
-            detail: "signed in to the pages",
-        },
-        now,
-    )
 }
 
 #[cfg(test)]

@@ -251,19 +251,15 @@ pub fn complete(
         Some(u) => u,
     };
     let session = write_transaction(conn, |conn| {
-        security_event::record(
+        super::session::open_signed_in(
             conn,
             &svc.audit_key,
-            &SecurityEvent {
-                kind: SecurityKind::SignedIn,
-                account: Some(&user.email),
-                address: Some(address),
-                user_id: Some(&user.id),
-                detail: "with the council's account (single sign-on)",
-            },
+            &user,
+            Some(address),
+            "with the council's account (single sign-on)",
+            svc.access.sessions,
             now,
-        )?;
-        super::session::open(conn, &svc.audit_key, &user, svc.access.sessions, now)
+        )
     })?;
     Ok(Outcome::SignedIn {
         session,

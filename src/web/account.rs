@@ -193,9 +193,17 @@ pub async fn sign_in(
                             crate::domain::second_factor::wait(conn, &user, &going, &attempt, now)?;
                         return Ok(Err(waiting));
                     }
-                    sign_in::succeeded(conn, key, &attempt, &user, &address, now)?;
-                    crate::domain::session::open(conn, key, &user, s.services.access.sessions, now)
-                        .map(Ok)
+                    sign_in::succeeded(conn, &attempt)?;
+                    crate::domain::session::open_signed_in(
+                        conn,
+                        key,
+                        &user,
+                        Some(&address),
+                        "signed in to the pages",
+                        s.services.access.sessions,
+                        now,
+                    )
+                    .map(Ok)
                 })
             })
             .await?;
