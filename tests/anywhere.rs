@@ -44,7 +44,7 @@ fn from_an_empty_directory(backend: Backend) {
     let (ok, said) = place.run(&["workflows", "check"]);
     assert!(ok, "{said}");
     assert!(
-        said.contains("ok  cse-strategy v5") && said.contains("(shipped)"),
+        said.contains("ok  cse-strategy v6") && said.contains("(shipped)"),
         "{said}"
     );
     let token = place.add_chair();

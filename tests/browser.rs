@@ -315,9 +315,18 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
         ));
     }
     browser.click("#f-convene_strategy_meeting-youth_justice_involved-no");
+    // What was shared is recorded disclosure by disclosure (R24): what, with whom, the
+    // lawful basis from the workflow's list, and who decided.
+    let shared = "#f-convene_strategy_meeting-information_shared";
     browser.type_into(
-        "#f-convene_strategy_meeting-information_shared",
-        "Police intelligence shared under the duty to prevent serious harm",
+        shared,
+        "Police intelligence about an adult seen with the child",
+    );
+    browser.type_into(&format!("{shared}-0-with"), "Cardiff social services");
+    ui.choose(&format!("{shared}-0-basis"), "prevent_serious_harm");
+    browser.type_into(
+        &format!("{shared}-0-decided"),
+        "The detective sergeant on duty",
     );
     ui.submit(&discussion);
     assert_eq!(ui.errors(), "", "the strategy discussion is recorded");

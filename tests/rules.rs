@@ -527,6 +527,33 @@ on_both_backends! {
         let (s, b) = app.event(&app.chair, &id, json!({"event": "convene_strategy_meeting", "facts": without(discussion_facts(), &["information_shared"])}));
         assert_eq!(s, 422);
         assert_eq!(missing_names(&b), vec!["information_shared"]);
+        // A sentence of free text is not a record of each disclosure.
+        let send = |shared: Value| app.event(&app.chair, &id, json!({"event": "convene_strategy_meeting", "facts": merge(discussion_facts(), json!({"information_shared": shared}))}));
+        let (s, b) = send(json!("Police shared intelligence under the duty to prevent serious harm"));
+        assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (400, Some("invalid_fact"), Some("facts.information_shared")), "{b}");
+        let one = discussion_facts()["information_shared"][0].clone();
+        let (s, b) = send(json!([merge(one.clone(), json!({"lawful_basis": "because it seemed right"}))]));
+        assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (400, Some("invalid_choice"), Some("facts.information_shared[0].lawful_basis")), "{b}");
+        let (s, b) = send(json!([one.clone(), without(one.clone(), &["decided_by"])]));
+        assert_eq!((s, b["field"].as_str()), (400, Some("facts.information_shared[1].decided_by")), "{b}");
+        let health = json!({"what": "Missed appointments at the sexual health clinic", "shared_with": "Police South Wales",
+                            "lawful_basis": "safeguarding_children", "decided_by": "Named Nurse Example"});
+        let (s, b) = send(json!([one, health]));
+        assert_eq!(s, 200, "{b}");
+        let (_, case) = app.get(&app.chair, &format!("/api/cases/{id}"));
+        let bases: Vec<&str> = case["facts"]["information_shared"].as_array().expect("disclosures").iter()
+            .filter_map(|d| d["lawful_basis"].as_str()).collect();
+        assert_eq!(bases, vec!["prevent_serious_harm", "safeguarding_children"]);
+        // The case record, step by step, shows each disclosure in the reader's language.
+        let person = app.person("chair", "la-cardiff", "Test team", "Chair Two");
+        let web = support::web::Web::new(app);
+        web.sign_in(&person.email, TEST_PASSWORD);
+        let reference = case["reference"].as_str().expect("reference");
+        let page = web.get(&format!("/cases/{reference}/chronology")).body;
+        assert!(page.contains("Missed appointments at the sexual health clinic, shared with Police South Wales (Safeguarding children and individuals at risk (Data Protection Act 2018, Schedule 1, paragraph 18); decided by Named Nurse Example)"), "{page}");
+        web.get("/language/cy?back=/");
+        let page = web.get(&format!("/cases/{reference}/chronology")).body;
+        assert!(page.contains("wedi’i rannu â Police South Wales (Diogelu plant ac unigolion sy’n wynebu risg (Deddf Diogelu Data 2018, Atodlen 1, paragraff 18); penderfynwyd gan Named Nurse Example)"), "{page}");
     }
 }
 

@@ -33,6 +33,7 @@ mod tests {
             working_days: wd,
             hours: h,
             months: m,
+            from_fact: None,
             source: "test".into(),
             source_cy: None,
         }

@@ -230,17 +230,6 @@ impl Engine {
         let target = wf
             .state(&transition.to)
             .ok_or_else(|| AppError::Internal("validated target state missing".into()))?;
-        let deadline = transition
-            .deadline
-            .as_ref()
-            .or(target.deadline.as_ref())
-            .filter(|_| !target.terminal)
-            .map(|spec| self.deadline(spec, now));
-        let reviews = planned
-            .reviews
-            .iter()
-            .filter_map(|kind| self.review_step(&wf, step, kind, &facts, now))
-            .collect();
         let mut facts_after: Map<String, Value> = case
             .facts
             .iter()
@@ -250,6 +239,17 @@ impl Engine {
         for (k, v) in facts.iter().filter(|(k, _)| !wf.is_per_event(k)) {
             facts_after.insert(k.clone(), v.clone());
         }
+        let deadline = transition
+            .deadline
+            .as_ref()
+            .or(target.deadline.as_ref())
+            .filter(|_| !target.terminal)
+            .map(|spec| self.deadline_after(spec, &facts_after, now));
+        let reviews = planned
+            .reviews
+            .iter()
+            .filter_map(|kind| self.review_step(&wf, step, kind, &facts, now))
+            .collect();
         let mut emails = Vec::new();
         if actions
             .iter()
@@ -377,6 +377,25 @@ impl Engine {
     }
 
     fn deadline(&self, spec: &DeadlineSpec, from: DateTime<Utc>) -> Deadline {
+        self.deadline_after(spec, &Map::new(), from)
+    }
+
+    /// A step's deadline, counted from the fact it names when the case has recorded it (a date
+    /// is taken as midday in Wales), else from now; never from a time still to come.
+    fn deadline_after(
+        &self,
+        spec: &DeadlineSpec,
+        facts: &Map<String, Value>,
+        now: DateTime<Utc>,
+    ) -> Deadline {
+        let from = spec
+            .from_fact
+            .as_ref()
+            .and_then(|f| facts.get(f))
+            .and_then(Value::as_str)
+            .and_then(recorded_time)
+            .filter(|t| *t <= now)
+            .unwrap_or(now);
         Deadline {
             due_at: due_at(spec, from, &self.calendar),
             source: spec.source.clone(),
@@ -405,9 +424,7 @@ impl Engine {
         let from = from_fact
             .and_then(|f| sent.get(f))
             .and_then(Value::as_str)
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-            .and_then(|d| d.and_hms_opt(12, 0, 0))
-            .and_then(|t| london_to_utc(t).ok())
+            .and_then(recorded_time)
             .filter(|t| *t <= now)
             .unwrap_or(now);
         Some(ReviewStep {
@@ -597,6 +614,17 @@ pub fn parse_due_date(raw: &str, field: &str, today: NaiveDate) -> Result<NaiveD
         ));
     }
     Ok(d)
+}
+
+/// When a recorded date or time fact says something happened: a date at midday in Wales.
+fn recorded_time(raw: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Some(t.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(12, 0, 0))
+        .and_then(|t| london_to_utc(t).ok())
 }
 
 fn not_allowed(wf: &Workflow, state: &str, event: &str) -> AppError {

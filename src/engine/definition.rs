@@ -77,6 +77,10 @@ pub enum FactType {
     AgencyList,
     /// Who attended: `[{name, agency, direct_knowledge}]`.
     Attendance,
+    /// Each disclosure made (R24): what was shared, with which agency or person, on which
+    /// lawful basis (one of `options`) and who decided, `[{what, shared_with, lawful_basis,
+    /// decided_by}]`. A sentence of free text cannot be counted or checked; this can.
+    InformationSharing,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -180,6 +184,11 @@ pub struct DeadlineSpec {
     pub working_days: Option<u32>,
     pub hours: Option<u32>,
     pub months: Option<u32>,
+    /// Counted from the date or time a lasting fact records (the strategy meeting for a
+    /// conference), not from the step: never from the future, and from the step when the fact
+    /// was not recorded.
+    #[serde(default)]
+    pub from_fact: Option<String>,
     pub source: String,
     pub source_cy: Option<String>,
 }

@@ -168,6 +168,56 @@ fn normalise(
             }
             Ok(Value::Array(out))
         }
+        FactType::InformationSharing => {
+            let list = value.as_array().ok_or_else(|| {
+                wrong_type(
+                    field,
+                    "a list of {what, shared_with, lawful_basis, decided_by}",
+                )
+            })?;
+            if list.is_empty() {
+                return Err(AppError::bad_request(
+                    "empty_fact",
+                    field,
+                    format!("{field} must list at least one piece of information shared"),
+                ));
+            }
+            let mut out = Vec::new();
+            for (i, v) in list.iter().enumerate() {
+                let at = format!("{field}[{i}]");
+                let obj = v.as_object().ok_or_else(|| {
+                    wrong_type(
+                        &at,
+                        "an object {what, shared_with, lawful_basis, decided_by}",
+                    )
+                })?;
+                let part = |k: &str| text(obj.get(k).unwrap_or(&Value::Null), &format!("{at}.{k}"));
+                let what = part("what")?;
+                let shared_with = part("shared_with")?;
+                let basis = obj
+                    .get("lawful_basis")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                if !spec.options.iter().any(|o| o == basis) {
+                    return Err(AppError::bad_request(
+                        "invalid_choice",
+                        format!("{at}.lawful_basis"),
+                        format!(
+                            "{at}.lawful_basis must be one of {}",
+                            spec.options.join(", ")
+                        ),
+                    ));
+                }
+                let decided_by = part("decided_by")?;
+                let mut entry = Map::new();
+                entry.insert("what".into(), Value::String(what));
+                entry.insert("shared_with".into(), Value::String(shared_with));
+                entry.insert("lawful_basis".into(), Value::String(basis.to_string()));
+                entry.insert("decided_by".into(), Value::String(decided_by));
+                out.push(Value::Object(entry));
+            }
+            Ok(Value::Array(out))
+        }
         FactType::Attendance => {
             let list = value
                 .as_array()

@@ -27,7 +27,10 @@ pub fn validate(file: &WorkflowFile) -> Result<(), Vec<String>> {
 
     for (name, fact) in &file.facts {
         check_rules(&fact.rules, &format!("fact '{name}'"), &mut p);
-        let needs_options = matches!(fact.kind, FactType::Choice | FactType::Checklist);
+        let needs_options = matches!(
+            fact.kind,
+            FactType::Choice | FactType::Checklist | FactType::InformationSharing
+        );
         if needs_options && fact.options.is_empty() {
             p(format!(
                 "fact '{name}': a {:?} fact needs options",
@@ -36,7 +39,7 @@ pub fn validate(file: &WorkflowFile) -> Result<(), Vec<String>> {
         }
         if !needs_options && !fact.options.is_empty() {
             p(format!(
-                "fact '{name}': options only apply to choice and checklist facts"
+                "fact '{name}': options only apply to choice, checklist and information-sharing facts"
             ));
         }
     }
@@ -52,8 +55,18 @@ pub fn validate(file: &WorkflowFile) -> Result<(), Vec<String>> {
         if kind.title.trim().is_empty() {
             p(format!("review kind '{name}': title is empty"));
         }
-        check_deadline(&kind.first, &format!("review kind '{name}', first"), &mut p);
-        check_deadline(&kind.then, &format!("review kind '{name}', then"), &mut p);
+        check_deadline(
+            file,
+            &kind.first,
+            &format!("review kind '{name}', first"),
+            &mut p,
+        );
+        check_deadline(
+            file,
+            &kind.then,
+            &format!("review kind '{name}', then"),
+            &mut p,
+        );
         for fact in kind.first_from_fact.iter().chain(kind.held_on_fact.iter()) {
             match file.facts.get(fact) {
                 Some(spec) if spec.kind == crate::engine::definition::FactType::Date => {}
@@ -77,7 +90,7 @@ pub fn validate(file: &WorkflowFile) -> Result<(), Vec<String>> {
             ));
         }
         if let Some(d) = &state.deadline {
-            check_deadline(d, &format!("state '{}'", state.id), &mut p);
+            check_deadline(file, d, &format!("state '{}'", state.id), &mut p);
         }
         if let Some(kind) = &state.meeting_kind {
             if !file.meeting_kinds.contains_key(kind) {
@@ -144,7 +157,7 @@ pub fn validate(file: &WorkflowFile) -> Result<(), Vec<String>> {
             p(format!("{at}: a decline must name the rule that allows it"));
         }
         if let Some(d) = &t.deadline {
-            check_deadline(d, &at, &mut p);
+            check_deadline(file, d, &at, &mut p);
         }
         for (i, g) in t.guards.iter().enumerate() {
             check_guard(file, g, &format!("{at}, guard {}", i + 1), &mut p);
@@ -210,7 +223,16 @@ fn check_rules(rules: &[String], at: &str, p: &mut impl FnMut(String)) {
     }
 }
 
-fn check_deadline(d: &DeadlineSpec, at: &str, p: &mut impl FnMut(String)) {
+fn check_deadline(file: &WorkflowFile, d: &DeadlineSpec, at: &str, p: &mut impl FnMut(String)) {
+    if let Some(fact) = &d.from_fact {
+        use crate::engine::definition::FactType;
+        match file.facts.get(fact) {
+            Some(spec) if matches!(spec.kind, FactType::Date | FactType::Datetime) && !spec.per_event => {}
+            _ => p(format!(
+                "{at}: a deadline counts from fact '{fact}', which is not a declared date or time that lasts"
+            )),
+        }
+    }
     let units = [d.working_days, d.hours, d.months]
         .iter()
         .filter(|u| u.is_some())

@@ -166,6 +166,10 @@ impl Catalogue {
                     "declined",
                     "pending",
                     "number",
+                    "what",
+                    "with",
+                    "basis",
+                    "decided_by",
                 ] {
                     args.set(name, FluentValue::from(2));
                 }

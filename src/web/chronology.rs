@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use crate::app::AppState;
 use crate::engine::definition::{FactSpec, FactType};
 use crate::error::AppError;
+use crate::i18n::catalogue::Arg;
 use crate::i18n::Language;
 use crate::time::wales;
 
@@ -90,6 +91,28 @@ fn answer(state: &AppState, spec: &FactSpec, value: &Value, lang: Language) -> S
                             }
                             None => format!("{}: {direct}", a["name"].as_str().unwrap_or("")),
                         }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default(),
+        FactType::InformationSharing => value
+            .as_array()
+            .map(|l| {
+                l.iter()
+                    .map(|d| {
+                        let s = |k: &str| d[k].as_str().unwrap_or("");
+                        let basis = spec.option_in(s("lawful_basis"), lang);
+                        state.pages.words_with(
+                            lang.code(),
+                            "record_information_shared",
+                            &[
+                                ("what", Arg::Text(s("what"))),
+                                ("with", Arg::Text(s("shared_with"))),
+                                ("basis", Arg::Text(basis)),
+                                ("decided_by", Arg::Text(s("decided_by"))),
+                            ],
+                        )
                     })
                     .collect::<Vec<_>>()
                     .join("; ")

@@ -92,6 +92,20 @@ pub struct AttendanceRow {
     pub direct: bool,
 }
 
+/// One disclosure's inputs on an information-sharing question (R24).
+#[derive(Debug, Serialize, Default)]
+pub struct SharingRow {
+    pub index: usize,
+    pub what: String,
+    pub shared_with: String,
+    pub decided_by: String,
+    pub bases: Vec<Choice>,
+}
+
+/// How many disclosures a form offers at once; more are recorded with the next event or the
+/// API.
+pub const SHARING_ROWS: usize = 3;
+
 #[derive(Debug, Serialize, Default)]
 pub struct Field {
     pub id: String,
@@ -107,6 +121,7 @@ pub struct Field {
     pub is_checklist: bool,
     pub is_agencies: bool,
     pub is_attendance: bool,
+    pub is_information_sharing: bool,
     pub value: String,
     pub yes: bool,
     pub no: bool,
@@ -115,6 +130,7 @@ pub struct Field {
     pub no_label: String,
     pub options: Vec<Choice>,
     pub rows: Vec<AttendanceRow>,
+    pub sharing: Vec<SharingRow>,
     pub error: Option<String>,
     /// A date's three inputs and a time of day, as typed or as recorded (in Wales).
     pub day: String,
@@ -331,6 +347,46 @@ pub fn field(
                 })
                 .collect();
         }
+        FactType::InformationSharing => {
+            f.is_information_sharing = true;
+            let recorded_rows: Vec<Value> = recorded
+                .as_ref()
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            f.sharing = (0..SHARING_ROWS)
+                .map(|i| {
+                    let part = |k: &str| match prefill {
+                        Prefill::Typed(form) => first(form, &format!("share:{name}:{i}:{k}"))
+                            .unwrap_or("")
+                            .to_string(),
+                        Prefill::Recorded(_) => recorded_rows
+                            .get(i)
+                            .and_then(|r| r.get(k))
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string(),
+                    };
+                    let basis = part("lawful_basis");
+                    SharingRow {
+                        index: i,
+                        what: part("what"),
+                        shared_with: part("shared_with"),
+                        decided_by: part("decided_by"),
+                        bases: spec
+                            .options
+                            .iter()
+                            .map(|o| Choice {
+                                id: format!("{id}-{i}-basis-{o}"),
+                                value: o.clone(),
+                                label: spec.option_in(o, lang).to_string(),
+                                checked: *o == basis,
+                            })
+                            .collect(),
+                    }
+                })
+                .collect();
+        }
     }
     f
 }
@@ -450,6 +506,29 @@ fn fact_from(form: &Submitted, name: &str, spec: &FactSpec) -> Result<Option<Val
                                 "direct_knowledge": first(form, &key("direct")).is_some(),
                             })
                         })
+                    })
+                    .collect();
+                (!rows.is_empty()).then_some(Value::Array(rows))
+            }
+            FactType::InformationSharing => {
+                const PARTS: [&str; 4] = ["what", "shared_with", "lawful_basis", "decided_by"];
+                let rows: Vec<Value> = (0..SHARING_ROWS)
+                    .filter_map(|i| {
+                        let entry: Map<String, Value> = PARTS
+                            .iter()
+                            .map(|k| {
+                                let v = first(form, &format!("share:{name}:{i}:{k}"))
+                                    .map(str::trim)
+                                    .unwrap_or("");
+                                (k.to_string(), json!(v))
+                            })
+                            .collect();
+                        // A row left wholly blank is not a disclosure; a row begun is checked
+                        // whole, so a missing part is named.
+                        entry
+                            .values()
+                            .any(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+                            .then_some(Value::Object(entry))
                     })
                     .collect();
                 (!rows.is_empty()).then_some(Value::Array(rows))

@@ -519,7 +519,12 @@ pub fn discussion_facts() -> Value {
         "discussion_held_at": "2026-11-25T09:30:00Z",
         "participants": ["la-cardiff", "police-south-wales", "health-cardiff-and-vale"],
         "youth_justice_involved": false,
-        "information_shared": "Police intelligence shared with social services under the duty to prevent serious harm",
+        "information_shared": [{
+            "what": "Police intelligence about an adult seen with the child",
+            "shared_with": "Cardiff social services",
+            "lawful_basis": "prevent_serious_harm",
+            "decided_by": "The detective sergeant on duty",
+        }],
     })
 }
 
