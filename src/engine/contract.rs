@@ -28,9 +28,11 @@ pub enum StateTag {
     StrategyDiscussion,
     /// The age-18 track's referrals are made: the track may be handed over on the birthday.
     HandoverReady,
+    /// The initial child protection conference (Wales's figures: conferences within timescale).
+    InitialConference,
 }
 
-/// Events the service applies itself.
+/// Events the service applies itself, or counts.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum EventTag {
@@ -40,6 +42,9 @@ pub enum EventTag {
     CloseAt18,
     /// The age-18 track is handed over on the birthday.
     HandOver,
+    /// The child is placed on the child protection register (Wales's figures: time on the
+    /// register, re-registrations). The registration lasts until the pathway finishes.
+    Registers,
 }
 
 /// Facts the code reads or writes.
@@ -93,13 +98,14 @@ pub fn check(file: &WorkflowFile) -> Vec<String> {
         StateTag::Decision,
         StateTag::StrategyDiscussion,
         StateTag::HandoverReady,
+        StateTag::InitialConference,
     ] {
         let n = file.states.iter().filter(|s| s.tags.contains(&tag)).count();
         if n > 1 {
             p(format!("contract: {n} states are tagged {tag:?}; tag one"));
         }
     }
-    for tag in [EventTag::CloseAt18, EventTag::HandOver] {
+    for tag in [EventTag::CloseAt18, EventTag::HandOver, EventTag::Registers] {
         let n = file
             .transitions
             .iter()

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::overdue::{self, OverdueAction, OverdueStep, ReviewDue, Scope, TurningEighteen};
+use super::wales_figures::{self, WalesFigures};
 use crate::engine::contract::StateTag;
 use crate::engine::Engine;
 use crate::error::AppError;
@@ -101,6 +102,8 @@ pub struct Dashboard {
     pub lists: Lists,
     pub timeliness_by_team: Vec<Timeliness>,
     pub timeliness_by_authority: Vec<Timeliness>,
+    /// The figures Wales reports, for children located in the authority.
+    pub wales_figures: WalesFigures,
 }
 
 pub fn may_view(actor: &Actor) -> Result<(), AppError> {
@@ -185,6 +188,7 @@ pub fn build(
     let scope = Scope::Authority(actor.authority.clone());
     let lists = lists(conn, engine, &scope, now)?;
     let (by_team, by_authority) = timeliness(conn, engine, &actor.authority, from, to, now)?;
+    let figures = wales_figures::compute(conn, engine, &actor.authority, from, to)?;
     Ok(Dashboard {
         authority: actor.authority.clone(),
         period_from: from,
@@ -193,10 +197,11 @@ pub fn build(
         lists,
         timeliness_by_team: by_team,
         timeliness_by_authority: by_authority,
+        wales_figures: figures,
     })
 }
 
-fn median(values: &mut [i64]) -> Option<f64> {
+pub(super) fn median(values: &mut [i64]) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
@@ -433,11 +438,23 @@ pub fn csv(dashboard: &Dashboard, list: &str) -> Result<String, AppError> {
                 }
             }
         }
+        "wales_figures" => {
+            let f = &dashboard.wales_figures;
+            let period = |r: &mut dyn FnMut(Vec<String>) -> Result<(), AppError>, figure: &str, count: usize, out_of: Option<usize>, mean: Option<f64>, median: Option<f64>| {
+                let days = |d: Option<f64>| d.map(|d| format!("{d:.1}")).unwrap_or_default();
+                r(vec![dashboard.period_from.to_string(), dashboard.period_to.to_string(), figure.to_string(), count.to_string(), opt(&out_of), days(mean), days(median)])
+            };
+            row(strs(&["period_from", "period_to", "figure", "count", "out_of", "mean_days", "median_days"]))?;
+            period(&mut row, "reports_decided_within_one_working_day", f.reports_decided_within_one_working_day, Some(f.reports_decided), None, None)?;
+            period(&mut row, "initial_conferences_within_timescale", f.initial_conferences_within_timescale, Some(f.initial_conferences), None, None)?;
+            period(&mut row, "re_registrations_within_12_months", f.re_registrations_within_12_months, Some(f.registrations), None, None)?;
+            period(&mut row, "time_on_register_of_those_deregistered", f.deregistrations, None, f.mean_days_on_register, f.median_days_on_register)?;
+        }
         other => {
             return Err(AppError::bad_request(
                 "unknown_list",
                 "list",
-                format!("{other:?} is not a list; lists are overdue_steps, overdue_actions, reviews_due, turning_18, timeliness"),
+                format!("{other:?} is not a list; lists are overdue_steps, overdue_actions, reviews_due, turning_18, timeliness, wales_figures"),
             ))
         }
     }

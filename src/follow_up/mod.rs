@@ -1,10 +1,12 @@
 //! Following cases up after each step: chasing agreed actions, the age-18 rules on the
-//! calendar, what is overdue, and what team leads see of it (dashboard and digest).
+//! calendar, what is overdue, and what team leads see of it (dashboard and digest), with the
+//! figures Wales reports.
 pub mod action_notices;
 pub mod age18;
 pub mod dashboard;
 pub mod digest;
 pub mod overdue;
+pub mod wales_figures;
 
 /// How hard actions are chased, from the service's configuration.
 #[derive(Debug, Clone, Copy)]

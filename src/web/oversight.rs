@@ -111,6 +111,7 @@ pub async fn dashboard(
             "share": t.share_within_timescale.map(|s| format!("{:.0}%", s * 100.0)),
         })).collect::<Vec<_>>(),
         "chart": if bars.is_empty() { String::new() } else { svg::share_bars(&chart_title, &bars) },
+        "wales_figures": wales_figures(&d.wales_figures),
         "period": typed, "errors": errors,
     });
     Ok(super::page_response(
@@ -184,4 +185,18 @@ pub async fn workflow(
         })).collect::<Vec<_>>(),
     });
     super::page_response(&state, "workflow", &page, StatusCode::OK, data)
+}
+
+/// The figures Wales reports, as the dashboard shows them: each figure's count out of its whole,
+/// or its days; the definitions are the catalogue's.
+fn wales_figures(f: &crate::follow_up::wales_figures::WalesFigures) -> serde_json::Value {
+    let share =
+        |n: usize, of: usize| (of > 0).then(|| format!("{:.0}%", n as f64 * 100.0 / of as f64));
+    let days = |d: Option<f64>| d.map(|d| format!("{d:.1}"));
+    json!({
+        "reports": {"count": f.reports_decided_within_one_working_day, "of": f.reports_decided, "share": share(f.reports_decided_within_one_working_day, f.reports_decided)},
+        "conferences": {"count": f.initial_conferences_within_timescale, "of": f.initial_conferences, "share": share(f.initial_conferences_within_timescale, f.initial_conferences)},
+        "re_registrations": {"count": f.re_registrations_within_12_months, "of": f.registrations, "share": share(f.re_registrations_within_12_months, f.registrations)},
+        "register": {"count": f.deregistrations, "mean": days(f.mean_days_on_register), "median": days(f.median_days_on_register)},
+    })
 }
