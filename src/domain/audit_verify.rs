@@ -266,6 +266,35 @@ fn replay(
                     }
                 }
                 lasting(&mut facts, wf, version);
+                // A transfer between authorities moves the child's authorities, and at its end
+                // the case's team and the holding authority's access by involvement or naming.
+                let moved = &p["authorities"];
+                if let (Some(Value::Object(c)), Some(to)) = (child.as_mut(), moved["to"].as_str()) {
+                    match moved["transfer"].as_str() {
+                        Some("begins") => {
+                            c.insert("residence_authority".into(), Value::String(to.to_string()));
+                        }
+                        Some("completes") => {
+                            c.insert("located_authority".into(), Value::String(to.to_string()));
+                            team = Some(None);
+                            let ended = &moved["access_ended"];
+                            for u in ended["involvements_ended"].as_array().into_iter().flatten() {
+                                if let Some(i) = u
+                                    .as_str()
+                                    .and_then(|u| involved.iter().position(|x| x == u))
+                                {
+                                    involved.remove(i);
+                                }
+                            }
+                            for u in ended["naming_ended"].as_array().into_iter().flatten() {
+                                if let Some(u) = u.as_str() {
+                                    named.remove(u);
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
                 let terminal = engine
                     .registry
                     .get(wf, version)

@@ -36,6 +36,7 @@ pub mod session;
 pub mod sign_in;
 pub mod single_sign_on;
 pub mod staff;
+pub mod transfer;
 pub mod transition;
 pub mod unit_of_work;
 pub mod user;

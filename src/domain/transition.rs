@@ -14,6 +14,7 @@ use super::unit_of_work::{self, Intent};
 use super::Services;
 use crate::engine::decide::EmailIntent;
 use crate::engine::Command;
+use crate::engine::Transfer;
 use crate::engine::{
     CaseSnapshot, Decision, NewAction, Owner, ProposedAction, Start, StepSnapshot,
 };
@@ -508,6 +509,45 @@ fn write_decision(
             now,
         )?;
     }
+    // A family moving authority (WSP c4 p9): the receiving authority becomes the authority of
+    // residence and is told, so its team leads see the case beside the team holding it; at the
+    // transfer conference it becomes where the child is located, and the authority that held
+    // the case no longer sees it.
+    let authorities = match &decision.transfer {
+        None => None,
+        Some(Transfer::Begins { to }) => {
+            diesel::update(cases::table.find(&case.id))
+                .set(cases::residence_authority.eq(to))
+                .execute(conn)?;
+            super::transfer::tell_receiving_authority(
+                svc,
+                conn,
+                case,
+                to,
+                decision.deadline.as_ref().map(|d| d.due_at),
+                now,
+            )?;
+            Some(
+                json!({"transfer": "begins", "from": case.located_authority, "to": to,
+                        "residence_before": case.residence_authority}),
+            )
+        }
+        Some(Transfer::Completes) => {
+            // No team of the authority that held it keeps it: the receiving authority's team
+            // leads give it to one of their teams.
+            diesel::update(cases::table.find(&case.id))
+                .set((
+                    cases::located_authority.eq(&case.residence_authority),
+                    cases::team.eq(None::<String>),
+                ))
+                .execute(conn)?;
+            let ended = super::transfer::end_holding_authority_access(conn, case)?;
+            Some(
+                json!({"transfer": "completes", "from": case.located_authority, "to": case.residence_authority,
+                        "team_before": case.team, "access_ended": ended}),
+            )
+        }
+    };
     let payload = json!({
         "workflow_version": decision.workflow_version,
         "facts": decision.facts,
@@ -519,6 +559,7 @@ fn write_decision(
         "reviews": reviews,
         "rules": decision.rules,
         "addresses_confirmed": addresses_confirmed,
+        "authorities": authorities,
     });
     let new_version = case.version + 1;
     let row = audit::append(

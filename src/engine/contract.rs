@@ -60,6 +60,8 @@ pub enum FactTag {
     MeetingAttendance,
     /// Why the plan ends (a choice with the option `PLAN_ENDS_AT_18`): the service sets it at 18.
     PlanEndReason,
+    /// The authority a family moves to (an authority): a transfer that begins reads it.
+    ReceivingAuthority,
 }
 
 /// The option of the `PlanEndReason` fact that the service records on the 18th birthday.
@@ -120,6 +122,7 @@ pub fn check(file: &WorkflowFile) -> Vec<String> {
         (FactTag::YouthJusticeInvolved, FactType::Bool),
         (FactTag::MeetingAttendance, FactType::Attendance),
         (FactTag::PlanEndReason, FactType::Choice),
+        (FactTag::ReceivingAuthority, FactType::Authority),
     ] {
         let tagged: Vec<_> = file
             .facts
@@ -193,6 +196,16 @@ pub fn check(file: &WorkflowFile) -> Vec<String> {
             )),
             Some(_) => {}
         }
+    }
+    let transfers = file
+        .transitions
+        .iter()
+        .flat_map(|t| &t.effects)
+        .any(|e| e.transfer == Some(super::definition::TransferStep::Begins));
+    if transfers && file.fact_tagged(FactTag::ReceivingAuthority).is_none() {
+        p("contract: a transfer that begins needs the authority fact it moves the case to, tagged \
+           ReceivingAuthority (tags = [\"receiving_authority\"])"
+            .into());
     }
     if file.role == Some(WorkflowRole::Age18Track) {
         if file.state_tagged(StateTag::HandoverReady).is_none() {

@@ -8,8 +8,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Map, Value};
 
 use super::checks::CheckContext;
+use super::contract::FactTag;
 use super::deadline::due_at;
-use super::definition::{DeadlineSpec, Effect, Transition};
+use super::definition::{DeadlineSpec, Effect, TransferStep, Transition};
 use super::facts::validate_facts;
 use super::guards::{condition_holds, unmet, GuardContext, Missing};
 use super::snapshot::{CaseSnapshot, Owner, StepSnapshot};
@@ -109,9 +110,18 @@ pub struct Decision {
     pub start_workflows: Vec<String>,
     pub reviews: Vec<ReviewStep>,
     pub emails: Vec<EmailIntent>,
+    /// The case moving between Welsh authorities.
+    pub transfer: Option<Transfer>,
 }
 
-/// A workflow starting on a case.
+/// What a transfer does to the case's authorities.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transfer {
+    /// `to` becomes the authority of residence and is told; both authorities see the case.
+    Begins { to: String },
+    /// The authority of residence becomes where the child is located: it alone holds the case.
+    Completes,
+}
 #[derive(Debug, Clone)]
 pub struct Start {
     pub workflow: String,
@@ -250,6 +260,41 @@ impl Engine {
             .iter()
             .filter_map(|kind| self.review_step(&wf, step, kind, &facts, now))
             .collect();
+        let transfer = match planned.transfer {
+            None => None,
+            Some(TransferStep::Completes) => Some(Transfer::Completes),
+            Some(TransferStep::Begins) => {
+                let fact = wf
+                    .def
+                    .fact_tagged(FactTag::ReceivingAuthority)
+                    .ok_or_else(|| {
+                        AppError::Internal("validated receiving authority fact missing".into())
+                    })?;
+                let field = format!("facts.{fact}");
+                // Sent with the event (a transfer can happen again on a case, so the fact is kept
+                // with the event that records it), or recorded before.
+                let to = facts
+                    .get(fact)
+                    .or_else(|| facts_after.get(fact))
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| {
+                        AppError::unprocessable(
+                            "receiving_authority_missing",
+                            &field,
+                            "name the authority the family has moved to",
+                        )
+                    })?
+                    .to_string();
+                if to == case.located_authority {
+                    return Err(AppError::unprocessable(
+                        "same_authority",
+                        &field,
+                        "the family must be moving to another authority than the one holding the case",
+                    ));
+                }
+                Some(Transfer::Begins { to })
+            }
+        };
         let mut emails = Vec::new();
         if actions
             .iter()
@@ -279,6 +324,7 @@ impl Engine {
             start_workflows: planned.start,
             reviews,
             emails,
+            transfer,
         })
     }
 
@@ -571,6 +617,9 @@ impl Engine {
             if let Some(r) = &e.review {
                 planned.reviews.push(r.clone());
             }
+            if let Some(t) = e.transfer {
+                planned.transfer = Some(t);
+            }
         }
         planned
     }
@@ -581,6 +630,7 @@ struct Planned {
     actions: Vec<NewAction>,
     start: Vec<String>,
     reviews: Vec<String>,
+    transfer: Option<TransferStep>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

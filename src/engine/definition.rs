@@ -77,6 +77,8 @@ pub enum FactType {
     AgencyList,
     /// Who attended: `[{name, agency, direct_knowledge}]`.
     Attendance,
+    /// The code of one local authority the service knows (the authority a family moves to).
+    Authority,
     /// Each disclosure made (R24): what was shared, with which agency or person, on which
     /// lawful basis (one of `options`) and who decided, `[{what, shared_with, lawful_basis,
     /// decided_by}]`. A sentence of free text cannot be counted or checked; this can.
@@ -279,6 +281,20 @@ pub struct Effect {
     /// Marks the due review of this kind (declared under `review_kinds`) held, and schedules
     /// the next: the kind's `first` deadline if none was held before, else its `then`.
     pub review: Option<String>,
+    /// A family moving to another Welsh authority (WSP c4 p9): the transfer begins or completes.
+    pub transfer: Option<TransferStep>,
+}
+
+/// The two moments of a transfer between Welsh authorities.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferStep {
+    /// The receiving authority (the fact tagged `receiving_authority`) is told, and becomes the
+    /// authority of residence: both it and the authority holding the case see the case.
+    Begins,
+    /// The receiving authority holds the case (it is where the child is located too); the one
+    /// that held it no longer sees it.
+    Completes,
 }
 
 pub const CASE_FIELDS: &[&str] = &[

@@ -168,6 +168,19 @@ fn normalise(
             }
             Ok(Value::Array(out))
         }
+        FactType::Authority => {
+            let code = value
+                .as_str()
+                .ok_or_else(|| wrong_type(field, "the code of a local authority"))?;
+            match agencies.get(code) {
+                Some(a) if a.kind == "local_authority" => Ok(Value::String(code.to_string())),
+                _ => Err(AppError::unprocessable(
+                    "unknown_authority",
+                    field,
+                    format!("no local authority has the code {code:?}"),
+                )),
+            }
+        }
         FactType::InformationSharing => {
             let list = value.as_array().ok_or_else(|| {
                 wrong_type(

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use crate::reference::agencies::Agencies;
 use crate::reference::calendar::WorkingCalendar;
 
-pub use decide::{Command, Decision, EmailIntent, NewAction, ProposedAction, Start};
+pub use decide::{Command, Decision, EmailIntent, NewAction, ProposedAction, Start, Transfer};
 pub use registry::{Workflow, WorkflowRegistry};
 pub use snapshot::{CaseSnapshot, Owner, StepSnapshot};
 

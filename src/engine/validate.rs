@@ -379,16 +379,17 @@ fn check_effect(file: &WorkflowFile, e: &Effect, at: &str, p: &mut impl FnMut(St
     if e.when.is_some() && !e.when_any.is_empty() {
         p(format!("{at}: an effect has when or when_any, not both"));
     }
-    match (&e.create_action, &e.start_workflow, &e.review) {
-        (Some(kind), None, None) => {
+    match (&e.create_action, &e.start_workflow, &e.review, &e.transfer) {
+        (None, None, None, Some(_)) => {}
+        (Some(kind), None, None, None) => {
             if !file.action_kinds.contains_key(kind) {
                 p(format!(
                     "{at}: creates action kind '{kind}', which is not declared"
                 ));
             }
         }
-        (None, Some(_), None) => {}
-        (None, None, Some(kind)) => {
+        (None, Some(_), None, None) => {}
+        (None, None, Some(kind), None) => {
             if !file.review_kinds.contains_key(kind) {
                 p(format!(
                     "{at}: schedules review kind '{kind}', which is not declared"
@@ -396,7 +397,7 @@ fn check_effect(file: &WorkflowFile, e: &Effect, at: &str, p: &mut impl FnMut(St
             }
         }
         _ => p(format!(
-            "{at}: an effect has exactly one of create_action, start_workflow or review"
+            "{at}: an effect has exactly one of create_action, start_workflow, review or transfer"
         )),
     }
 }

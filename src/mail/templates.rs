@@ -23,6 +23,7 @@ pub const EMAILS: &[&str] = &[
     "daily_digest",
     "age18_started",
     "age18_handover",
+    "transfer_notice",
     "break_glass",
     "link_code",
     "account_invitation",
@@ -177,6 +178,10 @@ pub fn sample(name: &str, lang: Language) -> Value {
                 {"title": "Tell the young person about the support open to them", "due": day, "due_by": by},
             ],
             "case_url": "https://safeguard.example/cases/sample",
+        }),
+        "transfer_notice" => json!({
+            "recipient_name": "Sample Invitee", "reference": "CSE-2026-000001", "from_authority": "Sample Council",
+            "due": day, "due_by": by, "case_url": "https://safeguard.example/cases/sample",
         }),
         "break_glass" => json!({
             "team_lead_name": "Sample Invitee", "reference": "CSE-2026-000001", "person_name": "Sample Chair",

@@ -61,6 +61,7 @@ fn answer(state: &AppState, spec: &FactSpec, value: &Value, lang: Language) -> S
                 ticked.join("; ")
             }
         }
+        FactType::Authority => value.as_str().map(agency).unwrap_or_default(),
         FactType::AgencyList => value
             .as_array()
             .map(|l| {

@@ -266,6 +266,17 @@ pub fn field(
                 })
                 .collect();
         }
+        FactType::Authority => {
+            f.is_choice = true;
+            f.options = agency_choices(agencies, &id, welsh, &|c| c == value)
+                .into_iter()
+                .filter(|c| {
+                    agencies
+                        .get(&c.value)
+                        .is_some_and(|a| a.kind == "local_authority")
+                })
+                .collect();
+        }
         FactType::Checklist => {
             f.is_checklist = true;
             f.options = spec
@@ -446,7 +457,9 @@ fn fact_from(form: &Submitted, name: &str, spec: &FactSpec) -> Result<Option<Val
                 "" => None,
                 _ => return Err(bad(&field, "answer yes or no")),
             },
-            FactType::Text | FactType::Choice => (!raw.is_empty()).then(|| json!(raw)),
+            FactType::Text | FactType::Choice | FactType::Authority => {
+                (!raw.is_empty()).then(|| json!(raw))
+            }
             FactType::Date => date_from(form, &input, &field)?.map(|d| json!(d.to_string())),
             FactType::Datetime => match date_from(form, &input, &field)? {
                 None => None,

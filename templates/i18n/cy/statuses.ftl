@@ -26,6 +26,7 @@ email_kind_action_news = newyddion am gam gweithredu i’w gadeirydd
 email_kind_action_more_time = ateb i gais am fwy o amser
 email_kind_daily_digest = crynodeb dyddiol
 email_kind_age18_started = trywydd 18 oed wedi dechrau
+email_kind_transfer_notice = cynllun yn trosglwyddo i’ch awdurdod
 email_kind_age18_handover = trosglwyddo yn 18 oed
 email_kind_break_glass = hysbysiad mynediad brys
 email_kind_link_code = cod untro

@@ -26,6 +26,7 @@ email_kind_action_news = news of an action for its chair
 email_kind_action_more_time = answer to a request for more time
 email_kind_daily_digest = daily summary
 email_kind_age18_started = age 18 track started
+email_kind_transfer_notice = plan transferring to your authority
 email_kind_age18_handover = handover at 18
 email_kind_break_glass = break-glass notice
 email_kind_link_code = one-time code
