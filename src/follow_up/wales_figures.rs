@@ -91,6 +91,15 @@ pub fn compute(
         .filter(cases::restricted.eq(false))
         .filter(step_history::workflow.eq(&primary))
         .filter(step_history::left_at.le(end))
+        // Only the rows a figure reads: decisions and conferences in the period, and every
+        // registration up to its end; not the whole history of the authority's cases.
+        .filter(
+            step_history::state
+                .eq_any(decision.iter().chain(&conference).cloned().collect::<Vec<_>>())
+                .and(step_history::left_at.gt(start))
+                .or(step_history::left_by_event
+                    .eq_any(registers.iter().cloned().collect::<Vec<_>>())),
+        )
         .select((
             cases::id,
             step_history::state,
@@ -125,20 +134,27 @@ pub fn compute(
 
     // A registration lasts until the case's pathway finishes: de-registered at a review, at
     // 18, or for another reason the plan's end records.
+    let registered: Vec<String> = {
+        let mut ids: Vec<String> = steps
+            .iter()
+            .filter(|s| registers.contains(&s.5))
+            .map(|s| s.0.clone())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
     let finished: BTreeMap<String, NaiveDateTime> = case_workflows::table
-        .inner_join(cases::table)
-        .filter(cases::located_authority.eq(authority))
-        .filter(cases::restricted.eq(false))
+        .filter(case_workflows::case_id.eq_any(&registered))
         .filter(case_workflows::workflow.eq(&primary))
         .filter(case_workflows::finished_at.is_not_null())
-        .select((cases::id, case_workflows::finished_at))
+        .select((case_workflows::case_id, case_workflows::finished_at))
         .load::<(String, Option<NaiveDateTime>)>(conn)?
         .into_iter()
         .filter_map(|(id, at)| at.map(|t| (id, t)))
         .collect();
     let child_of: BTreeMap<String, (String, NaiveDate)> = cases::table
-        .filter(cases::located_authority.eq(authority))
-        .filter(cases::restricted.eq(false))
+        .filter(cases::id.eq_any(&registered))
         .select((
             cases::id,
             cases::child_name_folded,
