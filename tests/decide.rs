@@ -55,6 +55,7 @@ fn at(engine: &Engine, state: &str) -> StepSnapshot {
         workflow: primary.name().to_string(),
         version: primary.version(),
         state: state.into(),
+        entered_at: None,
         reviews_scheduled: Default::default(),
         reviews_due: Default::default(),
     }

@@ -225,9 +225,14 @@ on_both_backends! {
         let (s, b) = app.event(&app.chair, &id, json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25"}}));
         assert_eq!(s, 422, "{b}");
         assert_eq!(missing_names(&b), vec!["conference_held_on"]);
+        // Convened two days after the meeting, which gave no date of its own: the conference
+        // still counts from the meeting's end (Wednesday 25th), so is due on 16 December, not
+        // on 18 December.
+        app.clock.set(at(2026, 11, 27, 10));
         let (s, b) = app.event(&app.chair, &id, json!({"event": "convene_initial_conference"}));
         assert_eq!(s, 200, "{b}");
         assert_eq!(step(app, &id)["state"], "initial_conference");
+        assert_eq!(step(app, &id)["deadline"]["due_at"], "2026-12-16T23:59:59Z");
         let (s, b) = app.event(&app.chair, &id, json!({"event": "register_child", "facts": {"conference_held_on": "2026-11-25", "plan_agreed_on": "2026-11-25", "registration_category": "neglect"}}));
         assert_eq!(s, 200, "{b}");
         assert_eq!(step(app, &id)["state"], "plan_active");

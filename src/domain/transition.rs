@@ -136,6 +136,7 @@ pub fn step_snapshot(conn: &mut DbConn, cw: &CaseWorkflowRow) -> Result<StepSnap
         workflow: cw.workflow.clone(),
         version: cw.workflow_version as u32,
         state: cw.state.clone(),
+        entered_at: Some(cw.entered_at.and_utc()),
         reviews_scheduled: scheduled,
         reviews_due: due,
     })

@@ -254,7 +254,7 @@ impl Engine {
             .as_ref()
             .or(target.deadline.as_ref())
             .filter(|_| !target.terminal)
-            .map(|spec| self.deadline_after(spec, &facts_after, now));
+            .map(|spec| self.deadline_after(spec, &facts_after, step.entered_at, now));
         let reviews = planned
             .reviews
             .iter()
@@ -423,25 +423,30 @@ impl Engine {
     }
 
     fn deadline(&self, spec: &DeadlineSpec, from: DateTime<Utc>) -> Deadline {
-        self.deadline_after(spec, &Map::new(), from)
+        self.deadline_after(spec, &Map::new(), None, from)
     }
 
-    /// A step's deadline, counted from the fact it names when the case has recorded it (a date
-    /// is taken as midday in Wales), else from now; never from a time still to come.
+    /// A step's deadline. One counted from a fact counts from the date the case recorded (a
+    /// date is taken as midday in Wales), else from when the case entered the step it is
+    /// leaving (a conference convened after a strategy meeting that gave no date counts from
+    /// the meeting's end, not from the day it is convened); never from a time still to come.
     fn deadline_after(
         &self,
         spec: &DeadlineSpec,
         facts: &Map<String, Value>,
+        entered_previous: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Deadline {
-        let from = spec
-            .from_fact
-            .as_ref()
-            .and_then(|f| facts.get(f))
-            .and_then(Value::as_str)
-            .and_then(recorded_time)
-            .filter(|t| *t <= now)
-            .unwrap_or(now);
+        let from = match &spec.from_fact {
+            None => now,
+            Some(f) => facts
+                .get(f)
+                .and_then(Value::as_str)
+                .and_then(recorded_time)
+                .or(entered_previous)
+                .filter(|t| *t <= now)
+                .unwrap_or(now),
+        };
         Deadline {
             due_at: due_at(spec, from, &self.calendar),
             source: spec.source.clone(),

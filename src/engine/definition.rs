@@ -187,8 +187,8 @@ pub struct DeadlineSpec {
     pub hours: Option<u32>,
     pub months: Option<u32>,
     /// Counted from the date or time a lasting fact records (the strategy meeting for a
-    /// conference), not from the step: never from the future, and from the step when the fact
-    /// was not recorded.
+    /// conference), not from the step: never from the future, and, when the fact was not
+    /// recorded, from when the case entered the step the event leaves.
     #[serde(default)]
     pub from_fact: Option<String>,
     pub source: String,

@@ -48,6 +48,9 @@ pub struct StepSnapshot {
     pub workflow: String,
     pub version: u32,
     pub state: String,
+    /// When the case entered `state`: a deadline counted from a fact the case has not recorded
+    /// counts from here (the strategy meeting's end, for a conference convened after it).
+    pub entered_at: Option<chrono::DateTime<chrono::Utc>>,
     /// How many reviews of each kind this workflow has scheduled so far.
     pub reviews_scheduled: BTreeMap<String, u32>,
     /// Review kinds with one due now.

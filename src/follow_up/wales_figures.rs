@@ -95,7 +95,13 @@ pub fn compute(
         // registration up to its end; not the whole history of the authority's cases.
         .filter(
             step_history::state
-                .eq_any(decision.iter().chain(&conference).cloned().collect::<Vec<_>>())
+                .eq_any(
+                    decision
+                        .iter()
+                        .chain(&conference)
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                )
                 .and(step_history::left_at.gt(start))
                 .or(step_history::left_by_event
                     .eq_any(registers.iter().cloned().collect::<Vec<_>>())),

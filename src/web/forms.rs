@@ -87,6 +87,8 @@ pub struct Choice {
 #[derive(Debug, Serialize, Default)]
 pub struct AttendanceRow {
     pub index: usize,
+    /// As people count: the first attendee is 1.
+    pub number: usize,
     pub name: String,
     pub agencies: Vec<Choice>,
     pub direct: bool,
@@ -96,6 +98,8 @@ pub struct AttendanceRow {
 #[derive(Debug, Serialize, Default)]
 pub struct SharingRow {
     pub index: usize,
+    /// As people count: the first disclosure is 1.
+    pub number: usize,
     pub what: String,
     pub shared_with: String,
     pub decided_by: String,
@@ -349,6 +353,7 @@ pub fn field(
                     };
                     AttendanceRow {
                         index: i,
+                        number: i + 1,
                         name: person,
                         agencies: agency_choices(agencies, &format!("{id}-{i}"), welsh, &|c| {
                             c == agency
@@ -381,6 +386,7 @@ pub fn field(
                     let basis = part("lawful_basis");
                     SharingRow {
                         index: i,
+                        number: i + 1,
                         what: part("what"),
                         shared_with: part("shared_with"),
                         decided_by: part("decided_by"),
