@@ -69,12 +69,9 @@ fn may_see_in_the_ordinary_way(
     if case.restricted {
         return named(conn, actor, &case.id);
     }
-    // A team is named within one authority: the case's team is of the authority where the
-    // child is located, so a team of the same name elsewhere (the authority of residence, or
-    // one a family is moving to) is not the case's team.
-    let of_team = actor.authority == case.located_authority
-        && case.team.as_deref() == Some(actor.team.as_str());
-    if (of_childs_authority(actor, case) && oversees(actor)) || of_team {
+    if of_childs_authority(actor, case)
+        && (oversees(actor) || case.team.as_deref() == Some(actor.team.as_str()))
+    {
         return Ok(true);
     }
     Ok(named(conn, actor, &case.id)? || involved(conn, actor, &case.id)?)
@@ -111,11 +108,7 @@ pub fn visible_filter(actor: &Actor) -> CaseFilter {
     let ordinary: CaseFilter = if oversees(actor) {
         Box::new(of_authority)
     } else {
-        Box::new(
-            cases::located_authority
-                .eq(actor.authority.clone())
-                .and(cases::team.eq(actor.team.clone()).assume_not_null()),
-        )
+        Box::new(of_authority.and(cases::team.eq(actor.team.clone()).assume_not_null()))
     };
     Box::new(
         cases::id
