@@ -33,6 +33,9 @@ pub enum AppError {
     Conflict { code: &'static str, message: String },
     #[error("request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    /// Too many requests of one kind in a while (reports through one referral link).
+    #[error("{message}")]
+    TooMany { code: &'static str, message: String },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     /// Configuration or start-up failure; reported on the console, never over HTTP.
@@ -100,6 +103,7 @@ impl AppError {
             AppError::NotFound(_) => "not_found",
             AppError::Conflict { code, .. } => code,
             AppError::PayloadTooLarge(_) => "payload_too_large",
+            AppError::TooMany { code, .. } => code,
             AppError::Unavailable(_) => "unavailable",
             AppError::Startup(_) => "startup",
             AppError::Database(_) => "database_error",
@@ -163,6 +167,7 @@ impl ResponseError for AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Startup(_) | AppError::Database(_) | AppError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR

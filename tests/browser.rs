@@ -989,3 +989,165 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     ui.check("20-retention");
     ui.sign_out();
 }
+
+/// A partner's referral through its link, in the browser (R3, WSP c2 p18): an administrator
+/// issues the link on the page; the partner, without an account, opens it, is told of every
+/// problem at once, sends the report and sees its reference; the receipt arrives without the
+/// child's name; Cardiff's team lead acknowledges it on the case page and gives it to a team;
+/// the chair decides on the page, and the partner's decision email says it was accepted and
+/// nothing more. The pages are checked with axe-core in both languages.
+#[test]
+fn a_partner_reports_a_child_through_their_referral_link() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let sink = SmtpSink::start();
+    let app = TestApp::spawn_with(Backend::Sqlite, &[("SAFEGUARD_SMTP_URL", sink.url())]);
+    let chair = app.person("chair", "la-cardiff", "Test team", "Chair One");
+    let lead = app.person("team_lead", "la-cardiff", "Test team", "Team Lead One");
+    let admin = app.person(
+        "administrator",
+        "la-cardiff",
+        "Digital services",
+        "Admin One",
+    );
+    let ui = Ui {
+        b: &browser,
+        base: &app.base,
+    };
+
+    // The administrator issues a link to a named officer of the police.
+    ui.sign_in(&admin.email, TEST_PASSWORD);
+    ui.open("/admin/referral-links");
+    ui.check("40-referral-links");
+    ui.choose("#issue-agency", "police-south-wales");
+    browser.type_into("#issue-person_name", "Sergeant Sample");
+    browser.type_into("#issue-person_email", "sergeant.sample@police.example");
+    browser.click_and_wait("form[action='/admin/referral-links'] button[type=submit]");
+    let url = browser.text("#issued-url");
+    assert!(
+        url.starts_with("http://safeguard.test/refer/"),
+        "{}",
+        ui.shown()
+    );
+    ui.sign_out();
+
+    // The partner opens it: no sign-in, the agency named, 999 first.
+    let path = url.trim_start_matches("http://safeguard.test").to_string();
+    ui.open(&path);
+    assert!(
+        browser.text("main").contains("South Wales Police") && browser.text("main").contains("999"),
+        "{}",
+        ui.shown()
+    );
+    ui.check("41-referral-form");
+    // Sent with nothing filled in, every problem is listed at once.
+    browser.click_and_wait("form[action^='/refer/'] button[type=submit]");
+    let errors = ui.errors();
+    for said in [
+        "Enter the child’s name",
+        "Enter an email address",
+        "Physical signs",
+    ] {
+        assert!(errors.contains(said), "{said}: {errors}");
+    }
+    browser.type_into("#child_name", "Test Child Referral");
+    browser.type_into("#date_of_birth", "14");
+    browser.type_into("#date_of_birth-month", "5");
+    browser.type_into("#date_of_birth-year", "2012");
+    browser.type_into("#gender", "female");
+    ui.choose("#located_authority", "la-cardiff");
+    browser.type_into(
+        "#f-refer-child_whereabouts",
+        "At a friend's house near the station",
+    );
+    browser.click("input[name='fact:immediate_risk'][value='no']");
+    for (group, seen) in [
+        ("physical", "none observed"),
+        ("emotional", "withdrawn in lessons"),
+        ("material", "a new phone she will not explain"),
+        ("behavioural", "leaves school at lunchtime"),
+    ] {
+        browser.type_into(&format!("#f-refer-signs_{group}"), seen);
+    }
+    browser.type_into("#f-refer-reporter-name", "Sergeant Sample");
+    browser.type_into("#f-refer-reporter-role", "Detective sergeant");
+    browser.type_into("#f-refer-reporter-email", "sergeant.sample@police.example");
+    browser.type_into("#f-refer-reporter-phone", "029 2000 0001");
+    browser.click_and_wait("form[action^='/refer/'] button[type=submit]");
+    assert_eq!(ui.errors(), "", "the report is sent: {}", ui.shown());
+    let reference = browser.text(".govuk-panel__body strong");
+    assert!(reference.starts_with("CSE-"), "{}", ui.shown());
+    ui.check("42-referral-sent");
+
+    app.drain_outbox();
+    let receipts = mail_to(&sink, "sergeant.sample@police.example");
+    let receipt = receipts
+        .iter()
+        .find(|(t, _)| t.contains(&reference))
+        .unwrap_or_else(|| panic!("a receipt naming {reference}: {receipts:?}"));
+    assert!(
+        !receipt.0.contains("Test Child Referral"),
+        "no child's name: {}",
+        receipt.0
+    );
+
+    // Cardiff's team lead finds it, acknowledges it, and gives it to a team.
+    ui.sign_in(&lead.email, TEST_PASSWORD);
+    ui.open(&format!("/cases/{reference}"));
+    assert!(
+        browser.text("#referral").contains("Not yet acknowledged"),
+        "{}",
+        ui.shown()
+    );
+    browser.click_and_wait("#referral-acknowledge");
+    assert!(
+        browser.text("#referral").contains("Team Lead One"),
+        "{}",
+        ui.shown()
+    );
+    assert!(
+        !browser.exists("#referral-acknowledge"),
+        "acknowledged once"
+    );
+    ui.check("43-referral-acknowledged");
+    browser.click("#access summary, details:has(#access-team) summary");
+    browser.type_into("#access-team", "Test team");
+    browser.click_and_wait("form[action$='/team'] button[type=submit]");
+    ui.sign_out();
+
+    // The chair decides on the page, answering what the partner could not.
+    ui.sign_in(&chair.email, TEST_PASSWORD);
+    ui.open(&format!("/cases/{reference}"));
+    let accept = ui.event_form("accept_report");
+    for (fact, value) in [
+        ("s130_harm", "yes"),
+        ("s130_care_needs", "yes"),
+        ("care_needs_parents_cannot_meet", "no"),
+        ("section47_grounds", "yes"),
+        ("trafficking_suspected", "no"),
+    ] {
+        browser.click(&format!(
+            "{accept} input[name='fact:{fact}'][value='{value}']"
+        ));
+    }
+    ui.submit(&accept);
+    assert_eq!(ui.errors(), "", "the report is accepted");
+    let case = app.get(&chair.token, &format!("/api/cases/{reference}")).1;
+    assert_eq!(
+        case["workflows"][0]["state"], "strategy_discussion",
+        "{case}"
+    );
+    app.drain_outbox();
+    let told: Vec<String> = mail_to(&sink, "sergeant.sample@police.example")
+        .into_iter()
+        .map(|(t, _)| t)
+        .filter(|t| t.contains("has decided on the report"))
+        .collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(
+        told[0].contains("It has been accepted") && !told[0].contains("Test Child"),
+        "{}",
+        told[0]
+    );
+}

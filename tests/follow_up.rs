@@ -425,15 +425,15 @@ on_both_backends! {
             let b = s.spawn(|| tick(&replica.state, since, "replica-b").expect("tick b"));
             (a.join().expect("a"), b.join().expect("b"))
         });
-        assert_eq!(a.len() + b.len(), 7, "seven jobs, each run by one replica: {a:?} {b:?}");
-        let once: Vec<(String, i64)> = ["age-trigger", "audit-checkpoint", "digest", "escalation", "housekeeping", "overdue-scan", "reminder-scan"].iter().map(|j| (j.to_string(), 1)).collect();
+        assert_eq!(a.len() + b.len(), 8, "eight jobs, each run by one replica: {a:?} {b:?}");
+        let once: Vec<(String, i64)> = ["age-trigger", "audit-checkpoint", "digest", "escalation", "housekeeping", "overdue-scan", "referral-check", "reminder-scan"].iter().map(|j| (j.to_string(), 1)).collect();
         assert_eq!(run_counts(app), once);
         assert_eq!(latest_digest(app), "2026-11-30T08:00:00+00:00");
 
         // Down from Monday to Thursday 10:00: one catch-up run of each, for Thursday's time.
         app.clock.set(utc(2026, 12, 3, 10, 0));
         let caught_up = tick(&app.service.state, since, "replica-a").expect("tick");
-        assert_eq!(caught_up.len(), 7, "{caught_up:?}");
+        assert_eq!(caught_up.len(), 8, "{caught_up:?}");
         assert_eq!(latest_digest(app), "2026-12-03T08:00:00+00:00");
         assert!(tick(&app.service.state, since, "replica-a").expect("tick").is_empty(), "nothing twice");
         assert!(run_counts(app).iter().all(|(_, n)| *n == 2), "{:?}", run_counts(app));

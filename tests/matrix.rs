@@ -349,6 +349,7 @@ fn body(route: &Route) -> Value {
         "/api/break-glass" => {
             json!({"reference": "CSE-2099-999999", "reason": "A night call from the police about a child."})
         }
+        "/api/admin/referral-links" => json!({"agency": "police-south-wales"}),
         _ => json!({}),
     }
 }
@@ -439,7 +440,8 @@ fn expected(route: &Route, c: Caller, f: &Fixture) -> Option<Vec<u16>> {
             if get {
                 vec![200]
             } else {
-                vec![200, 404]
+                // Issuing a referral link makes one.
+                vec![200, 201, 404]
             }
         }
         (Family::Admin, _) => vec![403],
@@ -547,7 +549,7 @@ on_both_backends! {
                 if !found.is_empty() {
                     failures.push(format!("GET {path} as {caller:?} (page): shows {found:?}"));
                 }
-                let public = ["/sign-in", "/sign-in/second-step", "/sign-in/oidc", "/sign-in/oidc/callback", "/static/{name}", "/language/{code}", "/welcome/{token}"].contains(&route.path.as_str());
+                let public = ["/sign-in", "/sign-in/second-step", "/sign-in/oidc", "/sign-in/oidc/callback", "/static/{name}", "/language/{code}", "/welcome/{token}", "/refer/{token}"].contains(&route.path.as_str());
                 if caller == Caller::Anonymous && !public && !(answer.status == 303 && answer.location.starts_with("/sign-in")) {
                     failures.push(format!("GET {path} anonymously: {} to {:?}", answer.status, answer.location));
                 }

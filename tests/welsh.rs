@@ -917,11 +917,85 @@ fn walk(app: &TestApp, lang: &'static str) {
         ("a person", format!("/admin/people/{}", chair.id)),
         ("agencies", "/admin/agencies".to_string()),
         ("retention", "/admin/retention".to_string()),
+        ("referral links", "/admin/referral-links".to_string()),
     ] {
         let page = admin_web.get(&path);
         assert_eq!(page.status, 200, "{path}: {}", page.body);
         check.page(name, &page.body);
     }
+    // A referral link issued on the page, and the partner's form in the reader's language:
+    // the form, refused, sent, and the link once withdrawn.
+    let form = admin_web.get("/admin/referral-links").body;
+    let issued = admin_web.post(
+        "/admin/referral-links",
+        &[
+            ("csrf", &Web::hidden(&form, "csrf")),
+            ("agency", "police-south-wales"),
+            ("days", "30"),
+        ],
+    );
+    assert_eq!(issued.status, 201, "{}", issued.body);
+    check.page("referral link issued", &issued.body);
+    let start = issued.body.find("/refer/").expect("the link's address");
+    let refer: String = issued.body[start..]
+        .chars()
+        .take_while(|c| *c != '<')
+        .collect();
+    let partner = Web::new(app);
+    partner.get(&format!("/language/{lang}?back=/sign-in"));
+    let page = partner.get(&refer);
+    assert_eq!(page.status, 200, "{}", page.body);
+    check.page("referral form", &page.body);
+    let refused = partner.post(
+        &refer,
+        &[
+            ("csrf", &Web::hidden(&page.body, "csrf")),
+            ("form_token", &Web::hidden(&page.body, "form_token")),
+        ],
+    );
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    check.page("referral form refused", &refused.body);
+    let mut filled: Vec<(&str, String)> = vec![
+        ("csrf", Web::hidden(&page.body, "csrf")),
+        ("form_token", Web::hidden(&page.body, "form_token")),
+        ("child_name", format!("Test Child Referral {lang}")),
+        ("date_of_birth-day", "14".into()),
+        ("date_of_birth-month", "5".into()),
+        ("date_of_birth-year", "2012".into()),
+        ("gender", "female".into()),
+        ("located_authority", "la-cardiff".into()),
+        ("fact:child_whereabouts", "At home".into()),
+        ("fact:immediate_risk", "no".into()),
+        ("reporter_name", "Rowan Reporter".into()),
+        ("reporter_role", "Teacher".into()),
+        ("reporter_email", "rowan@school.example".into()),
+        ("reporter_phone", "029 2000 0000".into()),
+    ];
+    for group in ["physical", "emotional", "material", "behavioural"] {
+        filled.push((
+            ["fact:signs_", group].concat().leak(),
+            "none observed".into(),
+        ));
+    }
+    let pairs: Vec<(&str, &str)> = filled.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let sent = partner.post(&refer, &pairs);
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    check.page("referral sent", &sent.body);
+    let revoke = admin_web.get("/admin/referral-links").body;
+    let at = revoke.find("/revoke").expect("a withdraw form");
+    let action_start = revoke[..at]
+        .rfind("/admin/referral-links/")
+        .expect("its action");
+    let action = &revoke[action_start..at + "/revoke".len()];
+    let withdrawn = admin_web.post(action, &[("csrf", &Web::hidden(&revoke, "csrf"))]);
+    assert_eq!(withdrawn.status, 303, "{}", withdrawn.body);
+    check.page(
+        "referral links, one withdrawn",
+        &admin_web.get("/admin/referral-links?done=revoked").body,
+    );
+    let closed = partner.get(&refer);
+    assert_eq!(closed.status, 410, "{}", closed.body);
+    check.page("referral link withdrawn", &closed.body);
     check.finish();
 }
 

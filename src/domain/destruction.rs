@@ -15,7 +15,7 @@ use crate::storage::models::CaseRow;
 use crate::storage::schema::{
     action_updates, agreed_actions, audit_events, case_involvements, case_workflows, cases,
     form_submissions, meeting_cases, meeting_invitees, meeting_record_sections, meetings, outbox,
-    plan_reviews, step_history, timescale_departures,
+    partner_referrals, plan_reviews, step_history, timescale_departures,
 };
 use crate::storage::{write_transaction, DbConn};
 
@@ -162,6 +162,8 @@ pub fn destroy(
         diesel::delete(plan_reviews::table.filter(plan_reviews::case_id.eq(&id))).execute(conn)?;
         diesel::delete(step_history::table.filter(step_history::case_id.eq(&id))).execute(conn)?;
         diesel::delete(case_workflows::table.filter(case_workflows::case_id.eq(&id)))
+            .execute(conn)?;
+        diesel::delete(partner_referrals::table.filter(partner_referrals::case_id.eq(&id)))
             .execute(conn)?;
         diesel::delete(case_involvements::table.filter(case_involvements::case_id.eq(&id)))
             .execute(conn)?;

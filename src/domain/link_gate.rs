@@ -87,6 +87,8 @@ pub fn person_of(
             }
             None => Ok(None),
         },
+        // A referral form shows nothing of any case: it is never gated by a code.
+        Purpose::Referral => Ok(None),
     }
 }
 

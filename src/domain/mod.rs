@@ -27,6 +27,8 @@ pub mod language_offer;
 pub mod link_gate;
 pub mod meeting;
 pub mod more_time;
+pub mod partner_referral;
+pub mod referral_link;
 pub mod report;
 pub mod retention;
 pub mod review;

@@ -298,6 +298,42 @@ pub fn record(
             "administrators manage the service and do not record reports".into(),
         ));
     }
+    let actor_email: Option<String> = users::table
+        .find(&actor.id)
+        .select(users::email)
+        .get_result(conn)
+        .optional()?;
+    let owner = Owner {
+        name: actor.name.clone(),
+        email: actor_email,
+        user_id: Some(actor.id.clone()),
+    };
+    record_with(
+        svc,
+        conn,
+        intent,
+        actor,
+        req,
+        form_token,
+        Some(&owner),
+        |_, _| Ok(()),
+    )
+}
+
+/// As `record`, with the owner of the actions the report starts (none: the team leads assign
+/// them) and `also`, what else the same unit of work writes once the case exists (a partner's
+/// referral and its receipt).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn record_with(
+    svc: &Services,
+    conn: &mut DbConn,
+    intent: &Intent<'_>,
+    actor: &Actor,
+    req: &NewCaseRequest,
+    form_token: Option<&str>,
+    owner: Option<&Owner>,
+    mut also: impl FnMut(&mut DbConn, &CaseRow) -> Result<(), AppError>,
+) -> Result<CaseRow, AppError> {
     let engine = &svc.engine;
     let now = intent.now;
     let today = london_date(now);
@@ -318,11 +354,6 @@ pub fn record(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
 
-    let actor_email: Option<String> = users::table
-        .find(&actor.id)
-        .select(users::email)
-        .get_result(conn)
-        .optional()?;
     unit_of_work::write(conn, intent, |conn, touched| {
         let naive_now = now.naive_utc();
         if let Some(token) = form_token {
@@ -424,11 +455,6 @@ pub fn record(
         )?;
         let (mut seq, mut head) = (row.seq, row.hash);
         let snapshot = super::transition::case_snapshot(conn, &case)?;
-        let owner = Owner {
-            name: actor.name.clone(),
-            email: actor_email.clone(),
-            user_id: Some(actor.id.clone()),
-        };
         let mut kinds = snapshot.action_kinds.clone();
         let mut to_start = vec![primary.name().to_string()];
         // R16/R17: a child already past the transition age starts the age-18 track at once.
@@ -438,7 +464,7 @@ pub fn record(
             }
         }
         for name in &to_start {
-            let start = engine.start(name, &snapshot, &kinds, Some(&owner), now)?;
+            let start = engine.start(name, &snapshot, &kinds, owner, now)?;
             kinds.extend(start.actions.iter().filter_map(|a| a.kind.clone()));
             (seq, head) = super::transition::write_start(
                 svc,
@@ -455,6 +481,7 @@ pub fn record(
             .execute(conn)?;
         case.audit_seq = seq;
         case.audit_head = head;
+        also(conn, &case)?;
         if let Some(token) = form_token {
             super::form_token::finish(conn, token, &case.reference)?;
         }

@@ -41,6 +41,9 @@ pub enum SecurityKind {
     /// The second step for a password: set up, or reset by an administrator.
     SecondFactorSetUp,
     SecondFactorReset,
+    /// A partner agency's referral link issued or revoked.
+    ReferralLinkIssued,
+    ReferralLinkRevoked,
 }
 
 impl SecurityKind {
@@ -67,6 +70,8 @@ impl SecurityKind {
             SecurityKind::LegalHoldLifted => "legal_hold_lifted",
             SecurityKind::SecondFactorSetUp => "second_factor_set_up",
             SecurityKind::SecondFactorReset => "second_factor_reset",
+            SecurityKind::ReferralLinkIssued => "referral_link_issued",
+            SecurityKind::ReferralLinkRevoked => "referral_link_revoked",
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::time::wales::{date_time, date_time_in_sentence, Before};
 
 /// The people of `authority` who hear of a transfer to it: its team leads, else its senior
 /// managers. On a restricted case, only those named on it.
-fn people_to_tell(
+pub(super) fn people_to_tell(
     conn: &mut DbConn,
     case: &CaseRow,
     authority: &str,

@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 use super::audit::{self, AuditEntry};
 use super::unit_of_work::{self, Intent};
 use super::Services;
+use crate::engine::contract::StateTag;
 use crate::engine::decide::EmailIntent;
 use crate::engine::Command;
 use crate::engine::Transfer;
@@ -509,6 +510,16 @@ fn write_decision(
             &people,
             now,
         )?;
+    }
+    // The decision on a partner's report: the reporter hears whether it was accepted.
+    let decided = svc
+        .engine
+        .registry
+        .get(&running.workflow, running.workflow_version as u32)
+        .is_some_and(|wf| wf.def.state_tagged(StateTag::Decision) == Some(running.state.as_str()))
+        && decision.to_state != running.state;
+    if decided {
+        super::partner_referral::tell_decision(svc, conn, case, actor, decision.decline, now)?;
     }
     // A family moving authority (WSP c4 p9): the receiving authority becomes the authority of
     // residence and is told, so its team leads see the case beside the team holding it; at the

@@ -56,6 +56,9 @@ pub struct WorkflowFile {
     /// transition's guards, so a guard that requires such an action is met by it.
     #[serde(default)]
     pub whenever: Vec<Effect>,
+    /// Partners' reports through referral links (the primary pathway's).
+    #[serde(default)]
+    pub referral: Option<ReferralSpec>,
     pub states: Vec<State>,
     #[serde(default)]
     pub transitions: Vec<Transition>,
@@ -112,6 +115,26 @@ pub struct FactSpec {
     pub per_event: bool,
     #[serde(default)]
     pub tags: Vec<FactTag>,
+    /// Whether a partner reporting through a referral link is asked this, on the referral form
+    /// (R3): `asked`, or `required` (the form is refused without it).
+    #[serde(default)]
+    pub reporter: Option<ReporterAsk>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReporterAsk {
+    Asked,
+    Required,
+}
+
+/// Reports from partner agencies through referral links.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralSpec {
+    /// How soon a practitioner must acknowledge (triage) a partner's report before it is
+    /// flagged to the team leads and the reporter told how to escalate.
+    pub acknowledge: DeadlineSpec,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

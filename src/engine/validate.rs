@@ -77,6 +77,20 @@ pub fn validate(file: &WorkflowFile) -> Result<(), Vec<String>> {
         }
     }
 
+    if let Some(referral) = &file.referral {
+        check_deadline(file, &referral.acknowledge, "referral, acknowledge", &mut p);
+        if referral.acknowledge.from_fact.is_some() {
+            p("referral, acknowledge: counts from the report's arrival, not from a fact".into());
+        }
+    }
+    for (name, spec) in file.facts.iter().filter(|(_, f)| f.reporter.is_some()) {
+        if spec.per_event {
+            p(format!(
+                "fact '{name}': a reporter's answer belongs to the report; it cannot be per event"
+            ));
+        }
+    }
+
     let mut ids = BTreeSet::new();
     for state in &file.states {
         if !ids.insert(state.id.as_str()) {

@@ -110,3 +110,74 @@ pub async fn security_events(
         })).collect::<Vec<_>>()
     })))
 }
+
+fn referral_link_json(
+    s: &AppState,
+    link: &crate::storage::models::ReferralLinkRow,
+) -> serde_json::Value {
+    let now = s.services.now().naive_utc();
+    let status = match crate::domain::referral_link::status(link, now) {
+        Ok(()) => "active",
+        Err(crate::mail::links::LinkError::Revoked) => "revoked",
+        Err(_) => "expired",
+    };
+    json!({
+        "id": link.id, "agency": link.agency_code, "person_name": link.person_name,
+        "person_email": link.person_email, "issued_at": link.issued_at.and_utc(),
+        "expires_at": link.expires_at.and_utc(), "revoked_at": link.revoked_at.map(|t| t.and_utc()),
+        "last_used_at": link.last_used_at.map(|t| t.and_utc()), "status": status,
+    })
+}
+
+/// Every referral link, newest first; the addresses themselves are given only when issued.
+pub async fn referral_links(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+) -> Result<HttpResponse, AppError> {
+    let list = with_conn(&state, move |s, conn| {
+        let links = crate::domain::referral_link::all(conn, &actor)?;
+        Ok(links
+            .iter()
+            .map(|l| referral_link_json(s, l))
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "referral_links": list })))
+}
+
+pub async fn issue_referral_link(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+    body: crate::http::input::Json<crate::domain::referral_link::IssueLink>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.into_inner();
+    let shown = with_conn(&state, move |s, conn| {
+        let issued = crate::domain::referral_link::issue(
+            &s.services,
+            conn,
+            &actor,
+            &body,
+            s.services.now(),
+        )?;
+        let mut v = referral_link_json(s, &issued.link);
+        v["url"] = json!(issued.url);
+        Ok(v)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(shown))
+}
+
+pub async fn revoke_referral_link(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let shown = with_conn(&state, move |s, conn| {
+        let link =
+            crate::domain::referral_link::revoke(&s.services, conn, &actor, &id, s.services.now())?;
+        Ok(referral_link_json(s, &link))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(shown))
+}

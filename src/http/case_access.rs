@@ -135,3 +135,23 @@ pub async fn record_languages(
     .await?;
     Ok(HttpResponse::Ok().json(json!({ "version": version })))
 }
+
+/// A practitioner records that they have triaged the partner's report the case came from.
+pub async fn acknowledge_referral(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+    req: HttpRequest,
+    key: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let at = req.path().to_string();
+    let key = key.into_inner();
+    let row = with_conn(&state, move |s, conn| {
+        let intent = s.services.intent(&actor.id, &at);
+        crate::domain::partner_referral::acknowledge(&s.services, conn, &intent, &actor, &key)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "acknowledged_at": row.acknowledged_at.map(|t| t.and_utc()),
+        "submitted_at": row.submitted_at.and_utc(),
+    })))
+}

@@ -53,6 +53,7 @@ fn slug(purpose: Purpose) -> &'static str {
     match purpose {
         Purpose::Respond => "respond",
         Purpose::Actions => "actions",
+        Purpose::Referral => "refer",
     }
 }
 

@@ -69,6 +69,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/admin/mail/{id}/retry"),
     ("POST", "/api/admin/mail/retry-failed"),
     ("GET", "/api/admin/security-events"),
+    ("GET", "/api/admin/referral-links"),
+    ("POST", "/api/admin/referral-links"),
+    ("POST", "/api/admin/referral-links/{id}/revoke"),
+    ("POST", "/api/cases/{key}/referral/acknowledge"),
     ("GET", "/respond/{token}"),
     ("POST", "/respond/{token}"),
     ("GET", "/actions/{token}"),
@@ -233,6 +237,22 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                 .route(
                     "/admin/security-events",
                     web::get().to(admin::security_events),
+                )
+                .route(
+                    "/admin/referral-links",
+                    web::get().to(admin::referral_links),
+                )
+                .route(
+                    "/admin/referral-links",
+                    web::post().to(admin::issue_referral_link),
+                )
+                .route(
+                    "/admin/referral-links/{id}/revoke",
+                    web::post().to(admin::revoke_referral_link),
+                )
+                .route(
+                    "/cases/{key}/referral/acknowledge",
+                    web::post().to(case_access::acknowledge_referral),
                 ),
         )
         .route("/respond/{token}", web::get().to(meetings::answer_page))

@@ -5,7 +5,7 @@ use actix_web::dev::ServiceRequest;
 use actix_web::middleware::Logger;
 
 /// Routes whose last segment is a signed link's token.
-const LINK_ROUTES: &[&str] = &["/respond/", "/actions/", "/welcome/"];
+const LINK_ROUTES: &[&str] = &["/respond/", "/actions/", "/welcome/", "/refer/"];
 
 /// `path` as the log may show it.
 pub fn loggable_path(path: &str) -> String {

@@ -170,6 +170,7 @@ impl Catalogue {
                     "with",
                     "basis",
                     "decided_by",
+                    "by",
                 ] {
                     args.set(name, FluentValue::from(2));
                 }

@@ -25,6 +25,8 @@ pub enum JobName {
     Escalation,
     /// The team leads' morning email.
     Digest,
+    /// Flags partners' reports not acknowledged in time (WSP c2 p18).
+    ReferralCheck,
     /// Signs the heads of every audit chain and seals the finished days of the logs, in the
     /// checkpoint file outside the database.
     AuditCheckpoint,
@@ -39,6 +41,7 @@ pub const ALL: &[JobName] = &[
     JobName::OverdueScan,
     JobName::Escalation,
     JobName::Digest,
+    JobName::ReferralCheck,
     JobName::AuditCheckpoint,
     JobName::Housekeeping,
 ];
@@ -51,6 +54,7 @@ impl JobName {
             JobName::OverdueScan => "overdue-scan",
             JobName::Escalation => "escalation",
             JobName::Digest => "digest",
+            JobName::ReferralCheck => "referral-check",
             JobName::AuditCheckpoint => "audit-checkpoint",
             JobName::Housekeeping => "housekeeping",
         }
@@ -77,6 +81,7 @@ impl JobName {
             JobName::OverdueScan => "0 15 7 * * Mon-Fri",
             JobName::Escalation => "0 30 7 * * Mon-Fri",
             JobName::Digest => "0 0 8 * * Mon-Fri",
+            JobName::ReferralCheck => "0 45 7 * * Mon-Fri",
             JobName::AuditCheckpoint => "0 30 5 * * *",
             JobName::Housekeeping => "0 0 4 * * *",
         }
@@ -94,6 +99,9 @@ impl JobName {
             JobName::Escalation => "tell team leads of agreed actions overdue for too long",
             JobName::Digest => {
                 "email each team lead a digest of what is overdue or due, when there is any"
+            }
+            JobName::ReferralCheck => {
+                "flag partners' reports not acknowledged in time to the team leads, and tell the reporters how to escalate"
             }
             JobName::AuditCheckpoint => {
                 "sign every audit chain's head and seal the finished days of the logs, outside the database"
@@ -173,6 +181,9 @@ pub fn run(state: &AppState, job: JobName, now: DateTime<Utc>) -> Result<String,
             crate::follow_up::action_notices::escalate(svc, &settings, &mut conn, now)
         }
         JobName::Digest => crate::follow_up::digest::run(svc, &mut conn, now),
+        JobName::ReferralCheck => {
+            crate::domain::partner_referral::flag_unacknowledged(svc, &mut conn, now)
+        }
         JobName::Housekeeping => {
             let outbox_dir = match state.config.mail.smtp_url {
                 None => Some(state.config.data_dir.join("outbox")),

@@ -15,6 +15,8 @@ pub enum Purpose {
     Respond,
     /// See and update one's own agreed actions on one case.
     Actions,
+    /// A partner agency's referral form: it shows nothing of any case, only takes reports.
+    Referral,
 }
 
 impl Purpose {
@@ -22,6 +24,7 @@ impl Purpose {
         match self {
             Purpose::Respond => "rsvp",
             Purpose::Actions => "actions",
+            Purpose::Referral => "referral",
         }
     }
 }
@@ -37,6 +40,8 @@ pub struct Verified {
 pub enum LinkError {
     Invalid,
     Expired,
+    /// Withdrawn before it expired (a referral link an administrator revoked).
+    Revoked,
 }
 
 #[derive(Clone)]

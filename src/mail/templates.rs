@@ -27,6 +27,11 @@ pub const EMAILS: &[&str] = &[
     "break_glass",
     "link_code",
     "account_invitation",
+    "referral_receipt",
+    "referral_decision",
+    "referral_unacknowledged",
+    "referral_escalation",
+    "referral_link",
 ];
 pub const PAGES: &[&str] = &[
     "respond",
@@ -178,6 +183,26 @@ pub fn sample(name: &str, lang: Language) -> Value {
                 {"title": "Tell the young person about the support open to them", "due": day, "due_by": by},
             ],
             "case_url": "https://safeguard.example/cases/sample",
+        }),
+        "referral_receipt" => json!({
+            "recipient_name": "Sample Invitee", "reference": "CSE-2026-000001", "authority": "Sample Council",
+            "acknowledge_by": by,
+        }),
+        "referral_decision" => json!({
+            "recipient_name": "Sample Invitee", "reference": "CSE-2026-000001", "authority": "Sample Council",
+            "accepted": true,
+        }),
+        "referral_unacknowledged" => json!({
+            "recipient_name": "Sample Invitee", "reference": "CSE-2026-000001", "submitted_on": on,
+            "case_url": "https://safeguard.example/cases/sample",
+        }),
+        "referral_escalation" => json!({
+            "recipient_name": "Sample Invitee", "reference": "CSE-2026-000001", "authority": "Sample Council",
+            "submitted_on": on,
+        }),
+        "referral_link" => json!({
+            "recipient_name": "Sample Invitee", "agency": "Sample Police", "expires": until,
+            "url": "https://safeguard.example/refer/sample",
         }),
         "transfer_notice" => json!({
             "recipient_name": "Sample Invitee", "reference": "CSE-2026-000001", "from_authority": "Sample Council",
@@ -408,8 +433,8 @@ mod tests {
                 en.subject, cy.subject,
                 "{name}: subjects must differ by language"
             );
-            // An invitation to an account is about no case.
-            let about_a_case = *name != "account_invitation";
+            // An invitation to an account, and a partner's referral link, are about no case.
+            let about_a_case = !["account_invitation", "referral_link"].contains(name);
             assert_eq!(
                 en.html.contains("CSE-2026-000001") && cy.html.contains("CSE-2026-000001"),
                 about_a_case,

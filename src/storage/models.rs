@@ -313,6 +313,38 @@ pub struct TimescaleDepartureRow {
     pub recorded_at: NaiveDateTime,
 }
 
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_null = true, table_name = referral_links)]
+pub struct ReferralLinkRow {
+    pub id: String,
+    pub agency_code: String,
+    pub person_name: Option<String>,
+    pub person_email: Option<String>,
+    pub issued_by: String,
+    pub issued_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub revoked_by: Option<String>,
+    pub last_used_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_null = true, table_name = partner_referrals)]
+pub struct PartnerReferralRow {
+    pub case_id: String,
+    pub link_id: String,
+    pub reporter_name: String,
+    pub reporter_role: String,
+    pub reporter_email: String,
+    pub reporter_phone: String,
+    pub language: String,
+    pub submitted_at: NaiveDateTime,
+    pub acknowledged_at: Option<NaiveDateTime>,
+    pub acknowledged_by: Option<String>,
+    pub decision_told_at: Option<NaiveDateTime>,
+    pub flagged_at: Option<NaiveDateTime>,
+}
+
 impl UserRow {
     /// The user as the engine and the access rules see them.
     pub fn actor(&self) -> Result<crate::identity::Actor, crate::error::AppError> {

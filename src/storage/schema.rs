@@ -460,6 +460,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    referral_links (id) {
+        id -> Text,
+        agency_code -> Text,
+        person_name -> Nullable<Text>,
+        person_email -> Nullable<Text>,
+        issued_by -> Text,
+        issued_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<Text>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    partner_referrals (case_id) {
+        case_id -> Text,
+        link_id -> Text,
+        reporter_name -> Text,
+        reporter_role -> Text,
+        reporter_email -> Text,
+        reporter_phone -> Text,
+        language -> Text,
+        submitted_at -> Timestamp,
+        acknowledged_at -> Nullable<Timestamp>,
+        acknowledged_by -> Nullable<Text>,
+        decision_told_at -> Nullable<Timestamp>,
+        flagged_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(partner_referrals -> cases (case_id));
+diesel::joinable!(partner_referrals -> referral_links (link_id));
 diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(second_steps -> users (user_id));
 diesel::joinable!(destruction_approvals -> cases (case_id));
@@ -511,4 +545,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     web_sessions,
     sign_in_attempts,
     form_submissions,
+    referral_links,
+    partner_referrals,
 );

@@ -65,7 +65,11 @@ pub fn access_data(
             "id": id,
             "agency": state.services.engine.agencies.current().get(agency).map_or(agency.clone(), |a| if lang == "cy" { a.name_cy.clone() } else { a.name_en.clone() }),
             // The one role the service writes itself is worded for the reader; others are as typed.
-            "role": if role == crate::domain::report::RECORDER_ROLE { state.pages.word(lang, "involvement_recorded_report") } else { role.clone() },
+            "role": match role.as_str() {
+                crate::domain::report::RECORDER_ROLE => state.pages.word(lang, "involvement_recorded_report"),
+                crate::domain::partner_referral::REPORTER_ROLE => state.pages.word(lang, "involvement_made_referral"),
+                _ => role.clone(),
+            },
             "person": person,
         })).collect::<Vec<_>>(),
         "break_glass_until": glass.map(|g| crate::time::wales::date_time_in_sentence(g, crate::time::wales::Before::On, lang_of)),
@@ -101,6 +105,8 @@ async fn change(
 ) -> Result<HttpResponse, AppError> {
     let anchor = if field.starts_with("lang-") {
         "languages"
+    } else if field.starts_with("referral") {
+        "referral"
     } else {
         "access"
     };
@@ -138,10 +144,10 @@ async fn change(
     .await;
     Ok(match outcome {
         Ok(Ok(key)) => {
-            let done = if anchor == "languages" {
-                "languages_recorded"
-            } else {
-                "access_changed"
+            let done = match anchor {
+                "languages" => "languages_recorded",
+                "referral" => "referral_acknowledged",
+                _ => "access_changed",
             };
             see_other(&format!("/cases/{key}?done={done}#{anchor}"))
         }
@@ -349,4 +355,63 @@ pub async fn break_glass(
         }
         Err(e) => Err(e),
     }
+}
+
+/// A practitioner records that they have triaged a partner's report.
+pub async fn acknowledge_referral(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    key: web::Path<String>,
+    form: crate::http::input::Form,
+) -> Result<HttpResponse, AppError> {
+    change(
+        state,
+        req,
+        key.into_inner(),
+        form.into_inner(),
+        "referral-acknowledge".into(),
+        |svc, conn, intent, actor, key, _| {
+            crate::domain::partner_referral::acknowledge(svc, conn, intent, actor, key)?;
+            Ok(0)
+        },
+    )
+    .await
+}
+
+/// What the case page shows of the partner's report the case came from, if it did.
+pub fn referral_data(
+    state: &AppState,
+    conn: &mut DbConn,
+    case: &CaseRow,
+    lang: &str,
+) -> Result<Value, AppError> {
+    let Some(r) = crate::domain::partner_referral::of_case(conn, &case.id)? else {
+        return Ok(Value::Null);
+    };
+    let language = crate::i18n::Language::parse(lang).unwrap_or(crate::i18n::Language::English);
+    let when = |t: chrono::NaiveDateTime| crate::time::wales::date_time(t.and_utc(), language);
+    let agency: String = crate::storage::schema::referral_links::table
+        .find(&r.link_id)
+        .select(crate::storage::schema::referral_links::agency_code)
+        .get_result(conn)?;
+    let by =
+        crate::domain::partner_referral::acknowledge_by(&state.services, r.submitted_at.and_utc());
+    let acknowledged_by: Option<String> = match &r.acknowledged_by {
+        Some(id) => users::table
+            .find(id)
+            .select(users::name)
+            .get_result(conn)
+            .optional()?,
+        None => None,
+    };
+    Ok(json!({
+        "agency": state.services.engine.agencies.current().get(&agency).map_or(agency.clone(), |a| if lang == "cy" { a.name_cy.clone() } else { a.name_en.clone() }),
+        "reporter_name": r.reporter_name, "reporter_role": r.reporter_role,
+        "reporter_email": r.reporter_email, "reporter_phone": r.reporter_phone,
+        "submitted": when(r.submitted_at),
+        "acknowledged": r.acknowledged_at.map(when), "acknowledged_by": acknowledged_by,
+        "acknowledge_by": by.map(|t| crate::time::wales::date_time(t, language)),
+        "overdue": r.acknowledged_at.is_none() && by.is_some_and(|b| state.services.now() > b),
+        "decision_told": r.decision_told_at.map(when),
+    }))
 }

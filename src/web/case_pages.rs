@@ -170,13 +170,14 @@ fn report_fields(
         .collect()
 }
 
-fn report_page(
+/// The child's part of a report form (`child_fields.hbs`): what was typed, the authorities to
+/// choose from, and each input's error.
+pub(super) fn child_form_data(
     state: &AppState,
     page: &super::PageContext,
-    status: StatusCode,
     typed: Option<&Submitted>,
-    errors: Value,
-) -> HttpResponse {
+    errors: &Value,
+) -> (Value, Vec<Value>) {
     let welsh = page.lang == "cy";
     let get = |k: &str| {
         typed
@@ -207,12 +208,24 @@ fn report_page(
         "located_authority": get("located_authority"), "residence_authority": get("residence_authority"),
         "looked_after": typed.and_then(|f| forms::first(f, "looked_after")).is_some(),
         "errors": {
-            "name": forms::message_at(&errors, "child_name"),
-            "gender": forms::message_at(&errors, "gender"),
-            "located_authority": forms::message_at(&errors, "located_authority"),
-            "residence_authority": forms::message_at(&errors, "residence_authority"),
+            "name": forms::message_at(errors, "child_name"),
+            "gender": forms::message_at(errors, "gender"),
+            "located_authority": forms::message_at(errors, "located_authority"),
+            "residence_authority": forms::message_at(errors, "residence_authority"),
         },
     });
+    (child, authorities)
+}
+
+fn report_page(
+    state: &AppState,
+    page: &super::PageContext,
+    status: StatusCode,
+    typed: Option<&Submitted>,
+    errors: Value,
+) -> HttpResponse {
+    let welsh = page.lang == "cy";
+    let (child, authorities) = child_form_data(state, page, typed, &errors);
     let languages = language_choices(
         state,
         &page.lang,
@@ -265,7 +278,7 @@ pub async fn new_report(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
 
 /// An error as the error summary shows it, in the page's language: the message and the input
 /// it links to.
-fn summary(state: &AppState, lang: &str, prefix: &str, e: &AppError) -> Value {
+pub(super) fn summary(state: &AppState, lang: &str, prefix: &str, e: &AppError) -> Value {
     error_items(state, lang, prefix, e.field(), e)
 }
 
@@ -313,27 +326,12 @@ pub(super) fn error_items(
     Value::Array(items)
 }
 
-pub async fn record_report(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    form: crate::http::input::Form,
-) -> Result<HttpResponse, AppError> {
-    let form = form.into_inner();
-    let (user, page) = match super::signed_in_post(&req, &state, &form, "/cases/new".into()).await {
-        Ok(signed) => signed,
-        Err(refused) => return Ok(refused),
-    };
-    if forms::first(&form, "form_token").is_none_or(|t| t.len() != 64) {
-        return Ok(super::refused_csrf(&state, &page));
-    }
-    let wf = state.services.engine.registry.primary();
-    let names = report_facts(&wf);
-    // Every problem with what was typed, shown at once: the questions that could not be read,
-    // then whatever the report's own checks find in the rest.
-    let (facts, mut errors) = forms::facts_and_errors(&wf, &names, &form);
-    let get = |k: &str| forms::first(&form, k).unwrap_or("").trim().to_string();
+/// The child as a report form typed them, for `NewCaseRequest`, and the date of birth if it
+/// could be read; its problem, or that it is missing, goes first in `errors`.
+pub(super) fn typed_child(form: &Submitted, errors: &mut Vec<AppError>) -> (Value, Option<String>) {
+    let get = |k: &str| forms::first(form, k).unwrap_or("").trim().to_string();
     // The date of birth in three boxes; left empty, the report says it is needed.
-    let dob = match forms::date_from(&form, "date_of_birth", "child.date_of_birth") {
+    let dob = match forms::date_from(form, "date_of_birth", "child.date_of_birth") {
         Ok(Some(d)) => Some(d.to_string()),
         Ok(None) => {
             errors.insert(
@@ -353,15 +351,35 @@ pub async fn record_report(
     };
     // The form always sends a choice; a post without one (not from the form) is unasked.
     let or = |v: String, unasked: &str| if v.is_empty() { unasked.to_string() } else { v };
-    let request = serde_json::from_value::<NewCaseRequest>(json!({
-        "child": {"name": get("child_name"), "date_of_birth": dob.clone().unwrap_or_default(), "gender": get("gender"),
-                  "located_authority": get("located_authority"), "residence_authority": get("residence_authority"),
-                  "looked_after": forms::first(&form, "looked_after").is_some(),
-                  "language": or(get("language"), "not_known"), "family_language": or(get("family_language"), "not_known"),
-                  "welsh_offer": or(get("welsh_offer"), "not_made")},
-        "facts": facts,
-    }))
-    .map_err(|e| AppError::bad_request("invalid_report", "child", e.to_string()));
+    let child = json!({"name": get("child_name"), "date_of_birth": dob.clone().unwrap_or_default(), "gender": get("gender"),
+              "located_authority": get("located_authority"), "residence_authority": get("residence_authority"),
+              "looked_after": forms::first(form, "looked_after").is_some(),
+              "language": or(get("language"), "not_known"), "family_language": or(get("family_language"), "not_known"),
+              "welsh_offer": or(get("welsh_offer"), "not_made")});
+    (child, dob)
+}
+
+pub async fn record_report(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: crate::http::input::Form,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let (user, page) = match super::signed_in_post(&req, &state, &form, "/cases/new".into()).await {
+        Ok(signed) => signed,
+        Err(refused) => return Ok(refused),
+    };
+    if forms::first(&form, "form_token").is_none_or(|t| t.len() != 64) {
+        return Ok(super::refused_csrf(&state, &page));
+    }
+    let wf = state.services.engine.registry.primary();
+    let names = report_facts(&wf);
+    // Every problem with what was typed, shown at once: the questions that could not be read,
+    // then whatever the report's own checks find in the rest.
+    let (facts, mut errors) = forms::facts_and_errors(&wf, &names, &form);
+    let (child, dob) = typed_child(&form, &mut errors);
+    let request = serde_json::from_value::<NewCaseRequest>(json!({"child": child, "facts": facts}))
+        .map_err(|e| AppError::bad_request("invalid_report", "child", e.to_string()));
     let request = match request {
         Ok(r) => {
             if let Err(found) = report::checked(&state.services.engine, &r, state.services.now()) {
@@ -594,6 +612,7 @@ pub(super) fn case_data(
         "may_disclose": crate::domain::disclosure::may_prepare(&user.actor, case),
         "can_convene": matches!(user.actor.role, crate::identity::RoleName::Chair | crate::identity::RoleName::TeamLead),
         "access": super::case_access_pages::access_data(state, conn, &user.actor, case, lang)?,
+        "referral": super::case_access_pages::referral_data(state, conn, case, lang)?,
     }))
 }
 

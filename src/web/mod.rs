@@ -16,6 +16,8 @@ pub mod meeting_pages;
 pub mod meeting_record_page;
 pub mod meeting_schedule_page;
 pub mod oversight;
+pub mod partner_referral_page;
+pub mod referral_link_pages;
 pub mod retention_pages;
 pub mod second_step_page;
 pub mod session;
@@ -63,6 +65,9 @@ const TEMPLATES: &[&str] = &[
     "second_step",
     "recovery_codes",
     "disclosure",
+    "refer",
+    "refer_done",
+    "admin_referral_links",
 ];
 
 /// The page templates, and the catalogue their words come from.
@@ -88,7 +93,7 @@ impl Pages {
             Box::new(crate::i18n::catalogue::Translate(catalogue.clone(), true)),
         );
         let read = |name: &str| templates.read(&format!("web/{name}")).map(|f| f.text);
-        for partial in ["layout", "field", "date_input", "labelled"] {
+        for partial in ["layout", "field", "date_input", "labelled", "child_fields"] {
             registry
                 .register_partial(partial, read(&format!("{partial}.hbs"))?)
                 .map_err(|e| AppError::Startup(format!("template {partial}.hbs: {e}")))?;
@@ -409,6 +414,10 @@ fn field_key(field: &str) -> Option<&'static str> {
         "child.family_language" => "family_language",
         "child.welsh_offer" => "welsh_offer",
         "title" => "action_title",
+        "reporter.name" => "reporter_name",
+        "reporter.role" => "reporter_role",
+        "reporter.email" => "reporter_email",
+        "reporter.phone" => "reporter_phone",
         "note" => "action_note",
         "summary" => "meeting_summary",
         "reason" => "field_reason",
@@ -619,6 +628,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/retention/release",
             web::post().to(retention_pages::release),
+        )
+        .route("/refer/{token}", web::get().to(partner_referral_page::form))
+        .route(
+            "/refer/{token}",
+            web::post().to(partner_referral_page::submit),
+        )
+        .route(
+            "/admin/referral-links",
+            web::get().to(referral_link_pages::links),
+        )
+        .route(
+            "/admin/referral-links",
+            web::post().to(referral_link_pages::issue),
+        )
+        .route(
+            "/admin/referral-links/{id}/revoke",
+            web::post().to(referral_link_pages::revoke),
+        )
+        .route(
+            "/cases/{key}/referral/acknowledge",
+            web::post().to(case_access_pages::acknowledge_referral),
         )
         .route("/welcome/{token}", web::get().to(welcome_page::welcome))
         .route("/welcome/{token}", web::post().to(welcome_page::accept))

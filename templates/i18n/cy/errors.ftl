@@ -136,3 +136,6 @@ error_second_factor_set_up = Mae mewngofnodi dau gam wedi’i sefydlu eisoes.
 error_too_many = Mae { $field } yn rhestru gormod o enwau; rhowch hyd at 100.
 error_case_not_closed = Nid yw’r achos hwn wedi’i gau. Nid oes rheol cadw yn dinistrio achos agored.
 error_disclosure_changed = Mae’r enwau i’w tynnu allan wedi newid ers i chi edrych arnynt. Gwiriwch y golygiadau isod eto, yna paratowch y datgeliad.
+error_too_many_referrals = Mae’r ddolen hon wedi cymryd llawer o hysbysiadau yn yr awr ddiwethaf. Ffoniwch wasanaethau plant yr awdurdod lleol yn lle hynny.
+error_invalid_link_days = Rhowch nifer o ddiwrnodau o 1 i 366.
+error_not_a_partner_referral = Ni ddaeth yr achos hwn o ddolen atgyfeirio partner, felly nid oes hysbysiad i’w gydnabod.

@@ -136,3 +136,6 @@ error_second_factor_set_up = Two-step sign-in is already set up.
 error_too_many = { $field } lists too many names; give up to 100.
 error_case_not_closed = This case is not closed. No retention rule destroys an open case.
 error_disclosure_changed = The names to take out changed since the preview. Check the redactions below again, then prepare the disclosure.
+error_too_many_referrals = This link has taken many reports in the last hour. Telephone the local authority’s children’s services instead.
+error_invalid_link_days = Enter a number of days from 1 to 366.
+error_not_a_partner_referral = This case did not come from a partner’s referral link, so there is no report to acknowledge.

@@ -1,0 +1,2 @@
+DROP TABLE partner_referrals;
+DROP TABLE referral_links;
