@@ -350,6 +350,12 @@ fn body(route: &Route) -> Value {
             json!({"reference": "CSE-2099-999999", "reason": "A night call from the police about a child."})
         }
         "/api/admin/referral-links" => json!({"agency": "police-south-wales"}),
+        "/api/cases/{key}/same-child" | "/api/cases/{key}/siblings" => {
+            json!({"other": "CSE-2099-999999", "reason": "The same school and the same date of birth."})
+        }
+        "/api/cases/{key}/siblings/end" => {
+            json!({"link": "none", "reason": "Recorded in error, as the family has said."})
+        }
         _ => json!({}),
     }
 }

@@ -19,7 +19,8 @@
 //!   B took 3 (Thu 26, Fri 27, Mon 30). G is Newport's.
 //! - initial conferences: 5; within timescale: all but C (18 Dec, due 17 Dec) = 4.
 //! - registrations: 5; re-registrations within 12 months: E only (C, the same child, came off
-//!   on 18 January, 14 days before). D is not one: Alpha's name, another date of birth.
+//!   on 18 January, 14 days before; the chair confirms on E's report that it is C's child). D
+//!   is not one: Alpha's name, another date of birth, and no one confirmed a match.
 //! - came off the register: B 10 days (1 to 11 Dec), C 31 days (18 Dec to 18 Jan), A 90 days
 //!   (10 Dec to 10 Mar: 21 + 31 + 28 + 10) = 3; mean 131 / 3 = 43.7; median 31.
 //!
@@ -83,6 +84,13 @@ impl Pathway<'_> {
         self.ok(id, json!({"event": "s47_conference_needed", "facts": {"advocacy_active_offer_made": true}}));
     }
 
+    /// The chair confirms that two cases are one child's (the case page suggests it).
+    fn same_child(&self, id: &str, other: &str) {
+        let (s, b) = self.app.post(&self.chair, &format!("/api/cases/{id}/same-child"),
+            &json!({"other": other, "reason": "The same child: the same name, date of birth and school."}));
+        assert_eq!(s, 200, "{b}");
+    }
+
     fn register(&self, id: &str, on: &str) {
         self.ok(id, json!({"event": "register_child", "facts": {"conference_held_on": on, "plan_agreed_on": on, "registration_category": "sexual_abuse"}}));
     }
@@ -131,6 +139,7 @@ on_both_backends! {
         p.deregister(&c);
         p.at(at(2027, 1, 18, 11));
         let e = p.report("Test Child Charlie", "2013-07-21", "la-cardiff");
+        p.same_child(&e, &c);
         p.to_conference(&e, "2027-01-18");
         p.at(at(2027, 2, 1, 10));
         p.register(&e, "2027-02-01");
@@ -182,7 +191,7 @@ on_both_backends! {
         assert!(row("figure-reports", &page).contains("4 / 5 80%") && row("figure-reports", &page).contains("the next working day"), "{}", row("figure-reports", &page));
         assert!(row("figure-conferences", &page).contains("4 / 5 80%") && row("figure-conferences", &page).contains("15 working days from the strategy meeting"), "{page}");
         assert!(row("figure-register", &page).contains("3: average days 43.7, median days 31.0"), "{}", row("figure-register", &page));
-        assert!(row("figure-re-registrations", &page).contains("1 / 5 20%") && row("figure-re-registrations", &page).contains("same name and date of birth"), "{page}");
+        assert!(row("figure-re-registrations", &page).contains("1 / 5 20%") && row("figure-re-registrations", &page).contains("confirmed are one child"), "{page}");
         web.get("/language/cy?back=/dashboard");
         let page = web.get("/dashboard?from=2026-11-01&to=2027-03-31").body;
         assert!(row("figure-register", &page).contains("3: diwrnodau ar gyfartaledd 43.7, diwrnodau canolrif 31.0") && page.contains("Ffigurau y mae Cymru yn adrodd arnynt"), "{page}");

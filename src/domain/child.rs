@@ -25,7 +25,7 @@ const NAME_WORDS: &str = include_str!("../../reference/name-words.txt");
 
 /// Words of synthetic placeholder names ("Test Child Alpha", "Demo Child A"): not name parts,
 /// so that "the child" stays writable.
-const PLACEHOLDERS: &[&str] = &["child", "test", "demo"];
+pub(super) const PLACEHOLDERS: &[&str] = &["child", "test", "demo"];
 
 fn ordinary_words() -> &'static HashSet<String> {
     static WORDS: OnceLock<HashSet<String>> = OnceLock::new();

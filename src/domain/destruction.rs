@@ -14,8 +14,8 @@ use crate::error::AppError;
 use crate::storage::models::CaseRow;
 use crate::storage::schema::{
     action_updates, agreed_actions, audit_events, case_involvements, case_workflows, cases,
-    form_submissions, meeting_cases, meeting_invitees, meeting_record_sections, meetings, outbox,
-    partner_referrals, plan_reviews, step_history, timescale_departures,
+    child_cases, form_submissions, meeting_cases, meeting_invitees, meeting_record_sections,
+    meetings, outbox, partner_referrals, plan_reviews, step_history, timescale_departures,
 };
 use crate::storage::{write_transaction, DbConn};
 
@@ -165,6 +165,8 @@ pub fn destroy(
             .execute(conn)?;
         diesel::delete(partner_referrals::table.filter(partner_referrals::case_id.eq(&id)))
             .execute(conn)?;
+        // The child record keeps no personal data; the case's place in it goes with the case.
+        diesel::delete(child_cases::table.filter(child_cases::case_id.eq(&id))).execute(conn)?;
         diesel::delete(case_involvements::table.filter(case_involvements::case_id.eq(&id)))
             .execute(conn)?;
         diesel::delete(outbox::table.filter(outbox::case_id.eq(&id))).execute(conn)?;

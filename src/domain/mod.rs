@@ -18,6 +18,7 @@ pub mod case_access;
 pub mod checkpoint;
 pub mod child;
 pub mod child_correction;
+pub mod child_record;
 pub mod destruction;
 pub mod disclosure;
 pub mod form_token;

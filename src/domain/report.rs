@@ -396,6 +396,7 @@ pub(super) fn record_with(
             .values(&case)
             .execute(conn)?;
         touched.case(&id);
+        super::child_record::start(conn, &id, naive_now)?;
         crash_point("report.after_case");
         let mut involvements = vec![InvolvementRow {
             id: uuid::Uuid::new_v4().to_string(),

@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::engine::contract::{EventTag, StateTag};
 use crate::engine::Engine;
 use crate::error::AppError;
-use crate::storage::schema::{case_workflows, cases, step_history};
+use crate::storage::schema::{case_workflows, cases, child_cases, step_history};
 use crate::storage::DbConn;
 use crate::time::wales::{end_of_london_day, london_date};
 
@@ -159,19 +159,15 @@ pub fn compute(
         .into_iter()
         .filter_map(|(id, at)| at.map(|t| (id, t)))
         .collect();
-    let child_of: BTreeMap<String, (String, NaiveDate)> = cases::table
-        .filter(cases::id.eq_any(&registered))
-        .select((
-            cases::id,
-            cases::child_name_folded,
-            cases::child_date_of_birth,
-        ))
-        .load::<(String, String, NaiveDate)>(conn)?
+    // The same child is the same child record: cases a practitioner confirmed are one child's.
+    let child_of: BTreeMap<String, String> = child_cases::table
+        .filter(child_cases::case_id.eq_any(&registered))
+        .select((child_cases::case_id, child_cases::child_id))
+        .load::<(String, String)>(conn)?
         .into_iter()
-        .map(|(id, name, born)| (id, (name, born)))
         .collect();
     struct Registration<'a> {
-        child: Option<&'a (String, NaiveDate)>,
+        child: Option<&'a String>,
         at: NaiveDateTime,
         ended: Option<NaiveDateTime>,
     }

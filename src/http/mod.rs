@@ -3,6 +3,7 @@ pub mod admin;
 pub mod auth;
 pub mod case_access;
 pub mod cases;
+pub mod child_record;
 pub mod client_address;
 pub mod follow_up;
 pub mod health;
@@ -73,6 +74,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/admin/referral-links"),
     ("POST", "/api/admin/referral-links/{id}/revoke"),
     ("POST", "/api/cases/{key}/referral/acknowledge"),
+    ("GET", "/api/cases/{key}/child-record"),
+    ("POST", "/api/cases/{key}/same-child"),
+    ("POST", "/api/cases/{key}/siblings"),
+    ("POST", "/api/cases/{key}/siblings/end"),
     ("GET", "/respond/{token}"),
     ("POST", "/respond/{token}"),
     ("GET", "/actions/{token}"),
@@ -253,6 +258,22 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                 .route(
                     "/cases/{key}/referral/acknowledge",
                     web::post().to(case_access::acknowledge_referral),
+                )
+                .route(
+                    "/cases/{key}/child-record",
+                    web::get().to(child_record::read),
+                )
+                .route(
+                    "/cases/{key}/same-child",
+                    web::post().to(child_record::same_child),
+                )
+                .route(
+                    "/cases/{key}/siblings",
+                    web::post().to(child_record::sibling),
+                )
+                .route(
+                    "/cases/{key}/siblings/end",
+                    web::post().to(child_record::end_sibling),
                 ),
         )
         .route("/respond/{token}", web::get().to(meetings::answer_page))

@@ -345,6 +345,20 @@ pub struct PartnerReferralRow {
     pub flagged_at: Option<NaiveDateTime>,
 }
 
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_null = true, table_name = child_relations)]
+pub struct ChildRelationRow {
+    pub id: String,
+    pub child_id: String,
+    pub other_child_id: String,
+    pub relation: String,
+    pub reason: String,
+    pub made_by: String,
+    pub made_at: NaiveDateTime,
+    pub ended_at: Option<NaiveDateTime>,
+    pub ended_by: Option<String>,
+}
+
 impl UserRow {
     /// The user as the engine and the access rules see them.
     pub fn actor(&self) -> Result<crate::identity::Actor, crate::error::AppError> {

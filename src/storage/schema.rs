@@ -492,6 +492,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    children (id) {
+        id -> Text,
+        created_at -> Timestamp,
+        merged_into -> Nullable<Text>,
+        merged_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    child_cases (case_id) {
+        case_id -> Text,
+        child_id -> Text,
+    }
+}
+
+diesel::table! {
+    child_relations (id) {
+        id -> Text,
+        child_id -> Text,
+        other_child_id -> Text,
+        relation -> Text,
+        reason -> Text,
+        made_by -> Text,
+        made_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        ended_by -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(child_cases -> cases (case_id));
+diesel::joinable!(child_cases -> children (child_id));
 diesel::joinable!(partner_referrals -> cases (case_id));
 diesel::joinable!(partner_referrals -> referral_links (link_id));
 diesel::joinable!(web_sessions -> users (user_id));
@@ -547,4 +579,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     form_submissions,
     referral_links,
     partner_referrals,
+    children,
+    child_cases,
+    child_relations,
 );

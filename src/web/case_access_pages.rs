@@ -107,6 +107,8 @@ async fn change(
         "languages"
     } else if field.starts_with("referral") {
         "referral"
+    } else if field.starts_with("child-record") {
+        "child-record"
     } else {
         "access"
     };
@@ -147,6 +149,7 @@ async fn change(
             let done = match anchor {
                 "languages" => "languages_recorded",
                 "referral" => "referral_acknowledged",
+                "child-record" => "child_record_changed",
                 _ => "access_changed",
             };
             see_other(&format!("/cases/{key}?done={done}#{anchor}"))
@@ -413,5 +416,125 @@ pub fn referral_data(
         "acknowledge_by": by.map(|t| crate::time::wales::date_time(t, language)),
         "overdue": r.acknowledged_at.is_none() && by.is_some_and(|b| state.services.now() > b),
         "decision_told": r.decision_told_at.map(when),
+    }))
+}
+
+fn other_case(form: &Submitted) -> crate::domain::child_record::OtherCase {
+    crate::domain::child_record::OtherCase {
+        other: text(form, "other"),
+        reason: text(form, "reason"),
+    }
+}
+
+/// Confirms, from a suggestion, that another case is the same child's.
+pub async fn same_child(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    key: web::Path<String>,
+    form: crate::http::input::Form,
+) -> Result<HttpResponse, AppError> {
+    change(
+        state,
+        req,
+        key.into_inner(),
+        form.into_inner(),
+        "child-record-same".into(),
+        |svc, conn, intent, actor, key, form| {
+            crate::domain::child_record::confirm_same_child(
+                svc,
+                conn,
+                intent,
+                actor,
+                key,
+                &other_case(form),
+            )
+        },
+    )
+    .await
+}
+
+pub async fn link_sibling(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    key: web::Path<String>,
+    form: crate::http::input::Form,
+) -> Result<HttpResponse, AppError> {
+    change(
+        state,
+        req,
+        key.into_inner(),
+        form.into_inner(),
+        "child-record-sibling".into(),
+        |svc, conn, intent, actor, key, form| {
+            crate::domain::child_record::link_sibling(
+                svc,
+                conn,
+                intent,
+                actor,
+                key,
+                &other_case(form),
+            )
+        },
+    )
+    .await
+}
+
+pub async fn end_sibling(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    key: web::Path<String>,
+    form: crate::http::input::Form,
+) -> Result<HttpResponse, AppError> {
+    change(
+        state,
+        req,
+        key.into_inner(),
+        form.into_inner(),
+        "child-record-end".into(),
+        |svc, conn, intent, actor, key, form| {
+            let req = crate::domain::child_record::EndLink {
+                link: text(form, "link"),
+                reason: text(form, "reason"),
+            };
+            crate::domain::child_record::end_link(svc, conn, intent, actor, key, &req)
+        },
+    )
+    .await
+}
+
+/// What the case page shows of the child across cases: only cases the reader may open.
+pub fn child_record_data(
+    state: &AppState,
+    conn: &mut DbConn,
+    actor: &Actor,
+    case: &CaseRow,
+    lang: &str,
+) -> Result<Value, AppError> {
+    use crate::domain::child_record::{related, suggestions, Likeness};
+    let language = crate::i18n::Language::parse(lang).unwrap_or(crate::i18n::Language::English);
+    let dir = state.services.engine.agencies.current();
+    let authority = |code: &str| {
+        dir.get(code).map_or(code.to_string(), |a| {
+            if lang == "cy" {
+                a.name_cy.clone()
+            } else {
+                a.name_en.clone()
+            }
+        })
+    };
+    Ok(json!({
+        "related": related(conn, actor, case)?.iter().map(|r| json!({
+            "reference": r.reference, "child_name": r.child_name, "link": r.link,
+            "relation": state.pages.word(lang, &format!("child_relation_{}", r.relation)),
+        })).collect::<Vec<_>>(),
+        "suggestions": suggestions(conn, actor, case)?.iter().map(|s| json!({
+            "reference": s.reference, "child_name": s.child_name,
+            "born": crate::time::wales::long_date(s.date_of_birth, language),
+            "authority": authority(&s.located_authority),
+            "why": state.pages.word(lang, match s.likeness {
+                Likeness::SameNameAndBirth => "child_likeness_same_name_and_birth",
+                Likeness::SameBirthAndAName => "child_likeness_same_birth_and_a_name",
+            }),
+        })).collect::<Vec<_>>(),
     }))
 }

@@ -613,6 +613,7 @@ pub(super) fn case_data(
         "can_convene": matches!(user.actor.role, crate::identity::RoleName::Chair | crate::identity::RoleName::TeamLead),
         "access": super::case_access_pages::access_data(state, conn, &user.actor, case, lang)?,
         "referral": super::case_access_pages::referral_data(state, conn, case, lang)?,
+        "child_record": super::case_access_pages::child_record_data(state, conn, &user.actor, case, lang)?,
     }))
 }
 

@@ -650,6 +650,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/cases/{key}/referral/acknowledge",
             web::post().to(case_access_pages::acknowledge_referral),
         )
+        .route(
+            "/cases/{key}/same-child",
+            web::post().to(case_access_pages::same_child),
+        )
+        .route(
+            "/cases/{key}/siblings",
+            web::post().to(case_access_pages::link_sibling),
+        )
+        .route(
+            "/cases/{key}/siblings/end",
+            web::post().to(case_access_pages::end_sibling),
+        )
         .route("/welcome/{token}", web::get().to(welcome_page::welcome))
         .route("/welcome/{token}", web::post().to(welcome_page::accept))
         .route("/cases", web::get().to(case_pages::my_cases))
