@@ -216,6 +216,12 @@ on_both_backends! {
         let told: Vec<_> = to(&sink, "rowan.reporter@school.example").into_iter().filter(|m| text_of(m).0.contains("not yet been acknowledged")).collect();
         assert_eq!(told.len(), 1, "the reporter is told how to escalate");
         assert!(text_of(&told[0]).1.contains("duty team manager"), "{}", text_of(&told[0]).1);
+        // The team lead's dashboard lists it as not acknowledged in time; the triaged one not.
+        let (s, dash) = app.get(&lead.token, "/api/dashboard");
+        assert_eq!(s, 200, "{dash}");
+        let waiting = dash["unacknowledged_referrals"].as_array().expect("the list").clone();
+        assert_eq!(waiting.len(), 1, "{waiting:?}");
+        assert_eq!((waiting[0]["reference"].as_str(), waiting[0]["overdue"].as_bool()), (Some(reference.as_str()), Some(true)), "{waiting:?}");
 
         // The decision: accepted for the first, declined for the second; each reporter email
         // says which and nothing more.

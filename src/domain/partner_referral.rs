@@ -156,12 +156,16 @@ fn authority_name(svc: &Services, code: &str, lang: Language) -> String {
 
 /// When a report must be acknowledged by, if the workflow sets a time.
 pub fn acknowledge_by(svc: &Services, submitted: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let wf = svc.engine.registry.primary();
+    due(&svc.engine, submitted)
+}
+
+fn due(engine: &crate::engine::Engine, submitted: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let wf = engine.registry.primary();
     let spec = &wf.def.referral.as_ref()?.acknowledge;
     Some(crate::engine::deadline::due_at(
         spec,
         submitted,
-        &svc.engine.calendar,
+        &engine.calendar,
     ))
 }
 
@@ -356,35 +360,39 @@ pub struct Waiting {
     pub overdue: bool,
 }
 
-/// Reports not yet acknowledged, oldest first, of the given authorities.
+/// Reports not yet acknowledged, oldest first: of one authority, or of all (`None`). Restricted
+/// cases are left out, as from every authority-wide list.
 pub fn unacknowledged(
-    svc: &Services,
+    engine: &crate::engine::Engine,
     conn: &mut DbConn,
-    authorities: &[String],
+    authority: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Waiting>, AppError> {
     use crate::storage::schema::cases;
-    let rows: Vec<(String, String, String, String, chrono::NaiveDateTime)> =
-        partner_referrals::table
-            .inner_join(cases::table)
-            .inner_join(referral_links::table)
-            .filter(partner_referrals::acknowledged_at.is_null())
-            .filter(cases::located_authority.eq_any(authorities))
-            .filter(cases::status.eq("open"))
-            .order(partner_referrals::submitted_at.asc())
-            .select((
-                cases::id,
-                cases::reference,
-                cases::located_authority,
-                referral_links::agency_code,
-                partner_referrals::submitted_at,
-            ))
-            .load(conn)?;
+    let mut query = partner_referrals::table
+        .inner_join(cases::table)
+        .inner_join(referral_links::table)
+        .filter(partner_referrals::acknowledged_at.is_null())
+        .filter(cases::status.eq("open"))
+        .filter(cases::restricted.eq(false))
+        .order(partner_referrals::submitted_at.asc())
+        .select((
+            cases::id,
+            cases::reference,
+            cases::located_authority,
+            referral_links::agency_code,
+            partner_referrals::submitted_at,
+        ))
+        .into_boxed();
+    if let Some(a) = authority {
+        query = query.filter(cases::located_authority.eq(a.to_string()));
+    }
+    let rows: Vec<(String, String, String, String, chrono::NaiveDateTime)> = query.load(conn)?;
     Ok(rows
         .into_iter()
         .map(|(case_id, reference, located_authority, agency, at)| {
             let submitted_at = at.and_utc();
-            let by = acknowledge_by(svc, submitted_at);
+            let by = due(engine, submitted_at);
             Waiting {
                 case_id,
                 reference,

@@ -124,6 +124,8 @@ pub struct Lists {
     pub reviews_due: Vec<ReviewDue>,
     pub turning_18: Vec<TurningEighteen>,
     pub undelivered: Vec<overdue::Undelivered>,
+    /// Partners' reports no practitioner has acknowledged yet (WSP c2 p18).
+    pub unacknowledged_referrals: Vec<crate::domain::partner_referral::Waiting>,
 }
 
 impl Lists {
@@ -137,6 +139,11 @@ impl Lists {
             .chain(self.reviews_due.iter().map(|r| r.case_id.as_str()))
             .chain(self.turning_18.iter().map(|t| t.case_id.as_str()))
             .chain(self.undelivered.iter().map(|u| u.case_id.as_str()))
+            .chain(
+                self.unacknowledged_referrals
+                    .iter()
+                    .map(|r| r.case_id.as_str()),
+            )
             .collect();
         ids.sort_unstable();
         ids.dedup();
@@ -173,6 +180,15 @@ pub fn lists(
         reviews_due: overdue::reviews_due(conn, engine, scope, now, review_until)?,
         turning_18: overdue::turning_18(conn, scope, today, birthday_until)?,
         undelivered: overdue::undelivered(conn, scope)?,
+        unacknowledged_referrals: crate::domain::partner_referral::unacknowledged(
+            engine,
+            conn,
+            match scope {
+                Scope::Authority(a) => Some(a.as_str()),
+                Scope::All => None,
+            },
+            now,
+        )?,
     })
 }
 

@@ -103,6 +103,10 @@ pub async fn dashboard(
         "overdue_actions": d.lists.overdue_actions.iter().map(|a| json!({"reference": a.reference, "title": state.services.engine.action_title(a.kind.as_deref(), &a.title, lang), "owner": a.owner_name, "due": day(a.due_date), "days": a.working_days_overdue, "escalated": a.escalated})).collect::<Vec<_>>(),
         "reviews_due": d.lists.reviews_due.iter().map(|r| json!({"reference": r.reference, "review": if lang == Language::Welsh { &r.review_cy } else { &r.review }, "due": when(r.due_at), "overdue": r.overdue})).collect::<Vec<_>>(),
         "undelivered": d.lists.undelivered.iter().map(|u| json!({"reference": u.reference, "kind": state.services.mailer.templates.kind_title(&u.kind, lang), "recipient": u.recipient, "failed": u.failed})).collect::<Vec<_>>(),
+        "unacknowledged_referrals": d.lists.unacknowledged_referrals.iter().map(|r| json!({
+            "reference": r.reference,
+            "agency": state.services.engine.agencies.current().get(&r.agency).map_or(r.agency.clone(), |a| if lang == Language::Welsh { a.name_cy.clone() } else { a.name_en.clone() }),
+            "received": when(r.submitted_at), "by": r.acknowledge_by.map(when), "overdue": r.overdue})).collect::<Vec<_>>(),
         "turning_18": d.lists.turning_18.iter().map(|t| json!({"reference": t.reference, "birthday": day(t.birthday)})).collect::<Vec<_>>(),
         "timeliness": groups().map(|(t, g)| json!({
             "group": group(t, g), "grouping": g, "decisions": t.decisions,

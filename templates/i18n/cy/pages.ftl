@@ -619,3 +619,4 @@ child_record_sibling_other = Cyfeirnod achos y brawd neu’r chwaer
 child_record_sibling_reason = Beth sy’n dangos eu bod yn frodyr neu chwiorydd (20 nod neu fwy)
 child_record_sibling = Cysylltu fel brodyr neu chwiorydd
 done_child_record_changed = Mae cofnod y plentyn ar draws achosion wedi’i ddiweddaru, ac mae’r newid yn hanes pob achos.
+unacknowledged_referrals = Hysbysiadau partneriaid heb eu cydnabod eto

@@ -616,3 +616,4 @@ child_record_sibling_other = The sibling’s case reference
 child_record_sibling_reason = What shows they are siblings (20 characters or more)
 child_record_sibling = Link as siblings
 done_child_record_changed = The child’s record across cases is updated, and the change is in each case’s history.
+unacknowledged_referrals = Partners’ reports not yet acknowledged
