@@ -289,3 +289,23 @@ on_both_backends! {
         assert_eq!(stored, json!(0));
     }
 }
+
+on_both_backends! {
+    fn r29_a_health_practitioner_says_whether_the_risk_questionnaire_informed_the_report(app) {
+        let admin = app.person("administrator", "la-cardiff", "Digital services", "Admin One");
+        let lead = app.person("team_lead", "la-cardiff", "Team A", "Lead One");
+        let (s, link) = app.post(&admin.token, "/api/admin/referral-links", &json!({"agency": "health-cardiff-and-vale"}));
+        assert_eq!(s, 201, "{link}");
+        let path = path_of(link["url"].as_str().expect("url"));
+        let web = Web::new(app);
+        let page = web.get(&path);
+        assert!(page.body.contains("Child Sexual Exploitation Risk Questionnaire (CSERQ)"), "the form asks (R29): {}", page.body);
+        let mut form = filled(&page.body, "Test Child Health", "nurse.sample@health.example");
+        form.push(("fact:risk_questionnaire_used".into(), "yes".into()));
+        let sent = post(&web, &path, &form);
+        assert_eq!(sent.status, 200, "{}", sent.body);
+        let (id, _) = cases_of_child(app, "Test Child Health")[0].clone();
+        let (_, case) = app.get(&lead.token, &format!("/api/cases/{id}"));
+        assert_eq!(case["facts"]["risk_questionnaire_used"], "yes", "{case}");
+    }
+}
