@@ -137,7 +137,7 @@ on_both_backends! {
         let refused = post(&partner, &path_of(&url), &bad);
         assert_eq!(refused.status, 400, "{}", refused.body);
         let summary = refused.body.split("govuk-error-summary__list").nth(1).unwrap_or("").split("</ul>").next().unwrap_or("").to_string();
-        for said in ["Enter an email address", "Enter the child’s gender", "Material signs, such as unexplained gifts"] {
+        for said in ["Enter an email address", "Enter the child’s gender", "Answer this question: Material signs, such as unexplained gifts"] {
             assert!(summary.contains(said), "{said} is named in the summary: {summary}");
         }
         assert!(cases_of_child(app, "Test Child Referral").is_empty(), "a refused form stores nothing");

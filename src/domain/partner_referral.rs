@@ -84,7 +84,7 @@ pub fn problems(svc: &Services, report: &PartnerReport, now: DateTime<Utc>) -> V
             .is_some_and(|v| !v.is_null() && v.as_str().is_none_or(|s| !s.trim().is_empty()));
         if *required && !given {
             all.push(AppError::bad_request(
-                "required",
+                "answer_required",
                 format!("facts.{name}"),
                 format!("facts.{name} must be answered"),
             ));

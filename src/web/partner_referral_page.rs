@@ -164,8 +164,10 @@ fn typed_report(state: &AppState, form: &Submitted) -> (Option<PartnerReport>, V
         .collect();
     let (facts, mut errors) = forms::facts_and_errors(&wf, &names, form);
     let (mut child, _) = typed_child(form, &mut errors);
-    // A reporter may not know where the child ordinarily lives: where they are stands in.
-    if child["residence_authority"] == "" {
+    // A reporter may not know where the child ordinarily lives: where they are stands in, and
+    // only the question of where they are is asked.
+    let residence_unknown = child["residence_authority"] == "";
+    if residence_unknown {
         child["residence_authority"] = child["located_authority"].clone();
     }
     let get = |k: &str| first(form, k).unwrap_or("").trim().to_string();
@@ -191,6 +193,7 @@ fn typed_report(state: &AppState, form: &Submitted) -> (Option<PartnerReport>, V
                 // not be read is not also "required".
                 let dup = e.field().is_some_and(|f| {
                     (had_dob && f == "child.date_of_birth")
+                        || (residence_unknown && f == "child.residence_authority")
                         || errors.iter().any(|x| x.field() == Some(f))
                 });
                 if !dup {

@@ -144,3 +144,4 @@ error_already_same_child = Mae’r ddau achos eisoes wedi’u cofnodi fel achosi
 error_same_child = Mae’r ddau achos wedi’u cofnodi fel achosion yr un plentyn, felly ni allant fod yn frodyr neu chwiorydd.
 error_already_linked = Mae’r ddau blentyn eisoes wedi’u cysylltu fel brodyr neu chwiorydd.
 error_unknown_link = Nid oes gan blentyn yr achos hwn gysylltiad o’r fath.
+error_answer_required = Atebwch y cwestiwn hwn: { $field }

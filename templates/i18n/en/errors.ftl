@@ -144,3 +144,4 @@ error_already_same_child = The two cases are already recorded as the same child�
 error_same_child = The two cases are recorded as the same child’s, so they cannot be siblings.
 error_already_linked = The two children are already linked as siblings.
 error_unknown_link = This case’s child has no such link.
+error_answer_required = Answer this question: { $field }
