@@ -309,3 +309,41 @@ on_both_backends! {
         assert_eq!(case["facts"]["risk_questionnaire_used"], "yes", "{case}");
     }
 }
+
+on_both_backends! {
+    fn a_partner_report_of_a_child_who_turns_18_before_the_decision_closes_without_a_decision_email(app) {
+        use diesel::prelude::*;
+        use safeguard::storage::schema::partner_referrals;
+        let admin = app.person("administrator", "la-cardiff", "Digital services", "Admin One");
+        let (_, link) = app.post(&admin.token, "/api/admin/referral-links", &json!({"agency": "police-south-wales"}));
+        let path = path_of(link["url"].as_str().expect("url"));
+        let web = Web::new(app);
+        let page = web.get(&path);
+        let mut form = filled(&page.body, "Test Child Nearly", "rowan.reporter@school.example");
+        for (k, v) in form.iter_mut() {
+            match k.as_str() {
+                "date_of_birth-day" => *v = "30".into(),
+                "date_of_birth-month" => *v = "11".into(),
+                "date_of_birth-year" => *v = "2008".into(),
+                _ => {}
+            }
+        }
+        assert_eq!(post(&web, &path, &form).status, 200);
+        let (id, _) = cases_of_child(app, "Test Child Nearly")[0].clone();
+        // Monday 30 November: the 18th birthday, before anyone decided.
+        app.clock.set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 30, 6, 0, 0).single().expect("time"));
+        let said = safeguard::jobs::run(&app.service.state, safeguard::jobs::JobName::AgeTrigger, app.clock_now()).expect("the age job runs");
+        assert!(said.contains("1 cases reached 18") || said.contains("reached 18"), "{said}");
+        let lead = app.person("team_lead", "la-cardiff", "Team A", "Lead One");
+        let (_, case) = app.get(&lead.token, &format!("/api/cases/{id}"));
+        let pathway = case["workflows"].as_array().expect("workflows").iter()
+            .find(|w| w["workflow"] == "cse-strategy").cloned().expect("the pathway");
+        assert_eq!(pathway["finished"], true, "the pathway ends on the birthday: {pathway}");
+        let (told, acknowledged): (Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>) = partner_referrals::table
+            .find(&id)
+            .select((partner_referrals::decision_told_at, partner_referrals::acknowledged_at))
+            .get_result(&mut app.conn())
+            .expect("the referral");
+        assert_eq!((told, acknowledged), (None, None), "the birthday is no one's decision or triage");
+    }
+}

@@ -318,16 +318,21 @@ pub fn tell_decision(
     let Some(referral) = of_case(conn, &case.id)? else {
         return Ok(());
     };
-    if referral.decision_told_at.is_some() {
+    // Told once; and the service's own step (the case closing on the 18th birthday) is no
+    // decision on the report: no one triaged it, and the reporter is told nothing of it.
+    if referral.decision_told_at.is_some() || actor.role == RoleName::System {
         return Ok(());
     }
     let naive_now = now.naive_utc();
+    let acknowledged = match &referral.acknowledged_by {
+        Some(by) => (referral.acknowledged_at, Some(by.clone())),
+        None => (Some(naive_now), Some(actor.id.clone())),
+    };
     diesel::update(partner_referrals::table.find(&case.id))
         .set((
             partner_referrals::decision_told_at.eq(Some(naive_now)),
-            partner_referrals::acknowledged_at.eq(referral.acknowledged_at.or(Some(naive_now))),
-            partner_referrals::acknowledged_by
-                .eq(referral.acknowledged_by.clone().or(Some(actor.id.clone()))),
+            partner_referrals::acknowledged_at.eq(acknowledged.0),
+            partner_referrals::acknowledged_by.eq(acknowledged.1),
         ))
         .execute(conn)?;
     let lang = Language::parse(&referral.language).unwrap_or(Language::English);
