@@ -270,6 +270,15 @@ pub fn open(
     Ok(status(&link, now.naive_utc()).map(|_| link))
 }
 
+/// `active`, `revoked` or `expired`, as the pages and the API name a link's state at `now`.
+pub fn state_name(link: &ReferralLinkRow, now: NaiveDateTime) -> &'static str {
+    match status(link, now) {
+        Ok(()) => "active",
+        Err(LinkError::Revoked) => "revoked",
+        Err(_) => "expired",
+    }
+}
+
 /// Whether a link works at `now`.
 pub fn status(link: &ReferralLinkRow, now: NaiveDateTime) -> Result<(), LinkError> {
     if link.revoked_at.is_some() {

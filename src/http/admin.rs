@@ -116,11 +116,7 @@ fn referral_link_json(
     link: &crate::storage::models::ReferralLinkRow,
 ) -> serde_json::Value {
     let now = s.services.now().naive_utc();
-    let status = match crate::domain::referral_link::status(link, now) {
-        Ok(()) => "active",
-        Err(crate::mail::links::LinkError::Revoked) => "revoked",
-        Err(_) => "expired",
-    };
+    let status = crate::domain::referral_link::state_name(link, now);
     json!({
         "id": link.id, "agency": link.agency_code, "person_name": link.person_name,
         "person_email": link.person_email, "issued_at": link.issued_at.and_utc(),

@@ -293,20 +293,15 @@ pub async fn submit(
     .await;
     Ok(match outcome {
         Ok(reference) => {
-            let by = with_conn(&state, |s, _| {
-                Ok(partner_referral::acknowledge_by(
-                    &s.services,
-                    s.services.now(),
-                ))
-            })
-            .await?
-            .map(|t| {
-                crate::time::wales::date_in_sentence(
-                    crate::time::wales::london_date(t),
-                    crate::time::wales::Before::By,
-                    lang,
-                )
-            });
+            // A calendar sum: no database needed.
+            let by =
+                partner_referral::acknowledge_by(&state.services, state.services.now()).map(|t| {
+                    crate::time::wales::date_in_sentence(
+                        crate::time::wales::london_date(t),
+                        crate::time::wales::Before::By,
+                        lang,
+                    )
+                });
             super::page_response(
                 &state,
                 "refer_done",

@@ -110,11 +110,7 @@ fn page_data(
         "issue": fields,
         "issued_url": issued_url,
         "links": links.iter().map(|l| {
-            let status = match referral_link::status(l, now) {
-                Ok(()) => "active",
-                Err(crate::mail::links::LinkError::Revoked) => "revoked",
-                Err(_) => "expired",
-            };
+            let status = crate::domain::referral_link::state_name(l, now);
             json!({
                 "id": l.id, "agency": name_of(&l.agency_code), "person": l.person_name,
                 "issued": crate::time::wales::date_time(l.issued_at.and_utc(), language),
