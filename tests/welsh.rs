@@ -926,6 +926,28 @@ fn walk(app: &TestApp, lang: &'static str) {
     // A referral link issued on the page, and the partner's form in the reader's language:
     // the form, refused, sent, and the link once withdrawn.
     let form = admin_web.get("/admin/referral-links").body;
+    // Days written as a word are refused on the field, in the reader's language, and come back
+    // as typed; no link is issued for them.
+    let wordy = admin_web.post(
+        "/admin/referral-links",
+        &[
+            ("csrf", &Web::hidden(&form, "csrf")),
+            ("agency", "police-south-wales"),
+            ("days", "thirty"),
+        ],
+    );
+    assert_eq!(wordy.status, 400, "{}", wordy.body);
+    assert!(
+        wordy.body.contains("value=\"thirty\""),
+        "typed back: {}",
+        wordy.body
+    );
+    assert!(
+        !wordy.body.contains("/refer/"),
+        "no link issued: {}",
+        wordy.body
+    );
+    check.page("referral link days refused", &wordy.body);
     let issued = admin_web.post(
         "/admin/referral-links",
         &[

@@ -21,10 +21,12 @@ fn typed(form: &Submitted) -> IssueLink {
         agency: get("agency"),
         person_name: Some(get("person_name")),
         person_email: Some(get("person_email")),
-        days: get("days")
-            .parse()
-            .ok()
-            .or(Some(referral_link::DEFAULT_DAYS)),
+        // Left empty, the usual period; anything else that is not a whole number is refused by
+        // the domain's range check (0), naming the field, rather than quietly replaced.
+        days: match get("days") {
+            d if d.is_empty() => Some(referral_link::DEFAULT_DAYS),
+            d => Some(d.parse().unwrap_or(0)),
+        },
     }
 }
 
@@ -65,14 +67,16 @@ fn page_data(
         .collect();
     agencies.sort_by(|x, y| x.1.cmp(&y.1));
     agencies.insert(0, (String::new(), w("choose"), chosen.agency.is_empty()));
+    // What the administrator typed comes back as typed, so a mistake can be seen and mended.
+    let days_typed = refused
+        .and_then(|(f, _)| first(f, "days"))
+        .map(str::to_string)
+        .unwrap_or_else(|| referral_link::DEFAULT_DAYS.to_string());
     let mut days = input(
         "issue",
         "days",
         &w("referral_link_days"),
-        &chosen
-            .days
-            .unwrap_or(referral_link::DEFAULT_DAYS)
-            .to_string(),
+        &days_typed,
         "text",
         &errors,
     );
