@@ -928,14 +928,17 @@ fn walk(app: &TestApp, lang: &'static str) {
     let form = admin_web.get("/admin/referral-links").body;
     // Days written as a word are refused on the field, in the reader's language, and come back
     // as typed; no link is issued for them.
-    let wordy = admin_web.post(
-        "/admin/referral-links",
-        &[
-            ("csrf", &Web::hidden(&form, "csrf")),
-            ("agency", "police-south-wales"),
-            ("days", "thirty"),
-        ],
-    );
+    let issue = |days: &str| {
+        admin_web.post(
+            "/admin/referral-links",
+            &[
+                ("csrf", &Web::hidden(&form, "csrf")),
+                ("agency", "police-south-wales"),
+                ("days", days),
+            ],
+        )
+    };
+    let wordy = issue("thirty");
     assert_eq!(wordy.status, 400, "{}", wordy.body);
     assert!(
         wordy.body.contains("value=\"thirty\""),
@@ -948,14 +951,7 @@ fn walk(app: &TestApp, lang: &'static str) {
         wordy.body
     );
     check.page("referral link days refused", &wordy.body);
-    let issued = admin_web.post(
-        "/admin/referral-links",
-        &[
-            ("csrf", &Web::hidden(&form, "csrf")),
-            ("agency", "police-south-wales"),
-            ("days", "30"),
-        ],
-    );
+    let issued = issue("30");
     assert_eq!(issued.status, 201, "{}", issued.body);
     check.page("referral link issued", &issued.body);
     let start = issued.body.find("/refer/").expect("the link's address");
