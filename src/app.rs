@@ -228,6 +228,7 @@ pub struct RunningService {
     thread: Option<std::thread::JoinHandle<()>>,
     worker: Option<OutboxWorker>,
     jobs: Option<crate::jobs::scheduler::JobScheduler>,
+    wal: Option<crate::storage::wal::WalKeeper>,
 }
 
 impl RunningService {
@@ -259,6 +260,7 @@ impl RunningService {
             .map_err(|_| AppError::Startup("server thread ended early".into()))??;
         let worker = start_outbox_worker(&state)?;
         let jobs = start_job_scheduler(&state);
+        let wal = Some(crate::storage::wal::WalKeeper::spawn(state.pool.clone()));
         Ok(RunningService {
             state,
             port,
@@ -266,6 +268,7 @@ impl RunningService {
             thread: Some(thread),
             worker,
             jobs,
+            wal,
         })
     }
 
@@ -279,6 +282,7 @@ impl RunningService {
     pub fn stop(&mut self) {
         drop(self.jobs.take());
         drop(self.worker.take());
+        drop(self.wal.take());
         let handle = self.handle.clone();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(handle.stop(false));

@@ -553,6 +553,7 @@ fn run_with_database(
             tracing::info!(%bind, database = %url, "safeguard listening");
             let _worker = app::start_outbox_worker(&state)?;
             let _jobs = app::start_job_scheduler(&state);
+            let _wal = safeguard::storage::wal::WalKeeper::spawn(state.pool.clone());
             actix_web::rt::System::new()
                 .block_on(app::serve(state, listener)?)
                 .map_err(|e| AppError::Startup(format!("server stopped: {e}")))?;

@@ -781,3 +781,39 @@ on_both_backends! {
         assert_eq!(app.post(&app.chair, &format!("/api/cases/{id}/actions"), &action).0, 201);
     }
 }
+
+#[test]
+fn the_relay_carries_each_message_exactly_as_written() {
+    use lettre::address::Envelope;
+    use safeguard::mail::relay::Relay;
+    let sink = SmtpSink::start();
+    let relay =
+        Relay::from_url(&sink.url(), Some(std::time::Duration::from_secs(5))).expect("relay");
+    let envelope = Envelope::new(
+        Some("service@council.example".parse().expect("from")),
+        vec!["key.worker@partner.example".parse().expect("to")],
+    )
+    .expect("envelope");
+    // Lines that begin with a dot are where a careless client ends a message early or drops a
+    // character; Welsh letters are where a careless one mangles bytes.
+    let written = [
+        "Subject: one\r\n\r\n.a line that begins with a dot\r\n..and two\r\n.\r\nafter a lone dot\r\n",
+        "Subject: dau\r\n\r\nCyfarfod strategaeth: ŵyl, ŷd, â\r\n",
+    ];
+    for _ in 0..10 {
+        for body in written {
+            relay.send(&envelope, body).expect("sent");
+        }
+    }
+    let got = sink.wait_for(20);
+    assert_eq!(got.len(), 20);
+    for (n, m) in got.iter().enumerate() {
+        let text = m.text();
+        assert_eq!(
+            text.trim_end_matches("\r\n"),
+            written[n % 2].trim_end_matches("\r\n"),
+            "message {n}"
+        );
+        assert_eq!(m.to, vec!["key.worker@partner.example".to_string()]);
+    }
+}

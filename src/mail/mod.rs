@@ -4,6 +4,7 @@ pub mod ics;
 pub mod links;
 pub mod message;
 pub mod outbox;
+pub mod relay;
 pub mod settings;
 pub mod templates;
 pub mod worker;

@@ -17,9 +17,10 @@ use std::time::Duration as StdDuration;
 
 use chrono::Duration;
 use lettre::address::Envelope;
-use lettre::{Address, SmtpTransport, Transport};
+use lettre::Address;
 
 use super::outbox;
+use super::relay::Relay;
 use crate::error::AppError;
 use crate::storage::crash::crash_point;
 use crate::storage::models::OutboxRow;
@@ -27,7 +28,7 @@ use crate::storage::DbPool;
 use crate::time::clock::Clock;
 
 pub enum Delivery {
-    Smtp(Box<SmtpTransport>),
+    Smtp(Box<Relay>),
     /// No SMTP configured: each message becomes `<dir>/<id>.eml`, exactly as it would be sent.
     Files(PathBuf),
 }
@@ -39,11 +40,9 @@ impl Delivery {
     ) -> Result<Delivery, AppError> {
         match smtp_url {
             Some(url) => {
-                let transport = SmtpTransport::from_url(url)
-                    .map_err(|e| AppError::Startup(format!("SAFEGUARD_SMTP_URL: {e}")))?
-                    .timeout(Some(StdDuration::from_secs(20)))
-                    .build();
-                Ok(Delivery::Smtp(Box::new(transport)))
+                let relay = Relay::from_url(url, Some(StdDuration::from_secs(20)))
+                    .map_err(|e| AppError::Startup(format!("SAFEGUARD_SMTP_URL: {e}")))?;
+                Ok(Delivery::Smtp(Box::new(relay)))
             }
             None => {
                 let dir = data_dir.join("outbox");
@@ -97,7 +96,7 @@ fn send(delivery: &Delivery, row: &OutboxRow) -> Outcome {
                 Err(e) => Outcome::Retry(format!("cannot write {}: {e}", path.display())),
             }
         }
-        Delivery::Smtp(transport) => {
+        Delivery::Smtp(relay) => {
             let (from, to) = match (
                 row.sender.parse::<Address>(),
                 row.recipient.parse::<Address>(),
@@ -109,7 +108,7 @@ fn send(delivery: &Delivery, row: &OutboxRow) -> Outcome {
                 Ok(e) => e,
                 Err(e) => return Outcome::Failed(format!("bad envelope: {e}")),
             };
-            match transport.send_raw(&envelope, row.raw.as_bytes()) {
+            match relay.send(&envelope, &row.raw) {
                 Ok(_) => Outcome::Sent,
                 Err(e) if e.is_permanent() => {
                     Outcome::Failed(format!("the mail server refused it: {e}"))

@@ -4,6 +4,7 @@ pub mod crash;
 pub mod models;
 pub mod reference;
 pub mod schema;
+pub mod wal;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
@@ -70,7 +71,8 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SessionSettings {
             // The busy timeout comes first so that even switching to WAL waits for a lock held by a
             // connection opened alongside; it makes concurrent writers queue instead of failing.
             // Reads map the file (up to 256 MiB) rather than copying pages through read calls:
-            // the dashboard and scans over a large database touch scattered pages.
+            // the dashboard and scans over a large database touch scattered pages. A log that
+            // starts again from its beginning is cut back to 16 MiB (see `wal`).
             let sync = match self.sync {
                 SqliteSync::Normal => "NORMAL",
                 SqliteSync::Full => "FULL",
@@ -79,7 +81,7 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SessionSettings {
                 "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                  PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; \
                  PRAGMA wal_autocheckpoint = 10000; PRAGMA cache_size = -32000; \
-                 PRAGMA mmap_size = 268435456;"
+                 PRAGMA mmap_size = 268435456; PRAGMA journal_size_limit = 16777216;"
             ))
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
