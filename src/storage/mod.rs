@@ -57,6 +57,9 @@ pub enum SqliteSync {
     Full,
 }
 
+/// How long a SQLite statement waits for a lock another connection holds before it fails.
+pub(crate) const BUSY_TIMEOUT_MS: u32 = 10_000;
+
 #[derive(Debug)]
 struct SessionSettings {
     sync: SqliteSync,
@@ -78,7 +81,7 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SessionSettings {
                 SqliteSync::Full => "FULL",
             };
             c.batch_execute(&format!(
-                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                "PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; \
                  PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; \
                  PRAGMA wal_autocheckpoint = 10000; PRAGMA cache_size = -32000; \
                  PRAGMA mmap_size = 268435456; PRAGMA journal_size_limit = 16777216;"

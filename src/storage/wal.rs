@@ -13,11 +13,16 @@ use std::time::Duration;
 use diesel::prelude::*;
 use diesel::sql_types::Integer;
 
-use super::{DbConn, DbPool};
+use super::{DbConn, DbPool, BUSY_TIMEOUT_MS};
+use diesel::connection::SimpleConnection;
 
 /// Pages in the log (of 4 KiB) past which it is folded in and truncated: 16 MiB.
 pub const BOUND_PAGES: i32 = 4096;
 const EVERY: Duration = Duration::from_millis(500);
+/// How long the truncating checkpoint waits for the readers of the moment. Writers queue behind
+/// it meanwhile, and a reader can last minutes (a backup is one read transaction), so it gives
+/// up soon and tries again at the next look.
+const WAIT_FOR_READERS_MS: u32 = 100;
 
 #[derive(QueryableByName)]
 struct Checkpointed {
@@ -48,8 +53,11 @@ pub fn keep(conn: &mut DbConn) -> QueryResult<Kept> {
     if passive.log <= BOUND_PAGES {
         return Ok(Kept::Within(passive.log));
     }
-    let truncated: Checkpointed =
-        diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result(c)?;
+    c.batch_execute(&format!("PRAGMA busy_timeout = {WAIT_FOR_READERS_MS}"))?;
+    let truncated =
+        diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result::<Checkpointed>(c);
+    c.batch_execute(&format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"))?;
+    let truncated = truncated?;
     Ok(if truncated.busy == 0 {
         Kept::Truncated
     } else {
@@ -103,7 +111,6 @@ impl Drop for WalKeeper {
 mod tests {
     use super::*;
     use crate::storage::{connect_pool, SqliteSync};
-    use diesel::connection::SimpleConnection;
 
     #[test]
     fn a_log_past_its_bound_is_folded_in_and_truncated() {
@@ -132,5 +139,46 @@ mod tests {
         .expect("count");
         assert_eq!(rows, 6000, "every row is still there");
         assert!(matches!(keep(&mut conn).expect("keep"), Kept::Within(0)));
+    }
+
+    #[test]
+    fn a_long_reader_holds_writers_back_for_a_moment_not_for_the_busy_timeout() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = dir.path().join("wal.db");
+        let pool = connect_pool(&db.display().to_string(), 3, SqliteSync::Normal).expect("pool");
+        let mut conn = pool.get().expect("connection");
+        conn.batch_execute("CREATE TABLE filler (n INTEGER, pad TEXT)")
+            .expect("table");
+        let fill = |conn: &mut DbConn, from: i32| {
+            for n in from..from + 500 {
+                conn.batch_execute(&format!(
+                    "INSERT INTO filler SELECT {n}, randomblob(4000) FROM (WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 10) SELECT i FROM r)"
+                ))
+                .expect("insert");
+            }
+        };
+        fill(&mut conn, 0);
+        // A reader that stays in its transaction, as a backup's VACUUM INTO does.
+        let mut reader = pool.get().expect("reader");
+        reader
+            .batch_execute("BEGIN; SELECT COUNT(*) FROM filler;")
+            .expect("read");
+        fill(&mut conn, 500);
+        let started = std::time::Instant::now();
+        let kept = keep(&mut conn).expect("keep");
+        assert!(
+            matches!(kept, Kept::Within(pages) if pages > BOUND_PAGES),
+            "{kept:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "writers waited {:?}",
+            started.elapsed()
+        );
+        // The connection waits its usual time again for the locks of others.
+        conn.batch_execute("INSERT INTO filler VALUES (-1, 'after')")
+            .expect("a write after the look");
+        reader.batch_execute("COMMIT").expect("reader ends");
+        assert_eq!(keep(&mut conn).expect("keep"), Kept::Truncated);
     }
 }
