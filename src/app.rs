@@ -107,9 +107,11 @@ pub fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, AppErr
             transition_age_months: config.transition_age_months,
         },
     };
+    let reads = crate::domain::read_log::ReadLog::start(&config.database_url, config.sqlite_sync)?;
     Ok(AppState {
         pool,
         services: Services {
+            reads,
             engine,
             mailer,
             clock,

@@ -10,7 +10,7 @@ on_both_backends! {
         assert_eq!(app.get_anonymous("/healthz").0, 200);
         let (s, b) = app.get_anonymous("/readyz");
         assert_eq!(s, 200);
-        assert_eq!(b["workflows"], json!(["age18-transition v5", "cse-strategy v7"]));
+        assert_eq!(b["workflows"], json!(["age18-transition v5", "cse-strategy v8"]));
         for path in ["/api/cases", "/api/openapi.json", "/api/workflows", "/api/agencies", "/api/me"] {
             let (s, b) = app.get_anonymous(path);
             assert_eq!((s, b["code"].as_str()), (401, Some("unauthorized")), "{path}");
@@ -162,6 +162,36 @@ on_both_backends! {
         assert_eq!(actions, vec!["write", "read", "list", "write_refused", "read"]);
         let (s, _) = app.get(&app.chair, &format!("/api/cases/{id}/access-log"));
         assert_eq!(s, 403, "a chair is not the oversight role");
+    }
+}
+
+on_both_backends! {
+    /// Reads arriving together share one commit of their access-log lines; each is still
+    /// answered only once its own line is written, while writers work alongside.
+    fn concurrent_reads_each_leave_their_line(app) {
+        let id = app.create_case(&app.chair, child(), report_facts())["id"].as_str().expect("id").to_string();
+        let path = format!("/api/cases/{id}");
+        let (reads, writes): (Vec<u16>, Vec<u16>) = std::thread::scope(|s| {
+            let readers: Vec<_> = (0..16)
+                .map(|_| s.spawn(|| (0..5).map(|_| app.get(&app.chair, &path).0).collect::<Vec<u16>>()))
+                .collect();
+            let writers: Vec<_> = (0..2)
+                .map(|_| s.spawn(|| (0..3).map(|_| app.post(&app.chair, "/api/cases", &json!({"child": child(), "facts": report_facts()})).0).collect::<Vec<u16>>()))
+                .collect();
+            (
+                readers.into_iter().flat_map(|h| h.join().expect("reader")).collect(),
+                writers.into_iter().flat_map(|h| h.join().expect("writer")).collect(),
+            )
+        });
+        assert_eq!((reads.len(), reads.iter().all(|s| *s == 200)), (80, true), "{reads:?}");
+        assert_eq!((writes.len(), writes.iter().all(|s| *s == 201)), (6, true), "{writes:?}");
+        let lead = app.user("team_lead", "la-cardiff");
+        let (s, b) = app.get(&lead, &format!("/api/cases/{id}/access-log"));
+        assert_eq!(s, 200, "{b}");
+        let case_reads = b["access"].as_array().expect("list").iter()
+            .filter(|r| r["action"] == "read" && r["path"] == path.as_str())
+            .count();
+        assert_eq!(case_reads, 80, "one line for each read answered");
     }
 }
 

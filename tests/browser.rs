@@ -565,6 +565,13 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     browser.click("#f-c0-child_told_about_support");
     browser.click("#f-c0-icpc_needed-no");
     browser.click("#f-c0-plan_kind-care_and_support");
+    browser.click("#f-c0-disability_or_sensory_impairment-no");
+    browser.click("#f-c0-unaccompanied_asylum_seeking-no");
+    browser.type_into(
+        "#f-c0-contexts_considered",
+        "The school, and the park beside it after dark",
+    );
+    browser.click("#f-c0-harm_by_peer-no");
     for (i, (title, due)) in [
         ("Return-home interview", "2"),
         ("Disruption notice for the address", "4"),
@@ -586,6 +593,13 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     browser.click("#f-c1-child_told_about_support");
     browser.click("#f-c1-icpc_needed-no");
     browser.click("#f-c1-plan_kind-care_and_support");
+    browser.click("#f-c1-disability_or_sensory_impairment-no");
+    browser.click("#f-c1-unaccompanied_asylum_seeking-no");
+    browser.type_into(
+        "#f-c1-contexts_considered",
+        "The youth club and the friends the child meets there",
+    );
+    browser.click("#f-c1-harm_by_peer-no");
     for (i, (title, due)) in [
         ("School safety plan", "4"),
         ("Weekly youth-club check-in", "11"),

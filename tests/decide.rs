@@ -302,6 +302,9 @@ fn r13_the_meeting_ends_with_agreed_actions_and_r22_hears_the_child() {
         "other_issues": {"going_missing": false, "trafficking": false, "criminal_exploitation": false, "harmful_sexual_behaviour": false, "online_abuse": false},
         "child_views": "Feels safer at school", "child_seen_alone": true, "child_told_about_support": true,
         "icpc_needed": false, "plan_kind": "care_and_support",
+        "communication_needs": {"other_language": false, "interpreter": false, "british_sign_language": false, "communication_aids": false},
+        "disability_or_sensory_impairment": false, "unaccompanied_asylum_seeking": false,
+        "contexts_considered": "The park near the school", "harm_by_peer": false,
     });
     let c = case(report());
     assert_eq!(

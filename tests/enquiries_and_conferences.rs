@@ -127,7 +127,7 @@ on_both_backends! {
         let (s, b) = app.event(&app.chair, &id, json!({"event": "s47_substantiated_no_continuing_risk"}));
         assert_eq!(s, 200, "{b}");
         assert_eq!(step(app, &id)["state"], "plan_preparation");
-        let (s, b) = app.event(&app.chair, &id, json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25", "plan_kind": "care_and_support"}}));
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25", "child_involvement_in_plan": "Chose the goals of the plan with their social worker", "family_work": "Weekly sessions with the parents on keeping safe online", "plan_kind": "care_and_support"}}));
         assert_eq!(s, 200, "{b}");
         assert_eq!(step(app, &id)["state"], "plan_active");
     }
@@ -165,8 +165,8 @@ on_both_backends! {
         app.clock.set(at(2026, 12, 7, 10));
         let (s, b) = app.event(&app.chair, &id, json!({"event": "register_child"}));
         assert_eq!(s, 422, "{b}");
-        assert_eq!(missing_names(&b), vec!["conference_held_on", "registration_category", "plan_agreed_on"]);
-        let held = json!({"conference_held_on": "2026-12-07", "plan_agreed_on": "2026-12-07"});
+        assert_eq!(missing_names(&b), vec!["conference_held_on", "registration_category", "plan_agreed_on", "child_involvement_in_plan", "family_work"]);
+        let held = json!({"conference_held_on": "2026-12-07", "plan_agreed_on": "2026-12-07", "child_involvement_in_plan": "Chose the goals of the plan with their social worker", "family_work": "Weekly sessions with the parents on keeping safe online"});
         let (s, b) = app.event(&app.chair, &id, json!({"event": "register_child", "facts": merge(held.clone(), json!({"registration_category": "exploitation"}))}));
         assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (400, Some("invalid_choice"), Some("facts.registration_category")), "{b}");
         // The parents were asked to leave part of it: who, which part and why are recorded.
@@ -209,7 +209,7 @@ on_both_backends! {
         assert!(case["facts"].get("registration_category").is_none(), "no category for a child not registered: {}", case["facts"]);
         assert_eq!(case["agreed_actions"].as_array().expect("actions").iter().filter(|a| a["kind"] == "send_outline_plan").count(), 1);
         // The care and support plan is then agreed as any plan.
-        let (s, b) = app.event(&app.chair, &id, json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25", "plan_kind": "care_and_support"}}));
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25", "child_involvement_in_plan": "Chose the goals of the plan with their social worker", "family_work": "Weekly sessions with the parents on keeping safe online", "plan_kind": "care_and_support"}}));
         assert_eq!(s, 200, "{b}");
         assert_eq!(step(app, &id)["state"], "plan_active");
     }
@@ -222,7 +222,7 @@ on_both_backends! {
         let facts = merge(meeting_facts(), json!({"icpc_needed": true, "plan_kind": "child_protection", "advocacy_active_offer_made": true}));
         let (s, b) = app.event(&app.chair, &id, json!({"event": "complete_strategy_meeting", "facts": facts, "agreed_actions": one_action()}));
         assert_eq!(s, 200, "{b}");
-        let (s, b) = app.event(&app.chair, &id, json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25"}}));
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25", "child_involvement_in_plan": "Chose the goals of the plan with their social worker", "family_work": "Weekly sessions with the parents on keeping safe online"}}));
         assert_eq!(s, 422, "{b}");
         assert_eq!(missing_names(&b), vec!["conference_held_on"]);
         // Convened two days after the meeting, which gave no date of its own: the conference
@@ -233,7 +233,7 @@ on_both_backends! {
         assert_eq!(s, 200, "{b}");
         assert_eq!(step(app, &id)["state"], "initial_conference");
         assert_eq!(step(app, &id)["deadline"]["due_at"], "2026-12-16T23:59:59Z");
-        let (s, b) = app.event(&app.chair, &id, json!({"event": "register_child", "facts": {"conference_held_on": "2026-11-25", "plan_agreed_on": "2026-11-25", "registration_category": "neglect"}}));
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "register_child", "facts": {"conference_held_on": "2026-11-25", "plan_agreed_on": "2026-11-25", "child_involvement_in_plan": "Chose the goals of the plan with their social worker", "family_work": "Weekly sessions with the parents on keeping safe online", "registration_category": "neglect"}}));
         assert_eq!(s, 200, "{b}");
         assert_eq!(step(app, &id)["state"], "plan_active");
     }

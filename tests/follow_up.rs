@@ -273,7 +273,7 @@ on_both_backends! {
         let id = case_at_strategy_meeting(app);
         let (s, b) = app.event(&app.chair, &id, json!({"event": "complete_strategy_meeting", "facts": meeting_facts(), "agreed_actions": one_action()}));
         assert_eq!(s, 200, "{b}");
-        let (s, b) = app.event(&app.chair, &id, json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25"}}));
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25", "child_involvement_in_plan": "Chose the goals of the plan with their social worker", "family_work": "Weekly sessions with the parents on keeping safe online"}}));
         assert_eq!(s, 200, "{b}");
         let reviews = |app: &TestApp| app.get(&app.chair, &format!("/api/cases/{id}/reviews")).1["reviews"].clone();
         assert_eq!(reviews(app)[0]["kind"], "core_group");

@@ -573,7 +573,7 @@ on_both_backends! {
             .filter(|r| r["user_id"] == "link:one@partner.example").filter_map(|r| r["action"].as_str()).collect();
         assert_eq!(by_link, vec!["read", "write", "read", "write_refused"], "opened, updated (and shown again), refused another's action");
         // A meeting that does not concern the case is refused.
-        let (s, b) = app.event(&app.chair, &id, json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25"}, "meeting_id": "not-a-meeting"}));
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25", "child_involvement_in_plan": "Chose the goals of the plan with their social worker", "family_work": "Weekly sessions with the parents on keeping safe online"}, "meeting_id": "not-a-meeting"}));
         assert_eq!((s, b["code"].as_str(), b["field"].as_str()), (422, Some("unknown_meeting"), Some("meeting_id")));
     }
 }

@@ -201,6 +201,10 @@ on_both_backends! {
                 (format!("{p}fact:child_told_about_support"), "yes".into()),
                 (format!("{p}fact:icpc_needed"), "no".into()),
                 (format!("{p}fact:plan_kind"), "care_and_support".into()),
+                (format!("{p}fact:disability_or_sensory_impairment"), "no".into()),
+                (format!("{p}fact:unaccompanied_asylum_seeking"), "no".into()),
+                (format!("{p}fact:contexts_considered"), "The shop where the child's friends meet".into()),
+                (format!("{p}fact:harm_by_peer"), "no".into()),
             ];
             let actions = if i == 0 { 3 } else { 1 };
             for n in 0..actions {

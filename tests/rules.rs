@@ -1,4 +1,5 @@
-//! One test (at least) per rule R1-R24 that the default workflows encode, each on SQLite and
+//! One test (at least) per rule R1-R31 that the default workflows encode (R29 is in
+//! tests/partner_referral.rs), each on SQLite and
 //! PostgreSQL. A test shows what the chair would notice: a refusal naming what is missing, and
 //! the step going through once it is recorded.
 mod support;
@@ -562,7 +563,7 @@ on_both_backends! {
         let id = case_at_strategy_meeting(app);
         let (s, b) = complete(app, &id, meeting_facts(), one_action());
         assert_eq!(s, 200, "{b}");
-        let (s, b) = app.event(&app.chair, &id, json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25"}}));
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25", "child_involvement_in_plan": "Chose the goals of the plan with their social worker", "family_work": "Weekly sessions with the parents on keeping safe online"}}));
         assert_eq!(s, 200, "{b}");
         // The plan's reviews are deadlines of their own: the first core group within 10 working
         // days (Wednesday 9 December), the first review conference within 3 months.
@@ -593,7 +594,7 @@ fn case_with_plan(app: &TestApp) -> String {
     let (s, b) = app.event(
         &app.chair,
         &id,
-        json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25"}}),
+        json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25", "child_involvement_in_plan": "Chose the goals of the plan with their social worker", "family_work": "Weekly sessions with the parents on keeping safe online"}}),
     );
     assert_eq!(s, 200, "{b}");
     id
@@ -656,5 +657,160 @@ on_both_backends! {
         assert_eq!(s, 422, "{b}");
         assert_eq!(missing_names(&b), vec!["core_group_held_on"]);
         assert_eq!(b["field"], "facts.core_group_held_on");
+    }
+}
+
+on_both_backends! {
+    /// R25: the child's communication needs are answered at every outcome of the meeting, and
+    /// how they were met is recorded when there are any; a disabled or sensory-impaired child's
+    /// barriers and additional safeguards are recorded.
+    fn r25_communication_needs_and_how_they_were_met_and_safeguards_for_a_disabled_child(app) {
+        let id = case_at_strategy_meeting(app);
+        let (s, b) = complete(app, &id, without(meeting_facts(), &["communication_needs", "disability_or_sensory_impairment"]), one_action());
+        assert_eq!(s, 422, "{b}");
+        assert_eq!(missing_names(&b), vec!["communication_needs", "disability_or_sensory_impairment"]);
+        let mut facts = meeting_facts();
+        facts["communication_needs"]["british_sign_language"] = json!(true);
+        facts["disability_or_sensory_impairment"] = json!(true);
+        let (s, b) = complete(app, &id, facts.clone(), one_action());
+        assert_eq!(s, 422, "{b}");
+        assert_eq!(missing_names(&b), vec!["communication_needs_met", "additional_safeguards"]);
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "close_meeting_no_plan", "rationale": RATIONALE, "facts": facts}));
+        assert_eq!(s, 422, "{b}");
+        assert!(missing_names(&b).iter().any(|n| n == "communication_needs_met"), "the same at the no-plan outcome: {b}");
+        facts["communication_needs_met"] = json!("A registered BSL interpreter joined the meeting with the child");
+        facts["additional_safeguards"] = json!("Visual safety plan; the child's key worker at every visit");
+        let (s, b) = complete(app, &id, facts, one_action());
+        assert_eq!(s, 200, "{b}");
+        let (_, case) = app.get(&app.chair, &format!("/api/cases/{id}"));
+        assert_eq!(case["facts"]["communication_needs"]["british_sign_language"], true);
+        assert_eq!(case["facts"]["additional_safeguards"], "Visual safety plan; the child's key worker at every visit");
+    }
+}
+
+on_both_backends! {
+    /// R26: for an unaccompanied asylum-seeking child, the specific safeguarding measures are
+    /// considered in planning with and for them.
+    fn r26_unaccompanied_asylum_seeking_child_has_specific_measures_considered(app) {
+        let id = case_at_strategy_meeting(app);
+        let (s, b) = complete(app, &id, without(meeting_facts(), &["unaccompanied_asylum_seeking"]), one_action());
+        assert_eq!(s, 422, "{b}");
+        assert_eq!(missing_names(&b), vec!["unaccompanied_asylum_seeking"]);
+        let facts = merge(meeting_facts(), json!({"unaccompanied_asylum_seeking": true}));
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "start_section47_enquiry", "facts": merge(facts.clone(), json!({"strategy_meeting_held_on": "2026-11-25"})), "agreed_actions": one_action()}));
+        assert_eq!(s, 422, "{b}");
+        assert_eq!(missing_names(&b), vec!["uasc_measures"]);
+        let facts = merge(facts, json!({"uasc_measures": "Placement address withheld from the age-assessment file; a trusted adult named"}));
+        let (s, b) = complete(app, &id, facts, one_action());
+        assert_eq!(s, 200, "{b}");
+    }
+}
+
+on_both_backends! {
+    /// R27: the places, peer groups and networks around the child are considered at each
+    /// outcome of the meeting, including the one that ends without a plan.
+    fn r27_places_peer_groups_and_networks_are_considered(app) {
+        let id = case_at_strategy_meeting(app);
+        let facts = merge(without(meeting_facts(), &["contexts_considered"]), json!({
+            "preventative_referral_considered": true, "preventative_referral_outcome": "Referred to the youth service"}));
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "close_meeting_no_plan", "rationale": RATIONALE, "facts": facts.clone()}));
+        assert_eq!(s, 422, "{b}");
+        assert_eq!(missing_names(&b), vec!["contexts_considered"]);
+        let facts = merge(facts, json!({"contexts_considered": "The bus station where the child is collected by older youths"}));
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "close_meeting_no_plan", "rationale": RATIONALE, "facts": facts}));
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(app.state_of(&app.chair, &id, "cse-strategy"), "closed_no_further_action");
+    }
+}
+
+on_both_backends! {
+    /// R28: abuse by another child is understood in its context, with support for the child who
+    /// harmed.
+    fn r28_peer_on_peer_abuse_is_understood_in_context_and_the_child_who_harmed_supported(app) {
+        let id = case_at_strategy_meeting(app);
+        let (s, b) = complete(app, &id, without(meeting_facts(), &["harm_by_peer"]), one_action());
+        assert_eq!(s, 422, "{b}");
+        assert_eq!(missing_names(&b), vec!["harm_by_peer"]);
+        let facts = merge(meeting_facts(), json!({"harm_by_peer": true}));
+        let (s, b) = complete(app, &id, facts.clone(), one_action());
+        assert_eq!(s, 422, "{b}");
+        assert_eq!(missing_names(&b), vec!["peer_abuse_response"]);
+        let facts = merge(facts, json!({"peer_abuse_response": "Both children in one friendship group; the other child referred for harmful sexual behaviour support"}));
+        let (s, b) = complete(app, &id, facts, one_action());
+        assert_eq!(s, 200, "{b}");
+    }
+}
+
+on_both_backends! {
+    /// R30 and R31: a plan is agreed, or a child registered, only with how the child was
+    /// involved in planning and the work with the family recorded.
+    fn r30_r31_the_plan_records_the_childs_involvement_and_the_work_with_the_family(app) {
+        let id = case_at_strategy_meeting(app);
+        let (s, b) = complete(app, &id, meeting_facts(), one_action());
+        assert_eq!(s, 200, "{b}");
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25"}}));
+        assert_eq!(s, 422, "{b}");
+        assert_eq!(missing_names(&b), vec!["child_involvement_in_plan", "family_work"]);
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25",
+            "child_involvement_in_plan": "Wrote the plan's first page with their advocate"}}));
+        assert_eq!(s, 422, "{b}");
+        assert_eq!(missing_names(&b), vec!["family_work"]);
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25",
+            "child_involvement_in_plan": "Wrote the plan's first page with their advocate",
+            "family_work": "Family group conference booked; the stepfather's contact is supervised"}}));
+        assert_eq!(s, 200, "{b}");
+        let (_, case) = app.get(&app.chair, &format!("/api/cases/{id}"));
+        assert_eq!(case["facts"]["family_work"], "Family group conference booked; the stepfather's contact is supervised");
+    }
+}
+
+on_both_backends! {
+    /// R25 and R26 as the chair meets them: once a child's needs are recorded, each step's
+    /// guidance adds what the practice guide says about them, and the page of a meeting with
+    /// the child says what to book for them, for that child only.
+    fn r25_r26_a_childs_needs_add_the_guides_words_to_each_step_and_what_to_book_to_each_meeting(app) {
+        let chair = app.person("chair", "la-cardiff", "Test team", "Chair Person Nine");
+        let needs = merge(report_facts(), json!({
+            "communication_needs": {"other_language": false, "interpreter": false, "british_sign_language": true, "communication_aids": false},
+            "disability_or_sensory_impairment": true, "unaccompanied_asylum_seeking": true}));
+        let (s, with_needs) = app.post(&chair.token, "/api/cases", &json!({"child": child(), "facts": needs}));
+        assert_eq!(s, 201, "{with_needs}");
+        let (s, other) = app.post(&chair.token, "/api/cases", &json!({"child": child(), "facts": report_facts()}));
+        assert_eq!(s, 201, "{other}");
+        let notes = |case: &Value| -> Vec<String> {
+            let (_, c) = app.get(&chair.token, &format!("/api/cases/{}", case["id"].as_str().expect("id")));
+            c["workflows"][0]["notes"].as_array().expect("notes").iter()
+                .map(|n| n["text"].as_str().unwrap_or_default().to_string()).collect()
+        };
+        let shown = notes(&with_needs);
+        assert_eq!(shown.len(), 3, "{shown:?}");
+        assert!(shown[0].starts_with("The child uses British Sign Language: book a registered BSL interpreter"), "{shown:?}");
+        assert!(shown[1].starts_with("Sensory impaired and disabled children are at an increased risk of abuse"), "{shown:?}");
+        assert!(shown[2].starts_with("An unaccompanied asylum-seeking child:"), "{shown:?}");
+        assert_eq!(notes(&other), Vec::<String>::new(), "the other child's steps carry the guidance alone");
+
+        let (s, m) = app.post(&chair.token, "/api/meetings", &json!({
+            "kind": "strategy_discussion", "starts_at": "2026-11-26T10:00", "ends_at": "2026-11-26T11:00",
+            "location": "Room 2", "cases": [with_needs["reference"], other["reference"]],
+            "invitees": [{"name": "Officer Police", "email": "officer@police.example", "role": "detective sergeant"}]}));
+        assert_eq!(s, 201, "{m}");
+        let (_, view) = app.get(&chair.token, &format!("/api/meetings/{}", m["id"].as_str().expect("id")));
+        let to_book: Vec<(String, usize)> = view["cases"].as_array().expect("cases").iter()
+            .map(|c| (c["reference"].as_str().unwrap_or_default().to_string(), c["to_book"].as_array().map_or(0, Vec::len)))
+            .collect();
+        assert_eq!(to_book, vec![
+            (with_needs["reference"].as_str().expect("ref").to_string(), 2),
+            (other["reference"].as_str().expect("ref").to_string(), 0),
+        ], "the interpreter and the support to book, for the child who needs them");
+
+        let web = support::web::Web::new(app);
+        web.sign_in(&chair.email, TEST_PASSWORD);
+        let page = web.get(&format!("/meetings/{}", m["id"].as_str().expect("id")));
+        assert_eq!(page.status, 200);
+        let reference = with_needs["reference"].as_str().expect("ref");
+        let warning = page.body.split(&format!("id=\"to-book-{reference}\"")).nth(1).expect("a warning for the child").split("</div></div>").next().unwrap_or_default().to_string();
+        assert!(warning.contains(&format!("To book for each meeting with {reference}:")) && warning.contains("registered BSL interpreter"), "{warning}");
+        let case_page = web.get(&format!("/cases/{reference}")).body;
+        assert!(case_page.contains("For this child:</strong> The child uses British Sign Language"), "the case page too");
     }
 }

@@ -33,7 +33,7 @@ on_both_backends! {
         let id = case_at_strategy_meeting(app);
         let (s, b) = app.event(&app.chair, &id, json!({"event": "complete_strategy_meeting", "facts": meeting_facts(), "agreed_actions": one_action()}));
         assert_eq!(s, 200, "{b}");
-        let (s, b) = app.event(&app.chair, &id, json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25"}}));
+        let (s, b) = app.event(&app.chair, &id, json!({"event": "agree_plan", "facts": {"plan_agreed_on": "2026-11-25", "child_involvement_in_plan": "Chose the goals of the plan with their social worker", "family_work": "Weekly sessions with the parents on keeping safe online"}}));
         assert_eq!(s, 200, "{b}");
         let (s, _) = app.get(&newport_chair.token, &format!("/api/cases/{id}"));
         assert_eq!(s, 404, "Newport does not see Cardiff's case before the family moves");

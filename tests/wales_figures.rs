@@ -92,7 +92,7 @@ impl Pathway<'_> {
     }
 
     fn register(&self, id: &str, on: &str) {
-        self.ok(id, json!({"event": "register_child", "facts": {"conference_held_on": on, "plan_agreed_on": on, "registration_category": "sexual_abuse"}}));
+        self.ok(id, json!({"event": "register_child", "facts": {"conference_held_on": on, "plan_agreed_on": on, "child_involvement_in_plan": "Chose the goals of the plan with their social worker", "family_work": "Weekly sessions with the parents on keeping safe online", "registration_category": "sexual_abuse"}}));
     }
 
     fn deregister(&self, id: &str) {

@@ -38,35 +38,50 @@ pub fn record(
     path: &str,
     at: NaiveDateTime,
 ) -> Result<(), AppError> {
-    if case_ids.is_empty() {
+    let rows = lines(key, user_id, case_ids, access, path, at);
+    if rows.is_empty() {
         return Ok(());
     }
-    let rows: Vec<AccessLogRow> = case_ids
+    // diesel's MultiConnection has no multi-row insert on SQLite; one transaction around the
+    // rows keeps a long list to a single commit.
+    conn.transaction::<_, diesel::result::Error, _>(|conn| insert(conn, &rows))?;
+    Ok(())
+}
+
+/// The keyed lines of one access to these cases, one a case.
+pub fn lines(
+    key: &AuditKey,
+    user_id: &str,
+    case_ids: &[&str],
+    access: Access,
+    path: &str,
+    at: NaiveDateTime,
+) -> Vec<AccessLogRow> {
+    let path: String = path.chars().take(500).collect();
+    case_ids
         .iter()
         .map(|case_id| {
             let id = uuid::Uuid::new_v4().to_string();
-            let path: String = path.chars().take(500).collect();
             AccessLogRow {
                 mac: access_mac(key, &id, user_id, case_id, access.as_str(), &path, at),
                 id,
                 user_id: user_id.to_string(),
                 case_id: case_id.to_string(),
                 action: access.as_str().to_string(),
-                path,
+                path: path.clone(),
                 at,
             }
         })
-        .collect();
-    // diesel's MultiConnection has no multi-row insert on SQLite; one transaction around the
-    // rows keeps a long list to a single commit.
-    conn.transaction::<_, diesel::result::Error, _>(|conn| {
-        for row in &rows {
-            diesel::insert_into(access_log::table)
-                .values(row)
-                .execute(conn)?;
-        }
-        Ok(())
-    })?;
+        .collect()
+}
+
+/// Adds these lines, in the caller's transaction.
+pub fn insert(conn: &mut DbConn, rows: &[AccessLogRow]) -> Result<(), diesel::result::Error> {
+    for row in rows {
+        diesel::insert_into(access_log::table)
+            .values(row)
+            .execute(conn)?;
+    }
     Ok(())
 }
 

@@ -272,6 +272,8 @@ pub struct WorkflowView {
     pub state: String,
     pub state_title: String,
     pub guidance: String,
+    /// What the practice guide adds for this child at this step (`engine::notes`).
+    pub notes: Vec<crate::engine::notes::NoteView>,
     pub rules: Vec<String>,
     pub entered_at: DateTime<Utc>,
     pub finished: bool,
@@ -326,6 +328,7 @@ pub fn view_case(
     let primary = engine.registry.primary();
     let mut running = running;
     let departed = departed_steps(conn, &[case.id.as_str()])?;
+    let facts = case_facts(case);
     // The main pathway first, then the others in the order they started.
     running.sort_by_key(|cw| cw.workflow != primary.name());
     let mut workflows = Vec::new();
@@ -365,6 +368,7 @@ pub fn view_case(
             workflow_version: cw.workflow_version,
             state_title: engine.state_title(&cw.workflow, version, &cw.state, lang),
             guidance: engine.state_guidance(&cw.workflow, version, &cw.state, lang),
+            notes: engine.notes_at(&cw.workflow, version, &cw.state, &facts, lang),
             rules: state.map(|s| s.rules).unwrap_or_default(),
             state: cw.state,
             entered_at: cw.entered_at.and_utc(),
@@ -403,7 +407,7 @@ pub fn view_case(
             "family_language": case.family_language,
             "welsh_offer": case.welsh_offer,
         }),
-        facts: case_facts(case),
+        facts,
         workflows,
         agreed_actions: actions
             .into_iter()

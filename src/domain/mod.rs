@@ -29,6 +29,7 @@ pub mod link_gate;
 pub mod meeting;
 pub mod more_time;
 pub mod partner_referral;
+pub mod read_log;
 pub mod referral_link;
 pub mod report;
 pub mod retention;
@@ -75,6 +76,8 @@ pub struct Services {
     pub retention: Arc<crate::reference::retention::RetentionRules>,
     /// The council's identity providers, when single sign-on is configured.
     pub single_sign_on: Option<Arc<crate::identity::oidc::Providers>>,
+    /// Commits reads' access-log lines in groups.
+    pub reads: read_log::ReadLog,
 }
 
 /// How long access lasts once given.
@@ -101,6 +104,7 @@ impl Services {
             path,
             now,
             key: &self.audit_key,
+            reads: &self.reads,
         }
     }
 

@@ -3,11 +3,13 @@
 //! answer an invitation, use a signed link) runs inside `write`: the change, its audit entries,
 //! its outbox rows, the completion of its form token and the access-log line of every case it
 //! touched commit together or not at all. A refusal is rolled back whole and then recorded in
-//! the access log in a small transaction of its own; a read is logged before its answer leaves.
+//! the access log in a small transaction of its own; a read is logged before its answer leaves,
+//! its line committed with those of the reads arriving alongside it (`read_log`).
 use chrono::{DateTime, Utc};
 
 use super::access_log::{self, Access};
 use super::audit::AuditKey;
+use super::read_log::ReadLog;
 use crate::error::AppError;
 use crate::identity::Actor;
 use crate::storage::crash::crash_point;
@@ -24,6 +26,28 @@ pub struct Intent<'a> {
     pub now: DateTime<Utc>,
     /// Keys the access-log lines and audit entries it writes.
     pub key: &'a AuditKey,
+    /// Commits the access-log lines of reads together with those of concurrent requests.
+    pub reads: &'a ReadLog,
+}
+
+impl Intent<'_> {
+    /// Logs a read of these cases and returns once the lines are committed.
+    fn log_read(
+        &self,
+        conn: &mut DbConn,
+        case_ids: &[&str],
+        access: Access,
+    ) -> Result<(), AppError> {
+        let lines = access_log::lines(
+            self.key,
+            self.who,
+            case_ids,
+            access,
+            self.path,
+            self.now.naive_utc(),
+        );
+        self.reads.commit(conn, lines)
+    }
 }
 
 /// The cases a unit of work has touched; each gets its access-log line.
@@ -132,17 +156,7 @@ pub fn reading_case<T>(
     f: impl FnOnce(&mut DbConn, &CaseRow) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
     let case = super::case::visible_case(conn, actor, key)?;
-    write_transaction(conn, |conn| {
-        access_log::record(
-            conn,
-            intent.key,
-            intent.who,
-            &[&case.id],
-            Access::Read,
-            intent.path,
-            intent.now.naive_utc(),
-        )
-    })?;
+    intent.log_read(conn, &[&case.id], Access::Read)?;
     f(conn, &case)
 }
 
@@ -156,18 +170,6 @@ pub fn read<T>(
 ) -> Result<T, AppError> {
     let mut touched = Touched::default();
     let value = f(conn, &mut touched)?;
-    if !touched.0.is_empty() {
-        write_transaction(conn, |conn| {
-            access_log::record(
-                conn,
-                intent.key,
-                intent.who,
-                &touched.ids(),
-                access,
-                intent.path,
-                intent.now.naive_utc(),
-            )
-        })?;
-    }
+    intent.log_read(conn, &touched.ids(), access)?;
     Ok(value)
 }

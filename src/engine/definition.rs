@@ -62,6 +62,28 @@ pub struct WorkflowFile {
     pub states: Vec<State>,
     #[serde(default)]
     pub transitions: Vec<Transition>,
+    /// Guidance for some children only (see `engine::notes`).
+    #[serde(default)]
+    pub notes: Vec<Note>,
+}
+
+/// What the practice guide says about some children, shown while its condition holds on the
+/// case's facts: beside the guidance of the steps it names (every step when none), and, with
+/// `meetings`, on the page of each meeting with the child as something to book.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Note {
+    pub when: Option<Condition>,
+    #[serde(default)]
+    pub when_any: Vec<Condition>,
+    #[serde(default)]
+    pub states: Vec<String>,
+    #[serde(default)]
+    pub meetings: bool,
+    pub text: String,
+    pub text_cy: Option<String>,
+    #[serde(default)]
+    pub rules: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
@@ -408,6 +430,12 @@ impl DeadlineSpec {
 impl Transition {
     pub fn title_in(&self, lang: Language) -> &str {
         in_language(&self.title, self.title_cy.as_deref(), lang)
+    }
+}
+
+impl Note {
+    pub fn text_in(&self, lang: Language) -> &str {
+        in_language(&self.text, self.text_cy.as_deref(), lang)
     }
 }
 

@@ -9,6 +9,7 @@ pub mod definition;
 pub mod facts;
 pub mod graph;
 pub mod guards;
+pub mod notes;
 pub mod registry;
 pub mod snapshot;
 pub mod validate;

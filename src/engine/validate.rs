@@ -195,6 +195,9 @@ pub fn validate(file: &WorkflowFile) -> Result<(), Vec<String>> {
             ));
         }
     }
+    for (i, n) in file.notes.iter().enumerate() {
+        check_note(file, n, &format!("note {}", i + 1), &mut p);
+    }
     // Every state must be reachable: an unreachable one is a typo in a `to` or `from`.
     let mut reached = BTreeSet::new();
     let mut queue = VecDeque::from([file.initial.as_str()]);
@@ -309,6 +312,33 @@ fn check_condition(file: &WorkflowFile, c: &Condition, at: &str, p: &mut impl Fn
         p(format!(
             "{at}: a condition has exactly one of equals, not_equals, contains, any"
         ));
+    }
+}
+
+fn check_note(file: &WorkflowFile, n: &Note, at: &str, p: &mut impl FnMut(String)) {
+    check_rules(&n.rules, at, p);
+    if n.text.trim().is_empty() {
+        p(format!("{at}: text is empty"));
+    }
+    for state in &n.states {
+        if !file.states.iter().any(|s| &s.id == state) {
+            p(format!("{at}: state '{state}' is not defined"));
+        }
+    }
+    match (&n.when, n.when_any.is_empty()) {
+        (None, true) => p(format!(
+            "{at}: a note needs when or when_any (guidance for every child belongs in the step's own)"
+        )),
+        (Some(_), false) => p(format!("{at}: use when or when_any, not both")),
+        _ => {}
+    }
+    for c in n.when.iter().chain(n.when_any.iter()) {
+        check_condition(file, c, at, p);
+        if c.case.is_some() {
+            p(format!(
+                "{at}: a note's condition tests a fact, not the case"
+            ));
+        }
     }
 }
 
@@ -493,6 +523,9 @@ pub fn missing_welsh(file: &WorkflowFile) -> Vec<String> {
                 format!("{at}.guards[{i}].message_cy"),
             );
         }
+    }
+    for (i, n) in file.notes.iter().enumerate() {
+        need(n.text_cy.as_ref(), format!("notes[{i}].text_cy"));
     }
     missing.extend(answers);
     missing

@@ -528,7 +528,7 @@ pub(super) fn case_data(
             }));
         }
         workflows.push(json!({
-            "workflow": w.workflow, "title": wf.def.title_in(language(lang)), "state_title": w.state_title, "guidance": w.guidance,
+            "workflow": w.workflow, "title": wf.def.title_in(language(lang)), "state_title": w.state_title, "guidance": w.guidance, "notes": w.notes,
             "rules": w.rules.join(", "),
             "deadline": w.deadline.as_ref().map(|d| json!({
                 "local": when(d.due_at), "source": d.source,

@@ -541,6 +541,12 @@ pub fn meeting_facts() -> Value {
         "child_told_about_support": true,
         "icpc_needed": false,
         "plan_kind": "care_and_support",
+        "communication_needs": {"other_language": false, "interpreter": false,
+                                "british_sign_language": false, "communication_aids": false},
+        "disability_or_sensory_impairment": false,
+        "unaccompanied_asylum_seeking": false,
+        "contexts_considered": "The park near the school where older youths gather after dark",
+        "harm_by_peer": false,
     })
 }
 

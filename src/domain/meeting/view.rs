@@ -96,7 +96,11 @@ pub fn view(
     }
     out["cases"] = json!(visible
         .iter()
-        .map(|c| json!({"id": c.id, "reference": c.reference}))
+        .map(|c| {
+            let to_book =
+                engine.to_book(&crate::domain::transition::case_facts(c), reader.language);
+            json!({"id": c.id, "reference": c.reference, "to_book": to_book})
+        })
         .collect::<Vec<_>>());
     out["warnings"] = json!(warnings);
     out["warnings_rationale"] = json!(meeting.warnings_rationale);

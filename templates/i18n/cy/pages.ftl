@@ -620,3 +620,5 @@ child_record_sibling_reason = Beth sy’n dangos eu bod yn frodyr neu chwiorydd 
 child_record_sibling = Cysylltu fel brodyr neu chwiorydd
 done_child_record_changed = Mae cofnod y plentyn ar draws achosion wedi’i ddiweddaru, ac mae’r newid yn hanes pob achos.
 unacknowledged_referrals = Hysbysiadau partneriaid heb eu cydnabod eto
+note_for_this_child = Ar gyfer y plentyn hwn:
+to_book_for = I’w drefnu ar gyfer pob cyfarfod gyda { $reference }:

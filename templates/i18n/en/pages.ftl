@@ -617,3 +617,5 @@ child_record_sibling_reason = What shows they are siblings (20 characters or mor
 child_record_sibling = Link as siblings
 done_child_record_changed = The child’s record across cases is updated, and the change is in each case’s history.
 unacknowledged_referrals = Partners’ reports not yet acknowledged
+note_for_this_child = For this child:
+to_book_for = To book for each meeting with { $reference }:
