@@ -298,8 +298,11 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     let (_, case) = app.get(&chair.token, &format!("/api/cases/{reference}"));
     assert_eq!(case["workflows"][0]["state"], "report_received");
 
-    // Decide, then hold the strategy discussion.
+    // Decide, then hold the strategy discussion. The decision asks for the child's own needs
+    // (R25): she uses British Sign Language, so each meeting with her says to book an
+    // interpreter.
     let accept = ui.event_form("accept_report");
+    browser.click("#f-accept_report-communication_needs-british_sign_language");
     ui.submit(&accept);
     assert_eq!(ui.errors(), "");
     let discussion = ui.event_form("convene_strategy_meeting");
@@ -477,6 +480,14 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
         "{}",
         ui.shown()
     );
+    assert!(
+        browser.exists(&format!("#to-book-{reference}"))
+            && browser
+                .source()
+                .contains("book a registered BSL interpreter"),
+        "the meeting says what to book for the child: {}",
+        ui.shown()
+    );
     ui.check("07b-meeting-answers");
     // The chair moves it to Thursday afternoon, with the reason; everyone invited is told.
     browser.click("#move-summary");
@@ -567,6 +578,10 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     browser.click("#f-c0-plan_kind-care_and_support");
     browser.click("#f-c0-disability_or_sensory_impairment-no");
     browser.click("#f-c0-unaccompanied_asylum_seeking-no");
+    browser.type_into(
+        "#f-c0-communication_needs_met",
+        "A registered BSL interpreter sat beside her throughout",
+    );
     browser.type_into(
         "#f-c0-contexts_considered",
         "The school, and the park beside it after dark",
