@@ -65,16 +65,30 @@ pub fn condition_holds(
     false
 }
 
-fn applies(g: &Guard, ctx: &GuardContext<'_>) -> bool {
-    let facts = ctx.check.facts;
-    match (&g.when, g.when_any.is_empty()) {
-        (Some(c), _) => condition_holds(c, facts, ctx.case_fields),
-        (None, false) => g
-            .when_any
+/// Whether a `when`/`when_any` pair holds: `when` if given, else any of `when_any`, and true
+/// when neither is set. Guards and notes share it.
+pub fn when_holds(
+    when: Option<&Condition>,
+    when_any: &[Condition],
+    facts: &Map<String, Value>,
+    case_fields: &Map<String, Value>,
+) -> bool {
+    match (when, when_any.is_empty()) {
+        (Some(c), _) => condition_holds(c, facts, case_fields),
+        (None, false) => when_any
             .iter()
-            .any(|c| condition_holds(c, facts, ctx.case_fields)),
+            .any(|c| condition_holds(c, facts, case_fields)),
         (None, true) => true,
     }
+}
+
+fn applies(g: &Guard, ctx: &GuardContext<'_>) -> bool {
+    when_holds(
+        g.when.as_ref(),
+        &g.when_any,
+        ctx.check.facts,
+        ctx.case_fields,
+    )
 }
 
 pub fn unmet(guards: &[Guard], ctx: &GuardContext<'_>) -> Vec<Missing> {

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::definition::{Note, WorkflowFile};
-use super::guards::condition_holds;
+use super::guards::when_holds;
 use super::Engine;
 use crate::i18n::Language;
 
@@ -18,16 +18,9 @@ pub struct NoteView {
 }
 
 fn holds(n: &Note, facts: &Map<String, Value>) -> bool {
-    // Notes test facts only (validation refuses a case condition), so no case fields are given.
-    let no_fields = Map::new();
-    match (&n.when, n.when_any.is_empty()) {
-        (Some(c), _) => condition_holds(c, facts, &no_fields),
-        (None, false) => n
-            .when_any
-            .iter()
-            .any(|c| condition_holds(c, facts, &no_fields)),
-        (None, true) => false,
-    }
+    // Notes test facts only, and always have a condition (validation refuses a case condition
+    // and a note without one), so no case fields are given.
+    when_holds(n.when.as_ref(), &n.when_any, facts, &Map::new())
 }
 
 /// The notes of `file` that apply at `state` to a case with these facts, in the file's order.
