@@ -125,6 +125,25 @@ impl Folder {
         Ok(names.into_keys().collect())
     }
 
+    /// As `names`, but a folder `sub` that is not there has no files (rather than being an
+    /// error, as the base folder itself missing is).
+    pub fn names_if_any(&self, sub: &str, ext: &str) -> Result<Vec<String>, AppError> {
+        match &self.base {
+            Base::Disk(dir) if !dir.join(sub).is_dir() => {
+                let mut names = Vec::new();
+                if let Some(over) = &self.over {
+                    for name in disk_names(&over.join(sub), false)? {
+                        if name.ends_with(&format!(".{ext}")) {
+                            names.push(name);
+                        }
+                    }
+                }
+                Ok(names)
+            }
+            _ => self.names(sub, ext),
+        }
+    }
+
     /// Where the operator's files lie, if anywhere.
     pub fn over(&self) -> Option<&Path> {
         self.over.as_deref()

@@ -264,6 +264,10 @@ fn a_lower_layer_never_imports_a_higher_one() {
 fn workflow_names() -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     for entry in std::fs::read_dir(WORKFLOWS).expect("workflows").flatten() {
+        // The risk assessment (`assessments/`) names no state, event or fact.
+        if entry.path().is_dir() {
+            continue;
+        }
         let text = std::fs::read_to_string(entry.path()).expect("read workflow");
         let v: toml::Value = toml::from_str(&text).expect("workflow parses");
         for s in v["states"].as_array().into_iter().flatten() {

@@ -115,6 +115,7 @@ struct Fixture {
     meeting: String,
     involvement: String,
     action: String,
+    episode: String,
 }
 
 impl Fixture {
@@ -208,6 +209,12 @@ fn build(app: &TestApp) -> Fixture {
     let (s, act) = app.post(&people[&Caller::Chair].token, &format!("/api/cases/{a_id}/actions"),
         &json!({"title": "Return-home interview", "owner_name": "Officer One", "owner_email": "officer@police.example", "due_working_days": 5}));
     assert_eq!(s, 201, "{act}");
+    let (s, episode) = app.post(
+        &people[&Caller::Chair].token,
+        &format!("/api/cases/{a_id}/missing-episodes"),
+        &json!({"went_missing_at": "2026-11-24T22:00", "reported_by": "Foster carer"}),
+    );
+    assert_eq!(s, 201, "{episode}");
     let involvement = {
         use diesel::prelude::*;
         use safeguard::storage::schema::case_involvements;
@@ -224,6 +231,7 @@ fn build(app: &TestApp) -> Fixture {
         meeting: m["id"].as_str().expect("id").into(),
         involvement,
         action: act["id"].as_str().expect("id").into(),
+        episode: episode["id"].as_str().expect("id").into(),
         people,
     }
 }
@@ -245,6 +253,7 @@ fn concrete(route: &Route, f: &Fixture, missing: bool) -> String {
         .replace("{id}", &meeting)
         .replace("{involvement_id}", &f.involvement)
         .replace("{action_id}", &f.action)
+        .replace("{episode_id}", &f.episode)
         .replace("{list}", "overdue_steps")
         .replace(
             "{name}",
@@ -352,6 +361,15 @@ fn body(route: &Route) -> Value {
         "/api/admin/referral-links" => json!({"agency": "police-south-wales"}),
         "/api/cases/{key}/same-child" | "/api/cases/{key}/siblings" => {
             json!({"other": "CSE-2099-999999", "reason": "The same school and the same date of birth."})
+        }
+        "/api/cases/{key}/risk-assessments" => {
+            json!({"answers": {}, "category": "concern", "rationale": "Signs seen by the school this week."})
+        }
+        "/api/cases/{key}/missing-episodes" => {
+            json!({"went_missing_at": "2026-11-27T10:00", "reported_by": "Police control room"})
+        }
+        "/api/cases/{key}/missing-episodes/{episode_id}" => {
+            json!({"returned_at": "2026-11-27T18:00"})
         }
         "/api/cases/{key}/siblings/end" => {
             json!({"link": "none", "reason": "Recorded in error, as the family has said."})

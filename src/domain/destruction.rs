@@ -15,7 +15,8 @@ use crate::storage::models::CaseRow;
 use crate::storage::schema::{
     action_updates, agreed_actions, audit_events, case_involvements, case_workflows, cases,
     child_cases, form_submissions, meeting_cases, meeting_invitees, meeting_record_sections,
-    meetings, outbox, partner_referrals, plan_reviews, step_history, timescale_departures,
+    meetings, missing_episodes, outbox, partner_referrals, plan_reviews, risk_assessments,
+    risk_reviews, step_history, timescale_departures,
 };
 use crate::storage::{write_transaction, DbConn};
 
@@ -165,6 +166,11 @@ pub fn destroy(
             .execute(conn)?;
         diesel::delete(partner_referrals::table.filter(partner_referrals::case_id.eq(&id)))
             .execute(conn)?;
+        diesel::delete(missing_episodes::table.filter(missing_episodes::case_id.eq(&id)))
+            .execute(conn)?;
+        diesel::delete(risk_assessments::table.filter(risk_assessments::case_id.eq(&id)))
+            .execute(conn)?;
+        diesel::delete(risk_reviews::table.filter(risk_reviews::case_id.eq(&id))).execute(conn)?;
         // The child record keeps no personal data; the case's place in it goes with the case.
         diesel::delete(child_cases::table.filter(child_cases::case_id.eq(&id))).execute(conn)?;
         diesel::delete(case_involvements::table.filter(case_involvements::case_id.eq(&id)))

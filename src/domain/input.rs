@@ -61,3 +61,42 @@ pub fn single_line(value: &str, field: &str) -> Result<(), AppError> {
     }
     Ok(())
 }
+
+/// A time as an API caller sends it: with an offset, or as a Wales local time such as
+/// 2026-12-02T10:00 (a local time the clocks skip or repeat is refused, not guessed).
+pub fn time(raw: &str, field: &str) -> Result<chrono::DateTime<chrono::Utc>, AppError> {
+    use chrono::NaiveDateTime;
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(raw) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    let local = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"))
+        .map_err(|_| {
+            AppError::bad_request(
+                "invalid_datetime",
+                field,
+                format!("{field} must be a Wales local time such as 2026-12-02T10:00, or a time with an offset; got {raw:?}"),
+            )
+        })?;
+    crate::time::wales::london_to_utc(local).map_err(|why| {
+        AppError::unprocessable("ambiguous_local_time", field, format!("{field}: {why}"))
+    })
+}
+
+/// A time something happened: not later than now (a few minutes allowed for clocks that
+/// disagree).
+pub fn past_time(
+    raw: &str,
+    field: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::Utc>, AppError> {
+    let t = time(raw, field)?;
+    if t > now + chrono::Duration::minutes(5) {
+        return Err(AppError::unprocessable(
+            "datetime_in_future",
+            field,
+            format!("{field} is in the future"),
+        ));
+    }
+    Ok(t)
+}

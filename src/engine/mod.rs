@@ -1,6 +1,7 @@
 //! The workflow engine: definitions loaded from `workflows/*.toml` and checked against the
 //! contract the code relies on, and `decide`, which turns an event on a snapshot of a case into
 //! a decision or a refusal. Pure: it opens no connection, reads no clock and sends no mail.
+pub mod assessment;
 pub mod checks;
 pub mod contract;
 pub mod deadline;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use super::assessment::Assessment;
 use super::contract::WorkflowRole;
 use super::definition::{State, Transition, WorkflowFile};
 use super::validate::{missing_welsh, validate};
@@ -147,10 +148,15 @@ fn per_event_facts(def: &WorkflowFile) -> BTreeSet<String> {
     out
 }
 
+/// The folder of the workflows folder that holds the risk assessment.
+const ASSESSMENTS: &str = "assessments";
+
 /// Every loaded workflow, by name and version.
 #[derive(Debug, Default)]
 pub struct WorkflowRegistry {
     by_name: BTreeMap<String, BTreeMap<u32, Arc<Workflow>>>,
+    /// The risk assessment of `assessments/`, if the folder has one.
+    assessment: Option<Arc<Assessment>>,
 }
 
 impl WorkflowRegistry {
@@ -164,6 +170,20 @@ impl WorkflowRegistry {
             registry.insert(Workflow::parse_file(&file.text, &file.origin)?)?;
         }
         registry.check_whole()?;
+        let assessments = folder.names_if_any(ASSESSMENTS, "toml")?;
+        match assessments.as_slice() {
+            [] => {}
+            [one] => {
+                let file = folder.read(&format!("{ASSESSMENTS}/{one}"))?;
+                registry.assessment = Some(Arc::new(Assessment::parse(&file.text, &file.origin)?));
+            }
+            many => {
+                return Err(AppError::Startup(format!(
+                    "{ASSESSMENTS}/ may hold one risk assessment; it holds {}: {many:?}",
+                    many.len()
+                )))
+            }
+        }
         Ok(registry)
     }
 
@@ -224,6 +244,11 @@ impl WorkflowRegistry {
             }
         }
         Ok(())
+    }
+
+    /// The risk assessment, if one is loaded.
+    pub fn assessment(&self) -> Option<Arc<Assessment>> {
+        self.assessment.clone()
     }
 
     pub fn latest(&self, name: &str) -> Option<Arc<Workflow>> {

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::overdue::{self, OverdueAction, OverdueStep, ReviewDue, Scope, TurningEighteen};
+use super::risk_reviews::{self, ReturnInterviewDue, RiskReviewDue};
 use super::wales_figures::{self, WalesFigures};
 use crate::engine::contract::StateTag;
 use crate::engine::Engine;
@@ -104,6 +105,8 @@ pub struct Dashboard {
     pub timeliness_by_authority: Vec<Timeliness>,
     /// The figures Wales reports, for children located in the authority.
     pub wales_figures: WalesFigures,
+    /// Missing episodes that began in the period, for children located in the authority.
+    pub missing_episodes_begun: i64,
 }
 
 pub fn may_view(actor: &Actor) -> Result<(), AppError> {
@@ -126,6 +129,10 @@ pub struct Lists {
     pub undelivered: Vec<overdue::Undelivered>,
     /// Partners' reports no practitioner has acknowledged yet (WSP c2 p18).
     pub unacknowledged_referrals: Vec<crate::domain::partner_referral::Waiting>,
+    /// Children's risk reviews due within the review window, or late.
+    pub risk_reviews_due: Vec<RiskReviewDue>,
+    /// Return interviews after a missing episode, not yet held, due within the window or late.
+    pub return_interviews_due: Vec<ReturnInterviewDue>,
 }
 
 impl Lists {
@@ -144,18 +151,27 @@ impl Lists {
                     .iter()
                     .map(|r| r.case_id.as_str()),
             )
+            .chain(self.risk_reviews_due.iter().map(|r| r.case_id.as_str()))
+            .chain(
+                self.return_interviews_due
+                    .iter()
+                    .map(|r| r.case_id.as_str()),
+            )
             .collect();
         ids.sort_unstable();
         ids.dedup();
         ids
     }
 
+    /// Whether the digest has nothing to say. Return interviews are not in it (an email says
+    /// nothing of a missing episode), nor partners' reports (their own job chases those).
     pub fn is_empty(&self) -> bool {
         self.overdue_steps.is_empty()
             && self.overdue_actions.is_empty()
             && self.reviews_due.is_empty()
             && self.turning_18.is_empty()
             && self.undelivered.is_empty()
+            && self.risk_reviews_due.is_empty()
     }
 }
 
@@ -189,6 +205,18 @@ pub fn lists(
             },
             now,
         )?,
+        risk_reviews_due: risk_reviews::risk_reviews_due(
+            conn,
+            scope,
+            today,
+            london_date(review_until),
+        )?,
+        return_interviews_due: risk_reviews::return_interviews_due(
+            conn,
+            scope,
+            now,
+            london_date(review_until),
+        )?,
     })
 }
 
@@ -205,6 +233,7 @@ pub fn build(
     let lists = lists(conn, engine, &scope, now)?;
     let (by_team, by_authority) = timeliness(conn, engine, &actor.authority, from, to, now)?;
     let figures = wales_figures::compute(conn, engine, &actor.authority, from, to)?;
+    let missing = risk_reviews::missing_episodes_begun(conn, &actor.authority, from, to)?;
     Ok(Dashboard {
         authority: actor.authority.clone(),
         period_from: from,
@@ -214,6 +243,7 @@ pub fn build(
         timeliness_by_team: by_team,
         timeliness_by_authority: by_authority,
         wales_figures: figures,
+        missing_episodes_begun: missing,
     })
 }
 
@@ -406,6 +436,16 @@ pub fn csv_case_ids<'a>(dashboard: &'a Dashboard, list: &str) -> Vec<&'a str> {
             .collect(),
         "reviews_due" => l.reviews_due.iter().map(|r| r.case_id.as_str()).collect(),
         "turning_18" => l.turning_18.iter().map(|t| t.case_id.as_str()).collect(),
+        "risk_reviews_due" => l
+            .risk_reviews_due
+            .iter()
+            .map(|r| r.case_id.as_str())
+            .collect(),
+        "return_interviews_due" => l
+            .return_interviews_due
+            .iter()
+            .map(|r| r.case_id.as_str())
+            .collect(),
         _ => Vec::new(),
     };
     ids.sort_unstable();
@@ -446,6 +486,18 @@ pub fn csv(dashboard: &Dashboard, list: &str) -> Result<String, AppError> {
                 row(vec![t.reference.clone(), t.birthday.to_string(), t.status.clone()])?;
             }
         }
+        "risk_reviews_due" => {
+            row(strs(&["reference", "due_on", "reason", "overdue"]))?;
+            for r in &dashboard.lists.risk_reviews_due {
+                row(vec![r.reference.clone(), r.due_on.to_string(), r.reason.clone(), r.overdue.to_string()])?;
+            }
+        }
+        "return_interviews_due" => {
+            row(strs(&["reference", "due_at", "offered", "overdue"]))?;
+            for r in &dashboard.lists.return_interviews_due {
+                row(vec![r.reference.clone(), r.due_at.to_rfc3339(), r.offered.to_string(), r.overdue.to_string()])?;
+            }
+        }
         "timeliness" => {
             row(strs(&["grouping", "group", "decisions", "median_working_days_to_decision", "discussions", "median_working_days_to_strategy_discussion", "steps_with_timescale", "steps_within_timescale", "share_within_timescale"]))?;
             for (grouping, list) in [("team", &dashboard.timeliness_by_team), ("authority", &dashboard.timeliness_by_authority)] {
@@ -470,7 +522,7 @@ pub fn csv(dashboard: &Dashboard, list: &str) -> Result<String, AppError> {
             return Err(AppError::bad_request(
                 "unknown_list",
                 "list",
-                format!("{other:?} is not a list; lists are overdue_steps, overdue_actions, reviews_due, turning_18, timeliness, wales_figures"),
+                format!("{other:?} is not a list; lists are overdue_steps, overdue_actions, reviews_due, turning_18, risk_reviews_due, return_interviews_due, timeliness, wales_figures"),
             ))
         }
     }

@@ -78,6 +78,9 @@ pub fn run(svc: &Services, conn: &mut DbConn, now: DateTime<Utc>) -> Result<Stri
                         "overdue_steps": l.overdue_steps.iter().map(|s| json!({"reference": s.reference, "step": if lang == Language::Welsh { &s.step_cy } else { &s.step }, "due": wales::date_time(s.due_at, lang), "due_by": wales::date_time_in_sentence(s.due_at, wales::Before::By, lang)})).collect::<Vec<_>>(),
                         "overdue_actions": l.overdue_actions.iter().map(|a| json!({"reference": a.reference, "title": svc.engine.action_title(a.kind.as_deref(), &a.title, lang), "owner_name": a.owner_name, "due": long_date(a.due_date, lang), "due_by": wales::date_in_sentence(a.due_date, wales::Before::By, lang)})).collect::<Vec<_>>(),
                         "reviews_due": l.reviews_due.iter().map(|r| json!({"reference": r.reference, "review": if lang == Language::Welsh { &r.review_cy } else { &r.review }, "due": wales::date_time(r.due_at, lang), "due_by": wales::date_time_in_sentence(r.due_at, wales::Before::By, lang)})).collect::<Vec<_>>(),
+                        // Only that a review is due: why (a missing episode, say) stays on the dashboard.
+                        "risk_reviews_due": l.risk_reviews_due.iter().map(|r| json!({"reference": r.reference, "overdue": r.overdue, "due": long_date(r.due_on, lang), "due_by": wales::date_in_sentence(r.due_on, wales::Before::By, lang)})).collect::<Vec<_>>(),
+                        "count_risk_reviews_due": l.risk_reviews_due.len(),
                         "turning_18": l.turning_18.iter().map(|t| json!({"reference": t.reference, "birthday_month": month_year(t.birthday, lang)})).collect::<Vec<_>>(),
                         "undelivered": l.undelivered.iter().map(|u| json!({"reference": u.reference, "kind": svc.mailer.templates.kind_title(&u.kind, lang), "recipient": u.recipient, "failed": u.failed})).collect::<Vec<_>>(),
                         "count_undelivered": l.undelivered.len(),

@@ -6,6 +6,7 @@ pub mod age18;
 pub mod dashboard;
 pub mod digest;
 pub mod overdue;
+pub mod risk_reviews;
 pub mod wales_figures;
 
 /// How hard actions are chased, from the service's configuration.

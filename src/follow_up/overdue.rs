@@ -102,6 +102,7 @@ macro_rules! in_scope {
         }
     };
 }
+pub(super) use in_scope;
 
 /// Steps past their deadline with no recorded departure, most overdue first.
 pub fn overdue_steps(

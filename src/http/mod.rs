@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod reference;
 pub mod request_log;
+pub mod risk;
 
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -78,6 +79,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/cases/{key}/same-child"),
     ("POST", "/api/cases/{key}/siblings"),
     ("POST", "/api/cases/{key}/siblings/end"),
+    ("GET", "/api/cases/{key}/risk"),
+    ("POST", "/api/cases/{key}/risk-assessments"),
+    ("POST", "/api/cases/{key}/missing-episodes"),
+    ("POST", "/api/cases/{key}/missing-episodes/{episode_id}"),
     ("GET", "/respond/{token}"),
     ("POST", "/respond/{token}"),
     ("GET", "/actions/{token}"),
@@ -226,6 +231,19 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                 .route(
                     "/cases/{key}/named",
                     web::post().to(case_access::name_person),
+                )
+                .route("/cases/{key}/risk", web::get().to(risk::read))
+                .route(
+                    "/cases/{key}/risk-assessments",
+                    web::post().to(risk::assess),
+                )
+                .route(
+                    "/cases/{key}/missing-episodes",
+                    web::post().to(risk::record_episode),
+                )
+                .route(
+                    "/cases/{key}/missing-episodes/{episode_id}",
+                    web::post().to(risk::update_episode),
                 )
                 .route("/break-glass", web::post().to(case_access::break_glass))
                 .route("/admin/tokens", web::get().to(admin::tokens))

@@ -26,6 +26,7 @@ const WORKFLOW_TEXTS: &[&str] = &[
     "message",
     "source",
     "owner",
+    "text",
 ];
 const EMAIL_PARTS: &[(&str, &str)] = &[
     ("subject", "subject line"),
@@ -411,8 +412,23 @@ fn texts(templates: &Path, workflows: &Path) -> Result<Vec<Row>, AppError> {
             });
         }
     }
-    for path in sorted_files(workflows, "toml")? {
-        let file = file_name(&path);
+    // The risk assessment lives beside the workflows, in `assessments/`, and is keyed by its
+    // path there so that `apply` finds it again.
+    let assessments = workflows.join("assessments");
+    let mut files: Vec<(PathBuf, String)> = sorted_files(workflows, "toml")?
+        .into_iter()
+        .map(|p| {
+            let f = file_name(&p);
+            (p, f)
+        })
+        .collect();
+    if assessments.is_dir() {
+        for p in sorted_files(&assessments, "toml")? {
+            let f = format!("assessments/{}", file_name(&p));
+            files.push((p, f));
+        }
+    }
+    for (path, file) in files {
         let mut doc: DocumentMut = read(&path)?
             .parse()
             .map_err(|e| failed(&path.display().to_string(), e))?;

@@ -376,3 +376,45 @@ impl UserRow {
         })
     }
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_null = true, table_name = missing_episodes)]
+pub struct MissingEpisodeRow {
+    pub id: String,
+    pub case_id: String,
+    pub went_missing_at: NaiveDateTime,
+    pub returned_at: Option<NaiveDateTime>,
+    pub reported_by: String,
+    pub return_interview_due_at: Option<NaiveDateTime>,
+    pub interview_offered_at: Option<NaiveDateTime>,
+    pub interview_held_at: Option<NaiveDateTime>,
+    pub recorded_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = risk_assessments)]
+pub struct RiskAssessmentRow {
+    pub id: String,
+    pub case_id: String,
+    pub definition: String,
+    pub definition_version: i32,
+    pub answers: String,
+    pub category: String,
+    pub category_title: String,
+    pub category_title_cy: String,
+    pub rationale: String,
+    pub assessed_by: String,
+    pub assessed_at: NaiveDateTime,
+    pub next_review_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = risk_reviews)]
+pub struct RiskReviewRow {
+    pub case_id: String,
+    pub due_on: NaiveDate,
+    pub reason: String,
+    pub since: NaiveDateTime,
+}

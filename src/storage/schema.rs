@@ -522,6 +522,51 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    missing_episodes (id) {
+        id -> Text,
+        case_id -> Text,
+        went_missing_at -> Timestamp,
+        returned_at -> Nullable<Timestamp>,
+        reported_by -> Text,
+        return_interview_due_at -> Nullable<Timestamp>,
+        interview_offered_at -> Nullable<Timestamp>,
+        interview_held_at -> Nullable<Timestamp>,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    risk_assessments (id) {
+        id -> Text,
+        case_id -> Text,
+        definition -> Text,
+        definition_version -> Integer,
+        answers -> Text,
+        category -> Text,
+        category_title -> Text,
+        category_title_cy -> Text,
+        rationale -> Text,
+        assessed_by -> Text,
+        assessed_at -> Timestamp,
+        next_review_on -> Date,
+    }
+}
+
+diesel::table! {
+    risk_reviews (case_id) {
+        case_id -> Text,
+        due_on -> Date,
+        reason -> Text,
+        since -> Timestamp,
+    }
+}
+
+diesel::joinable!(missing_episodes -> cases (case_id));
+diesel::joinable!(risk_assessments -> cases (case_id));
+diesel::joinable!(risk_reviews -> cases (case_id));
 diesel::joinable!(child_cases -> cases (case_id));
 diesel::joinable!(child_cases -> children (child_id));
 diesel::joinable!(partner_referrals -> cases (case_id));
@@ -582,4 +627,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     children,
     child_cases,
     child_relations,
+    missing_episodes,
+    risk_assessments,
+    risk_reviews,
 );

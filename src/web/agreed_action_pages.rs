@@ -155,7 +155,7 @@ pub(super) fn actions_data(
                         "choice": error_at(&which, "choice"), "note": error_at(&which, "note"),
                         "owner_name": error_at(&which, "owner_name"), "owner_email": error_at(&which, "owner_email"),
                     },
-                    "form_token": new_token(typed),
+                    "form_token": forms::one_time_token(typed),
                 },
             })
         })
@@ -187,17 +187,9 @@ pub(super) fn actions_data(
                 "title": error_at(&new, "title"), "owner_name": error_at(&new, "owner_name"),
                 "owner_email": error_at(&new, "owner_email"), "agency": error_at(&new, "agency"),
             },
-            "form_token": new_token(typed_new),
+            "form_token": forms::one_time_token(typed_new),
         },
     }))
-}
-
-fn new_token(typed: Option<&Submitted>) -> String {
-    typed
-        .and_then(|f| first(f, "form_token"))
-        .filter(|t| t.len() == 64)
-        .map(str::to_string)
-        .unwrap_or_else(super::session::random_token)
 }
 
 fn date_input(

@@ -608,12 +608,32 @@ pub(super) fn case_data(
             "starts": when(m.starts_at.and_utc()), "status": state.pages.word(lang, &format!("status_{}", m.status)), "to_record": m.status == "scheduled",
             "status_colour": status_colour(&m.status),
         })).collect::<Vec<_>>(),
+        "risk": risk_summary(state, conn, case, lang)?,
         "correction": super::child_correction_page::form_data(state, user, case, lang, None),
         "may_disclose": crate::domain::disclosure::may_prepare(&user.actor, case),
         "can_convene": matches!(user.actor.role, crate::identity::RoleName::Chair | crate::identity::RoleName::TeamLead),
         "access": super::case_access_pages::access_data(state, conn, &user.actor, case, lang)?,
         "referral": super::case_access_pages::referral_data(state, conn, case, lang)?,
         "child_record": super::case_access_pages::child_record_data(state, conn, &user.actor, case, lang)?,
+    }))
+}
+
+/// The case page's line on the child's risk over time: the category, the review due, episodes.
+fn risk_summary(
+    state: &AppState,
+    conn: &mut DbConn,
+    case: &CaseRow,
+    lang: &str,
+) -> Result<Value, AppError> {
+    let view = crate::domain::risk_over_time::view(&state.services, conn, case, language(lang))?;
+    Ok(json!({
+        "category": view.category_title,
+        "review": view.review.map(|r| json!({
+            "due": wales::long_date(r.due_on, language(lang)), "overdue": r.overdue,
+            "reason": state.pages.word(lang, &format!("risk_review_reason_{}", r.reason)),
+        })),
+        "episodes": view.missing_episodes.len(),
+        "interview_overdue": view.missing_episodes.iter().any(|e| e.interview_overdue),
     }))
 }
 

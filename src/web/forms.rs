@@ -771,31 +771,63 @@ fn time_from(form: &Submitted, name: &str) -> Result<chrono::NaiveTime, AppError
     })
 }
 
+/// A Wales local time as UTC with its offset. A time the clocks skip or repeat that day is
+/// explained, not guessed.
+fn wales_time(local: chrono::NaiveDateTime, field: &str) -> Result<String, AppError> {
+    crate::time::wales::local_to_utc(local)
+        .map(|t| t.to_rfc3339())
+        .map_err(|change| match change {
+            crate::time::wales::ClockChange::Skipped => AppError::unprocessable(
+                "time_skipped",
+                field,
+                format!("{local} does not exist in Wales: the clocks go forward an hour"),
+            ),
+            crate::time::wales::ClockChange::Repeated => AppError::unprocessable(
+                "time_repeated",
+                field,
+                format!("{local} happens twice in Wales: the clocks go back an hour"),
+            ),
+        })
+}
+
 /// A meeting's start and end, typed as a date (three inputs named `date`) and two times
-/// (`starts_time`, `ends_time`) in Wales, as UTC times with their offset. A time the clocks skip
-/// or repeat that day is explained, not guessed.
+/// (`starts_time`, `ends_time`) in Wales, as UTC times with their offset.
 pub fn meeting_times_from(form: &Submitted) -> Result<(String, String), AppError> {
     let date = date_from(form, "date", "meeting_date")?.ok_or_else(|| {
         AppError::bad_request("required", "meeting_date", "the meeting's date is needed")
     })?;
-    let at = |name: &str| -> Result<String, AppError> {
-        let local = date.and_time(time_from(form, name)?);
-        crate::time::wales::local_to_utc(local)
-            .map(|t| t.to_rfc3339())
-            .map_err(|change| match change {
-                crate::time::wales::ClockChange::Skipped => AppError::unprocessable(
-                    "time_skipped",
-                    name,
-                    format!("{local} does not exist in Wales: the clocks go forward an hour"),
-                ),
-                crate::time::wales::ClockChange::Repeated => AppError::unprocessable(
-                    "time_repeated",
-                    name,
-                    format!("{local} happens twice in Wales: the clocks go back an hour"),
-                ),
-            })
-    };
+    let at = |name: &str| wales_time(date.and_time(time_from(form, name)?), name);
     Ok((at("starts_time")?, at("ends_time")?))
+}
+
+/// A moment typed as a date (the three inputs named `name`) and a time (`{name}-time`) in
+/// Wales, as a UTC time with its offset; none when all four are empty. Errors name `field`.
+pub fn date_time_from(
+    form: &Submitted,
+    name: &str,
+    field: &str,
+) -> Result<Option<String>, AppError> {
+    let time_name = format!("{name}-time");
+    let date = date_from(form, name, field)?;
+    let time_typed = first(form, &time_name).is_some_and(|t| !t.trim().is_empty());
+    match date {
+        None if !time_typed => Ok(None),
+        None => Err(AppError::bad_request(
+            "date_incomplete",
+            field,
+            format!("{field} must include a day, month and year"),
+        )),
+        Some(d) => {
+            let time = time_from(form, &time_name).map_err(|_| {
+                AppError::bad_request(
+                    "invalid_time",
+                    field,
+                    format!("{field} needs a time such as 14:30"),
+                )
+            })?;
+            wales_time(d.and_time(time), field).map(Some)
+        }
+    }
 }
 
 /// A meeting time as the date input and time inputs show it, in Wales.
@@ -885,6 +917,16 @@ pub fn select(
                            "value": value, "label": label, "selected": selected,
                        })).collect::<Vec<_>>(),
                        "list": Value::Null, "hint": Value::Null, "error": error_for(errors, &id)})
+}
+
+/// A page form's one-time token: the one just sent with a refused form (so that sending it again
+/// still makes its thing once), else a new one.
+pub fn one_time_token(typed: Option<&Submitted>) -> String {
+    typed
+        .and_then(|f| first(f, "form_token"))
+        .filter(|t| t.len() == 64)
+        .map(str::to_string)
+        .unwrap_or_else(super::session::random_token)
 }
 
 #[cfg(test)]

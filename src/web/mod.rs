@@ -19,6 +19,7 @@ pub mod oversight;
 pub mod partner_referral_page;
 pub mod referral_link_pages;
 pub mod retention_pages;
+pub mod risk_page;
 pub mod second_step_page;
 pub mod session;
 pub mod single_sign_on_page;
@@ -54,6 +55,7 @@ const TEMPLATES: &[&str] = &[
     "meeting_record",
     "meeting",
     "chronology",
+    "risk",
     "account",
     "administration",
     "admin_people",
@@ -93,7 +95,14 @@ impl Pages {
             Box::new(crate::i18n::catalogue::Translate(catalogue.clone(), true)),
         );
         let read = |name: &str| templates.read(&format!("web/{name}")).map(|f| f.text);
-        for partial in ["layout", "field", "date_input", "labelled", "child_fields"] {
+        for partial in [
+            "layout",
+            "field",
+            "date_input",
+            "labelled",
+            "child_fields",
+            "moment_input",
+        ] {
             registry
                 .register_partial(partial, read(&format!("{partial}.hbs"))?)
                 .map_err(|e| AppError::Startup(format!("template {partial}.hbs: {e}")))?;
@@ -421,6 +430,11 @@ fn field_key(field: &str) -> Option<&'static str> {
         "note" => "action_note",
         "summary" => "meeting_summary",
         "reason" => "field_reason",
+        "went_missing_at" => "missing_went_at",
+        "returned_at" => "missing_returned_at",
+        "reported_by" => "missing_reported_by",
+        "interview_offered_at" => "return_interview_offered_at",
+        "interview_held_at" => "return_interview_held_at",
         "authority" => "authority",
         "area" => "area",
         f if f.ends_with("].title") => "action_title",
@@ -671,6 +685,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/cases/{key}/chronology",
             web::get().to(chronology::chronology_page),
+        )
+        .route("/cases/{key}/risk", web::get().to(risk_page::risk_page))
+        .route(
+            "/cases/{key}/risk/assessments",
+            web::post().to(risk_page::assess),
+        )
+        .route(
+            "/cases/{key}/risk/missing-episodes",
+            web::post().to(risk_page::record_episode),
+        )
+        .route(
+            "/cases/{key}/risk/missing-episodes/{episode_id}",
+            web::post().to(risk_page::update_episode),
         )
         .route(
             "/cases/{key}/record.pdf",

@@ -108,6 +108,9 @@ pub async fn dashboard(
             "agency": state.services.engine.agencies.current().get(&r.agency).map_or(r.agency.clone(), |a| if lang == Language::Welsh { a.name_cy.clone() } else { a.name_en.clone() }),
             "received": when(r.submitted_at), "by": r.acknowledge_by.map(when), "overdue": r.overdue})).collect::<Vec<_>>(),
         "turning_18": d.lists.turning_18.iter().map(|t| json!({"reference": t.reference, "birthday": day(t.birthday)})).collect::<Vec<_>>(),
+        "risk_reviews_due": d.lists.risk_reviews_due.iter().map(|r| json!({"reference": r.reference, "due": day(r.due_on), "reason": state.pages.word(&page.lang, &format!("risk_review_reason_{}", r.reason)), "overdue": r.overdue})).collect::<Vec<_>>(),
+        "return_interviews_due": d.lists.return_interviews_due.iter().map(|r| json!({"reference": r.reference, "due": when(r.due_at), "offered": r.offered, "overdue": r.overdue})).collect::<Vec<_>>(),
+        "missing_episodes_begun": d.missing_episodes_begun,
         "timeliness": groups().map(|(t, g)| json!({
             "group": group(t, g), "grouping": g, "decisions": t.decisions,
             "median_decision": t.median_working_days_to_decision, "median_discussion": t.median_working_days_to_strategy_discussion,

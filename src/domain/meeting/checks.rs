@@ -1,7 +1,7 @@
 //! What a chair types when convening or changing a meeting, checked: times (Wales local time,
 //! the clock changes), the place, the invitees, reasons, and the warnings a chair may confirm
 //! with a rationale (past the step's deadline, not a working day, outside working hours).
-use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -13,7 +13,7 @@ use crate::i18n::Language;
 use crate::storage::models::{CaseRow, CaseWorkflowRow};
 use crate::storage::schema::case_workflows;
 use crate::storage::DbConn;
-use crate::time::wales::{self, london_date, london_to_utc};
+use crate::time::wales::{self, london_date};
 
 use super::InviteeInput;
 
@@ -46,21 +46,7 @@ pub(super) fn refuse_child_names(
 }
 
 pub(super) fn parse_time(raw: &str, field: &str) -> Result<DateTime<Utc>, AppError> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    let local = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
-        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"))
-        .map_err(|_| {
-            AppError::bad_request(
-                "invalid_datetime",
-                field,
-                format!("{field} must be a Wales local time such as 2026-12-02T10:00, or a time with an offset; got {raw:?}"),
-            )
-        })?;
-    london_to_utc(local).map_err(|why| {
-        AppError::unprocessable("ambiguous_local_time", field, format!("{field}: {why}"))
-    })
+    crate::domain::input::time(raw, field)
 }
 
 pub(super) fn check_reason(reason: &str, field: &str) -> Result<String, AppError> {

@@ -26,3 +26,6 @@ history_child_corrected = Manylion y plentyn wedi’u cywiro
 history_workflow_migrated = Wedi’i symud i fersiwn newydd o’r weithdrefn
 history_handed_over = Wedi’i drosglwyddo i gydweithiwr pan adawodd y person a oedd yn ei arwain
 history_disclosure_prepared = Datgeliad wedi’i baratoi
+history_missing_episode_recorded = Cyfnod ar goll wedi’i gofnodi
+history_missing_episode_updated = Cyfnod ar goll wedi’i ddiweddaru
+history_risk_assessed = Y risg o gamfanteisio wedi’i hasesu

@@ -48,3 +48,19 @@ months = { $count ->
     [many] { $count } mis
    *[other] { $count } mis
 }
+risk_review_every = { $count ->
+    [zero] Adolygu o fewn { $count } diwrnod gwaith
+    [one] Adolygu o fewn { $count } diwrnod gwaith
+    [two] Adolygu o fewn { $count } ddiwrnod gwaith
+    [few] Adolygu o fewn { $count } diwrnod gwaith
+    [many] Adolygu o fewn { $count } diwrnod gwaith
+   *[other] Adolygu o fewn { $count } diwrnod gwaith
+}
+missing_episodes_begun = { $count ->
+    [zero] Ni ddechreuodd yr un cyfnod ar goll yn ystod y cyfnod hwn.
+    [one] Dechreuodd { $count } cyfnod ar goll yn ystod y cyfnod hwn.
+    [two] Dechreuodd { $count } gyfnod ar goll yn ystod y cyfnod hwn.
+    [few] Dechreuodd { $count } cyfnod ar goll yn ystod y cyfnod hwn.
+    [many] Dechreuodd { $count } cyfnod ar goll yn ystod y cyfnod hwn.
+   *[other] Dechreuodd { $count } cyfnod ar goll yn ystod y cyfnod hwn.
+}

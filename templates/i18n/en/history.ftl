@@ -26,3 +26,6 @@ history_child_corrected = The child’s details corrected
 history_workflow_migrated = Moved to a new version of the procedure
 history_handed_over = Handed to a colleague when the person leading it left
 history_disclosure_prepared = A disclosure prepared
+history_missing_episode_recorded = A missing episode recorded
+history_missing_episode_updated = A missing episode updated
+history_risk_assessed = The exploitation risk assessed

@@ -24,3 +24,11 @@ months = { $count ->
     [one] { $count } month
    *[other] { $count } months
 }
+risk_review_every = { $count ->
+    [one] Review within { $count } working day
+   *[other] Review within { $count } working days
+}
+missing_episodes_begun = { $count ->
+    [one] { $count } missing episode began in this period.
+   *[other] { $count } missing episodes began in this period.
+}

@@ -1,0 +1,3 @@
+DROP TABLE risk_reviews;
+DROP TABLE risk_assessments;
+DROP TABLE missing_episodes;
