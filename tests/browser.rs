@@ -845,6 +845,36 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     );
     ui.check("10e-child-corrected");
 
+    // She went missing overnight: the chair records the episode on the risk page, and the risk
+    // review comes forward (to Friday 4 December, five working days on).
+    browser.click_and_wait("#risk-link");
+    browser.click("#new-episode-summary");
+    browser.type_into("#ep-went", "27");
+    browser.type_into("#ep-went-month", "11");
+    browser.type_into("#ep-went-year", "2026");
+    browser.type_into("#ep-went-time", "02:00");
+    ui.submit("form[action$='/risk/missing-episodes']");
+    assert!(
+        ui.errors().contains("Reported by must not be empty."),
+        "{}",
+        ui.errors()
+    );
+    browser.type_into("#ep-reported_by", "Police control room");
+    ui.submit("form[action$='/risk/missing-episodes']");
+    assert_eq!(ui.errors(), "");
+    assert!(
+        browser
+            .text("#risk-review")
+            .contains("Friday 4 December 2026")
+            && browser
+                .text("#risk-review")
+                .contains("brought forward by a missing episode"),
+        "{}",
+        ui.shown()
+    );
+    assert!(browser.source().contains("Friday 27 November 2026, 02:00"));
+    ui.check("10f-missing-episode");
+
     // The chronology for a conference or court, as the service's own PDF, read back.
     let pdf = browser.download(&format!("{}/cases/{reference}/record.pdf", app.base));
     let text = pdf_extract::extract_text_from_mem(&pdf).expect("the PDF reads back");
@@ -913,6 +943,19 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     assert!(
         browser.exists("svg.sg-chart") || page.contains("Timeliness"),
         "timeliness is shown"
+    );
+    assert!(
+        browser.text("#risk-reviews-due + ul").contains(&reference)
+            && browser.text("#risk-reviews-due + ul").contains("Overdue"),
+        "the late risk review is chased on the dashboard: {}",
+        ui.shown()
+    );
+    assert!(
+        browser
+            .text("#missing-episodes-begun")
+            .contains("1 missing episode began"),
+        "{}",
+        ui.shown()
     );
     ui.check("12-dashboard");
     ui.open("/workflows/cse-strategy");
