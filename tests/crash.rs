@@ -198,6 +198,16 @@ struct Ledger {
     reports: Vec<Report>,
     events: Vec<Event>,
     meetings: Vec<MeetingForm>,
+    episodes: Vec<Episode>,
+}
+
+/// A missing episode recorded through the API on a case past its strategy discussion; it
+/// brings the case's risk review forward in the same unit of work.
+#[derive(Debug, Clone)]
+struct Episode {
+    case_id: String,
+    reported_by: String,
+    outcome: Outcome,
 }
 
 fn token(rng: &mut Rng) -> String {
@@ -402,7 +412,32 @@ fn clients(
                 let (event, facts) = match state.as_str() {
                     "report_received" => ("accept_report", json!({})),
                     "strategy_discussion" => ("convene_strategy_meeting", discussion_facts()),
-                    _ => continue,
+                    _ => {
+                        let n = counter.fetch_add(1, Ordering::Relaxed);
+                        let reported_by = format!("Crash client {round}x{n}");
+                        let body = json!({"went_missing_at": "2026-01-05T22:00", "reported_by": reported_by});
+                        let outcome = match api(
+                            &base,
+                            api_token,
+                            "POST",
+                            &format!("/api/cases/{key}/missing-episodes"),
+                            Some(body),
+                        ) {
+                            Ok((201, b)) => Outcome::Done(b["id"].to_string()),
+                            Ok((s, _)) => Outcome::Refused(s),
+                            Err(_) => Outcome::Unknown,
+                        };
+                        let died = outcome == Outcome::Unknown;
+                        ledger.lock().expect("ledger").episodes.push(Episode {
+                            case_id: case["id"].as_str().unwrap_or("").to_string(),
+                            reported_by,
+                            outcome,
+                        });
+                        if died {
+                            return;
+                        }
+                        continue;
+                    }
                 };
                 let body = json!({"event": event, "expected_version": version, "facts": facts});
                 let outcome = match api(
@@ -638,6 +673,37 @@ fn check_database(site: &Site, ledger: &Ledger) -> BTreeMap<&'static str, usize>
             .expect("count");
         assert_eq!(n, 1, "{e:?}");
     }
+    // Every acknowledged missing episode is there once, with the risk review it brought
+    // forward; a refused one is not; one whose answer was lost is there whole or not at all.
+    {
+        use safeguard::storage::schema::{missing_episodes, risk_reviews};
+        let episodes: Rows<(String, String)> = missing_episodes::table
+            .select((missing_episodes::case_id, missing_episodes::reported_by))
+            .load(&mut conn)
+            .expect("episodes");
+        figures.insert("missing episodes", episodes.len());
+        let reviewed: Rows<String> = risk_reviews::table
+            .select(risk_reviews::case_id)
+            .load(&mut conn)
+            .expect("reviews");
+        for (case_id, _) in &episodes {
+            assert!(
+                reviewed.contains(case_id),
+                "{case_id}: an episode without the review it brought forward: half-written"
+            );
+        }
+        for e in &ledger.episodes {
+            let n = episodes
+                .iter()
+                .filter(|(c, r)| *c == e.case_id && *r == e.reported_by)
+                .count();
+            match e.outcome {
+                Outcome::Done(_) => assert_eq!(n, 1, "{e:?}"),
+                Outcome::Refused(_) => assert_eq!(n, 0, "{e:?}"),
+                Outcome::Unknown => assert!(n <= 1, "{e:?}"),
+            }
+        }
+    }
     // Every acknowledged meeting form convened one meeting, with its invitees and their emails.
     let meeting_rows: Rows<(String, Option<String>)> = meetings::table
         .select((meetings::id, meetings::location))
@@ -775,15 +841,23 @@ fn run_crashes(backend: Backend) {
     };
     let figures = check_database(&site, &ledger);
     println!(
-        "kills: {kills:?}; aborted at: {aborted_at:?}\nreport forms {} ({} lost in a crash and sent again, each recorded once)\nevents {} \nmeeting forms {} ({} sent again, each convened once)\ndatabase: {figures:?}",
+        "kills: {kills:?}; aborted at: {aborted_at:?}\nreport forms {} ({} lost in a crash and sent again, each recorded once)\nevents {} \nmissing episodes {}\nmeeting forms {} ({} sent again, each convened once)\ndatabase: {figures:?}",
         count(ledger.reports.iter().map(|r| &r.outcome).collect()),
         resent_total.0,
         count(ledger.events.iter().map(|e| &e.outcome).collect()),
+        count(ledger.episodes.iter().map(|e| &e.outcome).collect()),
         count(ledger.meetings.iter().map(|m| &m.outcome).collect()),
         resent_total.1,
     );
     let total_kills: usize = kills.values().sum();
     assert!(total_kills >= 30, "{kills:?}");
+    assert!(
+        ledger
+            .episodes
+            .iter()
+            .any(|e| matches!(e.outcome, Outcome::Done(_))),
+        "some missing episodes were recorded between the kills"
+    );
     for p in points {
         assert!(
             aborted_at.get(p).copied().unwrap_or(0) >= 1,
