@@ -1,7 +1,7 @@
 //! safeguard: drives cases of children at risk of sexual exploitation through the steps of the
 //! Wales Safeguarding Procedures. See ARCHITECTURE.md for the map.
 // The OpenAPI document is one large json! literal.
-#![recursion_limit = "256"]
+#![recursion_limit = "512"]
 
 pub mod app;
 pub mod config;

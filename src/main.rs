@@ -245,6 +245,14 @@ enum UserCommand {
         #[arg(long)]
         email: String,
     },
+    /// Give a person the role that shows persons of concern (`--allow`), or take it away.
+    PersonsOfConcern {
+        #[arg(long)]
+        email: String,
+        /// Give the role; without it, the role is taken away.
+        #[arg(long)]
+        allow: bool,
+    },
     /// A person's API tokens: list them, make one, or revoke one.
     Tokens {
         #[command(subcommand)]
@@ -676,6 +684,17 @@ fn run_with_database(
             let mut conn = state.pool.get()?;
             safeguard::domain::user::set_password(&mut conn, &email, &p)?;
             println!("password set for {email}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User {
+            command: UserCommand::PersonsOfConcern { email, allow },
+        } => {
+            let mut conn = state.pool.get()?;
+            safeguard::domain::context::set_persons_of_concern(&mut conn, &email, allow)?;
+            println!(
+                "{email} {} persons of concern",
+                if allow { "now sees" } else { "no longer sees" }
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::User {

@@ -116,6 +116,7 @@ struct Fixture {
     involvement: String,
     action: String,
     episode: String,
+    context: String,
 }
 
 impl Fixture {
@@ -129,6 +130,20 @@ impl Fixture {
             Caller::OtherAuthority => (false, true),
             _ => (false, false),
         }
+    }
+
+    /// Whether the caller may see the Cardiff place linked to case A: Cardiff's staff (their
+    /// authority's context) and those who see case A.
+    fn sees_context(&self, c: Caller) -> bool {
+        matches!(
+            c,
+            Caller::Chair
+                | Caller::Practitioner
+                | Caller::TeamLead
+                | Caller::SeniorManager
+                | Caller::OtherTeam
+                | Caller::Involved
+        )
     }
 
     /// What the caller must never be shown: the references and child names of hidden cases.
@@ -215,6 +230,12 @@ fn build(app: &TestApp) -> Fixture {
         &json!({"went_missing_at": "2026-11-24T22:00", "reported_by": "Foster carer"}),
     );
     assert_eq!(s, 201, "{episode}");
+    let (s, place) = app.post(&people[&Caller::Chair].token, "/api/contexts",
+        &json!({"kind": "place", "name": "The arcade on Queen Street", "description": "Older men seen giving children lifts from here."}));
+    assert_eq!(s, 201, "{place}");
+    let (s, place_link) = app.post(&people[&Caller::Chair].token, &format!("/api/contexts/{}/links", place["reference"].as_str().expect("reference")),
+        &json!({"case": a_id, "reason": "Seen there twice by the school's attendance officer.", "information": "Attendance officer, 20 November"}));
+    assert_eq!(s, 201, "{place_link}");
     let involvement = {
         use diesel::prelude::*;
         use safeguard::storage::schema::case_involvements;
@@ -232,6 +253,7 @@ fn build(app: &TestApp) -> Fixture {
         involvement,
         action: act["id"].as_str().expect("id").into(),
         episode: episode["id"].as_str().expect("id").into(),
+        context: place["reference"].as_str().expect("reference").into(),
         people,
     }
 }
@@ -254,6 +276,16 @@ fn concrete(route: &Route, f: &Fixture, missing: bool) -> String {
         .replace("{involvement_id}", &f.involvement)
         .replace("{action_id}", &f.action)
         .replace("{episode_id}", &f.episode)
+        .replace(
+            "{context}",
+            if missing {
+                "CTX-2099-DEADBEEF"
+            } else {
+                &f.context
+            },
+        )
+        // A link that is not the fixture's: ending it must not end the one the others see by.
+        .replace("{link_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{list}", "overdue_steps")
         .replace(
             "{name}",
@@ -283,6 +315,7 @@ enum Family {
     Link,
     Page,
     Metrics,
+    Context,
 }
 
 fn family(route: &Route) -> Option<Family> {
@@ -302,6 +335,7 @@ fn family(route: &Route) -> Option<Family> {
             _ if p.starts_with("/api/meetings/{id}") => Family::Meeting,
             _ if p.starts_with("/api/dashboard") => Family::Dashboard,
             _ if p.starts_with("/api/admin/") => Family::Admin,
+            _ if p.starts_with("/api/contexts") => Family::Context,
             "/api/break-glass" => Family::BreakGlass,
             _ => return None,
         }
@@ -361,6 +395,15 @@ fn body(route: &Route) -> Value {
         "/api/admin/referral-links" => json!({"agency": "police-south-wales"}),
         "/api/cases/{key}/same-child" | "/api/cases/{key}/siblings" => {
             json!({"other": "CSE-2099-999999", "reason": "The same school and the same date of birth."})
+        }
+        "/api/contexts" => {
+            json!({"kind": "peer_group", "name": "Year 10 group chat", "description": "Named by two children."})
+        }
+        "/api/contexts/{context}/links" => {
+            json!({"case": "CSE-2099-999999", "reason": "Named by another child as a friend.", "information": "Youth worker, 1 December"})
+        }
+        "/api/contexts/{context}/links/{link_id}/end" => {
+            json!({"reason": "The family has moved away from the area."})
         }
         "/api/cases/{key}/risk-assessments" => {
             json!({"answers": {}, "category": "concern", "rationale": "Signs seen by the school this week."})
@@ -469,6 +512,14 @@ fn expected(route: &Route, c: Caller, f: &Fixture) -> Option<Vec<u16>> {
             }
         }
         (Family::Admin, _) => vec![403],
+        (Family::Context, _) if route.path == "/api/contexts" => match (get, c) {
+            (true, _) => vec![200],
+            (false, Administrator) => vec![403],
+            (false, _) => vec![201],
+        },
+        (Family::Context, _) if !f.sees_context(c) => vec![404],
+        (Family::Context, _) if get => vec![200],
+        (Family::Context, _) => return None,
         (Family::BreakGlass, Administrator) => vec![404],
         (Family::BreakGlass, _) => vec![404],
     })
@@ -540,8 +591,10 @@ on_both_backends! {
                 // exactly as a missing one, whatever the answer is.
                 let (sees_a, sees_b) = f.sees(caller);
                 let hidden_here = (route.path.contains("{key}") && !sees_a)
-                    || (route.path.contains("{id}") && route.path.starts_with("/api/meetings") && !sees_a && !sees_b);
-                if caller != Caller::Anonymous && (answer.status == 404 || hidden_here) && (route.path.contains("{key}") || route.path.contains("{id}")) {
+                    || (route.path.contains("{id}") && route.path.starts_with("/api/meetings") && !sees_a && !sees_b)
+                    || (route.path.contains("{context}") && !f.sees_context(caller));
+                let by_context = route.path.contains("{context}");
+                if caller != Caller::Anonymous && ((answer.status == 404 && !by_context) || hidden_here) && (route.path.contains("{key}") || route.path.contains("{id}") || by_context) {
                     let missing = call(app, token, &route.method, &concrete(route, &f, true), &body(route));
                     compared += 1;
                     if (missing.status, &missing.body) != (answer.status, &answer.body) {

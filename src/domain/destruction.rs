@@ -168,6 +168,12 @@ pub fn destroy(
             .execute(conn)?;
         diesel::delete(missing_episodes::table.filter(missing_episodes::case_id.eq(&id)))
             .execute(conn)?;
+        // The context stays (it is the authority's); this child's links to it go.
+        diesel::delete(
+            crate::storage::schema::context_links::table
+                .filter(crate::storage::schema::context_links::case_id.eq(&id)),
+        )
+        .execute(conn)?;
         diesel::delete(risk_assessments::table.filter(risk_assessments::case_id.eq(&id)))
             .execute(conn)?;
         diesel::delete(risk_reviews::table.filter(risk_reviews::case_id.eq(&id))).execute(conn)?;

@@ -19,6 +19,7 @@ pub mod checkpoint;
 pub mod child;
 pub mod child_correction;
 pub mod child_record;
+pub mod context;
 pub mod destruction;
 pub mod disclosure;
 pub mod form_token;

@@ -14,6 +14,7 @@ use crate::time::wales::london_date;
 /// Why a review is due when it is.
 pub const SCHEDULED: &str = "scheduled";
 pub const AFTER_MISSING_EPISODE: &str = "missing_episode";
+pub const AFTER_CONTEXT_LINK: &str = "context_link";
 
 pub fn of_case(conn: &mut DbConn, case_id: &str) -> Result<Option<RiskReviewRow>, AppError> {
     Ok(risk_reviews::table

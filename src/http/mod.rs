@@ -5,6 +5,7 @@ pub mod case_access;
 pub mod cases;
 pub mod child_record;
 pub mod client_address;
+pub mod contexts;
 pub mod follow_up;
 pub mod health;
 pub mod input;
@@ -79,6 +80,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/cases/{key}/same-child"),
     ("POST", "/api/cases/{key}/siblings"),
     ("POST", "/api/cases/{key}/siblings/end"),
+    ("GET", "/api/contexts"),
+    ("POST", "/api/contexts"),
+    ("GET", "/api/contexts/{context}"),
+    ("POST", "/api/contexts/{context}/links"),
+    ("POST", "/api/contexts/{context}/links/{link_id}/end"),
     ("GET", "/api/cases/{key}/risk"),
     ("POST", "/api/cases/{key}/risk-assessments"),
     ("POST", "/api/cases/{key}/missing-episodes"),
@@ -231,6 +237,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                 .route(
                     "/cases/{key}/named",
                     web::post().to(case_access::name_person),
+                )
+                .route("/contexts", web::get().to(contexts::list))
+                .route("/contexts", web::post().to(contexts::create))
+                .route("/contexts/{context}", web::get().to(contexts::read))
+                .route("/contexts/{context}/links", web::post().to(contexts::link))
+                .route(
+                    "/contexts/{context}/links/{link_id}/end",
+                    web::post().to(contexts::end_link),
                 )
                 .route("/cases/{key}/risk", web::get().to(risk::read))
                 .route(

@@ -418,3 +418,32 @@ pub struct RiskReviewRow {
     pub reason: String,
     pub since: NaiveDateTime,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = contexts)]
+pub struct ContextRow {
+    pub id: String,
+    pub reference: String,
+    /// `place`, `peer_group` or `person_of_concern`.
+    pub kind: String,
+    pub name: String,
+    pub description: String,
+    pub authority_code: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_null = true, table_name = context_links)]
+pub struct ContextLinkRow {
+    pub id: String,
+    pub context_id: String,
+    pub case_id: String,
+    pub reason: String,
+    pub information: String,
+    pub linked_by: String,
+    pub linked_at: NaiveDateTime,
+    pub ended_at: Option<NaiveDateTime>,
+    pub ended_by: Option<String>,
+    pub end_reason: Option<String>,
+}

@@ -27,6 +27,7 @@ diesel::table! {
         totp_secret -> Nullable<Text>,
         totp_enabled_at -> Nullable<Timestamp>,
         totp_last_step -> Nullable<BigInt>,
+        sees_persons_of_concern -> Bool,
     }
 }
 
@@ -564,6 +565,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    contexts (id) {
+        id -> Text,
+        reference -> Text,
+        kind -> Text,
+        name -> Text,
+        description -> Text,
+        authority_code -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    context_links (id) {
+        id -> Text,
+        context_id -> Text,
+        case_id -> Text,
+        reason -> Text,
+        information -> Text,
+        linked_by -> Text,
+        linked_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        ended_by -> Nullable<Text>,
+        end_reason -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(context_links -> contexts (context_id));
+diesel::joinable!(context_links -> cases (case_id));
 diesel::joinable!(missing_episodes -> cases (case_id));
 diesel::joinable!(risk_assessments -> cases (case_id));
 diesel::joinable!(risk_reviews -> cases (case_id));
@@ -630,4 +661,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     missing_episodes,
     risk_assessments,
     risk_reviews,
+    contexts,
+    context_links,
 );

@@ -608,7 +608,7 @@ pub(super) fn case_data(
             "starts": when(m.starts_at.and_utc()), "status": state.pages.word(lang, &format!("status_{}", m.status)), "to_record": m.status == "scheduled",
             "status_colour": status_colour(&m.status),
         })).collect::<Vec<_>>(),
-        "risk": risk_summary(state, conn, case, lang)?,
+        "risk": risk_summary(state, conn, &user.actor, case, lang)?,
         "correction": super::child_correction_page::form_data(state, user, case, lang, None),
         "may_disclose": crate::domain::disclosure::may_prepare(&user.actor, case),
         "can_convene": matches!(user.actor.role, crate::identity::RoleName::Chair | crate::identity::RoleName::TeamLead),
@@ -618,14 +618,17 @@ pub(super) fn case_data(
     }))
 }
 
-/// The case page's line on the child's risk over time: the category, the review due, episodes.
+/// The case page's line on the child's risk over time: the category, the review due, episodes,
+/// and the contexts the child is linked to that the reader may see.
 fn risk_summary(
     state: &AppState,
     conn: &mut DbConn,
+    actor: &crate::identity::Actor,
     case: &CaseRow,
     lang: &str,
 ) -> Result<Value, AppError> {
     let view = crate::domain::risk_over_time::view(&state.services, conn, case, language(lang))?;
+    let contexts = crate::domain::context::of_case(conn, actor, &case.id)?;
     Ok(json!({
         "category": view.category_title,
         "review": view.review.map(|r| json!({
@@ -634,6 +637,10 @@ fn risk_summary(
         })),
         "episodes": view.missing_episodes.len(),
         "interview_overdue": view.missing_episodes.iter().any(|e| e.interview_overdue),
+        "contexts": contexts.iter().map(|c| json!({
+            "reference": c.reference, "name": c.name,
+            "kind": state.pages.word(lang, &format!("context_kind_{}", c.kind)),
+        })).collect::<Vec<_>>(),
     }))
 }
 

@@ -10,6 +10,7 @@ pub mod case_pages;
 pub mod case_record_print;
 pub mod child_correction_page;
 pub mod chronology;
+pub mod context_pages;
 pub mod disclosure_page;
 pub mod forms;
 pub mod meeting_pages;
@@ -56,6 +57,8 @@ const TEMPLATES: &[&str] = &[
     "meeting",
     "chronology",
     "risk",
+    "contexts",
+    "context",
     "account",
     "administration",
     "admin_people",
@@ -149,6 +152,7 @@ impl Pages {
                 "/cases/new" => "new",
                 p if p.starts_with("/cases") || p.starts_with("/meetings") => "cases",
                 p if p.starts_with("/dashboard") => "dashboard",
+                p if p.starts_with("/contexts") => "contexts",
                 p if p.starts_with("/workflows") => "procedure",
                 p if p.starts_with("/account") => "account",
                 p if p.starts_with("/admin") => "admin",
@@ -431,6 +435,8 @@ fn field_key(field: &str) -> Option<&'static str> {
         "summary" => "meeting_summary",
         "reason" => "field_reason",
         "went_missing_at" => "missing_went_at",
+        "description" => "context_description",
+        "information" => "context_link_information",
         "returned_at" => "missing_returned_at",
         "reported_by" => "missing_reported_by",
         "interview_offered_at" => "return_interview_offered_at",
@@ -685,6 +691,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/cases/{key}/chronology",
             web::get().to(chronology::chronology_page),
+        )
+        .route("/contexts", web::get().to(context_pages::contexts_page))
+        .route("/contexts", web::post().to(context_pages::record_context))
+        .route(
+            "/contexts/{context}",
+            web::get().to(context_pages::context_page),
+        )
+        .route(
+            "/contexts/{context}/links",
+            web::post().to(context_pages::link_child),
+        )
+        .route(
+            "/contexts/{context}/links/{link_id}/end",
+            web::post().to(context_pages::end_link),
         )
         .route("/cases/{key}/risk", web::get().to(risk_page::risk_page))
         .route(

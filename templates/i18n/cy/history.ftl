@@ -29,3 +29,5 @@ history_disclosure_prepared = Datgeliad wedi’i baratoi
 history_missing_episode_recorded = Cyfnod ar goll wedi’i gofnodi
 history_missing_episode_updated = Cyfnod ar goll wedi’i ddiweddaru
 history_risk_assessed = Y risg o gamfanteisio wedi’i hasesu
+history_context_linked = Wedi’i gysylltu â chyd-destun
+history_context_link_ended = Daeth cyswllt â chyd-destun i ben

@@ -29,3 +29,5 @@ history_disclosure_prepared = A disclosure prepared
 history_missing_episode_recorded = A missing episode recorded
 history_missing_episode_updated = A missing episode updated
 history_risk_assessed = The exploitation risk assessed
+history_context_linked = Linked to a context
+history_context_link_ended = A link to a context ended

@@ -1,0 +1,3 @@
+ALTER TABLE users DROP COLUMN sees_persons_of_concern;
+DROP TABLE context_links;
+DROP TABLE contexts;

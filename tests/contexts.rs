@@ -1,0 +1,185 @@
+//! Contexts (issue 14, part 1), on both backends: three children in two authorities linked to
+//! one place and one person of concern. Each reader is shown only the children they may see,
+//! with no count of the others; another authority's chair who sees none of them is answered as
+//! if the place did not exist; the person of concern is seen only with the role an
+//! administrator gives, and the case's history keeps no word of them for its other readers.
+//! A link says who, when, why and on what information, brings the child's risk review
+//! forward, can be ended and stays in the record; every view is in the access log.
+mod support;
+
+use diesel::prelude::*;
+use serde_json::{json, Value};
+use support::web::{error_at_field, Web};
+use support::*;
+
+fn references(view: &Value) -> Vec<String> {
+    view["children"]
+        .as_array()
+        .expect("children")
+        .iter()
+        .map(|c| c["reference"].as_str().expect("reference").to_string())
+        .collect()
+}
+
+fn reference_of(case: &Value) -> String {
+    case["reference"].as_str().expect("reference").to_string()
+}
+
+on_both_backends! {
+    fn each_reader_sees_only_the_children_they_may_see_and_persons_of_concern_need_the_role(app) {
+        let chair = app.person("chair", "la-cardiff", "Team North", "Chair North");
+        let other_team = app.person("chair", "la-cardiff", "Team South", "Chair South");
+        let lead = app.person("team_lead", "la-cardiff", "Team North", "Lead North");
+        let swansea = app.person("chair", "la-swansea", "Team West", "Chair West");
+        let stranger = app.person("chair", "la-swansea", "Team East", "Chair East");
+        let a = app.create_case(&chair.token, child(), report_facts());
+        let b = app.create_case(&other_team.token, merge(child(), json!({"name": "Test Child Bravo"})), report_facts());
+        let c = app.create_case(&swansea.token, merge(child(), json!({"name": "Test Child Charlie", "located_authority": "la-swansea", "residence_authority": "la-swansea"})), report_facts());
+        let (ra, rb, rc) = (reference_of(&a), reference_of(&b), reference_of(&c));
+
+        // The Cardiff chair records the place; bad input is named by its field.
+        let (s, e) = app.post(&chair.token, "/api/contexts", &json!({"kind": "pub", "name": "x", "description": "y"}));
+        assert_eq!((s, e["code"].as_str(), e["field"].as_str()), (400, Some("invalid_choice"), Some("kind")), "{e}");
+        let (s, place) = app.post(&chair.token, "/api/contexts",
+            &json!({"kind": "place", "name": "The arcade on Queen Street", "description": "Older men seen offering children lifts from outside."}));
+        assert_eq!(s, 201, "{place}");
+        let p = place["reference"].as_str().expect("reference").to_string();
+        let link = |who: &Person, case: &str| app.post(&who.token, &format!("/api/contexts/{p}/links"),
+            &json!({"case": case, "reason": "Seen there with older men twice this month.", "information": "School attendance officer, 20 November"}));
+        let (s, e) = app.post(&chair.token, &format!("/api/contexts/{p}/links"), &json!({"case": ra, "reason": "seen", "information": "x"}));
+        assert_eq!((s, e["code"].as_str()), (422, Some("rationale_required")), "{e}");
+        assert_eq!(link(&chair, &ra).0, 201);
+        assert_eq!(link(&chair, &ra).1["code"], "already_linked_to_context");
+        // Another team of the same authority sees the authority's place, and links its child;
+        // the first chair may not open that child, so cannot link it either.
+        let (s, e) = link(&chair, &rb);
+        assert_eq!((s, e["code"].as_str()), (422, Some("unknown_case")), "{e}");
+        assert_eq!(link(&other_team, &rb).0, 201);
+        // A Swansea chair involved in Cardiff's child sees the place through her, and links a
+        // Swansea child.
+        let (s, r) = app.post(&chair.token, &format!("/api/cases/{ra}/involvements"),
+            &json!({"expected_version": app.get(&chair.token, &format!("/api/cases/{ra}")).1["version"], "agency": "la-swansea", "role": "chair", "user_email": swansea.email}));
+        assert_eq!(s, 201, "{r}");
+        assert_eq!(link(&swansea, &rc).0, 201);
+
+        // Each reader: only their own children, and nothing of the others, not even a count.
+        let view = |who: &Person| app.get(&who.token, &format!("/api/contexts/{p}"));
+        let (s, v) = view(&chair);
+        assert_eq!(s, 200);
+        assert_eq!(references(&v), vec![ra.clone()]);
+        let text = v.to_string();
+        for hidden in [&rb, &rc, "Bravo", "Charlie"] {
+            assert!(!text.contains(hidden), "the chair is shown {hidden}: {text}");
+        }
+        assert_eq!(references(&view(&other_team).1), vec![rb.clone()]);
+        let mut seen = references(&view(&swansea).1);
+        seen.sort();
+        let mut expected = vec![ra.clone(), rc.clone()];
+        expected.sort();
+        assert_eq!(seen, expected);
+        assert_eq!(references(&view(&lead).1).len(), 2, "the team lead sees the authority's two");
+        // The Swansea chair who sees none of them: as if the place did not exist.
+        let (s, hidden) = view(&stranger);
+        let (s2, missing) = app.get(&stranger.token, "/api/contexts/CTX-2099-DEADBEEF");
+        assert_eq!((s, &hidden), (s2, &missing));
+        assert_eq!(s, 404);
+        let (_, listed) = app.get(&stranger.token, "/api/contexts");
+        assert!(!listed.to_string().contains(&p), "{listed}");
+        let (_, listed) = app.get(&swansea.token, "/api/contexts");
+        assert!(listed.to_string().contains(&p), "seen through the child she may open: {listed}");
+
+        // A view is in the access log: a line for the place and one for each child it names.
+        {
+            use safeguard::storage::schema::access_log;
+            let mut conn = app.conn();
+            let place_id = place["id"].as_str().expect("id");
+            let lines: Vec<(String, String)> = access_log::table
+                .filter(access_log::user_id.eq(&chair.id))
+                .filter(access_log::case_id.eq_any([place_id, a["id"].as_str().expect("id")]))
+                .filter(access_log::path.eq(format!("/api/contexts/{p}")))
+                .select((access_log::case_id, access_log::action))
+                .load(&mut conn)
+                .expect("log");
+            assert!(lines.contains(&(place_id.to_string(), "read".to_string())), "{lines:?}");
+            assert!(lines.contains(&(a["id"].as_str().expect("id").to_string(), "list".to_string())), "{lines:?}");
+        }
+
+        // The new context brought the child's risk review forward.
+        let (_, risk) = app.get(&chair.token, &format!("/api/cases/{ra}/risk"));
+        assert_eq!(risk["risk"]["review"]["reason"], "context_link", "{risk}");
+
+        // A person of concern needs the role an administrator gives.
+        let person = json!({"kind": "person_of_concern", "name": "A man known as Uncle Tee", "description": "Drives a grey van; gives children vapes."});
+        assert_eq!(app.post(&chair.token, "/api/contexts", &person).0, 403);
+        safeguard::domain::context::set_persons_of_concern(&mut app.conn(), &chair.email, true).expect("role");
+        let (s, poc) = app.post(&chair.token, "/api/contexts", &person);
+        assert_eq!(s, 201, "{poc}");
+        let x = poc["reference"].as_str().expect("reference").to_string();
+        let (s, _) = app.post(&chair.token, &format!("/api/contexts/{x}/links"),
+            &json!({"case": ra, "reason": "The child named him to the school nurse.", "information": "School nurse, 25 November"}));
+        assert_eq!(s, 201);
+        // The team lead sees the child, not the person, until given the role.
+        assert_eq!(app.get(&lead.token, &format!("/api/contexts/{x}")).0, 404);
+        let (_, listed) = app.get(&lead.token, "/api/contexts");
+        assert!(!listed.to_string().contains("Uncle Tee"), "{listed}");
+        let (_, history) = app.get(&lead.token, &format!("/api/cases/{ra}/history"));
+        let linked: Vec<&Value> = history["history"].as_array().expect("history").iter().filter(|e| e["kind"] == "context_linked").collect();
+        assert_eq!(linked.len(), 2, "both links are in the child's history");
+        assert!(!history.to_string().contains("Uncle Tee") && !history.to_string().contains("school nurse"),
+            "the history keeps no word of the person for those without the role: {history}");
+        assert!(linked.iter().any(|e| e["payload"]["name"] == "The arcade on Queen Street"), "a place is named in it");
+        safeguard::domain::context::set_persons_of_concern(&mut app.conn(), &lead.email, true).expect("role");
+        let (s, v) = app.get(&lead.token, &format!("/api/contexts/{x}"));
+        assert_eq!((s, v["name"].as_str()), (200, Some("A man known as Uncle Tee")));
+
+        // A link ends with a reason, and stays in the record; the child may be linked again.
+        let link_id = view(&chair).1["children"][0]["link_id"].as_str().expect("link").to_string();
+        let (s, e) = app.post(&chair.token, &format!("/api/contexts/{p}/links/{link_id}/end"), &json!({"reason": "moved"}));
+        assert_eq!((s, e["code"].as_str()), (422, Some("rationale_required")));
+        let (s, _) = app.post(&chair.token, &format!("/api/contexts/{p}/links/{link_id}/end"), &json!({"reason": "The family moved to the other side of the city."}));
+        assert_eq!(s, 200);
+        let (_, v) = view(&chair);
+        assert_eq!(v["children"][0]["end_reason"], "The family moved to the other side of the city.");
+        assert!(v["children"][0]["ended_at"].is_string());
+        assert_eq!(link(&chair, &ra).0, 201, "linked again after the end");
+
+        // The trail still verifies with the new kinds of entry.
+        let svc = &app.service.state.services;
+        let mut conn = app.conn();
+        let report = safeguard::domain::audit_verify::verify(&mut conn, &svc.audit_key, &svc.engine, &svc.checkpoints)
+            .expect("verify");
+        assert_eq!(report.problems, Vec::<String>::new());
+    }
+}
+
+on_both_backends! {
+    fn the_pages_record_a_place_and_link_a_child_with_the_message_at_its_field(app) {
+        let chair = app.person("chair", "la-cardiff", "Test team", "Chair Person Seven");
+        let case = app.create_case(&chair.token, child(), report_facts());
+        let reference = reference_of(&case);
+        let web = Web::new(app);
+        web.sign_in(&chair.email, TEST_PASSWORD);
+        let page = web.get("/contexts").body;
+        let csrf = Web::hidden(&page, "csrf");
+        let refused = web.post("/contexts", &[("csrf", &csrf), ("kind", "place"), ("name", ""), ("description", "By the station")]);
+        assert_eq!(refused.status, 400, "{}", refused.body);
+        assert_eq!(error_at_field(&refused.body), "Enter the name of the place, group or person.");
+        let done = web.post("/contexts", &[("csrf", &csrf), ("kind", "place"), ("name", "The station car park"), ("description", "By the station")]);
+        assert_eq!(done.status, 303, "{}", done.body);
+        assert!(done.location.starts_with("/contexts/CTX-") && done.location.ends_with("?done=context_recorded"), "{}", done.location);
+        let at = done.location.split('?').next().expect("path").to_string();
+        let refused = web.post(&format!("{at}/links"), &[("csrf", &csrf), ("case", &reference), ("reason", "too short"), ("information", "A neighbour")]);
+        assert_eq!(refused.status, 422);
+        assert_eq!(error_at_field(&refused.body), "Enter a rationale of at least 20 characters saying why.");
+        assert!(refused.body.contains("A neighbour"), "what was typed is kept");
+        let done = web.post(&format!("{at}/links"), &[("csrf", &csrf), ("case", &reference), ("reason", "Seen getting into cars here at night."), ("information", "A neighbour, 30 November")]);
+        assert_eq!((done.status, done.location.as_str()), (303, format!("{at}?done=context_linked").as_str()));
+        let page = web.get(&format!("{at}?done=context_linked")).body;
+        assert!(page.contains(&reference) && page.contains("Seen getting into cars here at night."), "{page}");
+        let case_page = web.get(&format!("/cases/{reference}")).body;
+        assert!(case_page.contains("The station car park") && case_page.contains(&format!("href=\"{at}\"")), "the case page lists the context");
+        web.get(&format!("/language/cy?back={at}"));
+        let page = web.get(&at).body;
+        assert!(page.contains("Plant sydd wedi’u cysylltu ag ef"), "the page in Welsh");
+    }
+}
