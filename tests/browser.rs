@@ -875,6 +875,41 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     assert!(browser.source().contains("Friday 27 November 2026, 02:00"));
     ui.check("10f-missing-episode");
 
+    // The place she was seen at goes on record as a context, and she is linked to it.
+    ui.open("/contexts");
+    browser.click("#new-context-summary");
+    browser.click("#new-kind");
+    browser.type_into("#new-name", "The arcade on Queen Street");
+    browser.type_into(
+        "#new-description",
+        "Older men seen offering children lifts from outside.",
+    );
+    ui.submit("form[action='/contexts']");
+    assert_eq!(ui.errors(), "");
+    let context_url = browser.current_url();
+    let context_url = context_url.split('?').next().unwrap_or("").to_string();
+    browser.click("#link-summary");
+    browser.type_into("#link-case", &reference);
+    browser.type_into(
+        "#link-reason",
+        "Seen there with older men twice this month.",
+    );
+    browser.type_into(
+        "#link-information",
+        "School attendance officer, 20 November",
+    );
+    ui.submit("form[action$='/links']");
+    assert_eq!(ui.errors(), "");
+    assert!(
+        browser.exists(&format!(".govuk-summary-card a[href='/cases/{reference}']"))
+            && browser
+                .source()
+                .contains("Seen there with older men twice this month."),
+        "{}",
+        ui.shown()
+    );
+    ui.check("10g-context");
+
     // The chronology for a conference or court, as the service's own PDF, read back.
     let pdf = browser.download(&format!("{}/cases/{reference}/record.pdf", app.base));
     let text = pdf_extract::extract_text_from_mem(&pdf).expect("the PDF reads back");
@@ -904,6 +939,13 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
         browser.title()
     );
     ui.check("11-other-authority-not-found");
+    // Nor the place her case is linked to: it is Cardiff's, and none of its children is hers.
+    browser.goto(&context_url);
+    assert!(
+        browser.title().contains("Page not found") || browser.title().contains("Heb ddod o hyd"),
+        "{}",
+        browser.title()
+    );
     // Break-glass is for a case of one's own authority: this one answers as no case at all.
     ui.open("/cases");
     browser.click("details summary");

@@ -405,6 +405,9 @@ fn body(route: &Route) -> Value {
         "/api/contexts/{context}/links/{link_id}/end" => {
             json!({"reason": "The family has moved away from the area."})
         }
+        "/api/cases/{key}/significant-changes" => {
+            json!({"reason": "disclosure", "note": "Told her teacher about the man in the van."})
+        }
         "/api/cases/{key}/risk-assessments" => {
             json!({"answers": {}, "category": "concern", "rationale": "Signs seen by the school this week."})
         }

@@ -184,6 +184,16 @@ on_both_backends! {
         let (_, d) = app.get(&lead.token, "/api/dashboard");
         assert_eq!(d["risk_reviews_due"], json!([]), "{d}");
 
+        // A new disclosure is a significant change too: recorded with a note, it brings the
+        // review forward again, to five working days from Friday.
+        let (s, e) = app.post(&practitioner, &format!("/api/cases/{reference}/significant-changes"),
+            &json!({"reason": "gossip", "note": "Told her teacher about the man in the van."}));
+        assert_eq!((s, e["code"].as_str(), e["field"].as_str()), (400, Some("invalid_choice"), Some("reason")), "{e}");
+        let (s, d) = app.post(&practitioner, &format!("/api/cases/{reference}/significant-changes"),
+            &json!({"reason": "disclosure", "note": "Told her teacher about the man in the van."}));
+        assert_eq!((s, d["risk_review_due"].as_str()), (200, Some("2026-12-11")), "{d}");
+        assert_eq!(risk(&app.chair)["risk"]["review"], json!({"due_on": "2026-12-11", "reason": "disclosure", "overdue": false}));
+
         // Another authority's chair sees nothing of it: the case, and so its risk, is not there.
         let swansea = app.user("chair", "la-swansea");
         let (s, _) = app.get(&swansea, &format!("/api/cases/{reference}/risk"));
@@ -195,7 +205,7 @@ on_both_backends! {
         // Each change is in the history, and the keyed trail still verifies.
         let (_, history) = app.get(&app.chair, &format!("/api/cases/{reference}/history"));
         let kinds: Vec<&str> = history["history"].as_array().expect("history").iter().filter_map(|e| e["kind"].as_str()).collect();
-        for kind in ["risk_assessed", "missing_episode_recorded", "missing_episode_updated"] {
+        for kind in ["risk_assessed", "missing_episode_recorded", "missing_episode_updated", "significant_change"] {
             assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
         }
         let svc = &app.service.state.services;

@@ -15,6 +15,58 @@ use crate::time::wales::london_date;
 pub const SCHEDULED: &str = "scheduled";
 pub const AFTER_MISSING_EPISODE: &str = "missing_episode";
 pub const AFTER_CONTEXT_LINK: &str = "context_link";
+pub const AFTER_DISCLOSURE: &str = "disclosure";
+pub const AFTER_OTHER_CHANGE: &str = "other_change";
+
+/// A significant change someone records by hand: a new disclosure, or another.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignificantChange {
+    /// `disclosure` or `other_change`.
+    pub reason: String,
+    /// What changed, in a few words (kept in the case's history, never emailed).
+    pub note: String,
+}
+
+/// Records a significant change on a case the person may see, bringing its risk review forward.
+pub fn record_change(
+    svc: &super::Services,
+    conn: &mut DbConn,
+    intent: &super::unit_of_work::Intent<'_>,
+    actor: &crate::identity::Actor,
+    key: &str,
+    req: &SignificantChange,
+) -> Result<NaiveDate, AppError> {
+    let reason = match req.reason.trim() {
+        AFTER_DISCLOSURE => AFTER_DISCLOSURE,
+        AFTER_OTHER_CHANGE => AFTER_OTHER_CHANGE,
+        _ => {
+            return Err(AppError::bad_request(
+                "invalid_choice",
+                "reason",
+                "reason is disclosure or other_change",
+            ))
+        }
+    };
+    let note = super::input::rationale(&req.note, "note")?;
+    super::unit_of_work::on_case(conn, intent, actor, key, |conn, case| {
+        if actor.role == crate::identity::RoleName::Administrator {
+            return Err(AppError::NotFound("case"));
+        }
+        let due = bring_forward(conn, &svc.engine, &case.id, reason, intent.now)?
+            .ok_or(AppError::NotFound("risk assessment"))?;
+        super::audit::record_on_case(
+            conn,
+            &svc.audit_key,
+            &case.id,
+            &actor.id,
+            "significant_change",
+            serde_json::json!({"reason": reason, "note": note, "risk_review_due": due}),
+            intent.now.naive_utc(),
+        )?;
+        Ok(due)
+    })
+}
 
 pub fn of_case(conn: &mut DbConn, case_id: &str) -> Result<Option<RiskReviewRow>, AppError> {
     Ok(risk_reviews::table

@@ -87,6 +87,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/contexts/{context}/links/{link_id}/end"),
     ("GET", "/api/cases/{key}/risk"),
     ("POST", "/api/cases/{key}/risk-assessments"),
+    ("POST", "/api/cases/{key}/significant-changes"),
     ("POST", "/api/cases/{key}/missing-episodes"),
     ("POST", "/api/cases/{key}/missing-episodes/{episode_id}"),
     ("GET", "/respond/{token}"),
@@ -250,6 +251,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                 .route(
                     "/cases/{key}/risk-assessments",
                     web::post().to(risk::assess),
+                )
+                .route(
+                    "/cases/{key}/significant-changes",
+                    web::post().to(risk::significant_change),
                 )
                 .route(
                     "/cases/{key}/missing-episodes",

@@ -106,3 +106,20 @@ pub async fn update_episode(
     .await?;
     Ok(HttpResponse::Ok().json(episode_json(&row)))
 }
+
+pub async fn significant_change(
+    state: web::Data<AppState>,
+    SignedIn(actor): SignedIn,
+    req: HttpRequest,
+    key: web::Path<String>,
+    body: Json<crate::domain::risk_review::SignificantChange>,
+) -> Result<HttpResponse, AppError> {
+    let at = req.path().to_string();
+    let key = key.into_inner();
+    let due = with_conn(&state, move |s, conn| {
+        let intent = s.services.intent(&actor.id, &at);
+        crate::domain::risk_review::record_change(&s.services, conn, &intent, &actor, &key, &body)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({"risk_review_due": due})))
+}

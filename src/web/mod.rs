@@ -712,6 +712,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(risk_page::assess),
         )
         .route(
+            "/cases/{key}/risk/changes",
+            web::post().to(risk_page::significant_change),
+        )
+        .route(
             "/cases/{key}/risk/missing-episodes",
             web::post().to(risk_page::record_episode),
         )

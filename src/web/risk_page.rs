@@ -24,6 +24,7 @@ use crate::time::wales;
 /// Which of the page's forms was sent.
 #[derive(Debug, Clone)]
 enum Which {
+    Change,
     Assessment,
     NewEpisode,
     Episode(String),
@@ -33,6 +34,10 @@ impl Which {
     /// The id of the input an error about `field` belongs to.
     fn input(&self, field: Option<&str>) -> String {
         match self {
+            Which::Change => match field {
+                Some("reason") => "ch-reason".into(),
+                _ => "ch-note".into(),
+            },
             Which::Assessment => match field {
                 Some("category") => "ra-category".into(),
                 Some("rationale") | None => "ra-rationale".into(),
@@ -202,6 +207,12 @@ fn page_data(
             "reported_by": typed_new.and_then(|f| first(f, "reported_by")).unwrap_or(""),
             "reported_by_error": error_at("ep-reported_by"),
         },
+        "change": {
+            "open": typed_for(&|w| matches!(w, Which::Change)).is_some(),
+            "note": typed_for(&|w| matches!(w, Which::Change)).and_then(|f| first(f, "note")).unwrap_or(""),
+            "disclosure": typed_for(&|w| matches!(w, Which::Change)).and_then(|f| first(f, "reason")) != Some("other_change"),
+            "note_error": error_at("ch-note"), "reason_error": error_at("ch-reason"),
+        },
         "errors": errors,
     }))
 }
@@ -262,7 +273,7 @@ async fn send(
             Ok(signed) => signed,
             Err(refused) => return Ok(refused),
         };
-    let creates = !matches!(which, Which::Episode(_));
+    let creates = matches!(which, Which::Assessment | Which::NewEpisode);
     if creates && first(&form, "form_token").is_none_or(|t| t.len() != 64) {
         return Ok(super::refused_csrf(&state, &page));
     }
@@ -273,6 +284,21 @@ async fn send(
         let intent = s.services.intent(&user.actor.id, &path);
         let token = text(&form, "form_token");
         let attempt = match &which {
+            Which::Change => {
+                let req = crate::domain::risk_review::SignificantChange {
+                    reason: text(&form, "reason"),
+                    note: text(&form, "note"),
+                };
+                crate::domain::risk_review::record_change(
+                    &s.services,
+                    conn,
+                    &intent,
+                    &user.actor,
+                    &key,
+                    &req,
+                )
+                .map(|_| "significant_change")
+            }
             Which::Assessment => {
                 let answers = form
                     .iter()
@@ -374,6 +400,22 @@ pub async fn assess(
         key.into_inner(),
         form.into_inner(),
         Which::Assessment,
+    )
+    .await
+}
+
+pub async fn significant_change(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    key: web::Path<String>,
+    form: crate::http::input::Form,
+) -> Result<HttpResponse, AppError> {
+    send(
+        state,
+        req,
+        key.into_inner(),
+        form.into_inner(),
+        Which::Change,
     )
     .await
 }

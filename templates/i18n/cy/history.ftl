@@ -31,3 +31,4 @@ history_missing_episode_updated = Cyfnod ar goll wedi’i ddiweddaru
 history_risk_assessed = Y risg o gamfanteisio wedi’i hasesu
 history_context_linked = Wedi’i gysylltu â chyd-destun
 history_context_link_ended = Daeth cyswllt â chyd-destun i ben
+history_significant_change = Newid sylweddol wedi’i gofnodi

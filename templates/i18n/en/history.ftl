@@ -31,3 +31,4 @@ history_missing_episode_updated = A missing episode updated
 history_risk_assessed = The exploitation risk assessed
 history_context_linked = Linked to a context
 history_context_link_ended = A link to a context ended
+history_significant_change = A significant change recorded
