@@ -690,7 +690,14 @@ fn run_with_database(
             command: UserCommand::PersonsOfConcern { email, allow },
         } => {
             let mut conn = state.pool.get()?;
-            safeguard::domain::context::set_persons_of_concern(&mut conn, &email, allow)?;
+            safeguard::domain::context::set_persons_of_concern(
+                &mut conn,
+                &state.services.audit_key,
+                &email,
+                allow,
+                "command line",
+                state.services.now().naive_utc(),
+            )?;
             println!(
                 "{email} {} persons of concern",
                 if allow { "now sees" } else { "no longer sees" }

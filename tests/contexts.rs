@@ -108,10 +108,15 @@ on_both_backends! {
         let (_, risk) = app.get(&chair.token, &format!("/api/cases/{ra}/risk"));
         assert_eq!(risk["risk"]["review"]["reason"], "context_link", "{risk}");
 
-        // A person of concern needs the role an administrator gives.
+        // A person of concern needs the role an administrator gives (a security event).
+        let grant = |email: &str| {
+            let svc = &app.service.state.services;
+            safeguard::domain::context::set_persons_of_concern(&mut app.conn(), &svc.audit_key, email, true, "test administrator", app.clock_now().naive_utc())
+                .expect("role");
+        };
         let person = json!({"kind": "person_of_concern", "name": "A man known as Uncle Tee", "description": "Drives a grey van; gives children vapes."});
         assert_eq!(app.post(&chair.token, "/api/contexts", &person).0, 403);
-        safeguard::domain::context::set_persons_of_concern(&mut app.conn(), &chair.email, true).expect("role");
+        grant(&chair.email);
         let (s, poc) = app.post(&chair.token, "/api/contexts", &person);
         assert_eq!(s, 201, "{poc}");
         let x = poc["reference"].as_str().expect("reference").to_string();
@@ -127,10 +132,19 @@ on_both_backends! {
         assert_eq!(linked.len(), 2, "both links are in the child's history");
         assert!(!history.to_string().contains("Uncle Tee") && !history.to_string().contains("school nurse"),
             "the history keeps no word of the person for those without the role: {history}");
-        assert!(linked.iter().any(|e| e["payload"]["name"] == "The arcade on Queen Street"), "a place is named in it");
-        safeguard::domain::context::set_persons_of_concern(&mut app.conn(), &lead.email, true).expect("role");
+        assert!(linked.iter().any(|e| e["payload"]["context"].as_str().is_some_and(|c| c.starts_with("The arcade on Queen Street"))), "a place is named in it");
+        let shape = |e: &Value| e["payload"].as_object().map(|o| o.keys().cloned().collect::<Vec<_>>());
+        assert_eq!(shape(linked[0]), shape(linked[1]), "a person's entry has the same shape as a place's");
+        grant(&lead.email);
         let (s, v) = app.get(&lead.token, &format!("/api/contexts/{x}"));
         assert_eq!((s, v["name"].as_str()), (200, Some("A man known as Uncle Tee")));
+        let person_link = v["children"][0]["link_id"].as_str().expect("link").to_string();
+        let (s, _) = app.post(&lead.token, &format!("/api/contexts/{x}/links/{person_link}/end"),
+            &json!({"reason": "Police say Uncle Tee has left Wales for good."}));
+        assert_eq!(s, 200);
+        let (_, history) = app.get(&chair.token, &format!("/api/cases/{ra}/history"));
+        assert!(history["history"].as_array().expect("history").iter().any(|e| e["kind"] == "context_link_ended"));
+        assert!(!history.to_string().contains("Uncle Tee"), "nor the reason the link ended: {history}");
 
         // A link ends with a reason, and stays in the record; the child may be linked again.
         let link_id = view(&chair).1["children"][0]["link_id"].as_str().expect("link").to_string();
@@ -178,6 +192,23 @@ on_both_backends! {
         assert!(page.contains(&reference) && page.contains("Seen getting into cars here at night."), "{page}");
         let case_page = web.get(&format!("/cases/{reference}")).body;
         assert!(case_page.contains("The station car park") && case_page.contains(&format!("href=\"{at}\"")), "the case page lists the context");
+        // Naming the context on the case page is a view of it, in the access log.
+        {
+            use safeguard::storage::schema::{access_log, contexts};
+            let mut conn = app.conn();
+            let context_id: String = contexts::table
+                .filter(contexts::name.eq("The station car park"))
+                .select(contexts::id)
+                .get_result(&mut conn)
+                .expect("context");
+            let actions: Vec<String> = access_log::table
+                .filter(access_log::case_id.eq(&context_id))
+                .filter(access_log::path.eq(format!("/cases/{reference}")))
+                .select(access_log::action)
+                .load(&mut conn)
+                .expect("log");
+            assert_eq!(actions, vec!["list".to_string()]);
+        }
         web.get(&format!("/language/cy?back={at}"));
         let page = web.get(&at).body;
         assert!(page.contains("Plant sydd wedi’u cysylltu ag ef"), "the page in Welsh");

@@ -136,6 +136,8 @@ on_both_backends! {
         let (s, ep) = app.post(&practitioner, &path, &json!({"returned_at": "2026-11-26T08:30"}));
         assert_eq!(s, 200, "{ep}");
         assert_eq!(ep["return_interview_due_at"], "2026-11-29T08:30:00Z");
+        let (s, e) = app.post(&practitioner, &path, &json!({"returned_at": "2026-11-26T09:00"}));
+        assert_eq!((s, e["code"].as_str()), (409, Some("already_recorded")), "a recorded time stays: {e}");
         let (s, e) = app.post(&practitioner, &path, &json!({"interview_held_at": "2026-11-26T08:00"}));
         assert_eq!((s, e["code"].as_str(), e["field"].as_str()), (422, Some("time_out_of_order"), Some("interview_held_at")), "{e}");
         let (_, other) = app.post(&practitioner, &format!("/api/cases/{reference}/missing-episodes/no-such-episode"), &json!({"returned_at": "2026-11-26T08:30"}));

@@ -8,8 +8,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-use sha2::{Digest, Sha256};
+use serde_json::{json, Value};
 
 use super::access_log::{self, Access};
 use super::unit_of_work::{self, Intent};
@@ -88,19 +87,36 @@ pub fn sees_persons_of_concern(conn: &mut DbConn, actor: &Actor) -> Result<bool,
         .unwrap_or(false))
 }
 
-/// Gives or withdraws the role (an administrator's command).
+/// Gives or withdraws the role (an administrator's command), with a security event in the
+/// same transaction.
 pub fn set_persons_of_concern(
     conn: &mut DbConn,
+    key: &crate::domain::audit::AuditKey,
     email: &str,
     allowed: bool,
+    by: &str,
+    at: NaiveDateTime,
 ) -> Result<(), AppError> {
-    let changed = diesel::update(users::table.filter(users::email.eq(email.trim())))
-        .set(users::sees_persons_of_concern.eq(allowed))
-        .execute(conn)?;
-    if changed == 0 {
-        return Err(AppError::NotFound("user"));
-    }
-    Ok(())
+    crate::storage::write_transaction(conn, |conn| {
+        let changed = diesel::update(users::table.filter(users::email.eq(email.trim())))
+            .set(users::sees_persons_of_concern.eq(allowed))
+            .execute(conn)?;
+        if changed == 0 {
+            return Err(AppError::NotFound("user"));
+        }
+        super::security_event::record_administration(
+            conn,
+            key,
+            super::security_event::SecurityKind::AccountChanged,
+            &format!(
+                "{} {} the role that shows persons of concern",
+                email.trim(),
+                if allowed { "given" } else { "no longer has" }
+            ),
+            by,
+            at,
+        )
+    })
 }
 
 fn works_on_cases(actor: &Actor) -> Result<(), AppError> {
@@ -221,7 +237,7 @@ pub fn create(
         let row = ContextRow {
             reference: format!(
                 "{REFERENCE_PREFIX}{year}-{}",
-                id.replace('-', "")[24..].to_uppercase()
+                id.replace('-', "")[20..].to_uppercase()
             ),
             id,
             kind: kind.to_string(),
@@ -257,16 +273,24 @@ fn log_context(
     )
 }
 
-/// What the case's history keeps of a link: for a person of concern only a digest of the
-/// reason and information (the case's readers may not have the role; the words stay on the
-/// link, for those who do).
-fn link_payload(ctx: &ContextRow, link: &ContextLinkRow, reason: &str) -> serde_json::Value {
+/// What the case's history keeps of a link or its end: the same shape for every kind of
+/// context, so that nobody reading the case can tell a person of concern from a place, and for
+/// a person of concern only a keyed digest of the words (the case's other readers may lack the
+/// role; the words stay on the link, for those who have it). A place or group is named.
+fn link_payload(
+    key: &crate::domain::audit::AuditKey,
+    ctx: &ContextRow,
+    link: &ContextLinkRow,
+    note: &str,
+) -> serde_json::Value {
+    let digest = key.mac(format!("{}\n{}\n{}", link.reason, link.information, note).as_bytes());
     if ctx.kind == PERSON_OF_CONCERN {
-        let digest = Sha256::digest(format!("{}\n{}", link.reason, link.information));
-        json!({"link": link.id, "sha256": hex::encode(digest), "note": reason})
+        json!({"link": link.id, "context": Value::Null, "digest": digest,
+               "reason": Value::Null, "information": Value::Null, "note": Value::Null})
     } else {
-        json!({"link": link.id, "context": ctx.reference, "kind": ctx.kind, "name": ctx.name,
-               "reason": link.reason, "information": link.information, "note": reason})
+        json!({"link": link.id, "context": format!("{} ({})", ctx.name, ctx.reference), "digest": digest,
+               "reason": link.reason, "information": link.information,
+               "note": (!note.is_empty()).then_some(note)})
     }
 }
 
@@ -333,7 +357,7 @@ pub fn link(
             risk_review::AFTER_CONTEXT_LINK,
             intent.now,
         )?;
-        let mut payload = link_payload(&ctx, &row, "");
+        let mut payload = link_payload(&svc.audit_key, &ctx, &row, "");
         payload["risk_review_due"] = json!(due);
         audit::record_on_case(
             conn,
@@ -390,7 +414,7 @@ pub fn end_link(
             &child.id,
             &actor.id,
             "context_link_ended",
-            link_payload(&ctx, &link, &reason),
+            link_payload(&svc.audit_key, &ctx, &link, &reason),
             intent.now.naive_utc(),
         )?;
         log_context(svc, conn, intent, &ctx.id, Access::Write)?;
@@ -526,19 +550,33 @@ pub fn list(
 
 /// The contexts a case is linked to now that the reader may see (the case page's list). The
 /// case is one the reader may see, so each is visible through it, persons of concern apart.
+/// Naming them is a view of each: logged under each context's id, as the case page's read.
 pub fn of_case(
+    svc: &Services,
     conn: &mut DbConn,
     actor: &Actor,
-    case_id: &str,
+    case: &CaseRow,
 ) -> Result<Vec<ContextRow>, AppError> {
     let sees_persons = sees_persons_of_concern(conn, actor)?;
     let mut rows: Vec<ContextRow> = contexts::table
         .inner_join(context_links::table)
-        .filter(context_links::case_id.eq(case_id))
+        .filter(context_links::case_id.eq(&case.id))
         .filter(context_links::ended_at.is_null())
         .order(contexts::name)
         .select(ContextRow::as_select())
         .load(conn)?;
     rows.retain(|c| sees_persons || c.kind != PERSON_OF_CONCERN);
+    if !rows.is_empty() {
+        let ids: Vec<&str> = rows.iter().map(|c| c.id.as_str()).collect();
+        let lines = access_log::lines(
+            &svc.audit_key,
+            &actor.id,
+            &ids,
+            Access::List,
+            &format!("/cases/{}", case.reference),
+            svc.now().naive_utc(),
+        );
+        svc.reads.commit(conn, lines)?;
+    }
     Ok(rows)
 }

@@ -30,8 +30,8 @@ pub struct NewEpisode {
     pub interview_held_at: Option<String>,
 }
 
-/// What became known later. A time given is set; one left out stays as it was (a time once
-/// recorded is corrected through the history, not erased).
+/// What became known later. A time given is set if none is recorded yet (409 otherwise); one
+/// left out stays as it was.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EpisodeUpdate {
@@ -201,6 +201,7 @@ pub fn update(
     let now = intent.now;
     unit_of_work::on_case(conn, intent, actor, key, |conn, case| {
         may_record(actor)?;
+        open(case)?;
         let mut episode: MissingEpisodeRow = missing_episodes::table
             .find(episode_id)
             .filter(missing_episodes::case_id.eq(&case.id))
@@ -227,6 +228,12 @@ pub fn update(
             ),
         ] {
             if let Some(t) = given(raw, field, now)? {
+                if slot.is_some() {
+                    return Err(AppError::Conflict {
+                        code: "already_recorded",
+                        message: format!("{field} is already recorded"),
+                    });
+                }
                 *slot = Some(t.naive_utc());
             }
         }

@@ -53,6 +53,12 @@ pub fn record_change(
         if actor.role == crate::identity::RoleName::Administrator {
             return Err(AppError::NotFound("case"));
         }
+        if case.status != "open" {
+            return Err(AppError::Conflict {
+                code: "case_closed",
+                message: "the case is closed".into(),
+            });
+        }
         let due = bring_forward(conn, &svc.engine, &case.id, reason, intent.now)?
             .ok_or(AppError::NotFound("risk assessment"))?;
         super::audit::record_on_case(

@@ -163,6 +163,24 @@ impl Lists {
         ids
     }
 
+    /// The cases the digest names: the lists' cases but those whose only line is a return
+    /// interview, which the email leaves out (it says nothing of a missing episode).
+    pub fn digest_case_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self
+            .overdue_steps
+            .iter()
+            .map(|s| s.case_id.as_str())
+            .chain(self.overdue_actions.iter().map(|a| a.case_id.as_str()))
+            .chain(self.reviews_due.iter().map(|r| r.case_id.as_str()))
+            .chain(self.turning_18.iter().map(|t| t.case_id.as_str()))
+            .chain(self.undelivered.iter().map(|u| u.case_id.as_str()))
+            .chain(self.risk_reviews_due.iter().map(|r| r.case_id.as_str()))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
     /// Whether the digest has nothing to say. Return interviews are not in it (an email says
     /// nothing of a missing episode), nor partners' reports (their own job chases those).
     pub fn is_empty(&self) -> bool {

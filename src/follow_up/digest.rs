@@ -63,7 +63,7 @@ pub fn run(svc: &Services, conn: &mut DbConn, now: DateTime<Utc>) -> Result<Stri
             quiet += 1;
             continue;
         }
-        let case_ids = l.case_ids();
+        let case_ids = l.digest_case_ids();
         let queued = write_transaction(conn, |conn| {
             svc.mailer.queue(
                 conn,

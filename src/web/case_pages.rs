@@ -628,7 +628,7 @@ fn risk_summary(
     lang: &str,
 ) -> Result<Value, AppError> {
     let view = crate::domain::risk_over_time::view(&state.services, conn, case, language(lang))?;
-    let contexts = crate::domain::context::of_case(conn, actor, &case.id)?;
+    let contexts = crate::domain::context::of_case(&state.services, conn, actor, case)?;
     Ok(json!({
         "category": view.category_title,
         "review": view.review.map(|r| json!({

@@ -24,9 +24,15 @@ fn text(form: &Submitted, name: &str) -> String {
     first(form, name).unwrap_or("").trim().to_string()
 }
 
-/// The input an error belongs to, on the form that was sent.
-fn input_of(prefix: &str, field: Option<&str>, fallback: &str) -> String {
-    format!("{prefix}{}", field.unwrap_or(fallback))
+/// The input an error belongs to, on the form that was sent: the field's, else the form's
+/// first input (a refusal of the whole form, such as a role's).
+fn input_of(prefix: &str, field: Option<&str>, _fallback: &str) -> String {
+    let first = match prefix {
+        "new-" => "kind",
+        "link-" => "case",
+        _ => "reason",
+    };
+    format!("{prefix}{}", field.unwrap_or(first))
 }
 
 struct Refused<'a> {

@@ -51,7 +51,9 @@ impl Which {
             Which::Episode(id) => match field {
                 Some("interview_offered_at") => format!("upd-{id}-offered"),
                 Some("interview_held_at") => format!("upd-{id}-held"),
-                _ => format!("upd-{id}-returned"),
+                Some("returned_at") => format!("upd-{id}-returned"),
+                // Nothing given: the form as a whole.
+                _ => format!("upd-{id}-summary"),
             },
         }
     }
@@ -166,9 +168,11 @@ fn page_data(
                 "overdue": e.interview_overdue,
                 "complete": e.returned_at.is_some() && e.interview_held_at.is_some(),
                 "open": typed.is_some(),
-                "returned_input": moment(typed, "returned", &format!("{prefix}-returned"), word("missing_returned_at"), e.returned_at, error_at(&format!("{prefix}-returned"))),
-                "offered_input": moment(typed, "offered", &format!("{prefix}-offered"), word("return_interview_offered_at"), e.interview_offered_at, error_at(&format!("{prefix}-offered"))),
-                "held_input": moment(typed, "held", &format!("{prefix}-held"), word("return_interview_held_at"), e.interview_held_at, error_at(&format!("{prefix}-held"))),
+                // Only what is not yet recorded is asked for; a time recorded stays as it is.
+                "returned_input": e.returned_at.is_none().then(|| moment(typed, "returned", &format!("{prefix}-returned"), word("missing_returned_at"), None, error_at(&format!("{prefix}-returned")))),
+                "offered_input": e.interview_offered_at.is_none().then(|| moment(typed, "offered", &format!("{prefix}-offered"), word("return_interview_offered_at"), None, error_at(&format!("{prefix}-offered")))),
+                "held_input": e.interview_held_at.is_none().then(|| moment(typed, "held", &format!("{prefix}-held"), word("return_interview_held_at"), None, error_at(&format!("{prefix}-held")))),
+                "summary_error": error_at(&format!("{prefix}-summary")),
             })
         })
         .collect();

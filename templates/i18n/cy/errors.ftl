@@ -155,3 +155,4 @@ error_date_not_real_missing_went_at = Rhowch ddyddiad go iawn ar gyfer pryd yr a
 error_date_incomplete_missing_went_at = Rhowch y diwrnod, y mis a’r flwyddyn yr aeth y plentyn ar goll, er enghraifft 27 3 2027.
 error_required_missing_went_at = Rhowch pryd yr aeth y plentyn ar goll.
 error_already_linked_to_context = Mae’r plentyn eisoes wedi’i gysylltu â’r cyd-destun hwn.
+error_already_recorded = Mae’r amser hwnnw wedi’i gofnodi eisoes; mae amser a gofnodwyd yn aros fel y mae.

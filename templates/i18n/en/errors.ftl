@@ -155,3 +155,4 @@ error_date_not_real_missing_went_at = Enter a real date for when the child went 
 error_date_incomplete_missing_went_at = Enter the day, month and year the child went missing, for example 27 3 2027.
 error_required_missing_went_at = Enter when the child went missing.
 error_already_linked_to_context = The child is already linked to this context.
+error_already_recorded = That time is already recorded; a recorded time stays as it is.
