@@ -135,7 +135,17 @@ on_both_backends! {
         assert!(linked.iter().any(|e| e["payload"]["context"].as_str().is_some_and(|c| c.starts_with("The arcade on Queen Street"))), "a place is named in it");
         let shape = |e: &Value| e["payload"].as_object().map(|o| o.keys().cloned().collect::<Vec<_>>());
         assert_eq!(shape(linked[0]), shape(linked[1]), "a person's entry has the same shape as a place's");
-        grant(&lead.email);
+        // The administrator gives the team lead the role on the person's page.
+        let admin = app.person("administrator", "la-cardiff", "Admin", "Admin Person");
+        let web = Web::new(app);
+        web.sign_in(&admin.email, TEST_PASSWORD);
+        let page = web.get(&format!("/admin/people/{}", lead.id)).body;
+        assert!(page.contains("Sees persons of concern") && !page.contains("name=\"persons_of_concern\" type=\"checkbox\" value=\"yes\" checked"), "not yet given");
+        let csrf = Web::hidden(&page, "csrf");
+        let done = web.post(&format!("/admin/people/{}", lead.id), &[("csrf", &csrf), ("name", "Lead North"), ("role", "team_lead"),
+            ("team", "Team North"), ("authority", "la-cardiff"), ("persons_of_concern", "yes")]);
+        assert_eq!(done.status, 303, "{}", done.body);
+        assert_eq!(security_events(app, "account_changed"), 2, "giving the role, by the command and by the page, is a security event each time");
         let (s, v) = app.get(&lead.token, &format!("/api/contexts/{x}"));
         assert_eq!((s, v["name"].as_str()), (200, Some("A man known as Uncle Tee")));
         let person_link = v["children"][0]["link_id"].as_str().expect("link").to_string();

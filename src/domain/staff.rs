@@ -98,12 +98,13 @@ pub fn invite(
     })
 }
 
-/// A new role, team, authority or name for an account.
+/// A new role, team, authority or name for an account, and whether it sees persons of concern.
 pub struct AccountChange<'a> {
     pub name: &'a str,
     pub role: &'a str,
     pub team: &'a str,
     pub authority: &'a str,
+    pub persons_of_concern: bool,
 }
 
 /// Changes what an account is; the person's next request works with it (their sessions stay).
@@ -134,15 +135,26 @@ pub fn change(
         ));
     }
     unit_of_work::write(conn, intent, |conn, _| {
+        let saw_persons: bool = users::table
+            .find(user_id)
+            .select(users::sees_persons_of_concern)
+            .get_result(conn)?;
         diesel::update(users::table.find(user_id))
             .set((
                 users::name.eq(to.name.trim()),
                 users::role.eq(to.role),
                 users::team.eq(to.team.trim()),
                 users::authority_code.eq(to.authority),
+                users::sees_persons_of_concern.eq(to.persons_of_concern),
             ))
             .execute(conn)?;
         let mut what = Vec::new();
+        if saw_persons != to.persons_of_concern {
+            what.push(format!(
+                "sees persons of concern {saw_persons} → {}",
+                to.persons_of_concern
+            ));
+        }
         for (label, was, now) in [
             ("name", before.name.as_str(), to.name.trim()),
             ("role", &before.role, to.role),

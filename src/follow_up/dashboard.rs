@@ -138,26 +138,13 @@ pub struct Lists {
 impl Lists {
     /// Every case the lists name, for the access log.
     pub fn case_ids(&self) -> Vec<&str> {
-        let mut ids: Vec<&str> = self
-            .overdue_steps
-            .iter()
-            .map(|s| s.case_id.as_str())
-            .chain(self.overdue_actions.iter().map(|a| a.case_id.as_str()))
-            .chain(self.reviews_due.iter().map(|r| r.case_id.as_str()))
-            .chain(self.turning_18.iter().map(|t| t.case_id.as_str()))
-            .chain(self.undelivered.iter().map(|u| u.case_id.as_str()))
-            .chain(
-                self.unacknowledged_referrals
-                    .iter()
-                    .map(|r| r.case_id.as_str()),
-            )
-            .chain(self.risk_reviews_due.iter().map(|r| r.case_id.as_str()))
-            .chain(
-                self.return_interviews_due
-                    .iter()
-                    .map(|r| r.case_id.as_str()),
-            )
-            .collect();
+        let mut ids = self.digest_case_ids();
+        ids.extend(
+            self.unacknowledged_referrals
+                .iter()
+                .map(|r| r.case_id.as_str())
+                .chain(self.return_interviews_due.iter().map(|r| r.case_id.as_str())),
+        );
         ids.sort_unstable();
         ids.dedup();
         ids

@@ -379,9 +379,21 @@ fn person_data(
     );
     let (status, colour) = status_of(state, lang, &person);
     let second_step = crate::domain::second_factor::is_set_up(conn, &person.id)?;
+    let persons_of_concern = match typed.form {
+        Some(f) => first(f, "persons_of_concern") == Some("yes"),
+        None => {
+            use crate::storage::schema::users;
+            use diesel::prelude::*;
+            users::table
+                .find(&person.id)
+                .select(users::sees_persons_of_concern)
+                .get_result::<bool>(conn)?
+        }
+    };
     Ok(json!({
         "title": person.name,
         "second_step": second_step,
+        "persons_of_concern": persons_of_concern,
         "person": {"id": person.id, "name": person.name, "email": person.email,
                    "role": state.pages.word(lang, &format!("staff_role_{}", person.role)),
                    "team": person.team, "authority": agency_name(state, lang, &person.authority_code),
@@ -510,6 +522,7 @@ pub async fn change(
                     role: &role,
                     team: &team,
                     authority: &authority,
+                    persons_of_concern: get("persons_of_concern") == "yes",
                 },
             )
             .map(|_| "changed")

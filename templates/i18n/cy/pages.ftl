@@ -712,3 +712,5 @@ significant_change_what = Beth a newidiodd
 significant_change_note = Mewn ychydig eiriau (o leiaf 20 nod)
 significant_change_button = Cofnodi’r newid
 done_significant_change = Mae’r newid wedi’i gofnodi, a’r adolygiad risg wedi’i ddwyn ymlaen.
+staff_persons_of_concern = Yn gweld pobl sy’n peri pryder
+staff_persons_of_concern_hint = Ar gyfer arweinydd camfanteisio, neu staff yr heddlu sydd â chyfrif: maen nhw’n gweld y bobl sy’n peri pryder a gofnodwyd fel cyd-destunau. Mae pob golwg yn y log mynediad.

@@ -709,3 +709,5 @@ significant_change_what = What changed
 significant_change_note = In a few words (at least 20 characters)
 significant_change_button = Record the change
 done_significant_change = The change is recorded, and the risk review brought forward.
+staff_persons_of_concern = Sees persons of concern
+staff_persons_of_concern_hint = For an exploitation lead, or police staff with an account: they see the persons of concern recorded as contexts. Every view is in the access log.
