@@ -143,7 +143,11 @@ impl Lists {
             self.unacknowledged_referrals
                 .iter()
                 .map(|r| r.case_id.as_str())
-                .chain(self.return_interviews_due.iter().map(|r| r.case_id.as_str())),
+                .chain(
+                    self.return_interviews_due
+                        .iter()
+                        .map(|r| r.case_id.as_str()),
+                ),
         );
         ids.sort_unstable();
         ids.dedup();
