@@ -626,3 +626,15 @@ pub fn add_involvement(
         Ok(case.version + 1)
     })
 }
+
+/// Refuses a change to a closed case: nothing more is recorded on it (409 `case_closed`).
+pub fn still_open(case: &CaseRow) -> Result<(), AppError> {
+    if case.status == "open" {
+        Ok(())
+    } else {
+        Err(AppError::Conflict {
+            code: "case_closed",
+            message: "the case is closed".into(),
+        })
+    }
+}

@@ -14,7 +14,7 @@ use super::unit_of_work::{self, Intent};
 use super::Services;
 use crate::error::AppError;
 use crate::identity::{Actor, RoleName};
-use crate::storage::models::{CaseRow, MissingEpisodeRow};
+use crate::storage::models::MissingEpisodeRow;
 use crate::storage::schema::missing_episodes;
 use crate::storage::DbConn;
 
@@ -49,17 +49,6 @@ fn may_record(actor: &Actor) -> Result<(), AppError> {
         _ => Err(AppError::Forbidden(
             "your role does not record missing episodes".into(),
         )),
-    }
-}
-
-fn open(case: &CaseRow) -> Result<(), AppError> {
-    if case.status == "open" {
-        Ok(())
-    } else {
-        Err(AppError::Conflict {
-            code: "case_closed",
-            message: "the case is closed".into(),
-        })
     }
 }
 
@@ -134,7 +123,7 @@ pub fn record(
     let now = intent.now;
     unit_of_work::on_case(conn, intent, actor, key, |conn, case| {
         may_record(actor)?;
-        open(case)?;
+        super::case::still_open(case)?;
         if let Some(token) = form_token {
             super::form_token::claim(conn, token, &actor.id, now.naive_utc())?;
         }
@@ -201,7 +190,7 @@ pub fn update(
     let now = intent.now;
     unit_of_work::on_case(conn, intent, actor, key, |conn, case| {
         may_record(actor)?;
-        open(case)?;
+        super::case::still_open(case)?;
         let mut episode: MissingEpisodeRow = missing_episodes::table
             .find(episode_id)
             .filter(missing_episodes::case_id.eq(&case.id))

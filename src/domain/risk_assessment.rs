@@ -57,12 +57,7 @@ pub fn record(
         if let Some(token) = form_token {
             super::form_token::claim(conn, token, &actor.id, now.naive_utc())?;
         }
-        if case.status != "open" {
-            return Err(AppError::Conflict {
-                code: "case_closed",
-                message: "the case is closed".into(),
-            });
-        }
+        super::case::still_open(case)?;
         let assessment = svc
             .engine
             .registry

@@ -53,12 +53,7 @@ pub fn record_change(
         if actor.role == crate::identity::RoleName::Administrator {
             return Err(AppError::NotFound("case"));
         }
-        if case.status != "open" {
-            return Err(AppError::Conflict {
-                code: "case_closed",
-                message: "the case is closed".into(),
-            });
-        }
+        super::case::still_open(case)?;
         let due = bring_forward(conn, &svc.engine, &case.id, reason, intent.now)?
             .ok_or(AppError::NotFound("risk assessment"))?;
         super::audit::record_on_case(

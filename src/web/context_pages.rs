@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde_json::{json, Value};
 
 use super::forms::{first, Submitted};
-use super::{see_other, signed_in, PageContext, WebUser};
+use super::{see_other, signed_in, WebUser};
 use crate::app::AppState;
 use crate::domain::context::{self, EndLink, NewContext, NewLink, KINDS};
 use crate::error::AppError;
@@ -26,7 +26,7 @@ fn text(form: &Submitted, name: &str) -> String {
 
 /// The input an error belongs to, on the form that was sent: the field's, else the form's
 /// first input (a refusal of the whole form, such as a role's).
-fn input_of(prefix: &str, field: Option<&str>, _fallback: &str) -> String {
+fn input_of(prefix: &str, field: Option<&str>) -> String {
     let first = match prefix {
         "new-" => "kind",
         "link-" => "case",
@@ -62,7 +62,7 @@ fn message(state: &AppState, lang: &str, e: &AppError) -> String {
 
 fn error_at(state: &AppState, lang: &str, refused: Option<&Refused<'_>>, input: &str) -> Value {
     refused
-        .filter(|r| input_of(&r.prefix, r.error.field(), "reason") == input)
+        .filter(|r| input_of(&r.prefix, r.error.field()) == input)
         .map(|r| json!(message(state, lang, r.error)))
         .unwrap_or(Value::Null)
 }
@@ -70,7 +70,7 @@ fn error_at(state: &AppState, lang: &str, refused: Option<&Refused<'_>>, input: 
 fn summary(state: &AppState, lang: &str, refused: Option<&Refused<'_>>) -> Value {
     match refused {
         Some(r) => json!([{
-            "id": input_of(&r.prefix, r.error.field(), "reason"),
+            "id": input_of(&r.prefix, r.error.field()),
             "message": message(state, lang, r.error),
         }]),
         None => json!([]),
@@ -173,14 +173,6 @@ fn context_data(
     }))
 }
 
-fn done_notice(state: &AppState, req: &HttpRequest, page: &PageContext) -> Option<String> {
-    web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
-        .ok()
-        .and_then(|q| q.get("done").map(|d| format!("done_{d}")))
-        .filter(|k| state.pages.has(k))
-        .map(|k| state.pages.word(&page.lang, &k))
-}
-
 pub async fn contexts_page(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -191,7 +183,7 @@ pub async fn contexts_page(
     };
     let page = user.page(&req);
     let (lang, path) = (page.lang.clone(), req.path().to_string());
-    let notice = done_notice(&state, &req, &page);
+    let notice = super::done_notice(&state, &req, &page);
     let data = with_conn(&state, move |s, conn| {
         list_data(s, conn, &user, &path, &lang, None)
     })
@@ -217,7 +209,7 @@ pub async fn context_page(
     };
     let page = user.page(&req);
     let (lang, path, key) = (page.lang.clone(), req.path().to_string(), key.into_inner());
-    let notice = done_notice(&state, &req, &page);
+    let notice = super::done_notice(&state, &req, &page);
     let data = with_conn(&state, move |s, conn| {
         context_data(s, conn, &user, &key, &path, &lang, None)
     })

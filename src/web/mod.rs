@@ -318,6 +318,16 @@ pub async fn signed_in_post(
     Ok((user, page))
 }
 
+/// After a change, its confirmation in the reader's words (`?done=…`): only words the
+/// catalogue has, never what was sent.
+pub fn done_notice(state: &AppState, req: &HttpRequest, page: &PageContext) -> Option<String> {
+    web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.get("done").map(|d| format!("done_{d}")))
+        .filter(|k| state.pages.has(k))
+        .map(|k| state.pages.word(&page.lang, &k))
+}
+
 /// A plain page that says what went wrong and offers nothing but a way back.
 pub fn message_page(
     state: &AppState,

@@ -236,11 +236,7 @@ pub async fn risk_page(
     };
     let page = user.page(&req);
     let lang = page.lang.clone();
-    let done =
-        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
-            .ok()
-            .and_then(|q| q.get("done").map(|d| format!("done_{d}")))
-            .filter(|k| state.pages.has(k));
+    let notice = super::done_notice(&state, &req, &page);
     let actor = user.actor.clone();
     let path = req.path().to_string();
     let data = reading_case(&state, actor, path, key.into_inner(), move |s, conn, c| {
@@ -249,8 +245,8 @@ pub async fn risk_page(
     .await;
     Ok(match data {
         Ok(mut d) => {
-            if let Some(k) = done {
-                d["notice"] = json!(state.pages.word(&page.lang, &k));
+            if let Some(n) = notice {
+                d["notice"] = json!(n);
             }
             super::page_response(&state, "risk", &page, StatusCode::OK, d)
         }
