@@ -219,8 +219,38 @@ on_both_backends! {
                 .expect("log");
             assert_eq!(actions, vec!["list".to_string()]);
         }
+        // The context's own actions: agreed on its page, refused at the field that names it.
+        let page = web.get(&at).body;
+        let token = Web::hidden(&page, "form_token");
+        let post_action = |title: &str| web.post(&format!("{at}/actions"), &[("csrf", &csrf), ("form_token", &token), ("title", title),
+            ("disruption", "yes"), ("owner_name", "PC Officer"), ("owner_email", "pc.officer@police.example"), ("agency", "police-south-wales")]);
+        let refused = post_action("Move people on from the station car park");
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        assert_eq!(error_at_field(&refused.body), "The title names the context, and it goes into emails. Say what is to be done without naming it: the context’s reference is sent beside the title.");
+        assert!(refused.body.contains("pc.officer@police.example"), "what was typed is kept");
+        let done = post_action("Patrol at night and move adults on");
+        assert_eq!((done.status, done.location.as_str()), (303, format!("{at}?done=context_action_agreed").as_str()), "{}", done.body);
+        let again = post_action("Patrol at night and move adults on");
+        assert_eq!(again.location, format!("{at}?done=form_already_sent"), "a second send records nothing twice");
+        let page = web.get(&format!("{at}?done=context_action_agreed")).body;
+        assert!(page.contains("Patrol at night and move adults on") && page.contains("govuk-tag--purple\">Disruption</strong>") && page.contains("PC Officer"), "{page}");
+        assert_eq!(page.matches("Patrol at night and move adults on").count(), 1, "one action, not two");
+        let action_id = {
+            use safeguard::storage::schema::context_actions;
+            context_actions::table.select(context_actions::id).get_result::<String>(&mut app.conn()).expect("one action")
+        };
+        let close = format!("{at}/actions/{action_id}/close");
+        let refused = web.post(&close, &[("csrf", &csrf), ("status", "cancelled"), ("note", "no need")]);
+        assert_eq!(refused.status, 422);
+        assert_eq!(error_at_field(&refused.body), "Enter a rationale of at least 20 characters saying why.");
+        let done = web.post(&close, &[("csrf", &csrf), ("status", "done"), ("note", "Patrols ran for two weeks.")]);
+        assert_eq!((done.status, done.location.as_str()), (303, format!("{at}?done=context_action_closed").as_str()));
+        let page = web.get(&at).body;
+        assert!(page.contains("Patrols ran for two weeks.") && !page.contains(&format!("/actions/{action_id}/close")), "closed, with nothing left to close");
+
         web.get(&format!("/language/cy?back={at}"));
         let page = web.get(&at).body;
         assert!(page.contains("Plant sydd wedi’u cysylltu ag ef"), "the page in Welsh");
+        assert!(page.contains("Camau gweithredu ar y cyd-destun hwn") && page.contains("govuk-tag--purple\">Tarfu</strong>"), "its actions in Welsh");
     }
 }

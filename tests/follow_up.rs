@@ -584,3 +584,88 @@ on_both_backends! {
         assert_eq!(at_run(&app, utc(2026, 11, 26, 6, 0), JobName::AgeTrigger), "0 age-18 tracks started; 0 cases reached 18");
     }
 }
+
+on_both_backends! {
+    fn a_contexts_disruption_action_is_chased_and_its_emails_say_only_its_title_and_reference(base) {
+        let (app, sink) = app_with_sink(backend_of(base));
+        let chair = app.person("chair", "la-cardiff", "Team North", "Chair North");
+        let lead = app.person("team_lead", "la-cardiff", "Team North", "Lead North");
+        let practitioner = app.person("practitioner", "la-cardiff", "Team North", "Practitioner North");
+        let stranger = app.person("chair", "la-swansea", "Team West", "Chair West");
+        let case = app.create_case(&chair.token, child(), report_facts());
+        let reference = case["reference"].as_str().expect("reference").to_string();
+        let (s, place) = app.post(&chair.token, "/api/contexts",
+            &json!({"kind": "place", "name": "The Harbour View Hotel", "description": "Rooms booked by older men for children from two schools."}));
+        assert_eq!(s, 201, "{place}");
+        let p = place["reference"].as_str().expect("reference").to_string();
+        let (s, _) = app.post(&chair.token, &format!("/api/contexts/{p}/links"),
+            &json!({"case": reference, "reason": "Seen leaving the hotel at 2am by a taxi driver.", "information": "Police log, 23 November"}));
+        assert_eq!(s, 201);
+        let path = format!("/api/contexts/{p}/actions");
+
+        // Bad input is refused at its field, and nothing is stored or sent.
+        let (s, e) = app.post(&chair.token, &path, &json!({"title": "Visit The Harbour View Hotel's manager", "owner_name": "PC Officer", "owner_email": "pc.officer@police.example"}));
+        assert_eq!((s, e["code"].as_str(), e["field"].as_str()), (422, Some("context_named"), Some("title")), "{e}");
+        let (s, e) = app.post(&chair.token, &path, &json!({"title": "Ask Alpha about the rooms", "owner_name": "PC Officer", "owner_email": "pc.officer@police.example"}));
+        assert_eq!((s, e["code"].as_str(), e["field"].as_str()), (422, Some("child_named"), Some("title")), "{e}");
+        let (s, e) = app.post(&chair.token, &path, &json!({"title": "Licensing visit", "owner_name": "PC Officer"}));
+        assert_eq!((s, e["code"].as_str(), e["field"].as_str()), (422, Some("owner_email_required"), Some("owner_email")), "{e}");
+        assert_eq!(app.post(&practitioner.token, &path, &json!({"title": "Licensing visit", "owner_name": "PC Officer", "owner_email": "pc.officer@police.example"})).0, 403,
+            "a practitioner links children but does not agree actions");
+        assert_eq!(app.post(&stranger.token, &path, &json!({"title": "Licensing visit", "owner_name": "PC Officer", "owner_email": "pc.officer@police.example"})).0, 404,
+            "a context out of reach answers as one that does not exist");
+        assert_eq!(app.get(&chair.token, &format!("/api/contexts/{p}")).1["actions"], json!([]));
+
+        // A disruption action for the police, due on Christmas Eve.
+        let (s, action) = app.post(&chair.token, &path, &json!({"title": "Serve a closure notice on the manager", "disruption": true,
+            "owner_name": "PC Officer", "owner_email": "pc.officer@police.example", "agency": "police-south-wales", "due_date": "2026-12-24"}));
+        assert_eq!(s, 201, "{action}");
+        let (_, view) = app.get(&chair.token, &format!("/api/contexts/{p}"));
+        assert_eq!((view["actions"][0]["title"].as_str(), view["actions"][0]["disruption"].as_bool(), view["actions"][0]["status"].as_str()),
+            (Some("Serve a closure notice on the manager"), Some(true), Some("open")), "{view}");
+        settle(&app, &sink);
+        let told = mail_to(&sink, "pc.officer@police.example");
+        assert_eq!(told.len(), 1, "the owner is told at once");
+        assert!(told[0].0.contains(&p) && told[0].1.contains("Serve a closure notice on the manager") && told[0].1.contains("Chair North"),
+            "the title, the context's reference and whom to tell: {told:?}");
+
+        // Chased on the agreed actions' days, counted with them.
+        assert_eq!(at_run(&app, utc(2026, 12, 21, 7, 0), JobName::ReminderScan), "0 reminders queued");
+        assert_eq!(at_run(&app, utc(2026, 12, 22, 7, 0), JobName::ReminderScan), "1 reminders queued");
+        assert_eq!(run_job(&app, JobName::ReminderScan), "0 reminders queued");
+        assert_eq!(at_run(&app, utc(2026, 12, 29, 7, 15), JobName::OverdueScan), "1 overdue notices queued");
+        assert_eq!(run_job(&app, JobName::OverdueScan), "0 overdue notices queued");
+        assert_eq!(at_run(&app, utc(2026, 12, 31, 7, 30), JobName::Escalation), "1 actions escalated; 0 had no team lead to tell; 0 held while their chair answers a request for more time");
+        assert_eq!(run_job(&app, JobName::Escalation), "0 actions escalated; 0 had no team lead to tell; 0 held while their chair answers a request for more time");
+        let all = settle(&app, &sink);
+        assert_eq!(all.len(), 4, "agreed, reminder, overdue notice, escalation: no more");
+        let owner = mail_to(&sink, "pc.officer@police.example");
+        assert!(owner.iter().any(|(subject, _)| subject.starts_with("Reminder: action due")), "{owner:?}");
+        assert!(owner.iter().any(|(subject, _)| subject.starts_with("Overdue action")), "{owner:?}");
+        let escalated = mail_to(&sink, &lead.email);
+        assert_eq!(escalated.len(), 1, "the chair's team lead hears");
+        assert!(escalated[0].1.contains(&p) && escalated[0].1.contains("PC Officer") && escalated[0].1.contains(&format!("http://safeguard.test/contexts/{p}")),
+            "{}", escalated[0].1);
+        // Nothing of the context, and no child, in any of them.
+        for m in &all {
+            let text = m.text();
+            for word in ["Harbour View", "older men", "two schools", "2am", &reference, "Alpha"] {
+                assert!(!text.contains(word), "an email tells {word:?}:\n{text}");
+            }
+            assert!(text.contains(&p), "each names the context by its reference");
+        }
+
+        // Closed by the chair: done, with what was done; a second close is refused.
+        let id = action["id"].as_str().expect("id");
+        let close = format!("{path}/{id}/close");
+        let (s, e) = app.post(&chair.token, &close, &json!({"status": "cancelled", "note": "not needed"}));
+        assert_eq!((s, e["code"].as_str(), e["field"].as_str()), (422, Some("rationale_required"), Some("note")), "{e}");
+        let (s, done) = app.post(&chair.token, &close, &json!({"status": "done", "note": "Notice served on 30 December."}));
+        assert_eq!((s, done["status"].as_str()), (200, Some("done")), "{done}");
+        assert_eq!(app.post(&chair.token, &close, &json!({"status": "done", "note": "Again."})).1["code"], "action_closed");
+        assert_eq!(at_run(&app, utc(2027, 1, 4, 7, 15), JobName::OverdueScan), "0 overdue notices queued", "a closed action is chased no more");
+        let (_, view) = app.get(&lead.token, &format!("/api/contexts/{p}"));
+        assert_eq!((view["actions"][0]["status"].as_str(), view["actions"][0]["close_note"].as_str(), view["actions"][0]["agreed_by"].as_str()),
+            (Some("done"), Some("Notice served on 30 December."), Some("Chair North")));
+    }
+}

@@ -286,6 +286,10 @@ fn concrete(route: &Route, f: &Fixture, missing: bool) -> String {
         )
         // A link that is not the fixture's: ending it must not end the one the others see by.
         .replace("{link_id}", "00000000-0000-0000-0000-000000000000")
+        .replace(
+            "{context_action_id}",
+            "00000000-0000-0000-0000-000000000000",
+        )
         .replace("{list}", "overdue_steps")
         .replace(
             "{name}",
@@ -404,6 +408,13 @@ fn body(route: &Route) -> Value {
         }
         "/api/contexts/{context}/links/{link_id}/end" => {
             json!({"reason": "The family has moved away from the area."})
+        }
+        "/api/contexts/{context}/actions" => {
+            json!({"title": "Ask the licensing team to visit", "disruption": true, "owner_name": "Officer Two",
+                   "owner_email": "officer.two@police.example", "agency": "police-south-wales"})
+        }
+        "/api/contexts/{context}/actions/{context_action_id}/close" => {
+            json!({"status": "done", "note": "Visited on Monday."})
         }
         "/api/cases/{key}/significant-changes" => {
             json!({"reason": "disclosure", "note": "Told her teacher about the man in the van."})

@@ -140,7 +140,61 @@ fn checked_owner(
     })
 }
 
-fn may_manage(actor: &Actor) -> Result<(), AppError> {
+/// An action's due date: the date given, or so many working days from today (five if neither).
+pub fn due_date_of(
+    services: &Services,
+    due_date: Option<&str>,
+    due_working_days: Option<u32>,
+    today: NaiveDate,
+) -> Result<NaiveDate, AppError> {
+    match (due_date, due_working_days) {
+        (Some(_), Some(_)) => Err(AppError::bad_request(
+            "ambiguous_due",
+            "due_date",
+            "give due_date or due_working_days, not both",
+        )),
+        (Some(raw), None) => parse_due_date(raw, "due_date", today),
+        (None, Some(n)) if (1..=260).contains(&n) => {
+            Ok(services.engine.calendar.add_working_days(today, n))
+        }
+        (None, Some(_)) => Err(AppError::bad_request(
+            "invalid_due",
+            "due_working_days",
+            "due_working_days must be 1 to 260",
+        )),
+        (None, None) => Ok(services.engine.calendar.add_working_days(today, 5)),
+    }
+}
+
+/// An owner's agency, when given, is one of the register's.
+pub fn known_agency(services: &Services, agency: Option<&str>) -> Result<(), AppError> {
+    match agency {
+        Some(code) if services.engine.agencies.current().get(code).is_none() => {
+            Err(AppError::unprocessable(
+                "unknown_agency",
+                "agency",
+                format!("no agency has the code {code:?}"),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// An action's title: one line of 1 to 500 characters.
+pub fn title_of(raw: &str) -> Result<String, AppError> {
+    let title = raw.trim();
+    super::input::single_line(title, "title")?;
+    if title.is_empty() || title.chars().count() > 500 {
+        return Err(AppError::bad_request(
+            "invalid_title",
+            "title",
+            "title must be 1 to 500 characters",
+        ));
+    }
+    Ok(title.to_string())
+}
+
+pub fn may_manage(actor: &Actor) -> Result<(), AppError> {
     if matches!(
         actor.role,
         RoleName::Chair | RoleName::TeamLead | RoleName::SeniorManager
@@ -180,47 +234,15 @@ pub fn create(
     now: DateTime<Utc>,
 ) -> Result<AgreedActionRow, AppError> {
     may_manage(actor)?;
-    let title = input.title.trim();
-    super::input::single_line(title, "title")?;
-    if title.is_empty() || title.chars().count() > 500 {
-        return Err(AppError::bad_request(
-            "invalid_title",
-            "title",
-            "title must be 1 to 500 characters",
-        ));
-    }
-    refuse_named(title, &case.child_name, "title", Emailed::Text)?;
-    if let Some(code) = &input.agency {
-        if services.engine.agencies.current().get(code).is_none() {
-            return Err(AppError::unprocessable(
-                "unknown_agency",
-                "agency",
-                format!("no agency has the code {code:?}"),
-            ));
-        }
-    }
-    let today = london_date(now);
-    let due = match (&input.due_date, input.due_working_days) {
-        (Some(_), Some(_)) => {
-            return Err(AppError::bad_request(
-                "ambiguous_due",
-                "due_date",
-                "give due_date or due_working_days, not both",
-            ))
-        }
-        (Some(raw), None) => parse_due_date(raw, "due_date", today)?,
-        (None, Some(n)) if (1..=260).contains(&n) => {
-            services.engine.calendar.add_working_days(today, n)
-        }
-        (None, Some(_)) => {
-            return Err(AppError::bad_request(
-                "invalid_due",
-                "due_working_days",
-                "due_working_days must be 1 to 260",
-            ))
-        }
-        (None, None) => services.engine.calendar.add_working_days(today, 5),
-    };
+    let title = title_of(&input.title)?;
+    refuse_named(&title, &case.child_name, "title", Emailed::Text)?;
+    known_agency(services, input.agency.as_deref())?;
+    let due = due_date_of(
+        services,
+        input.due_date.as_deref(),
+        input.due_working_days,
+        london_date(now),
+    )?;
     let naive_now = now.naive_utc();
     {
         let CheckedOwner {
@@ -241,7 +263,7 @@ pub fn create(
             case_id: case.id.clone(),
             meeting_id: None,
             kind: None,
-            title: title.to_string(),
+            title,
             owner_name: owner.name,
             owner_email: owner.email,
             owner_user_id: owner.user_id,

@@ -61,6 +61,8 @@ pub struct ContextView {
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// Only the children the reader may see.
     pub children: Vec<LinkedChild>,
+    /// The context's own actions (disruption and others).
+    pub actions: Vec<super::context_action::ContextActionView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -166,6 +168,18 @@ fn visible_links(
     Ok(out)
 }
 
+/// The cases linked to a context now that the reader may see.
+pub fn visible_children(
+    conn: &mut DbConn,
+    actor: &Actor,
+    context_id: &str,
+) -> Result<Vec<CaseRow>, AppError> {
+    Ok(visible_links(conn, actor, context_id, false)?
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect())
+}
+
 /// A context the person may see; any other answers as one that does not exist.
 pub fn visible(conn: &mut DbConn, actor: &Actor, key: &str) -> Result<ContextRow, AppError> {
     works_on_cases(actor)?;
@@ -185,22 +199,7 @@ pub fn visible(conn: &mut DbConn, actor: &Actor, key: &str) -> Result<ContextRow
 }
 
 fn description(value: &str) -> Result<String, AppError> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(AppError::bad_request(
-            "required",
-            "description",
-            "description must not be empty",
-        ));
-    }
-    if v.chars().count() > 2000 {
-        return Err(AppError::bad_request(
-            "too_long",
-            "description",
-            "description is longer than 2000 characters",
-        ));
-    }
-    Ok(v.to_string())
+    input::text(value, "description", 2000)
 }
 
 /// Records a new context of the person's authority.
@@ -438,12 +437,7 @@ pub fn read(
     let ctx = visible(conn, actor, key)?;
     let links = visible_links(conn, actor, &ctx.id, true)?;
     let ids: Vec<&str> = links.iter().map(|(l, _)| l.linked_by.as_str()).collect();
-    let names: std::collections::HashMap<String, String> = users::table
-        .filter(users::id.eq_any(&ids))
-        .select((users::id, users::name))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect();
+    let names = super::user::names(conn, &ids)?;
     let mut lines = access_log::lines(
         &svc.audit_key,
         intent.who,
@@ -462,7 +456,13 @@ pub fn read(
         intent.now.naive_utc(),
     ));
     svc.reads.commit(conn, lines)?;
+    let actions = super::context_action::of_context(
+        conn,
+        &ctx.id,
+        crate::time::wales::london_date(intent.now),
+    )?;
     Ok(ContextView {
+        actions,
         children: links
             .iter()
             .map(|(l, c)| LinkedChild {

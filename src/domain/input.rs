@@ -3,8 +3,14 @@ use crate::error::AppError;
 
 /// Trimmed text of 1 to `max` characters, on one line.
 pub fn field_len(value: &str, field: &str, max: usize) -> Result<String, AppError> {
+    single_line(value.trim(), field)?;
+    text(value, field, max)
+}
+
+/// An email address as typed.
+/// A written text of some lines: required, at most `max` characters.
+pub fn text(value: &str, field: &str, max: usize) -> Result<String, AppError> {
     let v = value.trim();
-    single_line(v, field)?;
     if v.is_empty() {
         return Err(AppError::bad_request(
             "required",
@@ -22,7 +28,6 @@ pub fn field_len(value: &str, field: &str, max: usize) -> Result<String, AppErro
     Ok(v.to_string())
 }
 
-/// An email address as typed.
 pub fn email(value: &str, field: &str) -> Result<(), AppError> {
     if value.trim().parse::<lettre::Address>().is_err() {
         return Err(AppError::bad_request(

@@ -20,6 +20,7 @@ pub mod child;
 pub mod child_correction;
 pub mod child_record;
 pub mod context;
+pub mod context_action;
 pub mod destruction;
 pub mod disclosure;
 pub mod form_token;

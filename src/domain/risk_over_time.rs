@@ -1,10 +1,8 @@
 //! What a reader of the case is shown of the child's risk over time: the category of the last
 //! assessment and when the next review is due (and why), every assessment with its answers as
 //! asked, and every missing episode with its return interview.
-use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -12,7 +10,6 @@ use super::{missing_episode, risk_assessment, risk_review, Services};
 use crate::error::AppError;
 use crate::i18n::Language;
 use crate::storage::models::CaseRow;
-use crate::storage::schema::users;
 use crate::storage::DbConn;
 use crate::time::wales::london_date;
 
@@ -87,12 +84,7 @@ pub fn view(
         .map(|a| a.assessed_by.as_str())
         .chain(episodes.iter().map(|e| e.recorded_by.as_str()))
         .collect();
-    let names: HashMap<String, String> = users::table
-        .filter(users::id.eq_any(&ids))
-        .select((users::id, users::name))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect();
+    let names = super::user::names(conn, &ids)?;
     let name_of = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
     let assessments: Vec<AssessmentView> = rows
         .into_iter()

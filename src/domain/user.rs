@@ -127,6 +127,19 @@ pub fn insert(
     }
 }
 
+/// The names of these users, by id (the people a record says did something).
+pub fn names(
+    conn: &mut DbConn,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, String>, AppError> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
 pub fn find_by_email(conn: &mut DbConn, email: &str) -> Result<UserRow, AppError> {
     users::table
         .filter(users::email.eq(email.trim().to_lowercase()))

@@ -1,7 +1,8 @@
 //! Chasing agreed actions: a reminder to the owner before the due date, a notice on the first
 //! working day after it, and, some working days later, word to a team lead. Each notice is
 //! marked on the action in the same transaction as its email is queued, so it goes once even
-//! if two replicas scan at the same moment.
+//! if two replicas scan at the same moment. A context's own actions are chased in the same
+//! runs (`context_action_notices`), and counted with the others.
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde_json::json;
@@ -161,6 +162,14 @@ pub fn reminders(
             &mut failed,
         );
     }
+    let c = super::context_action_notices::reminders(
+        svc,
+        conn,
+        (today, until),
+        agreed_before_today,
+        now,
+    )?;
+    let (sent, failed) = (sent + c.sent, failed + c.failed);
     Ok(format!("{sent} reminders queued{}", failures(failed)))
 }
 
@@ -180,10 +189,12 @@ pub fn overdue(svc: &Services, conn: &mut DbConn, now: DateTime<Utc>) -> Result<
             &mut failed,
         );
     }
+    let c = super::context_action_notices::overdue(svc, conn, today, now)?;
+    let (sent, failed) = (sent + c.sent, failed + c.failed);
     Ok(format!("{sent} overdue notices queued{}", failures(failed)))
 }
 
-fn team_leads_of(conn: &mut DbConn, team: &str, authority: &str) -> Result<Vec<UserRow>, AppError> {
+pub fn team_leads_of(conn: &mut DbConn, team: &str, authority: &str) -> Result<Vec<UserRow>, AppError> {
     Ok(users::table
         .filter(users::role.eq("team_lead"))
         .filter(users::active.eq(true))
@@ -219,11 +230,15 @@ fn escalation_recipients(
             }
         }
     }
-    // The authority's team leads; failing those, its senior managers.
+    authority_leads(conn, located_authority)
+}
+
+/// An authority's team leads; failing those, its senior managers.
+pub fn authority_leads(conn: &mut DbConn, authority: &str) -> Result<Vec<UserRow>, AppError> {
     let mut people: Vec<UserRow> = users::table
         .filter(users::role.eq_any(["team_lead", "senior_manager"]))
         .filter(users::active.eq(true))
-        .filter(users::authority_code.eq(located_authority))
+        .filter(users::authority_code.eq(authority))
         .order(users::name)
         .select(UserRow::as_select())
         .load(conn)?;
@@ -329,6 +344,8 @@ pub fn escalate(
         });
         tally(done, &action.id, &mut sent, &mut failed);
     }
+    let c = super::context_action_notices::escalate(svc, conn, (today, threshold), now)?;
+    let (sent, unheard, failed) = (sent + c.sent, unheard + c.unheard, failed + c.failed);
     Ok(format!(
         "{sent} actions escalated; {unheard} had no team lead to tell; {held} held while their chair answers a request for more time{}",
         failures(failed)

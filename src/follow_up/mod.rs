@@ -3,6 +3,7 @@
 //! figures Wales reports.
 pub mod action_notices;
 pub mod age18;
+pub mod context_action_notices;
 pub mod dashboard;
 pub mod digest;
 pub mod overdue;

@@ -85,6 +85,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/contexts/{context}"),
     ("POST", "/api/contexts/{context}/links"),
     ("POST", "/api/contexts/{context}/links/{link_id}/end"),
+    ("POST", "/api/contexts/{context}/actions"),
+    (
+        "POST",
+        "/api/contexts/{context}/actions/{context_action_id}/close",
+    ),
     ("GET", "/api/cases/{key}/risk"),
     ("POST", "/api/cases/{key}/risk-assessments"),
     ("POST", "/api/cases/{key}/significant-changes"),
@@ -246,6 +251,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                 .route(
                     "/contexts/{context}/links/{link_id}/end",
                     web::post().to(contexts::end_link),
+                )
+                .route(
+                    "/contexts/{context}/actions",
+                    web::post().to(contexts::agree_action),
+                )
+                .route(
+                    "/contexts/{context}/actions/{context_action_id}/close",
+                    web::post().to(contexts::close_action),
                 )
                 .route("/cases/{key}/risk", web::get().to(risk::read))
                 .route(

@@ -32,6 +32,8 @@ pub const EMAILS: &[&str] = &[
     "referral_unacknowledged",
     "referral_escalation",
     "referral_link",
+    "context_action",
+    "context_action_escalation",
 ];
 pub const PAGES: &[&str] = &[
     "respond",
@@ -147,6 +149,17 @@ pub fn sample(name: &str, lang: Language) -> Value {
             "title": "Return-home interview", "owner_name": "Sample Owner", "owner_email": "owner@police.example",
             "agency": "Sample Police", "due": day, "working_days_overdue": 5,
             "case_url": "https://safeguard.example/cases/sample",
+        }),
+        "context_action" => json!({
+            "owner_name": "Sample Invitee", "reference": "CTX-2026-00000001", "title": "Visit the hotel's manager",
+            "disruption": true, "due": day, "due_by": by, "agreed": true, "reminder": false, "overdue": false,
+            "contact_name": "Sample Chair", "contact_email": "chair@council.example", "context_url": null,
+        }),
+        "context_action_escalation" => json!({
+            "team_lead_name": "Sample Invitee", "reference": "CTX-2026-00000001", "title": "Visit the hotel's manager",
+            "disruption": true, "owner_name": "Sample Owner", "owner_email": "owner@police.example",
+            "agency": "Sample Police", "due": day, "working_days_overdue": 5,
+            "context_url": "https://safeguard.example/contexts/CTX-2026-00000001",
         }),
         "action_news" => json!({
             "chair_name": "Sample Invitee", "reference": "CSE-2026-000001", "title": "Return-home interview",
@@ -434,7 +447,15 @@ mod tests {
                 "{name}: subjects must differ by language"
             );
             // An invitation to an account, and a partner's referral link, are about no case.
-            let about_a_case = !["account_invitation", "referral_link"].contains(name);
+            // A context's action is about no one child: its emails give the context's reference.
+            let about_a_context = name.starts_with("context_action");
+            assert_eq!(
+                en.html.contains("CTX-2026-00000001") && cy.html.contains("CTX-2026-00000001"),
+                about_a_context,
+                "{name}"
+            );
+            let about_a_case =
+                !["account_invitation", "referral_link"].contains(name) && !about_a_context;
             assert_eq!(
                 en.html.contains("CSE-2026-000001") && cy.html.contains("CSE-2026-000001"),
                 about_a_case,

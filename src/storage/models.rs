@@ -434,6 +434,29 @@ pub struct ContextRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_null = true, table_name = context_actions)]
+pub struct ContextActionRow {
+    pub id: String,
+    pub context_id: String,
+    pub title: String,
+    pub disruption: bool,
+    pub owner_name: String,
+    pub owner_email: Option<String>,
+    pub owner_user_id: Option<String>,
+    pub agency_code: Option<String>,
+    pub due_date: NaiveDate,
+    pub status: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub closed_by: Option<String>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub close_note: Option<String>,
+    pub reminder_sent_at: Option<NaiveDateTime>,
+    pub overdue_notice_at: Option<NaiveDateTime>,
+    pub escalated_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(treat_none_as_null = true, table_name = context_links)]
 pub struct ContextLinkRow {
     pub id: String,

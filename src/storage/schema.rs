@@ -593,6 +593,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    context_actions (id) {
+        id -> Text,
+        context_id -> Text,
+        title -> Text,
+        disruption -> Bool,
+        owner_name -> Text,
+        owner_email -> Nullable<Text>,
+        owner_user_id -> Nullable<Text>,
+        agency_code -> Nullable<Text>,
+        due_date -> Date,
+        status -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        closed_by -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        close_note -> Nullable<Text>,
+        reminder_sent_at -> Nullable<Timestamp>,
+        overdue_notice_at -> Nullable<Timestamp>,
+        escalated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(context_actions -> contexts (context_id));
 diesel::joinable!(context_links -> contexts (context_id));
 diesel::joinable!(context_links -> cases (case_id));
 diesel::joinable!(missing_episodes -> cases (case_id));
@@ -663,4 +687,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     risk_reviews,
     contexts,
     context_links,
+    context_actions,
 );

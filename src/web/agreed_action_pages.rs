@@ -162,16 +162,13 @@ pub(super) fn actions_data(
         .collect();
     let new = Which::New;
     let typed_new = typed(&new);
-    let mut agencies: Vec<Value> = engine
-        .agencies
-        .current()
-        .all()
-        .map(|ag| {
-            json!({"value": ag.code, "label": if lang == "cy" { &ag.name_cy } else { &ag.name_en },
-                   "checked": text(typed_new, "agency") == ag.code})
-        })
-        .collect();
-    agencies.sort_by(|a, b| a["label"].as_str().cmp(&b["label"].as_str()));
+    let chosen = text(typed_new, "agency");
+    let agencies = forms::agency_choices(
+        &engine.agencies.current(),
+        "new-action-agency",
+        lang == "cy",
+        &|code| code == chosen,
+    );
     Ok(json!({
         "list": list,
         "may_agree": may_manage && case.status == "open",

@@ -1,15 +1,18 @@
 //! Contexts in the pages: the list of those the reader may see with the form to record one
 //! (`/contexts`), and a context's page (`/contexts/{context}`) with the children linked to it
 //! that the reader may see, the form to link a child and, beside each link, the form to end
-//! it. A refused form comes back as its page with the message at its field and what was typed.
+//! it; then the context's own actions, the form to agree one and, beside each open one, the
+//! form to close it. A refused form comes back as its page with the message at its field and
+//! what was typed.
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde_json::{json, Value};
 
-use super::forms::{first, Submitted};
+use super::forms::{self, first, Submitted};
 use super::{see_other, signed_in, WebUser};
 use crate::app::AppState;
 use crate::domain::context::{self, EndLink, NewContext, NewLink, KINDS};
+use crate::domain::context_action::{self, CloseContextAction, NewContextAction};
 use crate::error::AppError;
 use crate::http::cases::with_conn;
 use crate::i18n::Language;
@@ -30,14 +33,17 @@ fn input_of(prefix: &str, field: Option<&str>) -> String {
     let first = match prefix {
         "new-" => "kind",
         "link-" => "case",
+        "action-" => "title",
+        p if p.starts_with("close-") => "status",
         _ => "reason",
     };
     format!("{prefix}{}", field.unwrap_or(first))
 }
 
 struct Refused<'a> {
-    /// The prefix of the form's inputs: `new-` for a new context, `link-` for a link, and
-    /// `end-{link id}-` for ending one.
+    /// The prefix of the form's inputs: `new-` for a new context, `link-` for a link,
+    /// `end-{link id}-` for ending one, `action-` for a new action and `close-{action id}-`
+    /// for closing one.
     prefix: String,
     form: &'a Submitted,
     error: &'a AppError,
@@ -169,8 +175,88 @@ fn context_data(
                 "information": error_at(state, lang, refused, "link-information"),
             },
         },
+        "actions": actions_data(state, lang, user, &view.actions, refused),
+        "may_agree": context_action::may_agree(&user.actor),
+        "new_action": new_action_data(state, lang, refused),
         "errors": summary(state, lang, refused),
     }))
+}
+
+fn actions_data(
+    state: &AppState,
+    lang: &str,
+    user: &WebUser,
+    actions: &[context_action::ContextActionView],
+    refused: Option<&Refused<'_>>,
+) -> Vec<Value> {
+    let l = language(lang);
+    let agencies = state.services.engine.agencies.current();
+    actions
+        .iter()
+        .map(|a| {
+            let prefix = format!("close-{}-", a.id);
+            let chosen = typed(refused, &prefix, "status");
+            json!({
+                "id": a.id, "title": a.title, "disruption": a.disruption,
+                "owner_name": a.owner_name, "owner_email": a.owner_email,
+                "agency": a.agency.as_deref().and_then(|c| agencies.get(c)).map(|ag| match l {
+                    Language::Welsh => ag.name_cy.clone(),
+                    Language::English => ag.name_en.clone(),
+                }),
+                "due": wales::long_date(a.due_date, l), "overdue": a.overdue,
+                "status": state.pages.word(lang, &format!("status_{}", a.status)),
+                "open": a.status == context_action::OPEN,
+                "agreed_by": a.agreed_by, "agreed_at": wales::date_time(a.agreed_at, l),
+                "closed_at": a.closed_at.map(|t| wales::date_time(t, l)), "close_note": a.close_note,
+                "may_close": a.status == context_action::OPEN && context_action::may_close(&user.actor, a),
+                "close": {
+                    "open": refused.is_some_and(|r| r.prefix == prefix),
+                    "done": chosen != context_action::CANCELLED,
+                    "cancelled": chosen == context_action::CANCELLED,
+                    "note": typed(refused, &prefix, "note"),
+                    "errors": {
+                        "status": error_at(state, lang, refused, &format!("{prefix}status")),
+                        "note": error_at(state, lang, refused, &format!("{prefix}note")),
+                    },
+                },
+            })
+        })
+        .collect()
+}
+
+fn new_action_data(state: &AppState, lang: &str, refused: Option<&Refused<'_>>) -> Value {
+    let mine = refused.filter(|r| r.prefix == "action-");
+    let chosen_agency = typed(refused, "action-", "agency");
+    let mut due = forms::date_parts(mine.map(|r| r.form), "due_date", None);
+    due["id"] = json!("action-due_date");
+    due["name"] = json!("due_date");
+    due["legend"] = json!(format!(
+        "{} {}",
+        state.pages.word(lang, "due_date"),
+        state.pages.word(lang, "optional")
+    ));
+    due["error"] = error_at(state, lang, refused, "action-due_date");
+    json!({
+        "open": mine.is_some(),
+        "title": typed(refused, "action-", "title"),
+        "disruption": !typed(refused, "action-", "disruption").is_empty(),
+        "owner_name": typed(refused, "action-", "owner_name"),
+        "owner_email": typed(refused, "action-", "owner_email"),
+        "agencies": forms::agency_choices(
+            &state.services.engine.agencies.current(),
+            "action-agency",
+            lang == "cy",
+            &|code| code == chosen_agency,
+        ),
+        "due": due,
+        "form_token": forms::one_time_token(mine.map(|r| r.form)),
+        "errors": {
+            "title": error_at(state, lang, refused, "action-title"),
+            "owner_name": error_at(state, lang, refused, "action-owner_name"),
+            "owner_email": error_at(state, lang, refused, "action-owner_email"),
+            "agency": error_at(state, lang, refused, "action-agency"),
+        },
+    })
 }
 
 pub async fn contexts_page(
@@ -262,24 +348,41 @@ pub async fn record_context(
     })
 }
 
-/// A form on a context's page: link a child, or end a link.
+/// Which form of a context's page was sent.
+enum OnContext {
+    Link,
+    EndLink(String),
+    Action,
+    CloseAction(String),
+}
+
+fn optional(form: &Submitted, name: &str) -> Option<String> {
+    Some(text(form, name)).filter(|v| !v.is_empty())
+}
+
+/// A form on a context's page: link a child, end a link, agree an action or close one.
 async fn on_context(
     state: web::Data<AppState>,
     req: HttpRequest,
     key: String,
     form: Submitted,
-    ending: Option<String>,
+    which: OnContext,
 ) -> Result<HttpResponse, AppError> {
     let back = format!("/contexts/{key}");
     let (user, page) = match super::signed_in_post(&req, &state, &form, back.clone()).await {
         Ok(signed) => signed,
         Err(refused) => return Ok(refused),
     };
+    if matches!(which, OnContext::Action)
+        && first(&form, "form_token").is_none_or(|t| t.len() != 64)
+    {
+        return Ok(super::refused_csrf(&state, &page));
+    }
     let (lang, path) = (page.lang.clone(), req.path().to_string());
     let outcome = with_conn(&state, move |s, conn| {
         let intent = s.services.intent(&user.actor.id, &path);
-        let (attempt, prefix) = match &ending {
-            None => {
+        let (attempt, prefix) = match &which {
+            OnContext::Link => {
                 let asked = NewLink {
                     case: text(&form, "case"),
                     reason: text(&form, "reason"),
@@ -291,7 +394,7 @@ async fn on_context(
                     "link-".to_string(),
                 )
             }
-            Some(link) => {
+            OnContext::EndLink(link) => {
                 let asked = EndLink {
                     reason: text(&form, "reason"),
                 };
@@ -301,9 +404,52 @@ async fn on_context(
                     format!("end-{link}-"),
                 )
             }
+            OnContext::Action => (
+                forms::date_from(&form, "due_date", "due_date").and_then(|due| {
+                    let asked = NewContextAction {
+                        title: text(&form, "title"),
+                        disruption: first(&form, "disruption").is_some(),
+                        owner_name: text(&form, "owner_name"),
+                        owner_email: optional(&form, "owner_email"),
+                        owner_user_id: None,
+                        agency: optional(&form, "agency"),
+                        due_date: due.map(|d| d.to_string()),
+                        due_working_days: None,
+                        confirm_addresses_rationale: None,
+                    };
+                    let token = text(&form, "form_token");
+                    context_action::agree(
+                        &s.services,
+                        conn,
+                        &intent,
+                        &user.actor,
+                        &key,
+                        &asked,
+                        Some(&token),
+                    )
+                    .map(|_| "context_action_agreed")
+                }),
+                "action-".to_string(),
+            ),
+            OnContext::CloseAction(id) => {
+                let asked = CloseContextAction {
+                    status: text(&form, "status"),
+                    note: text(&form, "note"),
+                };
+                (
+                    context_action::close(conn, &intent, &user.actor, &key, id, &asked)
+                        .map(|_| "context_action_closed"),
+                    format!("close-{id}-"),
+                )
+            }
         };
         match attempt {
             Ok(done) => Ok(Ok(done)),
+            // Sent twice (a double click): the first made it; show where it led.
+            Err(AppError::Conflict {
+                code: "form_already_sent",
+                ..
+            }) => Ok(Ok("form_already_sent")),
             Err(AppError::NotFound(what)) => Err(AppError::NotFound(what)),
             Err(e) => {
                 let refused = Refused {
@@ -332,7 +478,14 @@ pub async fn link_child(
     key: web::Path<String>,
     form: crate::http::input::Form,
 ) -> Result<HttpResponse, AppError> {
-    on_context(state, req, key.into_inner(), form.into_inner(), None).await
+    on_context(
+        state,
+        req,
+        key.into_inner(),
+        form.into_inner(),
+        OnContext::Link,
+    )
+    .await
 }
 
 pub async fn end_link(
@@ -342,5 +495,38 @@ pub async fn end_link(
     form: crate::http::input::Form,
 ) -> Result<HttpResponse, AppError> {
     let (key, link) = path.into_inner();
-    on_context(state, req, key, form.into_inner(), Some(link)).await
+    on_context(state, req, key, form.into_inner(), OnContext::EndLink(link)).await
+}
+
+pub async fn agree_action(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    key: web::Path<String>,
+    form: crate::http::input::Form,
+) -> Result<HttpResponse, AppError> {
+    on_context(
+        state,
+        req,
+        key.into_inner(),
+        form.into_inner(),
+        OnContext::Action,
+    )
+    .await
+}
+
+pub async fn close_action(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    form: crate::http::input::Form,
+) -> Result<HttpResponse, AppError> {
+    let (key, action) = path.into_inner();
+    on_context(
+        state,
+        req,
+        key,
+        form.into_inner(),
+        OnContext::CloseAction(action),
+    )
+    .await
 }

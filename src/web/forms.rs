@@ -158,7 +158,8 @@ fn recorded_text(v: &Value) -> String {
     }
 }
 
-fn agency_choices(
+/// The register's agencies as choices in the reader's language and its order, each `id-code`.
+pub fn agency_choices(
     agencies: &AgencyDirectory,
     id: &str,
     welsh: bool,

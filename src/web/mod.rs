@@ -716,6 +716,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/contexts/{context}/links/{link_id}/end",
             web::post().to(context_pages::end_link),
         )
+        .route(
+            "/contexts/{context}/actions",
+            web::post().to(context_pages::agree_action),
+        )
+        .route(
+            "/contexts/{context}/actions/{context_action_id}/close",
+            web::post().to(context_pages::close_action),
+        )
         .route("/cases/{key}/risk", web::get().to(risk_page::risk_page))
         .route(
             "/cases/{key}/risk/assessments",

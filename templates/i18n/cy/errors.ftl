@@ -156,3 +156,4 @@ error_date_incomplete_missing_went_at = Rhowch y diwrnod, y mis a’r flwyddyn y
 error_required_missing_went_at = Rhowch pryd yr aeth y plentyn ar goll.
 error_already_linked_to_context = Mae’r plentyn eisoes wedi’i gysylltu â’r cyd-destun hwn.
 error_already_recorded = Mae’r amser hwnnw wedi’i gofnodi eisoes; mae amser a gofnodwyd yn aros fel y mae.
+error_context_named = Mae’r teitl yn enwi’r cyd-destun, ac mae’n mynd i negeseuon e-bost. Dywedwch beth sydd i’w wneud heb ei enwi: anfonir cyfeirnod y cyd-destun gyda’r teitl.

@@ -156,3 +156,4 @@ error_date_incomplete_missing_went_at = Enter the day, month and year the child 
 error_required_missing_went_at = Enter when the child went missing.
 error_already_linked_to_context = The child is already linked to this context.
 error_already_recorded = That time is already recorded; a recorded time stays as it is.
+error_context_named = The title names the context, and it goes into emails. Say what is to be done without naming it: the context’s reference is sent beside the title.
