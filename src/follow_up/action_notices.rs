@@ -194,7 +194,11 @@ pub fn overdue(svc: &Services, conn: &mut DbConn, now: DateTime<Utc>) -> Result<
     Ok(format!("{sent} overdue notices queued{}", failures(failed)))
 }
 
-pub fn team_leads_of(conn: &mut DbConn, team: &str, authority: &str) -> Result<Vec<UserRow>, AppError> {
+pub fn team_leads_of(
+    conn: &mut DbConn,
+    team: &str,
+    authority: &str,
+) -> Result<Vec<UserRow>, AppError> {
     Ok(users::table
         .filter(users::role.eq("team_lead"))
         .filter(users::active.eq(true))
