@@ -112,6 +112,40 @@ impl AppError {
         }
     }
 
+    /// The refusal of one part of a request (`children[2]`, `context_actions[0]`): its field is
+    /// prefixed with the part, or is the part where it named none.
+    pub fn within(self, part: &str) -> AppError {
+        let prefixed = |f: Option<String>| {
+            Some(match f {
+                Some(f) => format!("{part}.{f}"),
+                None => part.to_string(),
+            })
+        };
+        match self {
+            AppError::BadRequest {
+                code,
+                field,
+                message,
+            } => AppError::BadRequest {
+                code,
+                field: prefixed(field),
+                message,
+            },
+            AppError::Unprocessable {
+                code,
+                field,
+                message,
+                details,
+            } => AppError::Unprocessable {
+                code,
+                field: prefixed(field),
+                message,
+                details,
+            },
+            other => other,
+        }
+    }
+
     /// One refusal for all of `errors`: the one itself when there is only one.
     pub fn all_of(mut errors: Vec<AppError>) -> Option<AppError> {
         match errors.len() {

@@ -44,7 +44,7 @@ fn from_an_empty_directory(backend: Backend) {
     let (ok, said) = place.run(&["workflows", "check"]);
     assert!(ok, "{said}");
     assert!(
-        said.contains("ok  cse-strategy v8") && said.contains("(shipped)"),
+        said.contains("ok  cse-strategy v9") && said.contains("(shipped)"),
         "{said}"
     );
     let token = place.add_chair();
@@ -105,7 +105,7 @@ fn an_operators_workflow_folder_replaces_a_shipped_workflow_of_the_same_name() {
     .expect("shipped");
     std::fs::write(
         over.path().join("cse-strategy.toml"),
-        shipped.replacen("version = 8", "version = 9", 1),
+        shipped.replacen("version = 9", "version = 10", 1),
     )
     .expect("write");
     let run = |dir: Option<&std::path::Path>| {
@@ -122,7 +122,7 @@ fn an_operators_workflow_folder_replaces_a_shipped_workflow_of_the_same_name() {
     assert!(o.status.success(), "{}", text(&o));
     let printed = text(&o);
     assert!(
-        printed.contains("ok  cse-strategy v9")
+        printed.contains("ok  cse-strategy v10")
             && printed.contains(&over.path().display().to_string()),
         "{printed}"
     );

@@ -10,7 +10,7 @@ on_both_backends! {
         assert_eq!(app.get_anonymous("/healthz").0, 200);
         let (s, b) = app.get_anonymous("/readyz");
         assert_eq!(s, 200);
-        assert_eq!(b["workflows"], json!(["age18-transition v5", "cse-strategy v8"]));
+        assert_eq!(b["workflows"], json!(["age18-transition v5", "cse-strategy v9"]));
         for path in ["/api/cases", "/api/openapi.json", "/api/workflows", "/api/agencies", "/api/me"] {
             let (s, b) = app.get_anonymous(path);
             assert_eq!((s, b["code"].as_str()), (401, Some("unauthorized")), "{path}");

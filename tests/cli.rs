@@ -110,7 +110,7 @@ fn a_state_renamed_with_its_contract_tag_passes_and_one_without_it_is_refused() 
 fn workflows_check_accepts_the_shipped_files() {
     let o = safeguard(&["workflows", "check"], &[]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("ok  cse-strategy v8"));
+    assert!(text(&o).contains("ok  cse-strategy v9"));
     assert!(text(&o).contains("ok  age18-transition v5"));
 }
 

@@ -248,9 +248,110 @@ on_both_backends! {
         let page = web.get(&at).body;
         assert!(page.contains("Patrols ran for two weeks.") && !page.contains(&format!("/actions/{action_id}/close")), "closed, with nothing left to close");
 
+        // An exploitation meeting convened from the place's page: the form offers only the
+        // kinds held about contexts, and the child linked to it joins the meeting.
+        let form = web.get(&format!("{at}/meetings/new"));
+        assert_eq!(form.status, 200, "{}", form.body);
+        assert!(form.body.contains("value=\"exploitation_meeting\"") && !form.body.contains("value=\"strategy_meeting\""), "{}", form.body);
+        let token = Web::hidden(&form.body, "form_token");
+        let convened = web.post(&format!("{at}/meetings"), &[("csrf", &csrf), ("form_token", &token), ("kind", "exploitation_meeting"),
+            ("date-day", "2"), ("date-month", "12"), ("date-year", "2026"), ("starts_time", "10:00"), ("ends_time", "11:30"),
+            ("location", "Room 4, County Hall"), ("inv:0:include", "on"), ("inv:0:name", "Officer Police"),
+            ("inv:0:email", "officer@police.example"), ("inv:0:agency", "police-south-wales"), ("inv:0:role", "detective sergeant")]);
+        assert_eq!((convened.status, convened.location.as_str()), (303, format!("{at}?done=meeting_convened").as_str()), "{}", convened.body);
+        let page = web.get(&at).body;
+        let meeting_at = page.split("href=\"/meetings/").nth(1).and_then(|r| r.split('"').next()).expect("the meeting is listed").to_string();
+        let meeting_page = web.get(&format!("/meetings/{meeting_at}")).body;
+        assert!(meeting_page.contains("Multi-agency child exploitation meeting") && meeting_page.contains(&format!("href=\"/cases/{reference}\">{reference}</a>: Seen getting into cars here at night.")),
+            "the agenda: the place and the child's line: {meeting_page}");
+
         web.get(&format!("/language/cy?back={at}"));
         let page = web.get(&at).body;
         assert!(page.contains("Plant sydd wedi’u cysylltu ag ef"), "the page in Welsh");
         assert!(page.contains("Camau gweithredu ar y cyd-destun hwn") && page.contains("govuk-tag--purple\">Tarfu</strong>"), "its actions in Welsh");
+    }
+}
+
+on_both_backends! {
+    fn an_exploitation_meeting_is_held_about_a_place_with_each_readers_own_children_on_its_agenda(app) {
+        let north = app.person("chair", "la-cardiff", "Team North", "Chair North");
+        let south = app.person("chair", "la-cardiff", "Team South", "Chair South");
+        let lead = app.person("team_lead", "la-cardiff", "Team North", "Lead North");
+        let stranger = app.person("chair", "la-swansea", "Team East", "Chair East");
+        let a = app.create_case(&north.token, child(), report_facts());
+        let b = app.create_case(&south.token, merge(child(), json!({"name": "Test Child Bravo"})), report_facts());
+        let (ra, rb) = (reference_of(&a), reference_of(&b));
+        let (_, place) = app.post(&north.token, "/api/contexts",
+            &json!({"kind": "place", "name": "The arcade on Queen Street", "description": "Older men seen offering children lifts from outside."}));
+        let p = place["reference"].as_str().expect("reference").to_string();
+        for (who, case, reason) in [(&north, &ra, "Seen there with older men twice this month."), (&south, &rb, "Picked up outside it by a car after school.")] {
+            let (s, l) = app.post(&who.token, &format!("/api/contexts/{p}/links"), &json!({"case": case, "reason": reason, "information": "Attendance officer, 20 November"}));
+            assert_eq!(s, 201, "{l}");
+        }
+        let meeting = |who: &Person, kind: &str, contexts: Value| app.post(&who.token, "/api/meetings", &json!({
+            "kind": kind, "starts_at": "2026-12-02T10:00", "ends_at": "2026-12-02T11:30", "location": "Room 4, County Hall",
+            "contexts": contexts, "invitees": [{"name": "Officer Police", "email": "officer@police.example", "agency": "police-south-wales", "role": "detective sergeant"}]}));
+        let (s, e) = meeting(&lead, "exploitation_meeting", json!([]));
+        assert_eq!((s, e["code"].as_str(), e["field"].as_str()), (400, Some("contexts_required"), Some("contexts")), "{e}");
+        let (s, e) = meeting(&lead, "strategy_meeting", json!([p]));
+        assert_eq!((s, e["code"].as_str()), (400, Some("contexts_not_for_kind")), "{e}");
+        let (s, e) = meeting(&stranger, "exploitation_meeting", json!([p]));
+        let (s2, missing) = meeting(&stranger, "exploitation_meeting", json!(["CTX-2099-DEADBEEF"]));
+        assert_eq!((s, &e), (s2, &missing), "a context out of reach answers as a missing one");
+        assert_eq!(s, 404);
+
+        // The team lead sees both Cardiff children, so both join the meeting.
+        let (s, m) = meeting(&lead, "exploitation_meeting", json!([p]));
+        assert_eq!(s, 201, "{m}");
+        let mid = m["id"].as_str().expect("id").to_string();
+        let lines = |v: &Value| -> Vec<String> {
+            v["agenda"][0]["children"].as_array().expect("children").iter()
+                .map(|c| format!("{}: {}", c["reference"].as_str().unwrap_or(""), c["reason"].as_str().unwrap_or(""))).collect()
+        };
+        let (_, seen) = app.get(&lead.token, &format!("/api/meetings/{mid}"));
+        assert_eq!(seen["agenda"][0]["reference"], p.as_str(), "{seen}");
+        assert_eq!(lines(&seen), vec![format!("{ra}: Seen there with older men twice this month."), format!("{rb}: Picked up outside it by a car after school.")]);
+        // A chair of one team sees the place and only their own child's line: nothing of the other.
+        let (s, seen) = app.get(&north.token, &format!("/api/meetings/{mid}"));
+        assert_eq!(s, 200, "{seen}");
+        assert_eq!(lines(&seen), vec![format!("{ra}: Seen there with older men twice this month.")]);
+        let text = seen.to_string();
+        assert!(!text.contains(&rb) && !text.contains("Picked up outside"), "the other team's child: {text}");
+        // Viewing the agenda is a read of the place, in the access log.
+        {
+            use safeguard::storage::schema::access_log;
+            let n: i64 = access_log::table
+                .filter(access_log::user_id.eq(&north.id))
+                .filter(access_log::case_id.eq(place["id"].as_str().expect("id")))
+                .filter(access_log::path.eq(format!("/api/meetings/{mid}")))
+                .count()
+                .get_result(&mut app.conn())
+                .expect("log");
+            assert_eq!(n, 1);
+        }
+
+        // Held and recorded: the common part to everyone, a section to each child, and the
+        // place's actions agreed with the record (their owner emailed the title only).
+        app.clock.set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 2, 11, 45, 0).single().expect("time"));
+        let record = |actions: Value| app.post(&lead.token, &format!("/api/meetings/{mid}/record"), &json!({
+            "summary": "Agreed a joint disruption plan for the arcade and return-home interviews for each child.",
+            "sections": [{"case": ra, "text": "Refer to the youth service's detached team."}, {"case": rb, "text": "Sexual health appointment with the school nurse."}],
+            "context_actions": actions}));
+        let (s, e) = record(json!([{"context": p, "action": {"title": "Patrol at night", "owner_name": "PC Officer", "owner_email": "pc.officer@police.example", "colour": "red"}}]));
+        assert_eq!(s, 400, "a field no action has is refused: {e}");
+        let (s, e) = record(json!([{"context": p, "action": {"title": "Close the arcade on Queen Street at night", "owner_name": "PC Officer", "owner_email": "pc.officer@police.example"}}]));
+        assert_eq!((s, e["code"].as_str(), e["field"].as_str()), (422, Some("context_named"), Some("context_actions[0].action.title")), "{e}");
+        assert_eq!(app.get(&lead.token, &format!("/api/meetings/{mid}")).1["status"], "scheduled", "a refused action leaves nothing of the record written");
+        let (s, e) = record(json!([{"context": p, "action": {"title": "Patrol Queen Street", "disruption": true, "owner_name": "PC Officer", "owner_email": "pc.officer@police.example"}}]));
+        assert_eq!(s, 200, "{e}");
+        let (_, v) = app.get(&lead.token, &format!("/api/contexts/{p}"));
+        assert_eq!((v["meetings"][0]["id"].as_str(), v["meetings"][0]["status"].as_str()), (Some(mid.as_str()), Some("held")), "{v}");
+        assert!(v["meetings"][0]["record_summary"].as_str().is_some_and(|t| t.contains("joint disruption plan")), "the record goes to the context");
+        assert_eq!(v["actions"][0]["title"], "Patrol Queen Street");
+        let (_, seen) = app.get(&north.token, &format!("/api/meetings/{mid}"));
+        assert_eq!(seen["agenda"][0]["actions"][0]["title"], "Patrol Queen Street", "the agenda shows what the meeting agreed on the place");
+        let (_, history) = app.get(&north.token, &format!("/api/cases/{ra}/history"));
+        let text = history.to_string();
+        assert!(text.contains("detached team") && !text.contains("Sexual health appointment"), "each child's case keeps its own section only");
     }
 }

@@ -10,15 +10,15 @@ use support::binary::Operator;
 use support::*;
 
 const SHIPPED: &str = include_str!("../workflows/cse-strategy.toml");
-/// The plan for moving the running cases from version 8 to 9, without a mapping.
+/// The plan for moving the running cases from version 9 to 10, without a mapping.
 const PLAN: [&str; 7] = [
     "workflows",
     "migrate",
     "cse-strategy",
     "--from",
-    "8",
-    "--to",
     "9",
+    "--to",
+    "10",
 ];
 const AUDIT_KEY: &str = "a synthetic audit key for the migration tests";
 
@@ -83,9 +83,9 @@ fn migrate(backend: Backend) {
     let _ = serve.wait();
 
     let over = tempfile::tempdir().expect("operator's workflows");
-    // Version 9 names the discussion step differently: its id and every transition to or from it.
-    let v9: String = SHIPPED
-        .replacen("version = 8", "version = 9", 1)
+    // Version 10 names the discussion step differently: its id and every transition to or from it.
+    let v10: String = SHIPPED
+        .replacen("version = 9", "version = 10", 1)
         .lines()
         .map(|l| {
             if l.starts_with("id = ") || l.starts_with("to = ") || l.starts_with("from = ") {
@@ -96,7 +96,7 @@ fn migrate(backend: Backend) {
         })
         .collect::<Vec<_>>()
         .join("\n");
-    std::fs::write(over.path().join("cse-strategy.toml"), v9).expect("write");
+    std::fs::write(over.path().join("cse-strategy.toml"), v10).expect("write");
     op.env.push((
         "SAFEGUARD_WORKFLOWS_DIR".into(),
         over.path().display().to_string(),
@@ -106,7 +106,7 @@ fn migrate(backend: Backend) {
     assert!(!ok, "{said}");
     assert!(
         said.contains(&format!(
-            "{}: at step strategy_discussion, which version 9 does not have",
+            "{}: at step strategy_discussion, which version 10 does not have",
             moving["reference"].as_str().unwrap_or("")
         )),
         "{said}"
@@ -123,7 +123,7 @@ fn migrate(backend: Backend) {
         "{said}"
     );
     assert!(
-        said.contains("2 running case(s) of cse-strategy v8 would move to v9; nothing is written"),
+        said.contains("2 running case(s) of cse-strategy v9 would move to v10; nothing is written"),
         "{said}"
     );
     let (ok, verified) = op.run(&["audit", "verify"]);
@@ -144,7 +144,7 @@ fn migrate(backend: Backend) {
     let (ok, said) = op.run(&commit);
     assert!(ok, "{said}");
     assert!(
-        said.contains("2 running case(s) of cse-strategy moved from v8 to v9"),
+        said.contains("2 running case(s) of cse-strategy moved from v9 to v10"),
         "{said}"
     );
     let (ok, verified) = op.run(&["audit", "verify"]);
@@ -159,7 +159,7 @@ fn migrate(backend: Backend) {
     let wf = &after["workflows"][0];
     assert_eq!(
         (wf["state"].as_str(), wf["workflow_version"].as_u64()),
-        (Some("multi_agency_discussion"), Some(9)),
+        (Some("multi_agency_discussion"), Some(10)),
         "{after}"
     );
     assert_eq!(
@@ -180,12 +180,12 @@ fn migrate(backend: Backend) {
         .find(|e| e["kind"] == "workflow_migrated")
         .cloned()
         .expect("the move is in the history");
-    assert_eq!(entry["payload"]["from_version"], 8);
+    assert_eq!(entry["payload"]["from_version"], 9);
     assert_eq!(
         entry["payload"]["reason"],
         "WSP correction: police suggested from the start"
     );
-    // The next step is taken under version 9.
+    // The next step is taken under version 10.
     let next = api(
         &base,
         &token,
@@ -203,10 +203,10 @@ fn migrate(backend: Backend) {
         &format!("/api/cases/{}", waiting["id"].as_str().expect("id")),
         None,
     );
-    assert_eq!(w["workflows"][0]["workflow_version"], 9, "{w}");
+    assert_eq!(w["workflows"][0]["workflow_version"], 10, "{w}");
     let _ = serve.kill();
     let _ = serve.wait();
-    // Nothing is left on version 8 to move.
+    // Nothing is left on version 9 to move.
     let (ok, said) = op.run(&PLAN);
     assert!(ok && said.contains("0 running case(s)"), "{said}");
 }

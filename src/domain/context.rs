@@ -63,6 +63,8 @@ pub struct ContextView {
     pub children: Vec<LinkedChild>,
     /// The context's own actions (disruption and others).
     pub actions: Vec<super::context_action::ContextActionView>,
+    /// The exploitation meetings about it, newest first, with their records' common part.
+    pub meetings: Vec<super::exploitation_meeting::MeetingAbout>,
 }
 
 #[derive(Debug, Serialize)]
@@ -461,8 +463,10 @@ pub fn read(
         &ctx.id,
         crate::time::wales::london_date(intent.now),
     )?;
+    let meetings = super::exploitation_meeting::meetings_about(conn, &ctx.id)?;
     Ok(ContextView {
         actions,
+        meetings,
         children: links
             .iter()
             .map(|(l, c)| LinkedChild {

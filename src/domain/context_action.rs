@@ -160,14 +160,6 @@ pub fn agree(
     req: &NewContextAction,
     form_token: Option<&str>,
 ) -> Result<ContextActionRow, AppError> {
-    let title = title_of(&req.title)?;
-    known_agency(svc, req.agency.as_deref())?;
-    let due = due_date_of(
-        svc,
-        req.due_date.as_deref(),
-        req.due_working_days,
-        london_date(intent.now),
-    )?;
     unit_of_work::write(conn, intent, |conn, touched| {
         let ctx = context::visible(conn, actor, key)?;
         touched.case(&ctx.id);
@@ -175,55 +167,79 @@ pub fn agree(
         if let Some(token) = form_token {
             super::form_token::claim(conn, token, &actor.id, intent.now.naive_utc())?;
         }
-        refuse_revealing(conn, actor, &ctx, &title)?;
-        let owner = resolve_owner(
-            conn,
-            &req.owner_name,
-            req.owner_email.as_deref(),
-            req.owner_user_id.as_deref(),
-            &|f| f.to_string(),
-        )?;
-        let outside = match &owner.email {
-            Some(email) => super::addresses::outside(
-                &svc.engine.agencies.current(),
-                &[super::addresses::Addressed {
-                    field: "owner_email".into(),
-                    agency: req.agency.as_deref(),
-                    email,
-                }],
-            ),
-            None => Vec::new(),
-        };
-        super::addresses::confirm(&outside, &req.confirm_addresses_rationale)?;
-        let row = ContextActionRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            context_id: ctx.id.clone(),
-            title: title.clone(),
-            disruption: req.disruption,
-            owner_name: owner.name,
-            owner_email: owner.email,
-            owner_user_id: owner.user_id,
-            agency_code: req.agency.clone(),
-            due_date: due,
-            status: OPEN.into(),
-            created_by: actor.id.clone(),
-            created_at: intent.now.naive_utc(),
-            closed_by: None,
-            closed_at: None,
-            close_note: None,
-            reminder_sent_at: None,
-            overdue_notice_at: None,
-            escalated_at: None,
-        };
-        diesel::insert_into(context_actions::table)
-            .values(&row)
-            .execute(conn)?;
-        queue_owner_notice(svc, conn, &row, &ctx.reference, Notice::Agreed, intent.now)?;
+        let row = agree_on(svc, conn, actor, &ctx, req, None, intent.now)?;
         if let Some(token) = form_token {
             super::form_token::finish(conn, token, &ctx.reference)?;
         }
         Ok(row)
     })
+}
+
+/// Writes an action on `ctx` inside the caller's unit of work (agreed on the context's page,
+/// or by the exploitation meeting `meeting_id`) and queues its owner's email.
+pub fn agree_on(
+    svc: &Services,
+    conn: &mut DbConn,
+    actor: &Actor,
+    ctx: &ContextRow,
+    req: &NewContextAction,
+    meeting_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<ContextActionRow, AppError> {
+    let title = title_of(&req.title)?;
+    known_agency(svc, req.agency.as_deref())?;
+    let due = due_date_of(
+        svc,
+        req.due_date.as_deref(),
+        req.due_working_days,
+        london_date(now),
+    )?;
+    refuse_revealing(conn, actor, ctx, &title)?;
+    let owner = resolve_owner(
+        conn,
+        &req.owner_name,
+        req.owner_email.as_deref(),
+        req.owner_user_id.as_deref(),
+        &|f| f.to_string(),
+    )?;
+    let outside = match &owner.email {
+        Some(email) => super::addresses::outside(
+            &svc.engine.agencies.current(),
+            &[super::addresses::Addressed {
+                field: "owner_email".into(),
+                agency: req.agency.as_deref(),
+                email,
+            }],
+        ),
+        None => Vec::new(),
+    };
+    super::addresses::confirm(&outside, &req.confirm_addresses_rationale)?;
+    let row = ContextActionRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        context_id: ctx.id.clone(),
+        title,
+        disruption: req.disruption,
+        owner_name: owner.name,
+        owner_email: owner.email,
+        owner_user_id: owner.user_id,
+        agency_code: req.agency.clone(),
+        due_date: due,
+        status: OPEN.into(),
+        created_by: actor.id.clone(),
+        created_at: now.naive_utc(),
+        closed_by: None,
+        closed_at: None,
+        close_note: None,
+        reminder_sent_at: None,
+        overdue_notice_at: None,
+        escalated_at: None,
+        meeting_id: meeting_id.map(str::to_string),
+    };
+    diesel::insert_into(context_actions::table)
+        .values(&row)
+        .execute(conn)?;
+    queue_owner_notice(svc, conn, &row, &ctx.reference, Notice::Agreed, now)?;
+    Ok(row)
 }
 
 /// Marks an open action done or cancelled, by one who may manage actions or the user who owns

@@ -23,6 +23,7 @@ pub mod context;
 pub mod context_action;
 pub mod destruction;
 pub mod disclosure;
+pub mod exploitation_meeting;
 pub mod form_token;
 pub mod housekeeping;
 pub mod input;

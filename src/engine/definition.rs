@@ -164,6 +164,12 @@ pub struct ReferralSpec {
 pub struct MeetingKind {
     pub title: String,
     pub title_cy: String,
+    /// Held about contexts (places, peer groups, persons of concern) chosen when it is convened,
+    /// for the children linked to them, rather than at a step of one child's pathway.
+    #[serde(default)]
+    pub about_contexts: bool,
+    #[serde(default)]
+    pub rules: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -119,6 +119,17 @@ pub fn validate(file: &WorkflowFile) -> Result<(), Vec<String>> {
         if kind.title.trim().is_empty() || kind.title_cy.trim().is_empty() {
             p(format!("meeting kind '{name}': a title is empty"));
         }
+        check_rules(&kind.rules, &format!("meeting kind '{name}'"), &mut p);
+        if kind.about_contexts
+            && file
+                .states
+                .iter()
+                .any(|s| s.meeting_kind.as_deref() == Some(name))
+        {
+            p(format!(
+                "meeting kind '{name}': a meeting about contexts is held at no step of a child's pathway"
+            ));
+        }
     }
     for problem in super::contract::check(file) {
         p(problem);

@@ -60,11 +60,12 @@ pub fn document(meeting_kinds: &[String]) -> Value {
                         "person_name": {"type": "string"}, "person_email": {"type": "string", "format": "email"}
                     }}}
                 }},
-                "Meeting": {"type": "object", "required": ["kind", "starts_at", "ends_at", "cases", "invitees"], "properties": {
+                "Meeting": {"type": "object", "required": ["kind", "starts_at", "ends_at", "invitees"], "properties": {
                     "kind": {"enum": meeting_kinds},
                     "starts_at": {"type": "string", "description": "Wales local time 2026-12-02T10:00, or RFC 3339 with an offset"},
                     "ends_at": {"type": "string"}, "location": {"type": "string"}, "online_link": {"type": "string"},
-                    "cases": {"type": "array", "items": {"type": "string"}},
+                    "cases": {"type": "array", "items": {"type": "string"}, "description": "the children's cases; for a meeting about contexts, added to the children linked to them"},
+                    "contexts": {"type": "array", "items": {"type": "string"}, "maxItems": 10, "description": "for a kind about contexts (the multi-agency exploitation meeting): the contexts it is about; the children linked to them whom you may see join it"},
                     "invitees": {"type": "array", "items": {"type": "object", "required": ["name", "email", "role"], "properties": {
                         "name": {"type": "string"}, "email": {"type": "string", "format": "email"}, "agency": {"type": "string"},
                         "role": {"type": "string"}, "language": {"enum": ["en", "cy"]}, "direct_knowledge": {"type": "boolean"}}}},
@@ -160,7 +161,7 @@ pub fn document(meeting_kinds: &[String]) -> Value {
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Meeting"}}}},
                 "responses": {"201": {"description": "scheduled"}, "400": {"description": "malformed input", "content": error_ref()["content"].clone()},
                     "403": {"description": "not a chair or team lead"}, "404": {"description": "a case you cannot see"},
-                    "422": {"description": "end before start, in the past, or scheduling_warnings to confirm with a rationale", "content": error_ref()["content"].clone()}}}},
+                    "422": {"description": "end before start, in the past, or scheduling_warnings to confirm with a rationale; no_children (the contexts chosen have no child you may see)", "content": error_ref()["content"].clone()}}}},
             "/api/meetings/{id}": {"get": {"summary": "a meeting with its invitees and their answers", "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": responses("meeting", &[("404", "no such meeting")])}},
             "/api/meetings/{id}/reschedule": {"post": {"summary": "move a meeting (reason required); sends updated invitations (SEQUENCE raised)", "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["starts_at", "ends_at", "reason"], "properties": {
@@ -174,6 +175,7 @@ pub fn document(meeting_kinds: &[String]) -> Value {
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["summary"], "properties": {
                     "summary": {"type": "string", "minLength": 20}, "next_meeting_at": {"type": "string"},
+                    "context_actions": {"type": "array", "description": "for a meeting about contexts: actions agreed on its contexts, each emailed to its owner with its title and the context's reference only", "items": {"type": "object", "required": ["context", "action"], "properties": {"context": {"type": "string"}, "action": {"type": "object", "description": "as for POST /api/contexts/{context}/actions", "required": ["title"], "properties": {"title": {"type": "string"}, "disruption": {"type": "boolean"}, "owner_name": {"type": "string"}, "owner_email": {"type": "string"}, "owner_user_id": {"type": "string"}, "agency": {"type": "string"}, "due_date": {"type": "string", "format": "date"}, "due_working_days": {"type": "integer"}}}}}},
                     "attendees": {"type": "array", "items": {"type": "object", "required": ["invitee_id", "attended"], "properties": {"invitee_id": {"type": "string"}, "attended": {"type": "boolean"}}}}}}}}},
                 "responses": responses("meeting", &[("404", "no such meeting"), ("409", "cancelled or already recorded"), ("422", "not held yet, names the child, unknown invitee")])}},
             "/api/admin/mail": {"get": {"summary": "mail that failed, or failed at least once and is being retried: kind, case reference, recipient, attempts, last error, dates (administrators)", "responses": responses("mail", &[("403", "not an administrator")])}},

@@ -454,6 +454,8 @@ pub struct ContextActionRow {
     pub reminder_sent_at: Option<NaiveDateTime>,
     pub overdue_notice_at: Option<NaiveDateTime>,
     pub escalated_at: Option<NaiveDateTime>,
+    /// The exploitation meeting that agreed it, if one did.
+    pub meeting_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -613,9 +613,19 @@ diesel::table! {
         reminder_sent_at -> Nullable<Timestamp>,
         overdue_notice_at -> Nullable<Timestamp>,
         escalated_at -> Nullable<Timestamp>,
+        meeting_id -> Nullable<Text>,
     }
 }
 
+diesel::table! {
+    meeting_contexts (meeting_id, context_id) {
+        meeting_id -> Text,
+        context_id -> Text,
+    }
+}
+
+diesel::joinable!(meeting_contexts -> contexts (context_id));
+diesel::joinable!(meeting_contexts -> meetings (meeting_id));
 diesel::joinable!(context_actions -> contexts (context_id));
 diesel::joinable!(context_links -> contexts (context_id));
 diesel::joinable!(context_links -> cases (case_id));
@@ -688,4 +698,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     contexts,
     context_links,
     context_actions,
+    meeting_contexts,
 );

@@ -176,6 +176,12 @@ fn context_data(
             },
         },
         "actions": actions_data(state, lang, user, &view.actions, refused),
+        "meetings": view.meetings.iter().map(|m| json!({
+            "id": m.id, "kind": crate::domain::meeting::kind_name(&svc.engine, &m.kind, l),
+            "starts": when(m.starts_at), "status": state.pages.word(lang, &format!("status_{}", m.status)),
+            "summary": m.record_summary,
+        })).collect::<Vec<_>>(),
+        "may_convene": crate::domain::meeting::may_convene(&user.actor).is_ok(),
         "may_agree": context_action::may_agree(&user.actor),
         "new_action": new_action_data(state, lang, refused),
         "errors": summary(state, lang, refused),

@@ -91,7 +91,37 @@ pub(super) fn role_in(state: &AppState, lang: &str, role: &str) -> String {
         .unwrap_or_else(|| role.to_string())
 }
 
-/// The other children's cases ticked on the form.
+/// What a convening form is about: a child's case (`/cases/{key}/meetings/new`), or a context
+/// for a meeting about contexts (`/contexts/{key}/meetings/new`).
+#[derive(Clone)]
+enum Subject {
+    Case(String),
+    Context(String),
+}
+
+impl Subject {
+    fn key(&self) -> &str {
+        match self {
+            Subject::Case(k) | Subject::Context(k) => k,
+        }
+    }
+
+    fn base(&self, reference: &str) -> String {
+        match self {
+            Subject::Case(_) => format!("/cases/{reference}"),
+            Subject::Context(_) => format!("/contexts/{reference}"),
+        }
+    }
+}
+
+/// Something else the meeting may also be about, offered with a checkbox: another child's
+/// case, or another context.
+struct Also {
+    reference: String,
+    label: String,
+}
+
+/// The other children's cases (or contexts) ticked on the form.
 fn chosen_companions(typed: Option<&Submitted>) -> Vec<&str> {
     typed
         .into_iter()
@@ -108,17 +138,30 @@ fn form_page(
     state: &AppState,
     page: &PageContext,
     status: StatusCode,
-    reference: &str,
+    (subject, reference): (&Subject, &str),
     step_kind: Option<&str>,
     invitees: Vec<Value>,
-    companions: &[meeting::CompanionCase],
+    companions: &[Also],
     typed: Option<&Submitted>,
     errors: Value,
 ) -> HttpResponse {
     let welsh = page.lang == "cy";
     let chosen = chosen_companions(typed);
     let engine = &state.services.engine;
-    let kinds = meeting::kind_codes(engine);
+    let (kinds, caption, also, also_hint) = match subject {
+        Subject::Case(_) => (
+            meeting::case_kind_codes(engine),
+            "case",
+            "other_children",
+            "other_children_hint",
+        ),
+        Subject::Context(_) => (
+            meeting::context_kind_codes(engine),
+            "context",
+            "other_contexts",
+            "other_contexts_hint",
+        ),
+    };
     let get = |k: &str| typed.and_then(|f| first(f, k)).unwrap_or("").to_string();
     let chosen_kind = typed
         .and_then(|f| first(f, "kind"))
@@ -138,6 +181,10 @@ fn form_page(
     let data = json!({
         "title": state.pages.word(&page.lang, "convene_meeting"),
         "reference": reference,
+        "caption": state.pages.word(&page.lang, caption),
+        "action": format!("{}/meetings", subject.base(reference)),
+        "also_legend": state.pages.word(&page.lang, also),
+        "also_hint": state.pages.word(&page.lang, also_hint),
         "kinds": kinds.iter().enumerate().map(|(i, k)| json!({
             "value": k,
             "label": meeting::kind_name(engine, k, if welsh { crate::i18n::Language::Welsh } else { crate::i18n::Language::English }),
@@ -153,7 +200,7 @@ fn form_page(
         "addresses_rationale": get("confirm_addresses_rationale"),
         "invitees": invitees, "agencies": agencies, "errors": errors,
         "companions": companions.iter().enumerate().map(|(i, c)| json!({
-            "index": i, "reference": c.reference, "child_name": c.child_name,
+            "index": i, "reference": c.reference, "label": c.label,
             "checked": chosen.contains(&c.reference.as_str()),
         })).collect::<Vec<_>>(),
         "form_token": typed.and_then(|f| first(f, "form_token")).filter(|t| t.len() == 64)
@@ -183,7 +230,12 @@ pub async fn new_meeting(
                 c.reference.clone(),
                 meeting::suggested_invitees(&s.services.engine, conn, c)?,
                 meeting::kind_for_case(&s.services.engine, conn, c)?,
-                meeting::companion_cases(&s.services.engine, conn, &user_actor, c)?,
+                also_cases(meeting::companion_cases(
+                    &s.services.engine,
+                    conn,
+                    &user_actor,
+                    c,
+                )?),
             ))
         },
     )
@@ -201,7 +253,7 @@ pub async fn new_meeting(
                 &state,
                 &page,
                 StatusCode::OK,
-                &reference,
+                (&Subject::Case(reference.clone()), &reference),
                 step_kind.as_deref(),
                 rows,
                 &companions,
@@ -209,6 +261,73 @@ pub async fn new_meeting(
                 json!([]),
             )
         }
+        Err(AppError::NotFound(_)) => super::not_found_page(&state, &page),
+        Err(e) => return Err(e),
+    })
+}
+
+fn also_cases(companions: Vec<meeting::CompanionCase>) -> Vec<Also> {
+    companions
+        .into_iter()
+        .map(|c| Also {
+            reference: c.reference,
+            label: c.child_name,
+        })
+        .collect()
+}
+
+/// The other contexts the reader may see, to tick beside this one.
+fn also_contexts(
+    s: &AppState,
+    conn: &mut crate::storage::DbConn,
+    actor: &crate::identity::Actor,
+    path: &str,
+    this: &str,
+) -> Result<Vec<Also>, AppError> {
+    let intent = s.services.intent(&actor.id, path);
+    Ok(
+        crate::domain::context::list(&s.services, conn, &intent, actor)?
+            .into_iter()
+            .filter(|c| c.id != this)
+            .map(|c| Also {
+                reference: c.reference,
+                label: c.name,
+            })
+            .collect(),
+    )
+}
+
+/// Convening a meeting about contexts from a context's page: about this context and any other
+/// ticked; its children are those linked to them whom the chair may see.
+pub async fn new_context_meeting(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    key: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let user = match signed_in(&req, &state).await {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    let page = user.page(&req);
+    let (actor, path, key) = (user.actor.clone(), req.path().to_string(), key.into_inner());
+    let found = with_conn(&state, move |s, conn| {
+        let ctx = crate::domain::context::visible(conn, &actor, &key)?;
+        let also = also_contexts(s, conn, &actor, &path, &ctx.id)?;
+        Ok((ctx.reference, also))
+    })
+    .await;
+    Ok(match found {
+        Ok((reference, also)) => form_page(
+            &state,
+            &page,
+            StatusCode::OK,
+            (&Subject::Context(reference.clone()), &reference),
+            None,
+            invitee_rows(&state, &page.lang, &[], None, EXTRA_ROWS + 2),
+            &also,
+            None,
+            json!([]),
+        ),
         Err(AppError::NotFound(_)) => super::not_found_page(&state, &page),
         Err(e) => return Err(e),
     })
@@ -263,15 +382,55 @@ fn meeting_cases(key: &str, form: &Submitted) -> Vec<String> {
     cases
 }
 
+/// The contexts a convening form is about: this one, then the others ticked, each once.
+fn meeting_contexts(key: &str, form: &Submitted) -> Vec<String> {
+    let mut contexts = vec![key.to_string()];
+    for other in chosen_companions(Some(form)) {
+        if !contexts.iter().any(|c| c.eq_ignore_ascii_case(other)) && contexts.len() < 10 {
+            contexts.push(other.to_string());
+        }
+    }
+    contexts
+}
+
 pub async fn convene(
     state: web::Data<AppState>,
     req: HttpRequest,
     key: web::Path<String>,
     form: crate::http::input::Form,
 ) -> Result<HttpResponse, AppError> {
-    let form = form.into_inner();
-    let key = key.into_inner();
-    let back = format!("/cases/{key}/meetings/new");
+    convene_about(
+        state,
+        req,
+        form.into_inner(),
+        Subject::Case(key.into_inner()),
+    )
+    .await
+}
+
+pub async fn convene_on_context(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    key: web::Path<String>,
+    form: crate::http::input::Form,
+) -> Result<HttpResponse, AppError> {
+    convene_about(
+        state,
+        req,
+        form.into_inner(),
+        Subject::Context(key.into_inner()),
+    )
+    .await
+}
+
+async fn convene_about(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: Submitted,
+    subject: Subject,
+) -> Result<HttpResponse, AppError> {
+    let key = subject.key().to_string();
+    let back = format!("{}/meetings/new", subject.base(&key));
     let (user, page) = match super::signed_in_post(&req, &state, &form, back).await {
         Ok(signed) => signed,
         Err(refused) => return Ok(refused),
@@ -332,7 +491,14 @@ pub async fn convene(
         ends_at,
         location: optional("location"),
         online_link: optional("online_link"),
-        cases: meeting_cases(&key, &form),
+        cases: match &subject {
+            Subject::Case(_) => meeting_cases(&key, &form),
+            Subject::Context(_) => Vec::new(),
+        },
+        contexts: match &subject {
+            Subject::Case(_) => Vec::new(),
+            Subject::Context(_) => meeting_contexts(&key, &form),
+        },
         invitees,
         confirm_warnings_rationale: optional("confirm_warnings_rationale"),
         confirm_addresses_rationale: optional("confirm_addresses_rationale"),
@@ -349,11 +515,21 @@ pub async fn convene(
     let upfront_empty = upfront.is_empty();
     let actor = user.actor.clone();
     let path = req.path().to_string();
-    let lookup = key.clone();
+    let about = subject.clone();
     let outcome = with_conn(&state, move |s, conn| {
-        // A case out of reach answers "not found", whatever the form said.
-        let c = case::visible_case(conn, &actor, &lookup)?;
-        let companions = meeting::companion_cases(&s.services.engine, conn, &actor, &c)?;
+        // A case or context out of reach answers "not found", whatever the form said.
+        let (reference, companions) = match &about {
+            Subject::Case(key) => {
+                let c = case::visible_case(conn, &actor, key)?;
+                let companions = meeting::companion_cases(&s.services.engine, conn, &actor, &c)?;
+                (c.reference, also_cases(companions))
+            }
+            Subject::Context(key) => {
+                let ctx = crate::domain::context::visible(conn, &actor, key)?;
+                let also = also_contexts(s, conn, &actor, &path, &ctx.id)?;
+                (ctx.reference, also)
+            }
+        };
         let result = match &request {
             _ if adding || !upfront_empty => Err(None),
             // The same form sent again (a double click) convenes no second meeting.
@@ -370,7 +546,7 @@ pub async fn convene(
                 }
             }
         };
-        Ok((c.reference, companions, result))
+        Ok((reference, companions, result))
     })
     .await;
     let (reference, companions, result) = match outcome {
@@ -381,7 +557,8 @@ pub async fn convene(
     let errors: Vec<AppError> = match result {
         Ok(()) => {
             return Ok(see_other(&format!(
-                "/cases/{reference}?done=meeting_convened"
+                "{}?done=meeting_convened",
+                subject.base(&reference)
             )))
         }
         Err(_) if adding => Vec::new(),
@@ -405,7 +582,7 @@ pub async fn convene(
         &state,
         &page,
         status,
-        &reference,
+        (&subject, &reference),
         None,
         invitee_rows(&state, &page.lang, &[], Some(&form), rows),
         &companions,

@@ -458,6 +458,8 @@ fn request_from(
             sections,
             next_meeting_at,
             attendees,
+            // A meeting about contexts agrees their actions on each context's page.
+            context_actions: Vec::new(),
         },
         others,
         outcomes,

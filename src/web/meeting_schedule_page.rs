@@ -148,6 +148,11 @@ fn page_data(
             "scheduled": scheduled, "held": view["status"] == "held",
             "cancel_reason": view["cancel_reason"],
             "cases": view["cases"],
+            "agenda": view["agenda"].as_array().cloned().unwrap_or_default().iter().map(|c| json!({
+                "reference": c["reference"], "name": c["name"],
+                "kind": word(&format!("context_kind_{}", c["kind"].as_str().unwrap_or(""))),
+                "children": c["children"], "actions": c["actions"],
+            })).collect::<Vec<_>>(),
         },
         "invitees": invitees,
         "answers": {"accepted": count("accepted"), "declined": count("declined"), "pending": count("pending")},

@@ -721,6 +721,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(context_pages::agree_action),
         )
         .route(
+            "/contexts/{context}/meetings/new",
+            web::get().to(meeting_pages::new_context_meeting),
+        )
+        .route(
+            "/contexts/{context}/meetings",
+            web::post().to(meeting_pages::convene_on_context),
+        )
+        .route(
             "/contexts/{context}/actions/{context_action_id}/close",
             web::post().to(context_pages::close_action),
         )

@@ -22,7 +22,7 @@ pub(super) fn cases_of(conn: &mut DbConn, meeting_id: &str) -> Result<Vec<CaseRo
         .load(conn)?)
 }
 
-pub(super) fn may_convene(actor: &Actor) -> Result<(), AppError> {
+pub fn may_convene(actor: &Actor) -> Result<(), AppError> {
     if matches!(actor.role, RoleName::Chair | RoleName::TeamLead) {
         Ok(())
     } else {

@@ -9,7 +9,7 @@ use super::checks::{
     scheduling_warnings, warnings_for,
 };
 use super::invitations::{joined_references, queue_invitations, MeetingContext};
-use super::kinds::kind_codes;
+use super::kinds::{about_contexts, kind_codes};
 use super::MeetingRequest;
 use crate::domain::audit;
 use crate::domain::case::visible_case;
@@ -20,7 +20,7 @@ use crate::error::AppError;
 use crate::identity::Actor;
 use crate::storage::crash::crash_point;
 use crate::storage::models::{CaseRow, InviteeRow, MeetingRow};
-use crate::storage::schema::{meeting_cases, meeting_invitees, meetings};
+use crate::storage::schema::{meeting_cases, meeting_contexts, meeting_invitees, meetings};
 use crate::storage::{lock_cases, DbConn};
 
 /// Every problem a meeting request has before it reaches the cases, so that a form can show
@@ -49,14 +49,38 @@ pub fn problems(
         found.push(e);
     }
     found.extend(invitee_problems(engine, &req.invitees));
-    if req.cases.is_empty() || req.cases.len() > 30 {
-        found.push(AppError::bad_request(
+    if let Err(e) = check_subjects(engine, req) {
+        found.push(e);
+    }
+    found
+}
+
+/// What the meeting is about: a meeting about contexts names 1 to 10 of them (its children come
+/// from them); any other kind names 1 to 30 children's cases and no context.
+fn check_subjects(engine: &crate::engine::Engine, req: &MeetingRequest) -> Result<(), AppError> {
+    if about_contexts(engine, &req.kind) {
+        if req.contexts.is_empty() || req.contexts.len() > 10 {
+            return Err(AppError::bad_request(
+                "contexts_required",
+                "contexts",
+                "a meeting about contexts names between 1 and 10 of them",
+            ));
+        }
+    } else if !req.contexts.is_empty() {
+        return Err(AppError::bad_request(
+            "contexts_not_for_kind",
+            "contexts",
+            "only a meeting about contexts names contexts",
+        ));
+    }
+    if (req.cases.is_empty() && req.contexts.is_empty()) || req.cases.len() > 30 {
+        return Err(AppError::bad_request(
             "cases_required",
             "cases",
             "a meeting concerns between 1 and 30 children's cases",
         ));
     }
-    found
+    Ok(())
 }
 
 /// Convenes a meeting about one or more children's cases, as one unit of work. With a page
@@ -97,13 +121,7 @@ pub fn schedule(
     );
     let addresses_rationale =
         crate::domain::addresses::confirm(&outside, &req.confirm_addresses_rationale)?;
-    if req.cases.is_empty() || req.cases.len() > 30 {
-        return Err(AppError::bad_request(
-            "cases_required",
-            "cases",
-            "a meeting concerns between 1 and 30 children's cases",
-        ));
-    }
+    check_subjects(engine, req)?;
     let naive_now = now.naive_utc();
     unit_of_work::write(conn, intent, |conn, touched| {
         let mut case_rows: Vec<CaseRow> = Vec::new();
@@ -113,6 +131,36 @@ pub fn schedule(
             if !case_rows.iter().any(|r| r.id == c.id) {
                 case_rows.push(c);
             }
+        }
+        // A meeting about contexts: each one the chair may see, and the children linked to it
+        // whom the chair may see (the others are not the chair's to bring, nor to know of).
+        let mut context_ids: Vec<String> = Vec::new();
+        for key in &req.contexts {
+            let ctx = crate::domain::context::visible(conn, actor, key.trim())?;
+            touched.case(&ctx.id);
+            for c in crate::domain::context::visible_children(conn, actor, &ctx.id)? {
+                if !case_rows.iter().any(|r| r.id == c.id) {
+                    touched.case(&c.id);
+                    case_rows.push(c);
+                }
+            }
+            if !context_ids.contains(&ctx.id) {
+                context_ids.push(ctx.id);
+            }
+        }
+        if case_rows.is_empty() {
+            return Err(AppError::unprocessable(
+                "no_children",
+                "contexts",
+                "no child you may see is linked to these contexts",
+            ));
+        }
+        if case_rows.len() > 30 {
+            return Err(AppError::unprocessable(
+                "cases_required",
+                "contexts",
+                "a meeting concerns between 1 and 30 children's cases",
+            ));
         }
         let ids: Vec<&str> = case_rows.iter().map(|c| c.id.as_str()).collect();
         lock_cases(conn, &ids)?;
@@ -161,6 +209,14 @@ pub fn schedule(
         diesel::insert_into(meetings::table)
             .values(&meeting)
             .execute(conn)?;
+        for context_id in &context_ids {
+            diesel::insert_into(meeting_contexts::table)
+                .values((
+                    meeting_contexts::meeting_id.eq(&id),
+                    meeting_contexts::context_id.eq(context_id),
+                ))
+                .execute(conn)?;
+        }
         for c in &case_rows {
             diesel::insert_into(meeting_cases::table)
                 .values((

@@ -41,6 +41,34 @@ pub fn kind_codes(engine: &Engine) -> Vec<String> {
     codes
 }
 
+/// Whether the kind is held about contexts (a multi-agency exploitation meeting) rather than
+/// at a step of a child's pathway.
+pub fn about_contexts(engine: &Engine, code: &str) -> bool {
+    engine
+        .registry
+        .primary()
+        .def
+        .meeting_kinds
+        .get(code)
+        .is_some_and(|k| k.about_contexts)
+}
+
+/// The kinds a chair convenes from a child's case: all but those about contexts.
+pub fn case_kind_codes(engine: &Engine) -> Vec<String> {
+    kind_codes(engine)
+        .into_iter()
+        .filter(|k| !about_contexts(engine, k))
+        .collect()
+}
+
+/// The kinds a chair convenes from a context's page.
+pub fn context_kind_codes(engine: &Engine) -> Vec<String> {
+    kind_codes(engine)
+        .into_iter()
+        .filter(|k| about_contexts(engine, k))
+        .collect()
+}
+
 /// The kind of meeting held at a step of the primary pathway, if any.
 pub fn step_kind(engine: &Engine, workflow: &str, version: u32, state: &str) -> Option<String> {
     engine

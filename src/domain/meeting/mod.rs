@@ -14,11 +14,14 @@ mod view;
 
 use serde::{Deserialize, Serialize};
 
-pub use access::{seen_meeting, visible_meeting, SeenMeeting};
+pub use access::{may_convene, seen_meeting, visible_meeting, SeenMeeting};
 pub use answers::{answer_page_data, invitee_and_meeting, link_holder, record_answer};
 pub use change::{cancel, reschedule};
 pub use convene::{problems, schedule};
-pub use kinds::{companion_cases, kind_codes, kind_for_case, kind_name, step_kind, CompanionCase};
+pub use kinds::{
+    about_contexts, case_kind_codes, companion_cases, context_kind_codes, kind_codes,
+    kind_for_case, kind_name, step_kind, CompanionCase,
+};
 pub use record::{record, record_with_outcomes, ChildOutcome, OtherAttendee};
 
 pub use view::{read, suggested_invitees, view};
@@ -51,8 +54,13 @@ pub struct MeetingRequest {
     pub ends_at: String,
     pub location: Option<String>,
     pub online_link: Option<String>,
-    /// Case ids or references: one meeting may concern several children.
+    /// Case ids or references: one meeting may concern several children. For a meeting about
+    /// contexts, the children linked to them that the chair may see are added.
+    #[serde(default)]
     pub cases: Vec<String>,
+    /// For a meeting about contexts (an exploitation meeting): the contexts' references.
+    #[serde(default)]
+    pub contexts: Vec<String>,
     pub invitees: Vec<InviteeInput>,
     /// Given when the chair confirms a time the service warned about.
     pub confirm_warnings_rationale: Option<String>,
@@ -110,6 +118,9 @@ pub struct RecordRequest {
     pub next_meeting_at: Option<String>,
     #[serde(default)]
     pub attendees: Vec<AttendanceInput>,
+    /// For a meeting about contexts: the actions it agreed on each (disruption and others).
+    #[serde(default)]
+    pub context_actions: Vec<crate::domain::exploitation_meeting::MeetingContextAction>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

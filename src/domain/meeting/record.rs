@@ -76,35 +76,7 @@ pub struct OtherAttendee {
 /// A refusal about one child of the meeting: its field (or, where it names none, the whole
 /// child) is prefixed `children[i]`, so that the page shows it in that child's part.
 fn about_child(e: AppError, i: usize) -> AppError {
-    let prefixed = |f: Option<String>| {
-        Some(match f {
-            Some(f) => format!("children[{i}].{f}"),
-            None => format!("children[{i}]"),
-        })
-    };
-    match e {
-        AppError::BadRequest {
-            code,
-            field,
-            message,
-        } => AppError::BadRequest {
-            code,
-            field: prefixed(field),
-            message,
-        },
-        AppError::Unprocessable {
-            code,
-            field,
-            message,
-            details,
-        } => AppError::Unprocessable {
-            code,
-            field: prefixed(field),
-            message,
-            details,
-        },
-        other => other,
-    }
+    e.within(&format!("children[{i}]"))
 }
 
 /// Records the meeting and, in the same unit of work, what it decided for each child: the
@@ -390,6 +362,16 @@ fn record_in(
                 naive_now,
             )?;
         }
+        // A meeting about contexts agrees their actions with its record.
+        crate::domain::exploitation_meeting::agree_actions(
+            svc,
+            conn,
+            touched,
+            actor,
+            &held,
+            &req.context_actions,
+            now,
+        )?;
         Ok(Held {
             meeting: held,
             sections: sections

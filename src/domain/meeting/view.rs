@@ -27,7 +27,16 @@ pub fn read(
     unit_of_work::read(conn, intent, Access::Read, |conn, touched| {
         let seen = seen_meeting(conn, actor, id)?;
         touched.cases(seen.visible.iter().map(|c| c.id.as_str()));
-        view(engine, conn, &seen, actor)
+        let shown = view(engine, conn, &seen, actor)?;
+        // The contexts on its agenda are read too.
+        touched.cases(
+            shown["agenda"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["id"].as_str()),
+        );
+        Ok(shown)
     })
 }
 
@@ -105,6 +114,12 @@ pub fn view(
     out["warnings"] = json!(warnings);
     out["warnings_rationale"] = json!(meeting.warnings_rationale);
     out["record_sections"] = json!(sections);
+    out["agenda"] = json!(crate::domain::exploitation_meeting::agenda(
+        conn,
+        reader,
+        &meeting.id,
+        &visible
+    )?);
     out["invitees"] = json!(invitees
         .iter()
         .filter(|i| every || invitee_shown_with(&engine.agencies.current(), i, &visible))

@@ -157,3 +157,7 @@ error_required_missing_went_at = Rhowch pryd yr aeth y plentyn ar goll.
 error_already_linked_to_context = Mae’r plentyn eisoes wedi’i gysylltu â’r cyd-destun hwn.
 error_already_recorded = Mae’r amser hwnnw wedi’i gofnodi eisoes; mae amser a gofnodwyd yn aros fel y mae.
 error_context_named = Mae’r teitl yn enwi’r cyd-destun, ac mae’n mynd i negeseuon e-bost. Dywedwch beth sydd i’w wneud heb ei enwi: anfonir cyfeirnod y cyd-destun gyda’r teitl.
+error_contexts_required = Dewiswch rhwng 1 a 10 cyd-destun ar gyfer cyfarfod am gyd-destunau.
+error_contexts_not_for_kind = Dim ond cyfarfod am gyd-destunau sy’n enwi cyd-destunau.
+error_no_children = Nid oes plentyn y cewch ei weld wedi’i gysylltu â’r cyd-destunau hyn, felly nid oes neb i’r cyfarfod fod amdano.
+error_unknown_context = Nid yw hwnnw’n gyd-destun i’r cyfarfod hwn y cewch ei weld.

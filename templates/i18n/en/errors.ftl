@@ -157,3 +157,7 @@ error_required_missing_went_at = Enter when the child went missing.
 error_already_linked_to_context = The child is already linked to this context.
 error_already_recorded = That time is already recorded; a recorded time stays as it is.
 error_context_named = The title names the context, and it goes into emails. Say what is to be done without naming it: the context’s reference is sent beside the title.
+error_contexts_required = Choose between 1 and 10 contexts for a meeting about contexts.
+error_contexts_not_for_kind = Only a meeting about contexts names contexts.
+error_no_children = No child you may see is linked to these contexts, so there is no one for the meeting to be about.
+error_unknown_context = That is not a context of this meeting that you may see.
