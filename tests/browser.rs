@@ -910,6 +910,66 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     );
     ui.check("10g-context");
 
+    // The police and partners meet about the arcade: an exploitation meeting convened from its
+    // page, with the child linked to it on the agenda.
+    browser.click_and_wait("a[href$='/meetings/new']");
+    assert!(
+        browser.exists("input[name=kind][value=exploitation_meeting]:checked")
+            && !browser.exists("input[name=kind][value=strategy_meeting]"),
+        "only the kind held about contexts: {}",
+        ui.shown()
+    );
+    browser.type_into("#m-date", "2");
+    browser.type_into("#m-date-month", "12");
+    browser.type_into("#m-date-year", "2026");
+    browser.type_into("#m-starts_time", "14:00");
+    browser.type_into("#m-ends_time", "15:30");
+    browser.type_into("#m-location", "Room 4, County Hall");
+    browser.click("#inv-0-include");
+    browser.type_into("#inv-0-name", "Sergeant Sample");
+    browser.type_into("#inv-0-email", "sergeant.sample@police.example");
+    ui.choose("#inv-0-agency", "police-south-wales");
+    browser.type_into("#inv-0-role", "exploitation lead");
+    browser.click_and_wait("#convene-submit");
+    assert_eq!(ui.errors(), "", "the meeting is convened");
+    assert!(
+        browser.current_url().starts_with(&context_url)
+            && browser.source().contains("The meeting is arranged"),
+        "{}",
+        ui.shown()
+    );
+    browser.click_and_wait("#meetings + p + .govuk-summary-card a[href^='/meetings/']");
+    assert!(
+        browser.source().contains(&format!(
+            "<a class=\"govuk-link\" href=\"/cases/{reference}\">{reference}</a>: Seen there with older men twice this month."
+        )),
+        "the child's line on the agenda: {}",
+        ui.shown()
+    );
+    ui.check("10h-exploitation-meeting");
+
+    // The police take a disruption action on the place, agreed on its page.
+    browser.goto(&context_url);
+    browser.click("#action-summary");
+    browser.type_into("#action-title", "Ask the licensing team to visit the owner");
+    browser.click("#action-disruption");
+    browser.type_into("#action-owner_name", "Sergeant Sample");
+    browser.type_into("#action-owner_email", "sergeant.sample@police.example");
+    ui.choose("#action-agency", "police-south-wales");
+    ui.submit("form[action$='/actions']");
+    assert_eq!(ui.errors(), "");
+    assert!(
+        browser
+            .text("#actions ~ .govuk-summary-card")
+            .contains("Ask the licensing team to visit the owner")
+            && browser
+                .text("#actions ~ .govuk-summary-card")
+                .contains("Disruption"),
+        "{}",
+        ui.shown()
+    );
+    ui.check("10i-context-action");
+
     // The chronology for a conference or court, as the service's own PDF, read back.
     let pdf = browser.download(&format!("{}/cases/{reference}/record.pdf", app.base));
     let text = pdf_extract::extract_text_from_mem(&pdf).expect("the PDF reads back");
