@@ -264,6 +264,18 @@ on_both_backends! {
         let meeting_page = web.get(&format!("/meetings/{meeting_at}")).body;
         assert!(meeting_page.contains("Multi-agency child exploitation meeting") && meeting_page.contains(&format!("href=\"/cases/{reference}\">{reference}</a>: Seen getting into cars here at night.")),
             "the agenda: the place and the child's line: {meeting_page}");
+        // Recorded on its page once held: back to the place, whose page keeps the record.
+        app.clock.set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 2, 15, 0, 0).single().expect("time"));
+        web.sign_in(&chair.email, TEST_PASSWORD);
+        let record_page = web.get(&format!("/meetings/{meeting_at}/record")).body;
+        let csrf = Web::hidden(&record_page, "csrf");
+        let case_id = case["id"].as_str().expect("id");
+        let recorded = web.post(&format!("/meetings/{meeting_at}/record"), &[("csrf", &csrf), ("form_token", &Web::hidden(&record_page, "form_token")),
+            ("summary", "Agreed patrols at the car park and a word with the station's managers."),
+            (&format!("section:{case_id}"), "Offer the youth service's detached team.")]);
+        assert_eq!((recorded.status, recorded.location.as_str()), (303, format!("{at}?done=exploitation_meeting_recorded").as_str()), "{}", recorded.body);
+        let page = web.get(&recorded.location).body;
+        assert!(page.contains("The meeting is recorded: its record is on this page") && page.contains("Agreed patrols at the car park"), "{page}");
 
         web.get(&format!("/language/cy?back={at}"));
         let page = web.get(&at).body;

@@ -655,6 +655,20 @@ on_both_backends! {
             assert!(text.contains(&p), "each names the context by its reference");
         }
 
+        // The team lead's dashboard lists it with the other overdue actions, by the context's
+        // reference, escalated; and so does its CSV.
+        let (s, d) = app.get(&lead.token, "/api/dashboard");
+        assert_eq!(s, 200, "{d}");
+        let listed = &d["overdue_context_actions"][0];
+        assert_eq!((listed["reference"].as_str(), listed["title"].as_str(), listed["escalated"].as_bool(), listed["working_days_overdue"].as_i64()),
+            (Some(p.as_str()), Some("Serve a closure notice on the manager"), Some(true), Some(3)), "{d}");
+        let web = support::web::Web::new(&app);
+        web.sign_in(&lead.email, TEST_PASSWORD);
+        let page = web.get("/dashboard").body;
+        assert!(page.contains(&format!("href=\"/contexts/{p}\"")) && page.contains("Serve a closure notice on the manager"), "{page}");
+        let csv = web.get("/dashboard/overdue_context_actions.csv").body;
+        assert!(csv.starts_with("context,title,disruption,owner_name") && csv.contains(&format!("{p},Serve a closure notice on the manager,true,PC Officer,police-south-wales,2026-12-24,3,true")), "{csv}");
+
         // Closed by the chair: done, with what was done; a second close is refused.
         let id = action["id"].as_str().expect("id");
         let close = format!("{path}/{id}/close");
@@ -667,5 +681,32 @@ on_both_backends! {
         let (_, view) = app.get(&lead.token, &format!("/api/contexts/{p}"));
         assert_eq!((view["actions"][0]["status"].as_str(), view["actions"][0]["close_note"].as_str(), view["actions"][0]["agreed_by"].as_str()),
             (Some("done"), Some("Notice served on 30 December."), Some("Chair North")));
+    }
+}
+
+on_both_backends! {
+    fn an_overdue_action_on_a_person_of_concern_goes_only_to_a_team_lead_given_the_role(base) {
+        let (app, sink) = app_with_sink(backend_of(base));
+        let chair = app.person("chair", "la-cardiff", "Team North", "Chair North");
+        let lead = app.person("team_lead", "la-cardiff", "Team North", "Lead North");
+        let svc = &app.service.state.services;
+        let grant = |email: &str| safeguard::domain::context::set_persons_of_concern(&mut app.conn(), &svc.audit_key, email, true, "test administrator", app.clock_now().naive_utc()).expect("role");
+        grant(&chair.email);
+        let (s, person) = app.post(&chair.token, "/api/contexts",
+            &json!({"kind": "person_of_concern", "name": "A man known as Uncle Tee", "description": "Drives a grey van; gives children vapes."}));
+        assert_eq!(s, 201, "{person}");
+        let x = person["reference"].as_str().expect("reference").to_string();
+        let (s, a) = app.post(&chair.token, &format!("/api/contexts/{x}/actions"), &json!({"title": "Check the van's registration", "disruption": true,
+            "owner_name": "PC Officer", "owner_email": "pc.officer@police.example", "due_date": "2026-12-24"}));
+        assert_eq!(s, 201, "{a}");
+        // The chair's team lead may not know of the person: nobody to tell, so it waits.
+        assert_eq!(at_run(&app, utc(2026, 12, 31, 7, 30), JobName::Escalation), "0 actions escalated; 1 had no team lead to tell; 0 held while their chair answers a request for more time");
+        grant(&lead.email);
+        assert_eq!(run_job(&app, JobName::Escalation), "1 actions escalated; 0 had no team lead to tell; 0 held while their chair answers a request for more time");
+        settle(&app, &sink);
+        let told = mail_to(&sink, &lead.email);
+        assert_eq!(told.len(), 1);
+        assert!(told[0].1.contains(&x) && told[0].1.contains("Check the van's registration") && !told[0].1.contains("Uncle Tee") && !told[0].1.contains("grey van"),
+            "the title and reference only: {}", told[0].1);
     }
 }

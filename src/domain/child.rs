@@ -101,24 +101,35 @@ fn written_as_name(w: &Word<'_>) -> bool {
 /// The words of `text` that name the child, as typed: the whole name, or a part of it as the
 /// rule above says. None when the text does not name the child.
 pub fn child_named_in(text: &str, child_name: &str, kind: Emailed) -> Option<String> {
-    let parts: Vec<String> = words(child_name)
-        .into_iter()
-        .map(|w| w.folded)
+    let written: Vec<String> = words(child_name).into_iter().map(|w| w.folded).collect();
+    let parts: Vec<String> = written
+        .iter()
         .filter(|w| !PLACEHOLDERS.contains(&w.as_str()))
+        .cloned()
         .collect();
     if parts.is_empty() {
         return None;
     }
     let found = words(text);
-    // The whole name, its parts in order.
-    if let Some(at) = found
-        .windows(parts.len())
-        .position(|win| win.iter().zip(&parts).all(|(w, p)| &w.folded == p))
-    {
-        let (first, last) = (&found[at], &found[at + parts.len() - 1]);
+    // The whole name, its parts in order: as written, then without the placeholder words of a
+    // synthetic name, unless what is left is a lone letter or two ("Demo Child A" is not named
+    // by every "a").
+    let whole = |name: &[String]| {
+        let at = found
+            .windows(name.len())
+            .position(|win| win.iter().zip(name).all(|(w, p)| &w.folded == p))?;
+        let (first, last) = (&found[at], &found[at + name.len() - 1]);
         let start = first.text.as_ptr() as usize - text.as_ptr() as usize;
         let end = last.text.as_ptr() as usize - text.as_ptr() as usize + last.text.len();
-        return Some(text[start..end].to_string());
+        Some(text[start..end].to_string())
+    };
+    if let Some(named) = whole(&written) {
+        return Some(named);
+    }
+    if parts.len() > 1 || parts[0].chars().count() >= 3 {
+        if let Some(named) = whole(&parts) {
+            return Some(named);
+        }
     }
     if kind == Emailed::PersonName && parts.len() > 1 {
         return None;
@@ -215,6 +226,18 @@ pub fn refuse_named(
 #[cfg(test)]
 mod name_tests {
     use super::{child_named_in, names_child, Emailed};
+
+    #[test]
+    fn a_synthetic_name_of_one_letter_is_named_only_in_full() {
+        assert_eq!(
+            child_named_in("Agreed a plan with a nurse", "Demo Child A", Emailed::Text),
+            None
+        );
+        assert_eq!(
+            child_named_in("Spoke to Demo Child A today", "Demo Child A", Emailed::Text),
+            Some("Demo Child A".to_string())
+        );
+    }
 
     #[test]
     fn finds_any_part_of_the_name_as_a_whole_word() {

@@ -20,7 +20,7 @@ use crate::storage::schema::{cases, context_links, contexts, users};
 use crate::storage::DbConn;
 
 pub const KINDS: &[&str] = &["place", "peer_group", "person_of_concern"];
-const PERSON_OF_CONCERN: &str = "person_of_concern";
+pub const PERSON_OF_CONCERN: &str = "person_of_concern";
 pub const REFERENCE_PREFIX: &str = "CTX-";
 
 #[derive(Debug, Clone, Deserialize)]
@@ -89,6 +89,21 @@ pub fn sees_persons_of_concern(conn: &mut DbConn, actor: &Actor) -> Result<bool,
         .get_result::<bool>(conn)
         .optional()?
         .unwrap_or(false))
+}
+
+/// Those of `people` who have the role: the only ones who may hear of a person of concern.
+pub fn with_the_role(
+    conn: &mut DbConn,
+    mut people: Vec<crate::storage::models::UserRow>,
+) -> Result<Vec<crate::storage::models::UserRow>, AppError> {
+    let ids: Vec<&str> = people.iter().map(|u| u.id.as_str()).collect();
+    let allowed: Vec<String> = users::table
+        .filter(users::id.eq_any(&ids))
+        .filter(users::sees_persons_of_concern.eq(true))
+        .select(users::id)
+        .load(conn)?;
+    people.retain(|u| allowed.contains(&u.id));
+    Ok(people)
 }
 
 /// Gives or withdraws the role (an administrator's command), with a security event in the

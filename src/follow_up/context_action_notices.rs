@@ -1,7 +1,8 @@
 //! Chasing a context's own actions, on the same days and rules as agreed actions
 //! (`action_notices`): a reminder before the due date, a notice after it, and word to a team
 //! lead once it has slipped. Each notice is marked on the action in the transaction that queues
-//! its email, so it goes once. The emails name the action and the context's reference only.
+//! its email, so it goes once. The emails name the action and the context's reference only, and
+//! an action on a person of concern goes only to team leads given the role.
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde_json::json;
@@ -38,7 +39,8 @@ impl Chased {
     }
 }
 
-type Candidate = (ContextActionRow, String, String);
+/// An action with its context's reference, authority and kind.
+type Candidate = (ContextActionRow, String, String, String);
 
 /// Which mark a scan looks for: each notice has its own column, so each goes once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +64,7 @@ fn open_due(
             ContextActionRow::as_select(),
             contexts::reference,
             contexts::authority_code,
+            contexts::kind,
         ))
         .into_boxed();
     if let Some(f) = from {
@@ -79,7 +82,7 @@ fn notify(
     svc: &Services,
     conn: &mut DbConn,
     notice: Notice,
-    (action, reference, _): &Candidate,
+    (action, reference, ..): &Candidate,
     now: DateTime<Utc>,
 ) -> Result<bool, AppError> {
     if action.owner_email.is_none() {
@@ -154,19 +157,31 @@ fn team_leads(conn: &mut DbConn, user_id: &str) -> Result<Vec<UserRow>, AppError
 
 /// Whom a slipping action goes to: the owner's team leads, for a user of the service; else
 /// those of the person who agreed it; failing both, the team leads (or else the senior
-/// managers) of the authority that recorded the context.
+/// managers) of the authority that recorded the context. For a person of concern, only those
+/// of each who have the role.
 fn recipients(
     conn: &mut DbConn,
     action: &ContextActionRow,
     authority: &str,
+    person_of_concern: bool,
 ) -> Result<Vec<UserRow>, AppError> {
+    // A person of concern is heard of only by those given the role, at each step.
+    let allowed = |conn: &mut DbConn, leads: Vec<UserRow>| {
+        if person_of_concern {
+            crate::domain::context::with_the_role(conn, leads)
+        } else {
+            Ok(leads)
+        }
+    };
     for who in action.owner_user_id.iter().chain([&action.created_by]) {
         let leads = team_leads(conn, who)?;
+        let leads = allowed(conn, leads)?;
         if !leads.is_empty() {
             return Ok(leads);
         }
     }
-    authority_leads(conn, authority)
+    let leads = authority_leads(conn, authority)?;
+    allowed(conn, leads)
 }
 
 /// Open actions due on or before `threshold` go to a team lead, once.
@@ -177,8 +192,9 @@ pub fn escalate(
     now: DateTime<Utc>,
 ) -> Result<Chased, AppError> {
     let mut chased = Chased::default();
-    for (action, reference, authority) in open_due(conn, Scan::Escalation, None, threshold)? {
-        let leads = match recipients(conn, &action, &authority) {
+    for (action, reference, authority, kind) in open_due(conn, Scan::Escalation, None, threshold)? {
+        let person_of_concern = kind == crate::domain::context::PERSON_OF_CONCERN;
+        let leads = match recipients(conn, &action, &authority, person_of_concern) {
             Ok(l) => l,
             Err(e) => {
                 chased.tally(Err(e), &action.id);

@@ -124,6 +124,8 @@ pub fn may_view(actor: &Actor) -> Result<(), AppError> {
 pub struct Lists {
     pub overdue_steps: Vec<OverdueStep>,
     pub overdue_actions: Vec<OverdueAction>,
+    /// Contexts' own actions overdue (not the digest's: it is about children's cases).
+    pub overdue_context_actions: Vec<overdue::OverdueContextAction>,
     pub reviews_due: Vec<ReviewDue>,
     pub turning_18: Vec<TurningEighteen>,
     pub undelivered: Vec<overdue::Undelivered>,
@@ -136,9 +138,14 @@ pub struct Lists {
 }
 
 impl Lists {
-    /// Every case the lists name, for the access log.
+    /// Every case (and context) the lists name, for the access log.
     pub fn case_ids(&self) -> Vec<&str> {
         let mut ids = self.digest_case_ids();
+        ids.extend(
+            self.overdue_context_actions
+                .iter()
+                .map(|a| a.context_id.as_str()),
+        );
         ids.extend(
             self.unacknowledged_referrals
                 .iter()
@@ -202,6 +209,12 @@ pub fn lists(
     Ok(Lists {
         overdue_steps: overdue::overdue_steps(conn, engine, scope, now)?,
         overdue_actions: overdue::overdue_actions(conn, &engine.calendar, scope, today)?,
+        overdue_context_actions: overdue::overdue_context_actions(
+            conn,
+            &engine.calendar,
+            scope,
+            today,
+        )?,
         reviews_due: overdue::reviews_due(conn, engine, scope, now, review_until)?,
         turning_18: overdue::turning_18(conn, scope, today, birthday_until)?,
         undelivered: overdue::undelivered(conn, scope)?,
@@ -443,6 +456,11 @@ pub fn csv_case_ids<'a>(dashboard: &'a Dashboard, list: &str) -> Vec<&'a str> {
             .iter()
             .map(|a| a.case_id.as_str())
             .collect(),
+        "overdue_context_actions" => l
+            .overdue_context_actions
+            .iter()
+            .map(|a| a.context_id.as_str())
+            .collect(),
         "reviews_due" => l.reviews_due.iter().map(|r| r.case_id.as_str()).collect(),
         "turning_18" => l.turning_18.iter().map(|t| t.case_id.as_str()).collect(),
         "risk_reviews_due" => l
@@ -481,6 +499,12 @@ pub fn csv(dashboard: &Dashboard, list: &str) -> Result<String, AppError> {
             row(strs(&["reference", "title", "owner_name", "agency", "due_date", "working_days_overdue", "escalated"]))?;
             for a in &dashboard.lists.overdue_actions {
                 row(vec![a.reference.clone(), a.title.clone(), a.owner_name.clone(), opt(&a.agency), a.due_date.to_string(), a.working_days_overdue.to_string(), a.escalated.to_string()])?;
+            }
+        }
+        "overdue_context_actions" => {
+            row(strs(&["context", "title", "disruption", "owner_name", "agency", "due_date", "working_days_overdue", "escalated"]))?;
+            for a in &dashboard.lists.overdue_context_actions {
+                row(vec![a.reference.clone(), a.title.clone(), a.disruption.to_string(), a.owner_name.clone(), opt(&a.agency), a.due_date.to_string(), a.working_days_overdue.to_string(), a.escalated.to_string()])?;
             }
         }
         "reviews_due" => {
@@ -531,7 +555,7 @@ pub fn csv(dashboard: &Dashboard, list: &str) -> Result<String, AppError> {
             return Err(AppError::bad_request(
                 "unknown_list",
                 "list",
-                format!("{other:?} is not a list; lists are overdue_steps, overdue_actions, reviews_due, turning_18, risk_reviews_due, return_interviews_due, timeliness, wales_figures"),
+                format!("{other:?} is not a list; lists are overdue_steps, overdue_actions, overdue_context_actions, reviews_due, turning_18, risk_reviews_due, return_interviews_due, timeliness, wales_figures"),
             ))
         }
     }

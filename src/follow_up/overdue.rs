@@ -53,6 +53,22 @@ pub struct OverdueAction {
     pub escalated: bool,
 }
 
+/// An open action on a context whose due date has passed. Persons of concern are left out:
+/// the lists go to readers who may not have the role.
+#[derive(Debug, Clone, Serialize)]
+pub struct OverdueContextAction {
+    pub context_id: String,
+    pub reference: String,
+    pub action_id: String,
+    pub title: String,
+    pub disruption: bool,
+    pub owner_name: String,
+    pub agency: Option<String>,
+    pub due_date: NaiveDate,
+    pub working_days_overdue: i64,
+    pub escalated: bool,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ReviewDue {
     pub case_id: String,
@@ -153,6 +169,45 @@ pub fn overdue_steps(
                 step_cy,
                 due_at: due,
             })
+        })
+        .collect())
+}
+
+/// Open actions on contexts (of the scope's authority) whose due date has passed, most overdue
+/// first; none on a person of concern.
+pub fn overdue_context_actions(
+    conn: &mut DbConn,
+    calendar: &WorkingCalendar,
+    scope: &Scope,
+    today: NaiveDate,
+) -> Result<Vec<OverdueContextAction>, AppError> {
+    use crate::storage::models::ContextActionRow;
+    use crate::storage::schema::{context_actions, contexts};
+    let mut query = context_actions::table
+        .inner_join(contexts::table)
+        .filter(context_actions::status.eq(crate::domain::context_action::OPEN))
+        .filter(context_actions::due_date.lt(today))
+        .filter(contexts::kind.ne(crate::domain::context::PERSON_OF_CONCERN))
+        .select((ContextActionRow::as_select(), contexts::reference))
+        .order(context_actions::due_date)
+        .into_boxed();
+    if let Scope::Authority(a) = scope {
+        query = query.filter(contexts::authority_code.eq(a.clone()));
+    }
+    let rows: Vec<(ContextActionRow, String)> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(a, reference)| OverdueContextAction {
+            working_days_overdue: calendar.working_days_between(a.due_date, today),
+            context_id: a.context_id,
+            reference,
+            action_id: a.id,
+            title: a.title,
+            disruption: a.disruption,
+            owner_name: a.owner_name,
+            agency: a.agency_code,
+            due_date: a.due_date,
+            escalated: a.escalated_at.is_some(),
         })
         .collect())
 }

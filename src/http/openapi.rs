@@ -154,7 +154,7 @@ pub fn document(meeting_kinds: &[String]) -> Value {
             "/api/dashboard": {"get": {"summary": "team leads and senior managers: overdue steps and actions, reviews due in 10 working days, 18th birthdays in 6 months, timeliness per team and authority over a period, and the figures Wales reports (wales_figures)",
                 "parameters": [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}}, {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}],
                 "responses": responses("dashboard", &[("400", "invalid_date or invalid_period"), ("403", "not a team lead or senior manager")])}},
-            "/api/dashboard/{list}": {"get": {"summary": "one dashboard list as CSV: overdue_steps.csv, overdue_actions.csv, reviews_due.csv, turning_18.csv, timeliness.csv, wales_figures.csv",
+            "/api/dashboard/{list}": {"get": {"summary": "one dashboard list as CSV: overdue_steps.csv, overdue_actions.csv, overdue_context_actions.csv, reviews_due.csv, turning_18.csv, timeliness.csv, wales_figures.csv",
                 "parameters": [{"name": "list", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}}, {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}],
                 "responses": responses("CSV", &[("400", "unknown_list, invalid_date"), ("403", "not a team lead or senior manager")])}},
             "/api/meetings": {"post": {"summary": "convene a meeting for one or more children; queues invitations (with calendar files) and reminders",

@@ -589,14 +589,24 @@ pub async fn record(
             | Err(AppError::Conflict {
                 code: "form_already_sent",
                 ..
-            }) => Ok(Some(Ok(view["cases"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|c| c["id"].is_string())
-                .and_then(|c| c["reference"].as_str())
-                .unwrap_or_default()
-                .to_string()))),
+            }) => Ok(Some(Ok(
+                match view["agenda"].as_array().and_then(|a| a.first()) {
+                    // A meeting about contexts goes back to its first context, whose page has
+                    // the record and where its actions are agreed.
+                    Some(context) => format!(
+                        "/contexts/{}?done=exploitation_meeting_recorded",
+                        context["reference"].as_str().unwrap_or_default()
+                    ),
+                    None => view["cases"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .find(|c| c["id"].is_string())
+                        .and_then(|c| c["reference"].as_str())
+                        .map(|r| format!("/cases/{r}?done=meeting_recorded"))
+                        .unwrap_or_default(),
+                },
+            ))),
             Err(e) => {
                 let errors = errors_for(s, &lang, &view, &e);
                 let data = page_data(s, conn, &user, &lang, &view, Some(&form), None, errors)?;
@@ -606,11 +616,11 @@ pub async fn record(
     })
     .await?;
     Ok(match outcome {
-        Some(Ok(reference)) if reference.is_empty() => see_other(&format!(
+        Some(Ok(back)) if back.is_empty() => see_other(&format!(
             "/meetings/{}",
             req.match_info().get("id").unwrap_or("")
         )),
-        Some(Ok(reference)) => see_other(&format!("/cases/{reference}?done=meeting_recorded")),
+        Some(Ok(back)) => see_other(&back),
         Some(Err((status, data))) => render(&state, &page, status, data),
         None => super::not_found_page(&state, &page),
     })

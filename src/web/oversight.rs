@@ -101,6 +101,7 @@ pub async fn dashboard(
         "period_from": d.period_from.to_string(), "period_to": d.period_to.to_string(),
         "overdue_steps": d.lists.overdue_steps.iter().map(|s| json!({"reference": s.reference, "step": if lang == Language::Welsh { &s.step_cy } else { &s.step }, "due": when(s.due_at), "days": s.working_days_overdue})).collect::<Vec<_>>(),
         "overdue_actions": d.lists.overdue_actions.iter().map(|a| json!({"reference": a.reference, "title": state.services.engine.action_title(a.kind.as_deref(), &a.title, lang), "owner": a.owner_name, "due": day(a.due_date), "days": a.working_days_overdue, "escalated": a.escalated})).collect::<Vec<_>>(),
+        "overdue_context_actions": d.lists.overdue_context_actions.iter().map(|a| json!({"reference": a.reference, "title": a.title, "disruption": a.disruption, "owner": a.owner_name, "due": day(a.due_date), "days": a.working_days_overdue, "escalated": a.escalated})).collect::<Vec<_>>(),
         "reviews_due": d.lists.reviews_due.iter().map(|r| json!({"reference": r.reference, "review": if lang == Language::Welsh { &r.review_cy } else { &r.review }, "due": when(r.due_at), "overdue": r.overdue})).collect::<Vec<_>>(),
         "undelivered": d.lists.undelivered.iter().map(|u| json!({"reference": u.reference, "kind": state.services.mailer.templates.kind_title(&u.kind, lang), "recipient": u.recipient, "failed": u.failed})).collect::<Vec<_>>(),
         "unacknowledged_referrals": d.lists.unacknowledged_referrals.iter().map(|r| json!({
