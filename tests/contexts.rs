@@ -226,7 +226,7 @@ on_both_backends! {
             ("disruption", "yes"), ("owner_name", "PC Officer"), ("owner_email", "pc.officer@police.example"), ("agency", "police-south-wales")]);
         let refused = post_action("Move people on from the station car park");
         assert_eq!(refused.status, 422, "{}", refused.body);
-        assert_eq!(error_at_field(&refused.body), "The title names the context, and it goes into emails. Say what is to be done without naming it: the context’s reference is sent beside the title.");
+        assert_eq!(error_at_field(&refused.body), "This names a place, group or person recorded as a context, and it goes into emails. Say it without naming them: the context’s reference is sent with it.");
         assert!(refused.body.contains("pc.officer@police.example"), "what was typed is kept");
         let done = post_action("Patrol at night and move adults on");
         assert_eq!((done.status, done.location.as_str()), (303, format!("{at}?done=context_action_agreed").as_str()), "{}", done.body);
@@ -349,19 +349,29 @@ on_both_backends! {
             "summary": "Agreed a joint disruption plan for the arcade and return-home interviews for each child.",
             "sections": [{"case": ra, "text": "Refer to the youth service's detached team."}, {"case": rb, "text": "Sexual health appointment with the school nurse."}],
             "context_actions": actions}));
+        let (s, e) = app.post(&lead.token, &format!("/api/meetings/{mid}/record"), &json!({
+            "summary": "Agreed patrols around the arcade on Queen Street for the month."}));
+        assert_eq!((s, e["code"].as_str(), e["field"].as_str()), (422, Some("context_named"), Some("summary")),
+            "the record goes to everyone invited: it may not name the place: {e}");
+        let (s, e) = record(json!([{"context": p, "action": {"title": "Patrol at night", "owner_user_id": stranger.id, "owner_name": ""}}]));
+        assert_eq!((s, e["code"].as_str(), e["field"].as_str()), (422, Some("owner_cannot_see_context"), Some("context_actions[0].action.owner_user_id")), "{e}");
         let (s, e) = record(json!([{"context": p, "action": {"title": "Patrol at night", "owner_name": "PC Officer", "owner_email": "pc.officer@police.example", "colour": "red"}}]));
         assert_eq!(s, 400, "a field no action has is refused: {e}");
         let (s, e) = record(json!([{"context": p, "action": {"title": "Close the arcade on Queen Street at night", "owner_name": "PC Officer", "owner_email": "pc.officer@police.example"}}]));
         assert_eq!((s, e["code"].as_str(), e["field"].as_str()), (422, Some("context_named"), Some("context_actions[0].action.title")), "{e}");
         assert_eq!(app.get(&lead.token, &format!("/api/meetings/{mid}")).1["status"], "scheduled", "a refused action leaves nothing of the record written");
-        let (s, e) = record(json!([{"context": p, "action": {"title": "Patrol Queen Street", "disruption": true, "owner_name": "PC Officer", "owner_email": "pc.officer@police.example"}}]));
+        let (s, e) = record(json!([{"context": p, "action": {"title": "Patrol the area at night", "disruption": true, "owner_name": "PC Officer", "owner_email": "pc.officer@police.example"}}]));
         assert_eq!(s, 200, "{e}");
         let (_, v) = app.get(&lead.token, &format!("/api/contexts/{p}"));
         assert_eq!((v["meetings"][0]["id"].as_str(), v["meetings"][0]["status"].as_str()), (Some(mid.as_str()), Some("held")), "{v}");
         assert!(v["meetings"][0]["record_summary"].as_str().is_some_and(|t| t.contains("joint disruption plan")), "the record goes to the context");
-        assert_eq!(v["actions"][0]["title"], "Patrol Queen Street");
+        // A chair of the authority who sees the place, but no child of the meeting, is not shown it.
+        let east = app.person("chair", "la-cardiff", "Team East", "Chair East Cardiff");
+        let (s, v) = app.get(&east.token, &format!("/api/contexts/{p}"));
+        assert_eq!((s, v["meetings"].as_array().map(Vec::len)), (200, Some(0)), "{v}");
+        assert_eq!(v["actions"][0]["title"], "Patrol the area at night");
         let (_, seen) = app.get(&north.token, &format!("/api/meetings/{mid}"));
-        assert_eq!(seen["agenda"][0]["actions"][0]["title"], "Patrol Queen Street", "the agenda shows what the meeting agreed on the place");
+        assert_eq!(seen["agenda"][0]["actions"][0]["title"], "Patrol the area at night", "the agenda shows what the meeting agreed on the place");
         let (_, history) = app.get(&north.token, &format!("/api/cases/{ra}/history"));
         let text = history.to_string();
         assert!(text.contains("detached team") && !text.contains("Sexual health appointment"), "each child's case keeps its own section only");

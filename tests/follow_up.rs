@@ -696,6 +696,9 @@ on_both_backends! {
             &json!({"kind": "person_of_concern", "name": "A man known as Uncle Tee", "description": "Drives a grey van; gives children vapes."}));
         assert_eq!(s, 201, "{person}");
         let x = person["reference"].as_str().expect("reference").to_string();
+        let (s, e) = app.post(&chair.token, &format!("/api/contexts/{x}/actions"), &json!({"title": "Speak to Tee's landlord",
+            "owner_name": "PC Officer", "owner_email": "pc.officer@police.example"}));
+        assert_eq!((s, e["code"].as_str(), e["field"].as_str()), (422, Some("context_named"), Some("title")), "a part of the person's name is refused too: {e}");
         let (s, a) = app.post(&chair.token, &format!("/api/contexts/{x}/actions"), &json!({"title": "Check the van's registration", "disruption": true,
             "owner_name": "PC Officer", "owner_email": "pc.officer@police.example", "due_date": "2026-12-24"}));
         assert_eq!(s, 201, "{a}");

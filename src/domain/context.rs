@@ -21,6 +21,7 @@ use crate::storage::DbConn;
 
 pub const KINDS: &[&str] = &["place", "peer_group", "person_of_concern"];
 pub const PERSON_OF_CONCERN: &str = "person_of_concern";
+pub const PLACE: &str = "place";
 pub const REFERENCE_PREFIX: &str = "CTX-";
 
 #[derive(Debug, Clone, Deserialize)]
@@ -478,7 +479,7 @@ pub fn read(
         &ctx.id,
         crate::time::wales::london_date(intent.now),
     )?;
-    let meetings = super::exploitation_meeting::meetings_about(conn, &ctx.id)?;
+    let meetings = super::exploitation_meeting::meetings_about(conn, actor, &ctx.id)?;
     Ok(ContextView {
         actions,
         meetings,

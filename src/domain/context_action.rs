@@ -4,21 +4,22 @@
 //! those who may manage actions and may see the context, owned by a user of the service or
 //! someone reached by email, and chased as agreed actions are (`follow_up`). The owner's
 //! emails carry the action's title and the context's reference, never a word of the context:
-//! its name, kind, description and linked children stay in the service, and a title that names
-//! the context or a child linked to it is refused.
+//! its name, kind, description and linked children stay in the service, and a title or owner
+//! that names the context or a child linked to it is refused. An owner who is a user of the
+//! service must be one who may open the context.
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::agreed_action::{due_date_of, known_agency, may_manage, resolve_owner, title_of};
-use super::child::{refuse_named, Emailed};
+use super::child::{child_named_in, refuse_named, Emailed};
 use super::unit_of_work::{self, Intent};
 use super::{context, Services};
 use crate::error::AppError;
 use crate::i18n::Language;
 use crate::identity::Actor;
-use crate::storage::models::{ContextActionRow, ContextRow};
+use crate::storage::models::{CaseRow, ContextActionRow, ContextRow};
 use crate::storage::schema::{context_actions, users};
 use crate::storage::DbConn;
 use crate::time::wales::{date_in_sentence, london_date, long_date, Before};
@@ -124,28 +125,88 @@ pub fn may_close(actor: &Actor, action: &ContextActionView) -> bool {
     may_agree(actor) || action.owner_user_id.as_deref() == Some(actor.id.as_str())
 }
 
-/// The emails carry the title; it may name neither the context nor a child linked to it that
-/// the person agreeing it may see (those they may not see they cannot be asked about).
-fn refuse_revealing(
-    conn: &mut DbConn,
-    actor: &Actor,
-    ctx: &ContextRow,
-    title: &str,
+/// What an action's words may not name, for they go into emails: the contexts and children
+/// it is agreed among (the context and the children linked to it the agreeing person may see,
+/// or every context and child of the meeting that agreed it), and the meeting, if one did.
+pub struct About<'a> {
+    pub meeting_id: Option<&'a str>,
+    pub contexts: &'a [ContextRow],
+    pub children: &'a [CaseRow],
+}
+
+/// Refuses `text` if it names one of `contexts`. A person or a group is found as a child's name
+/// is (`child_named_in`: the whole name, or a part of it written as a name); a place by its
+/// whole name, whose words ("the arcade", "the station") are the partners' ordinary words.
+pub fn refuse_context_names(
+    text: &str,
+    field: &str,
+    contexts: &[ContextRow],
 ) -> Result<(), AppError> {
-    if title
-        .to_lowercase()
-        .contains(&ctx.name.trim().to_lowercase())
-    {
-        return Err(AppError::unprocessable(
-            "context_named",
-            "title",
-            "the title names the context, and it goes into emails; the context's reference is sent beside it",
-        ));
-    }
-    for child in context::visible_children(conn, actor, &ctx.id)? {
-        refuse_named(title, &child.child_name, "title", Emailed::Text)?;
+    refuse_named_context(text, field, contexts, Emailed::Text)
+}
+
+fn refuse_named_context(
+    text: &str,
+    field: &str,
+    contexts: &[ContextRow],
+    kind: Emailed,
+) -> Result<(), AppError> {
+    for ctx in contexts {
+        let named = if ctx.kind == context::PLACE {
+            let name = ctx.name.trim().to_lowercase();
+            !name.is_empty() && text.to_lowercase().contains(&name)
+        } else {
+            child_named_in(text, &ctx.name, kind).is_some()
+        };
+        if named {
+            return Err(AppError::unprocessable(
+                "context_named",
+                field,
+                format!(
+                    "{field} names a context, and it goes into emails; use the context's reference"
+                ),
+            ));
+        }
     }
     Ok(())
+}
+
+fn refuse_revealing(title: &str, owner_name: &str, about: &About<'_>) -> Result<(), AppError> {
+    refuse_named_context(title, "title", about.contexts, Emailed::Text)?;
+    refuse_named_context(
+        owner_name,
+        "owner_name",
+        about.contexts,
+        Emailed::PersonName,
+    )?;
+    for child in about.children {
+        refuse_named(title, &child.child_name, "title", Emailed::Text)?;
+        refuse_named(
+            owner_name,
+            &child.child_name,
+            "owner_name",
+            Emailed::PersonName,
+        )?;
+    }
+    Ok(())
+}
+
+/// An owner who is a user of the service must be one who may open the context: their emails
+/// and the page they lead to are about it.
+fn owner_may_see(conn: &mut DbConn, owner_user_id: &str, ctx: &ContextRow) -> Result<(), AppError> {
+    let user: crate::storage::models::UserRow = users::table
+        .find(owner_user_id)
+        .select(crate::storage::models::UserRow::as_select())
+        .get_result(conn)?;
+    match context::visible(conn, &user.actor()?, &ctx.id) {
+        Ok(_) => Ok(()),
+        Err(AppError::NotFound(_)) => Err(AppError::unprocessable(
+            "owner_cannot_see_context",
+            "owner_user_id",
+            "the owner may not open this context; choose someone who may, or give an email address",
+        )),
+        Err(e) => Err(e),
+    }
 }
 
 /// Agrees an action on a context the person may see, and emails its owner (title and
@@ -167,7 +228,13 @@ pub fn agree(
         if let Some(token) = form_token {
             super::form_token::claim(conn, token, &actor.id, intent.now.naive_utc())?;
         }
-        let row = agree_on(svc, conn, actor, &ctx, req, None, intent.now)?;
+        let children = context::visible_children(conn, actor, &ctx.id)?;
+        let about = About {
+            meeting_id: None,
+            contexts: std::slice::from_ref(&ctx),
+            children: &children,
+        };
+        let row = agree_on(svc, conn, actor, &ctx, req, &about, intent.now)?;
         if let Some(token) = form_token {
             super::form_token::finish(conn, token, &ctx.reference)?;
         }
@@ -183,7 +250,7 @@ pub fn agree_on(
     actor: &Actor,
     ctx: &ContextRow,
     req: &NewContextAction,
-    meeting_id: Option<&str>,
+    about: &About<'_>,
     now: DateTime<Utc>,
 ) -> Result<ContextActionRow, AppError> {
     let title = title_of(&req.title)?;
@@ -194,7 +261,6 @@ pub fn agree_on(
         req.due_working_days,
         london_date(now),
     )?;
-    refuse_revealing(conn, actor, ctx, &title)?;
     let owner = resolve_owner(
         conn,
         &req.owner_name,
@@ -202,6 +268,10 @@ pub fn agree_on(
         req.owner_user_id.as_deref(),
         &|f| f.to_string(),
     )?;
+    refuse_revealing(&title, &owner.name, about)?;
+    if let Some(id) = &owner.user_id {
+        owner_may_see(conn, id, ctx)?;
+    }
     let outside = match &owner.email {
         Some(email) => super::addresses::outside(
             &svc.engine.agencies.current(),
@@ -213,7 +283,8 @@ pub fn agree_on(
         ),
         None => Vec::new(),
     };
-    super::addresses::confirm(&outside, &req.confirm_addresses_rationale)?;
+    let addresses_rationale =
+        super::addresses::confirm(&outside, &req.confirm_addresses_rationale)?;
     let row = ContextActionRow {
         id: uuid::Uuid::now_v7().to_string(),
         context_id: ctx.id.clone(),
@@ -233,7 +304,8 @@ pub fn agree_on(
         reminder_sent_at: None,
         overdue_notice_at: None,
         escalated_at: None,
-        meeting_id: meeting_id.map(str::to_string),
+        meeting_id: about.meeting_id.map(str::to_string),
+        addresses_rationale,
     };
     diesel::insert_into(context_actions::table)
         .values(&row)

@@ -454,6 +454,7 @@ pub struct ContextActionRow {
     pub reminder_sent_at: Option<NaiveDateTime>,
     pub overdue_notice_at: Option<NaiveDateTime>,
     pub escalated_at: Option<NaiveDateTime>,
+    pub addresses_rationale: Option<String>,
     /// The exploitation meeting that agreed it, if one did.
     pub meeting_id: Option<String>,
 }

@@ -613,6 +613,7 @@ diesel::table! {
         reminder_sent_at -> Nullable<Timestamp>,
         overdue_notice_at -> Nullable<Timestamp>,
         escalated_at -> Nullable<Timestamp>,
+        addresses_rationale -> Nullable<Text>,
         meeting_id -> Nullable<Text>,
     }
 }

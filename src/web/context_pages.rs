@@ -261,7 +261,9 @@ fn new_action_data(state: &AppState, lang: &str, refused: Option<&Refused<'_>>) 
             "owner_name": error_at(state, lang, refused, "action-owner_name"),
             "owner_email": error_at(state, lang, refused, "action-owner_email"),
             "agency": error_at(state, lang, refused, "action-agency"),
+            "confirm_addresses_rationale": error_at(state, lang, refused, "action-confirm_addresses_rationale"),
         },
+        "confirm_addresses_rationale": typed(refused, "action-", "confirm_addresses_rationale"),
     })
 }
 
@@ -421,7 +423,7 @@ async fn on_context(
                         agency: optional(&form, "agency"),
                         due_date: due.map(|d| d.to_string()),
                         due_working_days: None,
-                        confirm_addresses_rationale: None,
+                        confirm_addresses_rationale: optional(&form, "confirm_addresses_rationale"),
                     };
                     let token = text(&form, "form_token");
                     context_action::agree(

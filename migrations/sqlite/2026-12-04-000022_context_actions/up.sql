@@ -20,7 +20,9 @@ CREATE TABLE context_actions (
     close_note TEXT,
     reminder_sent_at TIMESTAMP,
     overdue_notice_at TIMESTAMP,
-    escalated_at TIMESTAMP
+    escalated_at TIMESTAMP,
+    -- Why an owner's address outside their agency's email domains is right, when it is.
+    addresses_rationale TEXT
 );
 CREATE INDEX context_actions_context ON context_actions(context_id);
 CREATE INDEX context_actions_open ON context_actions(status, due_date);

@@ -237,6 +237,8 @@ fn record_in(
             ));
         }
         refuse_child_names(&summary, "summary", &case_rows)?;
+        let contexts = crate::domain::exploitation_meeting::contexts_of(conn, id)?;
+        crate::domain::context_action::refuse_context_names(&summary, "summary", &contexts)?;
         // The sections: one per child at most, for a child of this meeting the recorder may see
         // (anything else is refused alike, so a refusal tells of no child).
         let mut sections: Vec<(&CaseRow, String)> = Vec::new();
@@ -269,6 +271,7 @@ fn record_in(
                 ));
             }
             refuse_child_names(&text, &field, &case_rows)?;
+            crate::domain::context_action::refuse_context_names(&text, &field, &contexts)?;
             sections.push((case, text));
         }
         let next = match &req.next_meeting_at {
@@ -368,7 +371,7 @@ fn record_in(
             conn,
             touched,
             actor,
-            &held,
+            (&held, &contexts, &case_rows),
             &req.context_actions,
             now,
         )?;
