@@ -1024,6 +1024,99 @@ fn a_chair_a_partner_and_a_team_lead_use_the_pages() {
     ui.check("11b-break-glass-refused");
     ui.sign_out();
 
+    // Three children in two authorities at the arcade (set up through the API): another
+    // Cardiff team's child, and a Swansea child her chair links once she is involved in the
+    // first; and a person of concern the Cardiff chair, given the role, records and links.
+    let context_ref = context_url.rsplit('/').next().unwrap_or("").to_string();
+    let link = |token: &str, context: &str, case: &str| {
+        let (s, l) = app.post(token, &format!("/api/contexts/{context}/links"), &json!({
+            "case": case, "reason": "Seen at the arcade late on school nights.", "information": "Police patrol, 26 November"}));
+        assert_eq!(s, 201, "{l}");
+    };
+    let other_team = app.person("chair", "la-cardiff", "North team", "Chair Three");
+    let bravo = app.create_case(
+        &other_team.token,
+        merge(child(), json!({"name": "Test Child Bravo"})),
+        report_facts(),
+    );
+    let bravo_ref = bravo["reference"].as_str().expect("reference").to_string();
+    link(&other_team.token, &context_ref, &bravo_ref);
+    let version = app.get(&chair.token, &format!("/api/cases/{reference}")).1["version"].clone();
+    let (s, r) = app.post(&chair.token, &format!("/api/cases/{reference}/involvements"),
+        &json!({"expected_version": version, "agency": "la-swansea", "role": "chair", "user_email": swansea.email}));
+    assert_eq!(s, 201, "{r}");
+    let charlie = app.create_case(
+        &swansea.token,
+        merge(
+            child(),
+            json!({"name": "Test Child Charlie",
+        "located_authority": "la-swansea", "residence_authority": "la-swansea"}),
+        ),
+        report_facts(),
+    );
+    let charlie_ref = charlie["reference"]
+        .as_str()
+        .expect("reference")
+        .to_string();
+    link(&swansea.token, &context_ref, &charlie_ref);
+    let grant = |email: &str| {
+        let svc = &app.service.state.services;
+        safeguard::domain::context::set_persons_of_concern(
+            &mut app.conn(),
+            &svc.audit_key,
+            email,
+            true,
+            "test administrator",
+            app.clock_now().naive_utc(),
+        )
+        .expect("the role");
+    };
+    grant(&chair.email);
+    let (s, person) = app.post(&chair.token, "/api/contexts", &json!({"kind": "person_of_concern",
+        "name": "A man known as Uncle Tee", "description": "Drives a grey van; gives children vapes."}));
+    assert_eq!(s, 201, "{person}");
+    let person_ref = person["reference"].as_str().expect("reference").to_string();
+    link(&chair.token, &person_ref, &reference);
+    // The Swansea chair sees on the place's page her own child and the Cardiff child she is
+    // involved in; of the other Cardiff team's child, nothing, not even a count.
+    ui.sign_in(&swansea.email, TEST_PASSWORD);
+    browser.goto(&context_url);
+    let page = browser.source();
+    assert!(
+        page.contains(&format!("href=\"/cases/{charlie_ref}\""))
+            && page.contains(&format!("href=\"/cases/{reference}\""))
+            && !page.contains(&bravo_ref)
+            && !page.contains("Bravo"),
+        "{}",
+        ui.shown()
+    );
+    assert_eq!(
+        browser.run("return document.querySelectorAll('#children ~ .govuk-summary-card[id^=link-]').length;", json!([])),
+        json!(2),
+        "two children's cards, no more"
+    );
+    ui.check("11c-place-across-authorities");
+    // The person of concern answers as not found until an administrator gives her the role.
+    let person_url = format!("{}/contexts/{person_ref}", app.base);
+    browser.goto(&person_url);
+    assert!(
+        browser.title().contains("Page not found") || browser.title().contains("Heb ddod o hyd"),
+        "{}",
+        browser.title()
+    );
+    grant(&swansea.email);
+    browser.goto(&person_url);
+    assert!(
+        browser.source().contains("A man known as Uncle Tee")
+            && browser
+                .source()
+                .contains(&format!("href=\"/cases/{reference}\"")),
+        "{}",
+        ui.shown()
+    );
+    ui.check("11d-person-of-concern-with-the-role");
+    ui.sign_out();
+
     // The team lead's dashboard shows the other action overdue once its date has passed.
     app.clock.set(
         chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 14, 9, 0, 0)
