@@ -199,6 +199,18 @@ struct Ledger {
     events: Vec<Event>,
     meetings: Vec<MeetingForm>,
     episodes: Vec<Episode>,
+    /// The place the clients agree actions on, and those actions.
+    context: String,
+    context_actions: Vec<ContextAction>,
+}
+
+/// An action agreed through the API on a context; its owner's email is queued in the same unit
+/// of work.
+#[derive(Debug, Clone)]
+struct ContextAction {
+    title: String,
+    owner_email: String,
+    outcome: Outcome,
 }
 
 /// A missing episode recorded through the API on a case past its strategy discussion; it
@@ -436,6 +448,34 @@ fn clients(
                         if died {
                             return;
                         }
+                        // And an action on the place, with its owner's email.
+                        let context = ledger.lock().expect("ledger").context.clone();
+                        let title = format!("Crash patrol {round}x{n}");
+                        let owner_email = format!("crash.owner.{round}x{n}@police.example");
+                        let outcome = match api(
+                            &base,
+                            api_token,
+                            "POST",
+                            &format!("/api/contexts/{context}/actions"),
+                            Some(json!({"title": title, "owner_name": "Crash Owner", "owner_email": owner_email})),
+                        ) {
+                            Ok((201, b)) => Outcome::Done(b["id"].to_string()),
+                            Ok((s, _)) => Outcome::Refused(s),
+                            Err(_) => Outcome::Unknown,
+                        };
+                        let died = outcome == Outcome::Unknown;
+                        ledger
+                            .lock()
+                            .expect("ledger")
+                            .context_actions
+                            .push(ContextAction {
+                                title,
+                                owner_email,
+                                outcome,
+                            });
+                        if died {
+                            return;
+                        }
                         continue;
                     }
                 };
@@ -603,7 +643,39 @@ fn check_database(site: &Site, ledger: &Ledger) -> BTreeMap<&'static str, usize>
             m
         })
     };
-    let (audit_moments, write_moments) = (group(&audits), group(&writes));
+    let (mut audit_moments, write_moments) = (group(&audits), group(&writes));
+    // A context keeps no audit chain of its own: its changes are its rows (recorded, its links,
+    // its actions), each with its moment, and those are what its write lines must match.
+    {
+        use safeguard::storage::schema::{context_actions, context_links, contexts};
+        let mut changes: Rows<(String, chrono::NaiveDateTime)> = contexts::table
+            .select((contexts::id, contexts::created_at))
+            .load(&mut conn)
+            .expect("contexts");
+        let actions: Rows<(String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> =
+            context_actions::table
+                .select((
+                    context_actions::context_id,
+                    context_actions::created_at,
+                    context_actions::closed_at,
+                ))
+                .load(&mut conn)
+                .expect("context actions");
+        let links: Rows<(String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> =
+            context_links::table
+                .select((
+                    context_links::context_id,
+                    context_links::linked_at,
+                    context_links::ended_at,
+                ))
+                .load(&mut conn)
+                .expect("context links");
+        for (c, at, closed) in actions.into_iter().chain(links) {
+            changes.push((c.clone(), at));
+            changes.extend(closed.map(|t| (c, t)));
+        }
+        audit_moments.extend(group(&changes));
+    }
     let differing: Vec<String> = audit_moments
         .keys()
         .chain(write_moments.keys())
@@ -704,6 +776,39 @@ fn check_database(site: &Site, ledger: &Ledger) -> BTreeMap<&'static str, usize>
             }
         }
     }
+    // Every acknowledged action on the place is there once with its owner's email; a refused
+    // one is not; one whose answer was lost is there whole (with its email) or not at all.
+    {
+        use safeguard::storage::schema::context_actions;
+        let actions: Rows<(String, Option<String>)> = context_actions::table
+            .select((context_actions::title, context_actions::owner_email))
+            .load(&mut conn)
+            .expect("context actions");
+        figures.insert("context actions", actions.len());
+        for (title, owner) in &actions {
+            let emails: i64 = outbox::table
+                .filter(outbox::kind.eq("context_action"))
+                .filter(outbox::recipient.eq(owner.clone().unwrap_or_default()))
+                .count()
+                .get_result(&mut conn)
+                .expect("outbox");
+            assert_eq!(
+                emails, 1,
+                "{title}: the action and its owner's email, whole"
+            );
+        }
+        for a in &ledger.context_actions {
+            let n = actions
+                .iter()
+                .filter(|(t, o)| *t == a.title && o.as_deref() == Some(a.owner_email.as_str()))
+                .count();
+            match a.outcome {
+                Outcome::Done(_) => assert_eq!(n, 1, "{a:?}"),
+                Outcome::Refused(_) => assert_eq!(n, 0, "{a:?}"),
+                Outcome::Unknown => assert!(n <= 1, "{a:?}"),
+            }
+        }
+    }
     // Every acknowledged meeting form convened one meeting, with its invitees and their emails.
     let meeting_rows: Rows<(String, Option<String>)> = meetings::table
         .select((meetings::id, meetings::location))
@@ -759,6 +864,17 @@ fn run_crashes(backend: Backend) {
             one: signed_in(&base, "crash.chair.one@council.example").expect("signed in"),
             two: signed_in(&base, "crash.chair.two@council.example").expect("signed in"),
         };
+        let (s, place) = api(
+            &base,
+            &api_token,
+            "POST",
+            "/api/contexts",
+            Some(json!({"kind": "place", "name": "The crash test arcade", "description": "Where the clients' actions are agreed."})),
+        )
+        .expect("the place");
+        assert_eq!(s, 201, "{place}");
+        ledger.lock().expect("ledger").context =
+            place["reference"].as_str().expect("reference").to_string();
         child.kill().expect("stop");
         let _ = child.wait();
         sessions
@@ -857,6 +973,13 @@ fn run_crashes(backend: Backend) {
             .iter()
             .any(|e| matches!(e.outcome, Outcome::Done(_))),
         "some missing episodes were recorded between the kills"
+    );
+    assert!(
+        ledger
+            .context_actions
+            .iter()
+            .any(|a| matches!(a.outcome, Outcome::Done(_))),
+        "some actions on the place were agreed between the kills"
     );
     for p in points {
         assert!(
