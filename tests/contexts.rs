@@ -281,6 +281,14 @@ on_both_backends! {
         let page = web.get(&at).body;
         assert!(page.contains("Plant sydd wedi’u cysylltu ag ef"), "the page in Welsh");
         assert!(page.contains("Camau gweithredu ar y cyd-destun hwn") && page.contains("govuk-tag--purple\">Tarfu</strong>"), "its actions in Welsh");
+        // A practitioner who may see the place links children, but does not convene: told so.
+        let practitioner = app.person("practitioner", "la-cardiff", "Test team", "Practitioner Seven");
+        let other = Web::new(app);
+        other.sign_in(&practitioner.email, TEST_PASSWORD);
+        assert_eq!(other.get(&at).status, 200);
+        let refused = other.get(&format!("{at}/meetings/new"));
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        assert!(refused.body.contains("Your role does not give you this page."), "{}", refused.body);
     }
 }
 

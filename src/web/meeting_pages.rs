@@ -310,8 +310,14 @@ pub async fn new_context_meeting(
     };
     let page = user.page(&req);
     let (actor, path, key) = (user.actor.clone(), req.path().to_string(), key.into_inner());
+    let may_convene = meeting::may_convene(&actor).is_ok();
     let found = with_conn(&state, move |s, conn| {
         let ctx = crate::domain::context::visible(conn, &actor, &key)?;
+        if !may_convene {
+            return Err(AppError::Forbidden(
+                "only a chair or team lead may convene a meeting".into(),
+            ));
+        }
         let also = also_contexts(s, conn, &actor, &path, &ctx.id)?;
         Ok((ctx.reference, also))
     })
@@ -329,6 +335,14 @@ pub async fn new_context_meeting(
             json!([]),
         ),
         Err(AppError::NotFound(_)) => super::not_found_page(&state, &page),
+        // One who may see the context but not convene: told so, after the 404 of one who may not.
+        Err(AppError::Forbidden(_)) => super::message_page(
+            &state,
+            &page,
+            StatusCode::FORBIDDEN,
+            "forbidden_heading",
+            "forbidden_body",
+        ),
         Err(e) => return Err(e),
     })
 }
