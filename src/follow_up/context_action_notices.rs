@@ -97,9 +97,13 @@ fn notify(
                     .set(context_actions::reminder_sent_at.eq(at))
                     .execute(conn)?
             }
-            _ => diesel::update(mine.filter(context_actions::overdue_notice_at.is_null()))
-                .set(context_actions::overdue_notice_at.eq(at))
-                .execute(conn)?,
+            Notice::Overdue => {
+                diesel::update(mine.filter(context_actions::overdue_notice_at.is_null()))
+                    .set(context_actions::overdue_notice_at.eq(at))
+                    .execute(conn)?
+            }
+            // Told when it was agreed, in that unit of work: no scan sends it.
+            Notice::Agreed => 0,
         };
         if marked == 0 {
             return Ok(false);
