@@ -20,6 +20,9 @@ use safeguard::storage::DbConn;
 use safeguard::time::clock::{Clock, ManualClock};
 use safeguard::time::wales::london_date;
 
+#[path = "support/statements.rs"]
+mod statements;
+
 const RUNS: usize = 15;
 
 fn state(database_url: &str, data_dir: &std::path::Path) -> AppState {
@@ -193,10 +196,10 @@ fn timed<T>(
     let p50 = times[times.len() / 2];
     let worst = times[times.len() - 1];
     println!(
-        "  {label:<44} median {:>7.1} ms  worst {:>7.1} ms  target < {target_ms} ms: {}  ({})",
+        "  {label:<44} median {:>7.1} ms  worst {:>7.1} ms  target (worst) < {target_ms} ms: {}  ({})",
         p50.as_secs_f64() * 1000.0,
         worst.as_secs_f64() * 1000.0,
-        if p50.as_millis() < target_ms {
+        if worst.as_millis() < target_ms {
             "met"
         } else {
             "NOT met"
@@ -340,6 +343,16 @@ fn run(label: &str, state: &AppState, cases: usize) {
             )
         },
     );
+    statements::reset();
+    dashboard::build(
+        &mut conn,
+        &state.services.engine,
+        &lead,
+        &dashboard::Period::default(),
+        now,
+    )
+    .expect("dashboard");
+    statements::print(1, "a dashboard");
 }
 
 fn main() {
@@ -351,6 +364,7 @@ fn main() {
         "safeguard follow-up benchmark: {cases} cases, {} actions; {RUNS} timed runs each",
         cases * 10
     );
+    statements::install();
     let dir = tempfile::tempdir().expect("temp dir");
     // SAFEGUARD_BENCH_KEEP=FILE keeps the SQLite database there, to look at query plans.
     let sqlite_file = std::env::var("SAFEGUARD_BENCH_KEEP")

@@ -19,11 +19,14 @@ use safeguard::identity::Actor;
 use safeguard::identity::RoleName;
 use safeguard::time::clock::{Clock, ManualClock};
 
+#[path = "support/statements.rs"]
+mod statements;
+
 fn obj(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()
 }
 
-fn state(database_url: &str, data_dir: &std::path::Path) -> AppState {
+fn state(database_url: &str, data_dir: &std::path::Path, connections: usize) -> AppState {
     let vars = [
         ("SAFEGUARD_DATA_DIR", data_dir.display().to_string()),
         ("SAFEGUARD_DATABASE_URL", database_url.to_string()),
@@ -31,7 +34,8 @@ fn state(database_url: &str, data_dir: &std::path::Path) -> AppState {
             "SAFEGUARD_WORKFLOWS_DIR",
             concat!(env!("CARGO_MANIFEST_DIR"), "/workflows").to_string(),
         ),
-        ("SAFEGUARD_POOL_SIZE", "1".to_string()),
+        // One more connection than the writers, for the log keeper.
+        ("SAFEGUARD_POOL_SIZE", (connections + 1).to_string()),
         (
             "SAFEGUARD_TEMPLATES_DIR",
             concat!(env!("CARGO_MANIFEST_DIR"), "/templates").to_string(),
@@ -75,7 +79,8 @@ type Step = (
     Value,
 );
 
-fn run(label: &str, state: &AppState, cases: usize) {
+/// The bench's chair, able to drive the whole pathway.
+fn bench_chair(state: &AppState) -> Actor {
     let mut conn = state.pool.get().expect("connection");
     let now = state.services.now().naive_utc();
     let (id, _) = add_user(
@@ -95,7 +100,7 @@ fn run(label: &str, state: &AppState, cases: usize) {
         now,
     )
     .expect("user");
-    let actor = Actor {
+    Actor {
         id,
         name: "Bench Chair".into(),
         role: RoleName::Chair,
@@ -103,7 +108,11 @@ fn run(label: &str, state: &AppState, cases: usize) {
         authority: "la-cardiff".into(),
         broken_glass: Vec::new(),
         language: safeguard::i18n::Language::English,
-    };
+    }
+}
+
+/// A new case's report and the events of the whole main pathway.
+fn pathway() -> (NewCaseRequest, Vec<Step>) {
     let report = obj(json!({
         "immediate_risk": false, "s130_harm": true, "s130_care_needs": true, "care_needs_parents_cannot_meet": false,
         "section47_grounds": "yes", "trafficking_suspected": false, "signs_physical": "none observed",
@@ -160,53 +169,96 @@ fn run(label: &str, state: &AppState, cases: usize) {
             json!([]),
         ),
     ];
-    let mut latencies = Vec::with_capacity(cases * steps.len());
-    let mut in_transitions = Duration::ZERO;
-    let mut creating = Duration::ZERO;
-    let wall = Instant::now();
-    for _ in 0..cases {
-        let req: NewCaseRequest =
-            serde_json::from_value(json!({"child": child, "facts": report})).expect("request");
-        let t = Instant::now();
-        let intent = state.services.intent(&actor.id, "bench");
-        let case = report::record(&state.services, &mut conn, &intent, &actor, &req, None)
-            .expect("create case");
-        creating += t.elapsed();
-        let mut version = case.version;
-        for (event, facts, rationale, actions) in &steps {
-            let req = EventRequest {
-                event: event.to_string(),
-                workflow: None,
-                expected_version: version,
-                rationale: rationale.map(str::to_string),
-                facts: facts.clone(),
-                agreed_actions: serde_json::from_value(actions.clone()).expect("actions"),
-                meeting_id: None,
-                confirm_addresses_rationale: None,
-            };
-            let t = Instant::now();
-            let outcome =
-                transition::apply(&state.services, &mut conn, &intent, &actor, &case.id, &req)
-                    .expect("transition");
-            let d = t.elapsed();
-            in_transitions += d;
-            latencies.push(d);
-            version = outcome.version;
+    let req: NewCaseRequest =
+        serde_json::from_value(json!({"child": child, "facts": report})).expect("request");
+    (req, steps)
+}
+
+/// Creates `cases` cases, then drives each through the pathway from `connections` connections at
+/// once (each its own share of the cases), and prints the figures.
+fn run(label: &str, state: &AppState, cases: usize, connections: usize) -> f64 {
+    // As the service does: the log is checkpointed off the writers' path.
+    let _wal = safeguard::storage::wal::WalKeeper::spawn(state.pool.clone());
+    let actor = bench_chair(state);
+    let (req, steps) = pathway();
+    let created = Instant::now();
+    let mut made = Vec::with_capacity(cases);
+    {
+        let mut conn = state.pool.get().expect("connection");
+        for _ in 0..cases {
+            let intent = state.services.intent(&actor.id, "bench");
+            let case = report::record(&state.services, &mut conn, &intent, &actor, &req, None)
+                .expect("create case");
+            made.push((case.id, case.version));
         }
     }
+    let created = created.elapsed();
+    statements::reset();
+    let shares: Vec<Vec<(String, i64)>> = (0..connections)
+        .map(|c| made.iter().skip(c).step_by(connections).cloned().collect())
+        .collect();
+    let wall = Instant::now();
+    let mut latencies: Vec<Duration> = std::thread::scope(|scope| {
+        let workers: Vec<_> = shares
+            .iter()
+            .map(|share| {
+                let (actor, steps) = (&actor, &steps);
+                scope.spawn(move || {
+                    let mut conn = state.pool.get().expect("connection");
+                    let mut latencies = Vec::with_capacity(share.len() * steps.len());
+                    for (case_id, version) in share {
+                        let mut version = *version;
+                        let intent = state.services.intent(&actor.id, "bench");
+                        for (event, facts, rationale, actions) in steps {
+                            let req = EventRequest {
+                                event: event.to_string(),
+                                workflow: None,
+                                expected_version: version,
+                                rationale: rationale.map(str::to_string),
+                                facts: facts.clone(),
+                                agreed_actions: serde_json::from_value(actions.clone())
+                                    .expect("actions"),
+                                meeting_id: None,
+                                confirm_addresses_rationale: None,
+                            };
+                            let t = Instant::now();
+                            let outcome = transition::apply(
+                                &state.services,
+                                &mut conn,
+                                &intent,
+                                actor,
+                                case_id,
+                                &req,
+                            )
+                            .expect("transition");
+                            latencies.push(t.elapsed());
+                            version = outcome.version;
+                        }
+                    }
+                    latencies
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("bench worker"))
+            .collect()
+    });
     let wall = wall.elapsed();
     latencies.sort();
     let n = latencies.len();
+    let rate = n as f64 / wall.as_secs_f64();
+    let plural = if connections == 1 { "" } else { "s" };
     println!(
-        "{label:<10} {cases} cases, {n} transitions: {:>8.0} transitions/s (p50 {:>6.0} µs, p99 {:>6.0} µs); \
-         {:>6.0} cases created/s; whole run {:.2} s; peak RSS {} MiB",
-        n as f64 / in_transitions.as_secs_f64(),
+        "{label:<10} {connections} connection{plural}, {cases} cases, {n} transitions: {rate:>8.0} transitions/s \
+         (p50 {:>6.0} µs, p99 {:>6.0} µs); {:>6.0} cases created/s; peak RSS {} MiB",
         percentile(&latencies, 0.50).as_secs_f64() * 1e6,
         percentile(&latencies, 0.99).as_secs_f64() * 1e6,
-        cases as f64 / creating.as_secs_f64(),
-        wall.as_secs_f64(),
+        cases as f64 / created.as_secs_f64(),
         peak_rss_kib() / 1024,
     );
+    statements::print(n, "a transition");
+    let mut conn = state.pool.get().expect("connection");
     let report = safeguard::domain::audit_verify::verify(
         &mut conn,
         &state.services.audit_key,
@@ -219,6 +271,45 @@ fn run(label: &str, state: &AppState, cases: usize) {
         "audit chain broken after the run"
     );
     assert_eq!(report.entries, cases * (steps.len() + 2));
+    rate
+}
+
+/// The thin peer (`benches/peer/peer_transitions.py`, the Python `transitions` library) run
+/// beside us on the same machine in the same run, when Python has the package.
+fn peer(cases: usize, dir: &std::path::Path) -> Option<f64> {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/peer/peer_transitions.py"
+    );
+    let db = dir.join("peer.db");
+    let out = std::process::Command::new("python3")
+        .args([script, &cases.to_string(), "roundtrip", "NORMAL"])
+        .arg(&db)
+        .output();
+    match out {
+        Ok(out) if out.status.success() => {
+            let line: Value = serde_json::from_slice(&out.stdout).ok()?;
+            let rate = line["steps_per_s"].as_f64()?;
+            println!(
+                "peer       python transitions {}, {cases} cases, {} steps: {rate:>8.0} steps/s (one UPDATE per step, WAL, synchronous=NORMAL)",
+                line["engine"].as_str().unwrap_or("?"),
+                line["user_steps"],
+            );
+            Some(rate)
+        }
+        Ok(out) => {
+            let why = String::from_utf8_lossy(&out.stderr);
+            println!(
+                "peer       skipped: {} (pip install transitions==0.9.3 to run it)",
+                why.lines().last().unwrap_or("python3 failed")
+            );
+            None
+        }
+        Err(e) => {
+            println!("peer       skipped: python3 not runnable ({e})");
+            None
+        }
+    }
 }
 
 fn main() {
@@ -227,30 +318,44 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000);
-    println!("safeguard transition benchmark: full cse-strategy pathway, 6 transitions per case, one connection");
+    statements::install();
+    println!(
+        "safeguard transition benchmark: full cse-strategy pathway, 6 transitions per case \
+         (target, issue 16: SQLite 20,000/s, p99 < 200 µs, 1.5 x the peer; PostgreSQL 2,000/s from one connection, 4,000/s from four)"
+    );
     let dir = tempfile::tempdir().expect("temp dir");
     let sqlite = state(
         &dir.path().join("bench.db").display().to_string(),
         dir.path(),
+        1,
     );
-    run("sqlite", &sqlite, cases);
+    let ours = run("sqlite", &sqlite, cases, 1);
     drop(sqlite);
+    if let Some(theirs) = peer(cases, dir.path()) {
+        println!(
+            "ratio      sqlite / peer: {:.2} (target at least 1.5)",
+            ours / theirs
+        );
+    }
 
     match std::env::var("SAFEGUARD_BENCH_POSTGRES_URL")
         .or_else(|_| std::env::var("SAFEGUARD_TEST_POSTGRES_URL"))
     {
         Ok(admin) if !admin.is_empty() => {
-            let name = format!("sg_bench_{}", uuid::Uuid::new_v4().simple());
             let mut c =
                 diesel::PgConnection::establish(&admin).expect("PostgreSQL admin connection");
-            diesel::sql_query(format!("CREATE DATABASE {name}"))
-                .execute(&mut c)
-                .expect("create bench database");
             let (base, _) = admin.rsplit_once('/').expect("URL with a database name");
-            let pg = state(&format!("{base}/{name}"), dir.path());
-            run("postgres", &pg, cases);
-            drop(pg);
-            let _ = diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut c);
+            for connections in [1, 4] {
+                let name = format!("sg_bench_{}", uuid::Uuid::new_v4().simple());
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut c)
+                    .expect("create bench database");
+                let pg = state(&format!("{base}/{name}"), dir.path(), connections);
+                run("postgres", &pg, cases, connections);
+                drop(pg);
+                let _ =
+                    diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut c);
+            }
         }
         _ => println!(
             "postgres   skipped: set SAFEGUARD_BENCH_POSTGRES_URL or SAFEGUARD_TEST_POSTGRES_URL"

@@ -233,6 +233,40 @@ pub fn refusal(
     decide(svc, conn, actor, case_id, req, now).err()
 }
 
+/// The case and its workflow, read in one statement so that both come from one snapshot, with
+/// the case's row lock taken first on PostgreSQL. There the statement that reads them also
+/// takes the lock, one round trip instead of two; a case without that workflow running is rare
+/// and is read again apart, to say which is missing.
+fn case_and_workflow(
+    conn: &mut DbConn,
+    case_id: &str,
+    wf_name: &str,
+) -> Result<Option<(CaseRow, Option<CaseWorkflowRow>)>, AppError> {
+    let joined = case_workflows::case_id
+        .eq(cases::id)
+        .and(case_workflows::workflow.eq(wf_name));
+    if let DbConn::Postgres(pg) = conn {
+        let both: Option<(CaseRow, CaseWorkflowRow)> = cases::table
+            .inner_join(case_workflows::table.on(joined))
+            .filter(cases::id.eq(case_id))
+            .select((CaseRow::as_select(), CaseWorkflowRow::as_select()))
+            .for_update()
+            .get_result(pg)
+            .optional()?;
+        if let Some((case, running)) = both {
+            return Ok(Some((case, Some(running))));
+        }
+    }
+    lock_cases(conn, &[case_id])?;
+    // `get_result`, not `first`: on SQLite a bound LIMIT makes every run re-prepare.
+    Ok(cases::table
+        .left_join(case_workflows::table.on(joined))
+        .filter(cases::id.eq(case_id))
+        .select((CaseRow::as_select(), Option::<CaseWorkflowRow>::as_select()))
+        .get_result(conn)
+        .optional()?)
+}
+
 /// Everything an event is checked against before anything is written.
 fn decide(
     svc: &Services,
@@ -242,24 +276,12 @@ fn decide(
     req: &EventRequest,
     now: DateTime<Utc>,
 ) -> Result<Decided, AppError> {
-    lock_cases(conn, &[case_id])?;
     let primary = svc.engine.registry.primary();
     let wf_name = req
         .workflow
         .clone()
         .unwrap_or_else(|| primary.name().to_string());
-    // The case and the workflow row in one statement, so both come from one snapshot.
-    // `get_result`, not `first`: on SQLite a bound LIMIT makes every run re-prepare.
-    let found: Option<(CaseRow, Option<CaseWorkflowRow>)> = cases::table
-        .left_join(
-            case_workflows::table.on(case_workflows::case_id
-                .eq(cases::id)
-                .and(case_workflows::workflow.eq(&wf_name))),
-        )
-        .filter(cases::id.eq(case_id))
-        .select((CaseRow::as_select(), Option::<CaseWorkflowRow>::as_select()))
-        .get_result(conn)
-        .optional()?;
+    let found = case_and_workflow(conn, case_id, &wf_name)?;
     let (case, running) = found.ok_or(AppError::NotFound("case"))?;
     if case.version != req.expected_version {
         return Err(stale(req.expected_version, case.version));

@@ -1,0 +1,1 @@
+DROP INDEX plan_reviews_case_workflow;
